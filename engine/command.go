@@ -1,0 +1,179 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/psgate/psgate/psobject"
+)
+
+// Command is a cmdlet implemented in Go and registered in a Catalog.
+type Command struct {
+	// Name is the Verb-Noun name, e.g. "Get-CsOnlineUser". Lookups are
+	// case-insensitive.
+	Name     string
+	Synopsis string
+	// Description is the longer help text shown by Get-Help -Full.
+	Description string
+	Parameters  []Parameter
+	// DefaultParameterSet names the set used when the bound parameters do
+	// not decide one. Empty when the command has a single set.
+	DefaultParameterSet string
+	// OutputType lists the type names of the objects the command writes.
+	OutputType []string
+	// Examples are shown by Get-Help -Examples.
+	Examples []Example
+	// Run is called once per invocation. Input yields the pipeline input
+	// (nothing when the command is first in the pipeline); Run writes its
+	// results through inv.
+	Run func(ctx context.Context, inv *Invocation) error
+}
+
+// Example is one help example.
+type Example struct {
+	Code, Remarks string
+}
+
+// Type is a parameter's type; binding converts arguments to it.
+type Type int
+
+// Parameter types. The String method gives the .NET type name reported in
+// command metadata.
+const (
+	TypeString Type = iota + 1
+	TypeStringArray
+	TypeInt      // System.Int32
+	TypeLong     // System.Int64
+	TypeBool     // System.Boolean
+	TypeSwitch   // System.Management.Automation.SwitchParameter
+	TypeDateTime // System.DateTime
+	TypeTimeSpan // System.TimeSpan
+	TypeObject   // System.Object: any value, unconverted
+	TypeObjectArray
+	TypeDouble
+)
+
+// Parameter is a command parameter's metadata.
+type Parameter struct {
+	Name    string
+	Type    Type
+	Aliases []string
+	// Sets lists the parameter sets this parameter belongs to; empty means
+	// all sets. Mandatory and Position apply in every listed set.
+	Sets      []string
+	Mandatory bool
+	// Position is the 0-based positional index, or -1 (NotPositional) when the
+	// parameter must be named.
+	Position          int
+	ValueFromPipeline bool
+	// ValueFromPipelineByPropertyName binds a property of the same name (or
+	// an alias) of each input object.
+	ValueFromPipelineByPropertyName bool
+	// ValidateSet restricts string values (case-insensitive); the bound
+	// value is the set's spelling.
+	ValidateSet []string
+	// ValidateRange restricts numeric values to [Min, Max] when non-nil.
+	ValidateRange *Range
+	// ValidateNotNullOrEmpty refuses "", $null and empty arrays.
+	ValidateNotNullOrEmpty bool
+	// Sensitive parameters are redacted in audit records and logs.
+	Sensitive bool
+	Help      string
+}
+
+// NotPositional is Parameter.Position for named-only parameters.
+const NotPositional = -1
+
+// Range is an inclusive numeric range.
+type Range struct{ Min, Max int64 }
+
+// Invocation is one run of a command in a pipeline.
+type Invocation struct {
+	// Command is the command being run.
+	Command *Command
+	// Params holds the bound parameters by canonical name, converted to the
+	// parameter's type: string, []string, int32, int64, bool, time.Time,
+	// time.Duration, float64, any, []any. A switch is bool.
+	Params map[string]any
+	// ParameterSet is the resolved parameter set name ("" for single-set).
+	ParameterSet string
+	// Caller is the identity the runspace runs for.
+	Caller Caller
+	// Input yields the pipeline input objects.
+	Input Input
+	// Out receives the command's output and records.
+	Out Sink
+	// Runspace is the runspace running the command (for Get-Command,
+	// Invoke-Expression and similar built-ins).
+	Runspace *Runspace
+}
+
+// Bound reports whether the named parameter was bound.
+func (inv *Invocation) Bound(name string) bool {
+	_, ok := inv.Params[name]
+	return ok
+}
+
+// String returns a bound string parameter, or "".
+func (inv *Invocation) String(name string) string {
+	s, _ := inv.Params[name].(string)
+	return s
+}
+
+// Switch returns a bound switch or bool parameter.
+func (inv *Invocation) Switch(name string) bool {
+	b, _ := inv.Params[name].(bool)
+	return b
+}
+
+// Input is a pipeline's input stream. Next blocks until an object is
+// available or the stream ends; ok is false at the end or when ctx is done.
+type Input interface {
+	Next(ctx context.Context) (obj any, ok bool)
+}
+
+// Caller identifies who a runspace runs for.
+type Caller struct {
+	TenantID   int64
+	TenantName string
+	UserID     int64
+	UPN        string
+	ShellID    string
+	ClientAddr string
+	// Roles names the caller's management roles, for display.
+	Roles []string
+}
+
+// Sink receives everything a pipeline produces. Implementations serialize
+// to CLIXML (PSRP) or to text (WinRS). Calls come from one goroutine at a
+// time per pipeline.
+type Sink interface {
+	Output(obj any)
+	Error(rec *ErrorRecord)
+	Warning(msg string)
+	Verbose(msg string)
+	Debug(msg string)
+	Information(rec InformationRecord)
+	Progress(rec ProgressRecord)
+}
+
+// ProgressRecord mirrors System.Management.Automation.ProgressRecord.
+type ProgressRecord struct {
+	Activity          string
+	ActivityID        int32
+	StatusDescription string
+	CurrentOperation  string
+	ParentActivityID  int32
+	PercentComplete   int32
+	Completed         bool
+	SecondsRemaining  int32
+}
+
+// InformationRecord mirrors System.Management.Automation.InformationRecord.
+type InformationRecord struct {
+	MessageData any
+	Source      string
+	Tags        []string
+}
+
+// Ensure the object model is the one the engine passes along.
+var _ = psobject.Format

@@ -1,0 +1,264 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/wsman"
+)
+
+// create opens a shell: admission first, then the kind's set-up.
+func (g *Gateway) create(ctx context.Context, req *request) ([]byte, error) {
+	env := req.env
+	kind, err := shellKind(env.ResourceURI)
+	if err != nil {
+		return nil, err
+	}
+	if env.Shell == nil {
+		return nil, psgate.E(psgate.CodeMalformedEnvelope, psgate.Args{"detail": "a Create request needs an rsp:Shell body"})
+	}
+	if ct := env.CompressionType; ct != "" && !strings.EqualFold(ct, "none") {
+		return nil, psgate.E(psgate.CodeCompressionRequested, psgate.Args{"type": ct})
+	}
+	id := env.Shell.ShellID
+	if id == "" {
+		id = newGUID(g.cfg.Rand)
+	}
+	id = strings.ToUpper(id)
+	if _, taken := g.shells.get(id); taken {
+		return nil, psgate.E(psgate.CodeInvalidParameter, psgate.Args{"detail": "ShellId " + id + " is already in use"})
+	}
+	grant, err := g.cfg.Admit.Admit(ctx, AdmitRequest{
+		Principal:  req.principal,
+		ShellID:    id,
+		Kind:       kind,
+		Name:       env.Shell.Name,
+		ClientAddr: req.client,
+		UserAgent:  req.userAgent,
+	})
+	if err != nil {
+		return nil, err
+	}
+	now := g.cfg.Now()
+	s := &shell{
+		id:          id,
+		resourceURI: env.ResourceURI,
+		kind:        kind,
+		owner:       req.principal,
+		name:        env.Shell.Name,
+		clientIP:    req.client,
+		userAgent:   req.userAgent,
+		created:     now,
+		grant:       grant,
+		inputs:      defaultStreams(env.Shell.InputStreams, "stdin"),
+		outputs:     defaultStreams(env.Shell.OutputStreams, "stdout", "stderr"),
+		compression: "NoCompression",
+		done:        make(chan struct{}),
+		lastActive:  now,
+		state:       "Connected",
+	}
+	// A client may ask for a shorter idle timeout, never a longer one.
+	if it := env.Shell.IdleTimeout; it > 0 && (s.grant.IdleTimeout == 0 || it < s.grant.IdleTimeout) {
+		s.grant.IdleTimeout = it
+	}
+	switch kind {
+	case kindWinRS:
+		s.plugin = newWinRS(g, s)
+	default:
+		g.cfg.Admit.Release(context.WithoutCancel(ctx), id, "closed")
+		return nil, psgate.E(psgate.CodeUnknownResourceURI, psgate.Args{"uri": env.ResourceURI})
+	}
+	if !g.shells.add(s) {
+		s.plugin.close()
+		g.cfg.Admit.Release(context.WithoutCancel(ctx), id, "closed")
+		return nil, psgate.E(psgate.CodeInvalidParameter, psgate.Args{"detail": "ShellId " + id + " is already in use"})
+	}
+	req.log.Info("shell opened", logKeyShellID, id, "kind", kind)
+	return wsman.EncodeCreateResponse(g.header(req, wsman.ActionCreateResponse), req.address, s.info(now)), nil
+}
+
+func defaultStreams(got []string, def ...string) []string {
+	if len(got) > 0 {
+		return got
+	}
+	return def
+}
+
+// shellKind maps a resource URI to the shell kind serving it.
+func shellKind(uri string) (string, error) {
+	switch {
+	case uri == "":
+		return "", psgate.E(psgate.CodeMissingHeader, psgate.Args{"header": "wsman:ResourceURI"})
+	case strings.EqualFold(uri, wsman.ResourceCmd):
+		return kindWinRS, nil
+	case len(uri) > len(wsman.PowerShellResourcePrefix) && strings.EqualFold(uri[:len(wsman.PowerShellResourcePrefix)], wsman.PowerShellResourcePrefix):
+		return kindPSRP, nil
+	}
+	return "", psgate.E(psgate.CodeUnknownResourceURI, psgate.Args{"uri": uri})
+}
+
+// lookup finds the shell a request addresses and checks that the caller
+// owns it. A foreign shell is reported exactly like a missing one.
+func (g *Gateway) lookup(req *request) (*shell, error) {
+	id, ok := req.env.Selector("ShellId")
+	if !ok || id == "" {
+		return nil, psgate.E(psgate.CodeMissingSelector, nil)
+	}
+	s, ok := g.shells.get(id)
+	if !ok || !s.ownedBy(req.principal) {
+		if why, ok := g.shells.closedReason(id, req.principal, g.cfg.Now()); ok {
+			return nil, why
+		}
+		return nil, psgate.E(psgate.CodeShellNotFound, psgate.Args{"shell": id})
+	}
+	return s, nil
+}
+
+// onShell serves the actions that address an existing shell.
+func (g *Gateway) onShell(ctx context.Context, req *request) ([]byte, error) {
+	s, err := g.lookup(req)
+	if err != nil {
+		return nil, err
+	}
+	req.log = req.log.With(logKeyShellID, s.id)
+	now := g.cfg.Now()
+	s.touch(now)
+	env := req.env
+	switch env.Action {
+	case wsman.ActionDelete:
+		g.closeShell(ctx, s, "closed")
+		return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionDeleteResponse), ""), nil
+	case wsman.ActionGet:
+		return wsman.EncodeGetShell(g.header(req, wsman.ActionGetResponse), s.info(now)), nil
+	case wsman.ActionCommand:
+		id, err := s.plugin.command(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		return wsman.EncodeCommandResponse(g.header(req, wsman.ActionCommandResponse), id), nil
+	case wsman.ActionSend:
+		if err := s.plugin.send(ctx, req); err != nil {
+			return nil, err
+		}
+		return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionSendResponse), "rsp:SendResponse"), nil
+	case wsman.ActionReceive:
+		res, err := s.plugin.receive(ctx, req, g.receiveWait(env.OperationTimeout))
+		s.touch(g.cfg.Now())
+		if err != nil {
+			return nil, err
+		}
+		return wsman.EncodeReceiveResponse(g.header(req, wsman.ActionReceiveResponse), res), nil
+	case wsman.ActionSignal:
+		if err := s.plugin.signal(ctx, req); err != nil {
+			return nil, err
+		}
+		return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionSignalResponse), "rsp:SignalResponse"), nil
+	default:
+		return nil, psgate.E(psgate.CodeActionNotSupported, psgate.Args{
+			"action": env.Action + " (for " + s.kind + " shells)"})
+	}
+}
+
+// receiveWait is how long a Receive is held without output: the client's
+// OperationTimeout capped at MaxReceiveWait, less a margin so that the
+// TimedOut fault arrives before the client's own HTTP timeout.
+func (g *Gateway) receiveWait(op time.Duration) time.Duration {
+	if op <= 0 || op > g.cfg.MaxReceiveWait {
+		op = g.cfg.MaxReceiveWait
+	}
+	margin := op / 10
+	if margin < time.Second {
+		margin = min(time.Second, op/2)
+	}
+	return op - margin
+}
+
+// closeShell stops a shell, releases its slot and leaves a tombstone that
+// tells its owner why it closed.
+func (g *Gateway) closeShell(ctx context.Context, s *shell, reason string) {
+	why := closeError(s, reason)
+	if !s.markClosed(why) {
+		return
+	}
+	s.plugin.close()
+	g.shells.remove(s, why, g.cfg.Now())
+	g.cfg.Admit.Release(context.WithoutCancel(ctx), s.id, reason)
+	g.log.Info("shell closed", logKeyShellID, s.id, logKeyTenant, s.owner.Tenant, logKeyUser, s.owner.UPN, logKeyReason, reason)
+}
+
+func closeError(s *shell, reason string) *psgate.Error {
+	switch reason {
+	case "idle":
+		return psgate.E(psgate.CodeIdleTimeoutReached, psgate.Args{"shell": s.id, "idle": s.grant.IdleTimeout.String()})
+	case "lifetime":
+		return psgate.E(psgate.CodeLifetimeReached, psgate.Args{"shell": s.id, "lifetime": s.grant.Lifetime.String()})
+	case "removed":
+		return psgate.E(psgate.CodeSessionRemoved, psgate.Args{"shell": s.id, "by": "an administrator"})
+	case "shutdown":
+		return psgate.E(psgate.CodeShuttingDown, nil)
+	}
+	return psgate.E(psgate.CodeShellNotFound, psgate.Args{"shell": s.id})
+}
+
+// enumerate lists the caller's own shells.
+func (g *Gateway) enumerate(_ context.Context, req *request) ([]byte, error) {
+	now := g.cfg.Now()
+	var infos []wsman.ShellInfo
+	for _, s := range g.shells.all() {
+		if s.ownedBy(req.principal) {
+			infos = append(infos, s.info(now))
+		}
+	}
+	return wsman.EncodeEnumerateShells(g.header(req, wsman.ActionEnumerateResponse), infos), nil
+}
+
+// Run closes shells that reached their idle timeout or lifetime, until ctx
+// ends. tick is how often it looks; zero means every second.
+func (g *Gateway) Run(ctx context.Context, tick time.Duration) {
+	if tick <= 0 {
+		tick = time.Second
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			g.Expire(ctx)
+		}
+	}
+}
+
+// Expire closes every shell past its idle timeout or lifetime now.
+func (g *Gateway) Expire(ctx context.Context) {
+	now := g.cfg.Now()
+	for _, s := range g.shells.all() {
+		s.mu.Lock()
+		idle := now.Sub(s.lastActive)
+		s.mu.Unlock()
+		switch {
+		case s.grant.Lifetime > 0 && now.Sub(s.created) >= s.grant.Lifetime:
+			g.closeShell(ctx, s, "lifetime")
+		case s.grant.IdleTimeout > 0 && idle >= s.grant.IdleTimeout:
+			g.closeShell(ctx, s, "idle")
+		}
+	}
+}
+
+// ShellCount is the number of open shells on this node.
+func (g *Gateway) ShellCount() int { return g.shells.count() }
+
+// newGUID returns an upper-case random (v4) GUID.
+func newGUID(r interface{ Read([]byte) (int, error) }) string {
+	var b [16]byte
+	if _, err := r.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("gateway: randomness source failed: %v", err))
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return strings.ToUpper(fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]))
+}

@@ -1,0 +1,306 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/wsman"
+)
+
+// Authenticator establishes who sent a request. It returns a *psgate.Error
+// for refusals (401 and its catalog code) and any other error for failures.
+type Authenticator interface {
+	Authenticate(ctx context.Context, r *http.Request) (psgate.Principal, error)
+}
+
+// Admitter decides whether a principal may open a shell, records the shell
+// (its quota lease) when it may, and forgets it when the shell closes.
+type Admitter interface {
+	Admit(ctx context.Context, req AdmitRequest) (Grant, error)
+	// Release frees the shell's slot. reason is "closed", "idle",
+	// "lifetime", "shutdown" or "removed".
+	Release(ctx context.Context, shellID string, reason string)
+}
+
+// AdmitRequest describes a shell being opened.
+type AdmitRequest struct {
+	Principal  psgate.Principal
+	ShellID    string
+	Kind       string // "winrs" or "psrp"
+	Name       string
+	ClientAddr string
+	UserAgent  string
+}
+
+// Grant is what admission allows a new shell.
+type Grant struct {
+	// Lifetime closes the shell this long after it opened (0: never).
+	Lifetime time.Duration
+	// IdleTimeout closes the shell after this long without requests.
+	IdleTimeout time.Duration
+	// Authorizer trims the commands the shell's runspace sees and runs.
+	Authorizer engine.Authorizer
+	// Roles names the caller's roles, for display.
+	Roles []string
+}
+
+// Config configures a Gateway. Zero values are documented per field.
+type Config struct {
+	// Auth authenticates every request. Required.
+	Auth Authenticator
+	// Admit decides shell creation. Nil admits every authenticated caller
+	// with the default lifetime and idle timeout and no command trimming.
+	Admit Admitter
+	// Catalog holds the commands runspaces run. Required.
+	Catalog *engine.Catalog
+	// Logger receives the gateway's logs. Nil discards them.
+	Logger *slog.Logger
+	// MaxEnvelopeSize is the largest request body accepted, in bytes.
+	// Zero means 512000.
+	MaxEnvelopeSize int
+	// MaxReceiveWait caps how long a Receive is held without output.
+	// Zero means 60s (WinRM's MaxTimeoutms).
+	MaxReceiveWait time.Duration
+	// MaxOutputBuffer bounds the bytes buffered per command before the
+	// command blocks waiting for the client to Receive. Zero means 4 MiB.
+	MaxOutputBuffer int
+	// Machine is the WSManFault Machine attribute. Empty is allowed.
+	Machine string
+	// Now is the clock. Nil means time.Now.
+	Now func() time.Time
+	// Rand is the randomness source for message and shell ids. Nil means
+	// crypto/rand.Reader.
+	Rand io.Reader
+}
+
+const (
+	defaultMaxEnvelope  = 512000
+	defaultReceiveWait  = 60 * time.Second
+	defaultOutputBuffer = 4 << 20
+	defaultLifetime     = 60 * time.Minute
+	defaultIdle         = 15 * time.Minute
+)
+
+// Gateway is the WS-Management endpoint.
+type Gateway struct {
+	cfg    Config
+	log    *slog.Logger
+	shells *registry
+	reqID  atomic.Uint64
+	closed atomic.Bool
+	wg     sync.WaitGroup // running commands, for graceful shutdown
+}
+
+// New returns a gateway for cfg.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Auth == nil {
+		return nil, errors.New("gateway: Config.Auth is required")
+	}
+	if cfg.Catalog == nil {
+		return nil, errors.New("gateway: Config.Catalog is required")
+	}
+	if cfg.MaxEnvelopeSize == 0 {
+		cfg.MaxEnvelopeSize = defaultMaxEnvelope
+	}
+	if cfg.MaxEnvelopeSize < 8192 {
+		return nil, fmt.Errorf("gateway: MaxEnvelopeSize %d is below the WS-Management minimum of 8192", cfg.MaxEnvelopeSize)
+	}
+	if cfg.MaxReceiveWait == 0 {
+		cfg.MaxReceiveWait = defaultReceiveWait
+	}
+	if cfg.MaxOutputBuffer == 0 {
+		cfg.MaxOutputBuffer = defaultOutputBuffer
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Admit == nil {
+		cfg.Admit = openAdmitter{}
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Gateway{cfg: cfg, log: log, shells: newRegistry()}, nil
+}
+
+// openAdmitter admits everyone with the default limits.
+type openAdmitter struct{}
+
+func (openAdmitter) Admit(context.Context, AdmitRequest) (Grant, error) {
+	return Grant{Lifetime: defaultLifetime, IdleTimeout: defaultIdle}, nil
+}
+
+func (openAdmitter) Release(context.Context, string, string) {}
+
+// request is one WS-Man request being served.
+type request struct {
+	id        string
+	env       *wsman.Envelope
+	principal psgate.Principal
+	client    string
+	userAgent string
+	address   string // the URL the client posted to, for ResourceCreated
+	relatesTo string // the MessageID when the envelope could not be decoded
+	log       *slog.Logger
+}
+
+// ServeHTTP serves WS-Management requests on any path it is mounted at.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	req := &request{
+		id:        fmt.Sprintf("%x", g.reqID.Add(1)),
+		client:    clientIP(r),
+		userAgent: r.UserAgent(),
+		address:   requestURL(r),
+	}
+	req.log = g.log.With(logKeyRequestID, req.id, logKeyClient, req.client)
+
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		http.Error(w, "psgate: WS-Management endpoint; send SOAP requests with POST", http.StatusMethodNotAllowed)
+		return
+	}
+	anonymousIdentify := strings.EqualFold(r.Header.Get("WSMANIDENTIFY"), "unauthenticated")
+	if !anonymousIdentify {
+		p, err := g.cfg.Auth.Authenticate(ctx, r)
+		if err != nil {
+			g.writeAuthError(w, req, err)
+			return
+		}
+		req.principal = p
+		req.log = req.log.With(logKeyTenant, p.Tenant, logKeyUser, p.UPN)
+	}
+
+	body, err := readBody(r, g.cfg.MaxEnvelopeSize)
+	if err != nil {
+		g.writeError(w, req, err)
+		return
+	}
+	env, err := wsman.Decode(body, wsman.Limits{MaxEnvelopeSize: g.cfg.MaxEnvelopeSize})
+	if err != nil {
+		var de *wsman.DecodeError
+		if errors.As(err, &de) {
+			req.relatesTo = de.MessageID
+		}
+		g.writeError(w, req, decodeError(err, len(body), g.cfg.MaxEnvelopeSize))
+		return
+	}
+	req.env = env
+	if anonymousIdentify && !env.Identify {
+		g.writeAuthError(w, req, psgate.E(psgate.CodeAuthRequired, nil))
+		return
+	}
+	resp, err := g.dispatch(ctx, req)
+	if err != nil {
+		g.writeError(w, req, err)
+		return
+	}
+	writeSOAP(w, http.StatusOK, resp)
+}
+
+// readBody reads the request body, refusing more than limit bytes.
+func readBody(r *http.Request, limit int) ([]byte, error) {
+	if r.ContentLength > int64(limit) {
+		return nil, psgate.E(psgate.CodeEnvelopeTooLarge, psgate.Args{
+			"size": fmt.Sprint(r.ContentLength), "limit": fmt.Sprint(limit)})
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
+	if err != nil {
+		return nil, psgate.Wrap(psgate.CodeMalformedEnvelope, psgate.Args{"detail": "the request body could not be read"}, err)
+	}
+	if len(body) > limit {
+		return nil, psgate.E(psgate.CodeEnvelopeTooLarge, psgate.Args{
+			"size": fmt.Sprintf("more than %d", limit), "limit": fmt.Sprint(limit)})
+	}
+	return body, nil
+}
+
+func (g *Gateway) dispatch(ctx context.Context, req *request) ([]byte, error) {
+	env := req.env
+	if env.Identify {
+		return wsman.EncodeIdentifyResponse(wsman.IdentifyInfo{
+			ProductVendor:   "psgate",
+			ProductVersion:  psgate.Version,
+			ProtocolVersion: "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd",
+		}), nil
+	}
+	if g.closed.Load() && env.Action == wsman.ActionCreate {
+		return nil, psgate.E(psgate.CodeShuttingDown, nil)
+	}
+	switch env.Action {
+	case wsman.ActionCreate:
+		return g.create(ctx, req)
+	case wsman.ActionEnumerate:
+		return g.enumerate(ctx, req)
+	case wsman.ActionDelete, wsman.ActionCommand, wsman.ActionSend, wsman.ActionReceive,
+		wsman.ActionSignal, wsman.ActionGet, wsman.ActionDisconnect, wsman.ActionReconnect, wsman.ActionConnect:
+		return g.onShell(ctx, req)
+	default:
+		return nil, psgate.E(psgate.CodeActionNotSupported, psgate.Args{"action": env.Action})
+	}
+}
+
+// header returns the response header for action, relating to the request.
+func (g *Gateway) header(req *request, action string) wsman.Header {
+	return wsman.Header{Action: action, MessageID: g.messageID(), RelatesTo: req.env.MessageID}
+}
+
+// messageID returns a new uuid:UPPER message id.
+func (g *Gateway) messageID() string {
+	id, err := wsman.NewMessageID(g.cfg.Rand)
+	if err != nil {
+		// crypto/rand does not fail; a broken custom source is a bug.
+		panic(err)
+	}
+	return id
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func requestURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + r.URL.Path
+}
+
+// Shutdown stops accepting new shells, waits for running commands to
+// finish (or ctx to end), then closes every shell and releases its slot.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.closed.Store(true)
+	done := make(chan struct{})
+	go func() { g.wg.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = fmt.Errorf("gateway: shutdown: commands still running: %w", ctx.Err())
+	}
+	for _, s := range g.shells.all() {
+		g.closeShell(context.WithoutCancel(ctx), s, "shutdown")
+	}
+	return err
+}

@@ -1,0 +1,196 @@
+package gateway
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/wsman"
+)
+
+// Shell kinds.
+const (
+	kindWinRS = "winrs"
+	kindPSRP  = "psrp"
+)
+
+// shell is one open shell: a WinRS command shell or a PSRP runspace pool.
+type shell struct {
+	id          string
+	resourceURI string
+	kind        string
+	owner       psgate.Principal
+	name        string
+	clientIP    string
+	userAgent   string
+	created     time.Time
+	grant       Grant
+	inputs      []string
+	outputs     []string
+	compression string
+
+	// done is closed when the shell closes; closeErr then says why.
+	done chan struct{}
+
+	mu         sync.Mutex
+	lastActive time.Time
+	state      string // "Connected" or "Disconnected"
+	closed     bool
+	closeErr   *psgate.Error
+	plugin     plugin
+}
+
+// plugin is what a shell kind implements.
+type plugin interface {
+	command(ctx context.Context, req *request) (commandID string, err error)
+	send(ctx context.Context, req *request) error
+	receive(ctx context.Context, req *request, wait time.Duration) (wsman.ReceiveResult, error)
+	signal(ctx context.Context, req *request) error
+	// close stops everything the shell runs. It must not block on clients.
+	close()
+}
+
+func (s *shell) touch(now time.Time) {
+	s.mu.Lock()
+	s.lastActive = now
+	s.mu.Unlock()
+}
+
+// ownedBy reports whether p may address the shell: the same user of the
+// same tenant. Any other caller is told the shell does not exist.
+func (s *shell) ownedBy(p psgate.Principal) bool {
+	return s.owner.TenantID == p.TenantID && s.owner.UserID == p.UserID
+}
+
+// markClosed records why the shell closed; it reports false if it already
+// was closed.
+func (s *shell) markClosed(reason *psgate.Error) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.closed = true
+	s.closeErr = reason
+	close(s.done)
+	return true
+}
+
+func (s *shell) info(now time.Time) wsman.ShellInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return wsman.ShellInfo{
+		ShellID:         s.id,
+		ResourceURI:     s.resourceURI,
+		Owner:           s.owner.UPN,
+		ClientIP:        s.clientIP,
+		Name:            s.name,
+		State:           s.state,
+		CompressionMode: s.compression,
+		BufferMode:      "Block",
+		IdleTimeout:     s.grant.IdleTimeout,
+		MaxIdleTimeout:  s.grant.IdleTimeout,
+		ShellRunTime:    now.Sub(s.created),
+		ShellInactivity: now.Sub(s.lastActive),
+		InputStreams:    s.inputs,
+		OutputStreams:   s.outputs,
+		PowerShell:      s.kind == kindPSRP,
+	}
+}
+
+// registry holds the open shells of this node, and tombstones of recently
+// closed ones so that a client addressing a shell closed by a timer is told
+// why rather than just "not found".
+type registry struct {
+	mu         sync.RWMutex
+	shells     map[string]*shell
+	tombstones map[string]tombstone
+}
+
+type tombstone struct {
+	owner psgate.Principal
+	err   *psgate.Error
+	at    time.Time
+}
+
+const (
+	tombstoneTTL = time.Hour
+	maxTombstone = 100000
+)
+
+func newRegistry() *registry {
+	return &registry{shells: make(map[string]*shell), tombstones: make(map[string]tombstone)}
+}
+
+func shellKey(id string) string { return strings.ToUpper(id) }
+
+func (r *registry) get(id string) (*shell, bool) {
+	r.mu.RLock()
+	s, ok := r.shells[shellKey(id)]
+	r.mu.RUnlock()
+	return s, ok
+}
+
+// add registers s; it reports false when the id is taken.
+func (r *registry) add(s *shell) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := shellKey(s.id)
+	if _, ok := r.shells[k]; ok {
+		return false
+	}
+	r.shells[k] = s
+	return true
+}
+
+func (r *registry) remove(s *shell, why *psgate.Error, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := shellKey(s.id)
+	if cur, ok := r.shells[k]; ok && cur == s {
+		delete(r.shells, k)
+	}
+	if why == nil {
+		return
+	}
+	if len(r.tombstones) >= maxTombstone {
+		for id, t := range r.tombstones {
+			if now.Sub(t.at) > tombstoneTTL || len(r.tombstones) >= maxTombstone {
+				delete(r.tombstones, id)
+			}
+		}
+	}
+	r.tombstones[k] = tombstone{owner: s.owner, err: why, at: now}
+}
+
+// closedReason returns why a shell the principal owned was closed.
+func (r *registry) closedReason(id string, p psgate.Principal, now time.Time) (*psgate.Error, bool) {
+	r.mu.RLock()
+	t, ok := r.tombstones[shellKey(id)]
+	r.mu.RUnlock()
+	if !ok || now.Sub(t.at) > tombstoneTTL {
+		return nil, false
+	}
+	if t.owner.TenantID != p.TenantID || t.owner.UserID != p.UserID {
+		return nil, false
+	}
+	return t.err, true
+}
+
+func (r *registry) all() []*shell {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]*shell, 0, len(r.shells))
+	for _, s := range r.shells {
+		out = append(out, s)
+	}
+	return out
+}
+
+func (r *registry) count() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.shells)
+}

@@ -1,0 +1,29 @@
+package errdoc
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/errors.md from the catalog")
+
+// TestDocsCurrent fails when docs/errors.md does not match the catalog.
+func TestDocsCurrent(t *testing.T) {
+	path := filepath.Join("..", "..", "docs", "errors.md")
+	want := Markdown()
+	if *update {
+		if err := os.WriteFile(path, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s: %v (run: go test ./internal/errdoc -update)", path, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s is stale: run `go test ./internal/errdoc -update` and commit it", path)
+	}
+}

@@ -1,0 +1,290 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/psgate/psgate/cmdlets"
+	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/gateway"
+	"github.com/psgate/psgate/identity"
+	"github.com/psgate/psgate/internal/password"
+	"github.com/psgate/psgate/store"
+	"github.com/psgate/psgate/store/sqlite"
+)
+
+// Config configures a Server.
+type Config struct {
+	// DataDir holds the SQLite store, the generated certificate and the
+	// bootstrap credentials. Required.
+	DataDir string
+	// HTTPAddr is the plain-HTTP listener ("" disables it). It must be a
+	// loopback address unless AllowUnencrypted is set.
+	HTTPAddr         string
+	AllowUnencrypted bool
+	// HTTPSAddr is the HTTPS listener ("" disables it).
+	HTTPSAddr string
+	// TLSCert and TLSKey name PEM files; when both are empty a self-signed
+	// certificate is generated into DataDir/tls on first start.
+	TLSCert, TLSKey string
+	// BootstrapPassword is the demo administrator's password on first
+	// start; empty generates one into DataDir/bootstrap-admin.txt.
+	BootstrapPassword string
+	// PasswordParams are the argon2id costs for new password hashes. Zero
+	// means password.Default().
+	PasswordParams password.Params
+	// MaxEnvelopeSize is the largest WS-Man request accepted; 0 = 512000.
+	MaxEnvelopeSize int
+	Logger          *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is a configured psgate service, ready to Run.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	store     store.Store
+	lock      *dirLock
+	gw        *gateway.Gateway
+	handler   http.Handler
+	cert      tls.Certificate
+	certFile  string
+	boot      Bootstrap
+	httpLn    net.Listener
+	httpsLn   net.Listener
+	closeOnce sync.Once
+}
+
+// New opens the data directory, bootstraps it on first start, and binds
+// the listeners. Close releases everything if Run is never called.
+func New(ctx context.Context, cfg Config) (_ *Server, err error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("server: a data directory is required (--data)")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.PasswordParams.Memory == 0 {
+		cfg.PasswordParams = password.Default()
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.HTTPAddr != "" && !cfg.AllowUnencrypted {
+		if err := requireLoopback(cfg.HTTPAddr); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("server: data directory: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if s.lock, err = lockDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "psgate.db"), sqlite.Options{Now: cfg.Now})
+	if err != nil {
+		return nil, fmt.Errorf("server: open store: %w", err)
+	}
+	s.store = db
+	if s.boot, err = bootstrap(ctx, db, cfg.DataDir, cfg.BootstrapPassword, cfg.PasswordParams); err != nil {
+		return nil, err
+	}
+	catalog := engine.NewCatalog()
+	if err := engine.RegisterBuiltins(catalog); err != nil {
+		return nil, fmt.Errorf("server: register built-in commands: %w", err)
+	}
+	if err := cmdlets.Register(catalog, db); err != nil {
+		return nil, fmt.Errorf("server: register tenant cmdlets: %w", err)
+	}
+	auth, err := identity.NewAuthenticator(identity.Config{Dir: db, Now: cfg.Now, DummyParams: cfg.PasswordParams})
+	if err != nil {
+		return nil, err
+	}
+	s.gw, err = gateway.New(gateway.Config{
+		Auth:            auth,
+		Catalog:         catalog,
+		Logger:          log.With("component", "gateway"),
+		MaxEnvelopeSize: cfg.MaxEnvelopeSize,
+		Now:             cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.handler = s.routes()
+	if cfg.HTTPSAddr != "" {
+		if s.cert, s.certFile, err = loadOrCreateCert(cfg.DataDir, cfg.TLSCert, cfg.TLSKey, cfg.Now()); err != nil {
+			return nil, err
+		}
+		if s.httpsLn, err = net.Listen("tcp", cfg.HTTPSAddr); err != nil {
+			return nil, fmt.Errorf("server: listen on %s (HTTPS): %w", cfg.HTTPSAddr, err)
+		}
+	}
+	if cfg.HTTPAddr != "" {
+		if s.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return nil, fmt.Errorf("server: listen on %s (HTTP): %w", cfg.HTTPAddr, err)
+		}
+	}
+	if s.httpLn == nil && s.httpsLn == nil {
+		return nil, errors.New("server: no listener: set an HTTP or HTTPS address")
+	}
+	return s, nil
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", s.gw)
+	return mux
+}
+
+// requireLoopback refuses plain HTTP on anything but a loopback address:
+// Basic credentials would cross the network in clear text.
+func requireLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("server: HTTP address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("server: refusing plain HTTP on %s: credentials would travel unencrypted; use a loopback address, HTTPS, or --allow-unencrypted", addr)
+	}
+	return nil
+}
+
+// Info describes a running server for the start banner.
+type Info struct {
+	HTTPURL, HTTPSURL string
+	// Fingerprint is the SHA-256 fingerprint of the HTTPS certificate.
+	Fingerprint string
+	CertFile    string
+	Bootstrap   Bootstrap
+	DataDir     string
+}
+
+// Info returns the server's addresses and certificate.
+func (s *Server) Info() Info {
+	in := Info{Bootstrap: s.boot, DataDir: s.cfg.DataDir, CertFile: s.certFile}
+	if s.httpLn != nil {
+		in.HTTPURL = "http://" + s.httpLn.Addr().String() + "/wsman"
+	}
+	if s.httpsLn != nil {
+		in.HTTPSURL = "https://" + s.httpsLn.Addr().String() + "/wsman"
+		if len(s.cert.Certificate) > 0 {
+			in.Fingerprint = Fingerprint(s.cert.Certificate[0])
+		}
+	}
+	return in
+}
+
+// CertPool returns a pool trusting the server's certificate, for tests and
+// clients on the same machine.
+func (s *Server) CertPool() *x509.CertPool {
+	pool := x509.NewCertPool()
+	if len(s.cert.Certificate) > 0 {
+		if c, err := x509.ParseCertificate(s.cert.Certificate[0]); err == nil {
+			pool.AddCert(c)
+		}
+	}
+	return pool
+}
+
+// Store returns the server's store (for tests and the operator CLI).
+func (s *Server) Store() store.Store { return s.store }
+
+// Gateway returns the WS-Management gateway.
+func (s *Server) Gateway() *gateway.Gateway { return s.gw }
+
+// Run serves until ctx ends, then shuts down gracefully: stop accepting,
+// let running commands finish (up to grace), close every shell.
+func (s *Server) Run(ctx context.Context, grace time.Duration) error {
+	defer s.Close()
+	var servers []*http.Server
+	errc := make(chan error, 2)
+	serve := func(ln net.Listener, useTLS bool) {
+		hs := &http.Server{
+			Handler:           s.handler,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		}
+		if useTLS {
+			hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{s.cert}, MinVersion: tls.VersionTLS12}
+			ln = tls.NewListener(ln, hs.TLSConfig)
+		}
+		servers = append(servers, hs)
+		go func() {
+			if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+	}
+	if s.httpsLn != nil {
+		serve(s.httpsLn, true)
+	}
+	if s.httpLn != nil {
+		serve(s.httpLn, false)
+	}
+	janitor, stopJanitor := context.WithCancel(ctx)
+	defer stopJanitor()
+	go s.gw.Run(janitor, time.Second)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	s.log.Info("shutting down", "grace", grace)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	// Refuse new shells first, then stop the listeners (which waits for
+	// requests in flight, including long-polling Receives), then close the
+	// shells.
+	var wg sync.WaitGroup
+	for _, hs := range servers {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = hs.Shutdown(sctx) }()
+	}
+	if err := s.gw.Shutdown(sctx); err != nil {
+		s.log.Warn("shutdown", "err", err)
+	}
+	wg.Wait()
+	return runErr
+}
+
+// Close releases the store and the data directory lock.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		if s.httpLn != nil {
+			s.httpLn.Close()
+		}
+		if s.httpsLn != nil {
+			s.httpsLn.Close()
+		}
+		if s.store != nil {
+			s.store.Close()
+		}
+		if s.lock != nil {
+			s.lock.release()
+		}
+	})
+}
