@@ -1,0 +1,71 @@
+package codec
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/psgate/psgate/store"
+)
+
+// Fold normalises a case-insensitive key (UPN, tenant name or domain,
+// object ID): trimmed and lower-cased.
+func Fold(s string) string {
+	return strings.ToLower(strings.TrimSpace(s))
+}
+
+// NewObjectID returns a random (version 4) UUID in lower-case canonical
+// form.
+func NewObjectID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// entry is the stored JSON form of a store.RoleEntry. The keys are part of
+// the schema: the built-in roles are seeded with them by the migrations.
+type entry struct {
+	Cmdlet        string              `json:"cmdlet"`
+	Parameters    []string            `json:"parameters,omitempty"`
+	AllowedValues map[string][]string `json:"allowedValues,omitempty"`
+	Deny          bool                `json:"deny,omitempty"`
+}
+
+// EncodeEntries returns the stored JSON form of role entries.
+func EncodeEntries(es []store.RoleEntry) (string, error) {
+	out := make([]entry, len(es))
+	for i, e := range es {
+		if strings.TrimSpace(e.Cmdlet) == "" {
+			return "", fmt.Errorf("codec: role entry %d has no cmdlet: %w", i, store.ErrInvalid)
+		}
+		out[i] = entry(e)
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return "", fmt.Errorf("codec: encode role entries: %w", err)
+	}
+	return string(b), nil
+}
+
+// DecodeEntries parses the stored JSON form of role entries.
+func DecodeEntries(s string) ([]store.RoleEntry, error) {
+	var in []entry
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return nil, fmt.Errorf("codec: decode role entries: %w", err)
+	}
+	out := make([]store.RoleEntry, len(in))
+	for i, e := range in {
+		out[i] = store.RoleEntry(e)
+	}
+	return out, nil
+}
+
+// LikePattern returns a LIKE pattern matching s as a substring, with the
+// wildcard characters of s escaped by a backslash (use ESCAPE '\').
+func LikePattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(Fold(s)) + "%"
+}

@@ -1,0 +1,220 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/psgate/psgate/store"
+	"github.com/psgate/psgate/store/postgres"
+	"github.com/psgate/psgate/store/sqlite"
+	"github.com/psgate/psgate/store/storetest"
+)
+
+// testDSN returns the DSN of the test server from PSGATE_TEST_POSTGRES_DSN.
+// Without it the test is skipped, except under CI=true, where the CI
+// script is expected to have started PostgreSQL.
+func testDSN(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv("PSGATE_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("PSGATE_TEST_POSTGRES_DSN is not set under CI=true; the CI script must start PostgreSQL")
+		}
+		t.Skip("PSGATE_TEST_POSTGRES_DSN is not set")
+	}
+	return dsn
+}
+
+// withSearchPath returns dsn with its search_path set to schema.
+func withSearchPath(dsn, schema string) string {
+	if strings.Contains(dsn, "://") {
+		u, err := url.Parse(dsn)
+		if err == nil {
+			q := u.Query()
+			q.Set("search_path", schema)
+			u.RawQuery = q.Encode()
+			return u.String()
+		}
+	}
+	return dsn + " search_path=" + schema
+}
+
+// freshSchema creates an empty schema for one test and drops it afterwards.
+func freshSchema(t *testing.T, dsn string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", dsn, err)
+	}
+	defer conn.Close(ctx)
+	schema := fmt.Sprintf("psgate_test_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Errorf("connect to drop schema: %v", err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	return withSearchPath(dsn, schema)
+}
+
+func openTest(t *testing.T, c *storetest.Clock) store.Store {
+	t.Helper()
+	dsn := freshSchema(t, testDSN(t))
+	db, err := postgres.Open(t.Context(), dsn, postgres.Options{Now: c.Now, ClockOffset: c.Offset})
+	if err != nil {
+		t.Fatalf("Open() error = %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	testDSN(t)
+	storetest.Run(t, openTest)
+}
+
+func TestMigrationVersionsMatchSQLite(t *testing.T) {
+	pg, err := postgres.MigrationVersions()
+	if err != nil {
+		t.Fatalf("postgres.MigrationVersions() error = %v", err)
+	}
+	lite, err := sqlite.MigrationVersions()
+	if err != nil {
+		t.Fatalf("sqlite.MigrationVersions() error = %v", err)
+	}
+	if diff := cmp.Diff(pg, lite); diff != "" {
+		t.Errorf("migration versions differ (-postgres +sqlite):\n%s", diff)
+	}
+}
+
+func TestMigrateTwiceAndRefuseNewer(t *testing.T) {
+	dsn := freshSchema(t, testDSN(t))
+	ctx := t.Context()
+	for range 2 {
+		db, err := postgres.Open(ctx, dsn, postgres.Options{})
+		if err != nil {
+			t.Fatalf("Open() error = %v", err)
+		}
+		db.Close()
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	var roles int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM roles`).Scan(&roles); err != nil || roles != 3 {
+		t.Errorf("built-in roles after two opens = %d (%v), want 3", roles, err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES (999, 'future')`); err != nil {
+		t.Fatalf("insert future version: %v", err)
+	}
+	if _, err := postgres.Open(ctx, dsn, postgres.Options{}); err == nil {
+		t.Errorf("Open() of a database from a newer psgate succeeded, want an error")
+	}
+}
+
+// TestSurvivesTerminatedConnections kills the pool's server processes, as
+// a server restart does, and expects reads to go on after one retry.
+func TestSurvivesTerminatedConnections(t *testing.T) {
+	base := testDSN(t)
+	dsn := freshSchema(t, base)
+	if strings.Contains(dsn, "://") {
+		dsn += "&application_name=psgate_terminate_test"
+	} else {
+		dsn += " application_name=psgate_terminate_test"
+	}
+	ctx := t.Context()
+	db, err := postgres.Open(ctx, dsn, postgres.Options{MaxConns: 2})
+	if err != nil {
+		t.Fatalf("Open() error = %v", err)
+	}
+	defer db.Close()
+	if _, err := db.CreateTenant(ctx, store.Tenant{Name: "contoso", Domain: "contoso.test", Policy: store.DefaultPolicy()}); err != nil {
+		t.Fatalf("CreateTenant() error = %v", err)
+	}
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer admin.Close(ctx)
+	var killed int
+	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = 'psgate_terminate_test'`).Scan(&killed); err != nil || killed == 0 {
+		t.Fatalf("terminate backends: killed %d, error %v", killed, err)
+	}
+	for range 3 {
+		if _, err := db.TenantByName(ctx, "contoso"); err != nil {
+			t.Fatalf("TenantByName() after the server closed the connections: %v", err)
+		}
+	}
+}
+
+func BenchmarkAcquireRelease(b *testing.B) {
+	dsn := os.Getenv("PSGATE_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		b.Skip("PSGATE_TEST_POSTGRES_DSN is not set")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		b.Fatalf("connect: %v", err)
+	}
+	schema := fmt.Sprintf("psgate_bench_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		b.Fatalf("create schema: %v", err)
+	}
+	defer func() {
+		_, _ = conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
+		conn.Close(ctx)
+	}()
+	db, err := postgres.Open(ctx, withSearchPath(dsn, schema), postgres.Options{})
+	if err != nil {
+		b.Fatalf("Open() error = %v", err)
+	}
+	defer db.Close()
+	tn, err := db.CreateTenant(ctx, store.Tenant{Name: "bench", Domain: "bench.test", Policy: store.DefaultPolicy()})
+	if err != nil {
+		b.Fatalf("CreateTenant() error = %v", err)
+	}
+	u, err := db.CreateUser(ctx, store.User{TenantID: tn.ID, UPN: "u@bench.test"})
+	if err != nil {
+		b.Fatalf("CreateUser() error = %v", err)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		r := store.LeaseRequest{ShellID: fmt.Sprintf("shell-%d", i), TenantID: tn.ID, UserID: u.ID, NodeID: "node",
+			Kind: store.KindWinRS, MaxPerUser: 3, MaxPerTenant: 20, TTL: 45 * time.Second}
+		start := time.Now()
+		if _, err := db.AcquireLease(ctx, r); err != nil {
+			b.Fatalf("AcquireLease() error = %v", err)
+		}
+		lat = append(lat, time.Since(start))
+		if err := db.ReleaseLease(ctx, r.ShellID, r.NodeID); err != nil {
+			b.Fatalf("ReleaseLease() error = %v", err)
+		}
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "acquire-p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "acquire-p99-µs")
+}

@@ -1,0 +1,69 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/psgate/psgate/store"
+)
+
+// RecordLoginFailure implements store.Lockouts.
+func (db *DB) RecordLoginFailure(ctx context.Context, key string, now time.Time, window time.Duration, threshold int, lockFor time.Duration) (store.LoginFailure, error) {
+	if key == "" || threshold <= 0 {
+		return store.LoginFailure{}, fmt.Errorf("sqlite: record login failure: key and threshold are required: %w", store.ErrInvalid)
+	}
+	t := db.clock(now)
+	nowMS := ms(t)
+	var out store.LoginFailure
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var failures int
+		var first, locked int64
+		err := tx.QueryRowContext(ctx, `SELECT failures, first_at, locked_until FROM login_failures WHERE key = ?`, key).
+			Scan(&failures, &first, &locked)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return wrap("record login failure", err)
+		}
+		if failures == 0 || first <= nowMS-window.Milliseconds() {
+			failures, first = 0, nowMS
+		}
+		failures++
+		if failures >= threshold {
+			locked = max(locked, ms(t.Add(lockFor)))
+			failures, first = 0, nowMS
+		}
+		out = store.LoginFailure{Key: key, Failures: failures, FirstAt: fromMS(first)}
+		if locked > nowMS {
+			out.LockedUntil = fromMS(locked)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO login_failures (key, failures, first_at, locked_until) VALUES (?, ?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, first_at = excluded.first_at,
+			locked_until = excluded.locked_until`, key, failures, first, locked)
+		return wrap("record login failure", err)
+	})
+	if err != nil {
+		return store.LoginFailure{}, err
+	}
+	return out, nil
+}
+
+// ClearLoginFailures implements store.Lockouts.
+func (db *DB) ClearLoginFailures(ctx context.Context, key string) error {
+	_, err := db.w.ExecContext(ctx, `DELETE FROM login_failures WHERE key = ?`, key)
+	return wrap("clear login failures", err)
+}
+
+// LoginLockedUntil implements store.Lockouts.
+func (db *DB) LoginLockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error) {
+	var locked int64
+	err := db.r.QueryRowContext(ctx, `SELECT locked_until FROM login_failures WHERE key = ?`, key).Scan(&locked)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && locked <= ms(db.clock(now)) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, wrap("login locked until", err)
+	}
+	return fromMS(locked), nil
+}

@@ -1,0 +1,18 @@
+package store
+
+// Store is the whole persistent state of psgate.
+type Store interface {
+	Tenants
+	Users
+	Roles
+	Nodes
+	Leases
+	Audit
+	Keys
+	RefreshTokens
+	OAuthClients
+	Lockouts
+	Federations
+	// Close releases the store's resources.
+	Close() error
+}

@@ -1,0 +1,112 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/psgate/psgate/store"
+)
+
+var tenantTests = []test{
+	{"CreateAndRead", testTenantCreateAndRead},
+	{"Uniqueness", testTenantUniqueness},
+	{"UpdatePolicy", testTenantUpdatePolicy},
+	{"DeleteCascades", testTenantDeleteCascades},
+}
+
+func testTenantCreateAndRead(t *testing.T, e *env) {
+	p := store.DefaultPolicy()
+	p.AllowPasswordAuthentication = true
+	got, err := e.s.CreateTenant(e.ctx, store.Tenant{Name: " Contoso ", Domain: "Contoso.TEST", DisplayName: "Contoso Ltd", Policy: p})
+	wantErr(t, "CreateTenant", err, nil)
+	want := store.Tenant{ID: got.ID, Name: "contoso", Domain: "contoso.test", DisplayName: "Contoso Ltd", Policy: p, CreatedAt: e.clock.Now()}
+	if diff := diff(got, want); diff != "" || got.ID == 0 {
+		t.Errorf("CreateTenant() (-got +want):\n%s", diff)
+	}
+	for _, key := range []string{"contoso", "CONTOSO", "contoso.test", "Contoso.Test"} {
+		byName, err := e.s.TenantByName(e.ctx, key)
+		wantErr(t, "TenantByName("+key+")", err, nil)
+		if diff := diff(byName, want); diff != "" {
+			t.Errorf("TenantByName(%s) (-got +want):\n%s", key, diff)
+		}
+	}
+	byID, err := e.s.Tenant(e.ctx, got.ID)
+	wantErr(t, "Tenant", err, nil)
+	if diff := diff(byID, want); diff != "" {
+		t.Errorf("Tenant() (-got +want):\n%s", diff)
+	}
+	_, err = e.s.TenantByName(e.ctx, "fabrikam")
+	wantErr(t, "TenantByName(unknown)", err, store.ErrNotFound)
+	_, err = e.s.Tenant(e.ctx, got.ID+100)
+	wantErr(t, "Tenant(unknown)", err, store.ErrNotFound)
+
+	second := e.tenant(t, "fabrikam")
+	list, err := e.s.ListTenants(e.ctx)
+	wantErr(t, "ListTenants", err, nil)
+	if diff := diff(list, []store.Tenant{want, second}); diff != "" {
+		t.Errorf("ListTenants() (-got +want):\n%s", diff)
+	}
+}
+
+func testTenantUniqueness(t *testing.T, e *env) {
+	e.tenant(t, "contoso")
+	tests := []struct {
+		name string
+		in   store.Tenant
+		want error
+	}{
+		{"same name other case", store.Tenant{Name: "CONTOSO", Domain: "other.test"}, store.ErrConflict},
+		{"same domain", store.Tenant{Name: "other", Domain: "contoso.TEST"}, store.ErrConflict},
+		{"name equals a domain", store.Tenant{Name: "contoso.test", Domain: "x.test"}, store.ErrConflict},
+		{"domain equals a name", store.Tenant{Name: "x", Domain: "contoso"}, store.ErrConflict},
+		{"no name", store.Tenant{Domain: "y.test"}, store.ErrInvalid},
+		{"no domain", store.Tenant{Name: "y"}, store.ErrInvalid},
+		{"distinct", store.Tenant{Name: "fabrikam", Domain: "fabrikam.test"}, nil},
+	}
+	for _, tt := range tests {
+		_, err := e.s.CreateTenant(e.ctx, tt.in)
+		wantErr(t, "CreateTenant("+tt.name+")", err, tt.want)
+	}
+}
+
+func testTenantUpdatePolicy(t *testing.T, e *env) {
+	tn := e.tenant(t, "contoso")
+	p := store.Policy{
+		EnableRemotePowerShellAccess: false, MaxShellsPerUser: 1, MaxShellsPerTenant: 7,
+		SessionLifetime: 90 * time.Minute, IdleTimeout: 90 * time.Second, MaxShellCreationsPerMinute: 5,
+		AllowPasswordAuthentication: true,
+	}
+	wantErr(t, "UpdatePolicy", e.s.UpdatePolicy(e.ctx, tn.ID, p), nil)
+	got, err := e.s.Tenant(e.ctx, tn.ID)
+	wantErr(t, "Tenant", err, nil)
+	if diff := diff(got.Policy, p); diff != "" {
+		t.Errorf("policy after UpdatePolicy (-got +want):\n%s", diff)
+	}
+	wantErr(t, "UpdatePolicy(unknown)", e.s.UpdatePolicy(e.ctx, tn.ID+100, p), store.ErrNotFound)
+}
+
+func testTenantDeleteCascades(t *testing.T, e *env) {
+	tn := e.tenant(t, "contoso")
+	other := e.tenant(t, "fabrikam")
+	u := e.user(t, tn.ID, "admin@contoso.test")
+	keep := e.user(t, other.ID, "admin@fabrikam.test")
+	_, err := e.s.AcquireLease(e.ctx, store.LeaseRequest{ShellID: shellID(1), TenantID: tn.ID, UserID: u.ID,
+		NodeID: "n1", Kind: store.KindWinRS, TTL: time.Minute, Now: e.clock.Now()})
+	wantErr(t, "AcquireLease", err, nil)
+	_, err = e.s.AppendAudit(e.ctx, store.AuditRecord{TenantID: tn.ID, UserID: u.ID, Action: store.ActionSessionOpen})
+	wantErr(t, "AppendAudit", err, nil)
+
+	wantErr(t, "DeleteTenant", e.s.DeleteTenant(e.ctx, tn.ID), nil)
+	wantErr(t, "DeleteTenant(again)", e.s.DeleteTenant(e.ctx, tn.ID), store.ErrNotFound)
+	_, err = e.s.User(e.ctx, u.ID)
+	wantErr(t, "User(deleted tenant)", err, store.ErrNotFound)
+	_, err = e.s.Lease(e.ctx, shellID(1))
+	wantErr(t, "Lease(deleted tenant)", err, store.ErrNotFound)
+	_, err = e.s.User(e.ctx, keep.ID)
+	wantErr(t, "User(other tenant)", err, nil)
+	recs, err := e.s.SearchAudit(e.ctx, store.AuditFilter{TenantID: tn.ID})
+	wantErr(t, "SearchAudit", err, nil)
+	if len(recs) != 1 {
+		t.Errorf("audit records after DeleteTenant = %d, want 1 (audit is kept)", len(recs))
+	}
+}
