@@ -8,6 +8,7 @@ import (
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/wsman"
+	"github.com/psgate/psgate/xpress"
 )
 
 // create opens a shell: admission first, then the kind's set-up.
@@ -20,8 +21,21 @@ func (g *Gateway) create(ctx context.Context, req *request) ([]byte, error) {
 	if env.Shell == nil {
 		return nil, psgate.E(psgate.CodeMalformedEnvelope, psgate.Args{"detail": "a Create request needs an rsp:Shell body"})
 	}
-	if ct := env.CompressionType; ct != "" && !strings.EqualFold(ct, "none") {
+	compression := "NoCompression"
+	switch ct := env.CompressionType; {
+	case ct == "" || strings.EqualFold(ct, "none"):
+	case strings.EqualFold(ct, "xpress"):
+		compression = "XpressCompression"
+	default:
 		return nil, psgate.E(psgate.CodeCompressionRequested, psgate.Args{"type": ct})
+	}
+	if kind == kindPSRP {
+		if err := g.checkConfiguration(env.ResourceURI); err != nil {
+			return nil, err
+		}
+		if err := checkProtocolOption(env); err != nil {
+			return nil, err
+		}
 	}
 	id := env.Shell.ShellID
 	if id == "" {
@@ -55,7 +69,7 @@ func (g *Gateway) create(ctx context.Context, req *request) ([]byte, error) {
 		grant:       grant,
 		inputs:      defaultStreams(env.Shell.InputStreams, "stdin"),
 		outputs:     defaultStreams(env.Shell.OutputStreams, "stdout", "stderr"),
-		compression: "NoCompression",
+		compression: compression,
 		done:        make(chan struct{}),
 		lastActive:  now,
 		state:       "Connected",
@@ -67,9 +81,14 @@ func (g *Gateway) create(ctx context.Context, req *request) ([]byte, error) {
 	switch kind {
 	case kindWinRS:
 		s.plugin = newWinRS(g, s)
-	default:
-		g.cfg.Admit.Release(context.WithoutCancel(ctx), id, "closed")
-		return nil, psgate.E(psgate.CodeUnknownResourceURI, psgate.Args{"uri": env.ResourceURI})
+	case kindPSRP:
+		s.inputs, s.outputs = []string{"stdin", "pr"}, []string{"stdout"}
+		pool, err := newPSRPPool(g, s, env)
+		if err != nil {
+			g.cfg.Admit.Release(context.WithoutCancel(ctx), id, "closed")
+			return nil, err
+		}
+		s.plugin = pool
 	}
 	if !g.shells.add(s) {
 		s.plugin.close()
@@ -130,9 +149,43 @@ func (g *Gateway) onShell(ctx context.Context, req *request) ([]byte, error) {
 	switch env.Action {
 	case wsman.ActionDelete:
 		g.closeShell(ctx, s, "closed")
-		return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionDeleteResponse), ""), nil
+		return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionDeleteResponse), wsman.BodyNone), nil
 	case wsman.ActionGet:
 		return wsman.EncodeGetShell(g.header(req, wsman.ActionGetResponse), s.info(now)), nil
+	case wsman.ActionDisconnect:
+		s.setState("Disconnected")
+		if it := env.Disconnect.IdleTimeout; it > 0 {
+			s.mu.Lock()
+			if it < s.grant.IdleTimeout || s.grant.IdleTimeout == 0 {
+				s.grant.IdleTimeout = it
+			}
+			s.mu.Unlock()
+		}
+		return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionDisconnectResponse), wsman.BodyNone), nil
+	case wsman.ActionReconnect:
+		s.setState("Connected")
+		return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionReconnectResponse), wsman.BodyNone), nil
+	case wsman.ActionConnect:
+		c, ok := s.plugin.(connector)
+		if !ok {
+			return nil, psgate.E(psgate.CodeActionNotSupported, psgate.Args{"action": env.Action + " (for " + s.kind + " shells)"})
+		}
+		xml, err := c.connect(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		s.setState("Connected")
+		return wsman.EncodeConnectResponse(g.header(req, wsman.ActionConnectResponse), xml), nil
+	}
+	if s.disconnected() {
+		return nil, psgate.E(psgate.CodeShellDisconnected, nil)
+	}
+	if s.compression == "XpressCompression" {
+		if err := unframeSend(env); err != nil {
+			return nil, err
+		}
+	}
+	switch env.Action {
 	case wsman.ActionCommand:
 		id, err := s.plugin.command(ctx, req)
 		if err != nil {
@@ -143,23 +196,69 @@ func (g *Gateway) onShell(ctx context.Context, req *request) ([]byte, error) {
 		if err := s.plugin.send(ctx, req); err != nil {
 			return nil, err
 		}
-		return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionSendResponse), "rsp:SendResponse"), nil
+		return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionSendResponse), wsman.BodySendResponse), nil
 	case wsman.ActionReceive:
 		res, err := s.plugin.receive(ctx, req, g.receiveWait(env.OperationTimeout))
 		s.touch(g.cfg.Now())
 		if err != nil {
 			return nil, err
 		}
+		if s.compression == "XpressCompression" {
+			for i := range res.Streams {
+				if len(res.Streams[i].Data) > 0 {
+					res.Streams[i].Data = xpress.Frame(res.Streams[i].Data)
+				}
+			}
+		}
 		return wsman.EncodeReceiveResponse(g.header(req, wsman.ActionReceiveResponse), res), nil
 	case wsman.ActionSignal:
 		if err := s.plugin.signal(ctx, req); err != nil {
 			return nil, err
 		}
-		return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionSignalResponse), "rsp:SignalResponse"), nil
+		return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionSignalResponse), wsman.BodySignalResponse), nil
 	default:
 		return nil, psgate.E(psgate.CodeActionNotSupported, psgate.Args{
 			"action": env.Action + " (for " + s.kind + " shells)"})
 	}
+}
+
+// connector is implemented by shells that a new client can Connect to.
+type connector interface {
+	connect(ctx context.Context, req *request) ([]byte, error)
+}
+
+// unframeSend decompresses the stream data of a Send from a client that
+// asked for xpress compression.
+func unframeSend(env *wsman.Envelope) error {
+	if env.Send == nil {
+		return nil
+	}
+	for i := range env.Send.Streams {
+		st := &env.Send.Streams[i]
+		if len(st.Data) == 0 {
+			continue
+		}
+		data, err := xpress.Unframe(st.Data, maxUnframed)
+		if err != nil {
+			return psgate.Wrap(psgate.CodeBadFragment, psgate.Args{"detail": "compressed stream data is corrupt"}, err)
+		}
+		st.Data = data
+	}
+	return nil
+}
+
+// maxUnframed bounds the decompressed size of one Send stream.
+const maxUnframed = 16 << 20
+
+// checkConfiguration refuses PowerShell configurations psgate does not serve.
+func (g *Gateway) checkConfiguration(uri string) error {
+	name, _ := wsman.ConfigurationName(uri)
+	for _, c := range g.cfg.Configurations {
+		if strings.EqualFold(c, name) {
+			return nil
+		}
+	}
+	return psgate.E(psgate.CodeUnknownConfiguration, psgate.Args{"name": name, "available": strings.Join(g.cfg.Configurations, ", ")})
 }
 
 // receiveWait is how long a Receive is held without output: the client's
@@ -203,9 +302,24 @@ func closeError(s *shell, reason string) *psgate.Error {
 	return psgate.E(psgate.CodeShellNotFound, psgate.Args{"shell": s.id})
 }
 
-// enumerate lists the caller's own shells.
+// enumerate lists the caller's own shells, or the commands of one of them.
 func (g *Gateway) enumerate(_ context.Context, req *request) ([]byte, error) {
 	now := g.cfg.Now()
+	if strings.EqualFold(req.env.ResourceURI, wsman.ResourceShellCommand) {
+		var id string
+		if e := req.env.Enumerate; e != nil {
+			id, _ = e.Selector("ShellId")
+		}
+		s, ok := g.shells.get(id)
+		if !ok || !s.ownedBy(req.principal) {
+			return nil, psgate.E(psgate.CodeShellNotFound, psgate.Args{"shell": id})
+		}
+		var cmds []wsman.CommandInfo
+		if pool, ok := s.plugin.(*psrpPool); ok {
+			cmds = pool.commands()
+		}
+		return wsman.EncodeEnumerateCommands(g.header(req, wsman.ActionEnumerateResponse), cmds), nil
+	}
 	var infos []wsman.ShellInfo
 	for _, s := range g.shells.all() {
 		if s.ownedBy(req.principal) {

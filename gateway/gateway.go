@@ -76,6 +76,10 @@ type Config struct {
 	// MaxOutputBuffer bounds the bytes buffered per command before the
 	// command blocks waiting for the client to Receive. Zero means 4 MiB.
 	MaxOutputBuffer int
+	// Configurations names the PowerShell session configurations served
+	// (resource URI http://schemas.microsoft.com/powershell/<name>). Nil
+	// means just "Microsoft.PowerShell".
+	Configurations []string
 	// Machine is the WSManFault Machine attribute. Empty is allowed.
 	Machine string
 	// Now is the clock. Nil means time.Now.
@@ -128,6 +132,9 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
+	}
+	if cfg.Configurations == nil {
+		cfg.Configurations = []string{"Microsoft.PowerShell"}
 	}
 	if cfg.Admit == nil {
 		cfg.Admit = openAdmitter{}

@@ -52,6 +52,18 @@ type plugin interface {
 	close()
 }
 
+func (s *shell) setState(state string) {
+	s.mu.Lock()
+	s.state = state
+	s.mu.Unlock()
+}
+
+func (s *shell) disconnected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state == "Disconnected"
+}
+
 func (s *shell) touch(now time.Time) {
 	s.mu.Lock()
 	s.lastActive = now

@@ -43,23 +43,44 @@ func envelope(msgID, action, shellID, body string) []byte {
 
 const createBody = `<rsp:Shell><rsp:InputStreams>stdin</rsp:InputStreams><rsp:OutputStreams>stdout stderr</rsp:OutputStreams></rsp:Shell>`
 
-// fault is the part of a WS-Man fault the tests read.
+// fault is the part of a WS-Man fault the tests read, as the clients read
+// it: pywinrm and pypsrp take WSManFault/@Code and f:Message (or the
+// Reason), psgate's own connector takes pg:Error/@Code.
 type fault struct {
-	Subcode   string `xml:"Body>Fault>Code>Subcode>Value"`
-	Reason    string `xml:"Body>Fault>Reason>Text"`
-	WSManCode string `xml:"Body>Fault>Detail>WSManFault>Code,attr"`
-	Message   string `xml:"Body>Fault>Detail>WSManFault>Message"`
-	PGCode    string `xml:"Body>Fault>Detail>Error>Code,attr"`
+	Subcode   string
+	Reason    string
+	WSManCode string
+	Message   string
+	PGCode    string
+	RelatesTo string
+}
+
+type faultXML struct {
 	RelatesTo string `xml:"Header>RelatesTo"`
+	Fault     struct {
+		Subcode string `xml:"Code>Subcode>Value"`
+		Reason  string `xml:"Reason>Text"`
+		Detail  struct {
+			WSManFault struct {
+				Code    string `xml:"Code,attr"`
+				Message string `xml:"Message"`
+			} `xml:"WSManFault"`
+			Error struct {
+				Code string `xml:"Code,attr"`
+			} `xml:"Error"`
+		} `xml:"Detail"`
+	} `xml:"Body>Fault"`
 }
 
 func parseFault(t *testing.T, body string) fault {
 	t.Helper()
-	var f fault
-	if err := xml.Unmarshal([]byte(body), &f); err != nil {
+	var x faultXML
+	if err := xml.Unmarshal([]byte(body), &x); err != nil {
 		t.Fatalf("fault body is not XML: %v\n%s", err, body)
 	}
-	return f
+	d := x.Fault.Detail
+	return fault{Subcode: x.Fault.Subcode, Reason: x.Fault.Reason, WSManCode: d.WSManFault.Code,
+		Message: d.WSManFault.Message, PGCode: d.Error.Code, RelatesTo: x.RelatesTo}
 }
 
 var shellIDRE = regexp.MustCompile(`<w:Selector Name="ShellId">([^<]+)</w:Selector>`)

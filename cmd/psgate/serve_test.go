@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// runServe runs `psgate serve` in-process until the banner appears, then
+// stops it as SIGINT would.
+func runServe(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	root := newRootCmd()
+	out := &syncBuffer{}
+	root.SetOut(out)
+	root.SetErr(out)
+	root.SetArgs(append([]string{"serve", "--log-level", "error"}, args...))
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), "Connect:") {
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("serve exited early: %v\n%s", err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no banner after 20s:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve after shutdown: %v", err)
+	}
+	return out.String()
+}
+
+func TestServeFirstStartAndRestart(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	t.Setenv("PSGATE_BOOTSTRAP_PASSWORD", "")
+	banner := runServe(t, "--data", dir, "--http", freePort(t), "--https", freePort(t))
+
+	for _, want := range []string{"Created demo tenant \"contoso\"", "admin@contoso.test", "bootstrap-admin.txt", "pywinrm", "New-PSSession"} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+	if !regexp.MustCompile(`SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}`).MatchString(banner) {
+		t.Errorf("banner lacks the certificate's SHA-256 fingerprint:\n%s", banner)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "bootstrap-admin.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("bootstrap-admin.txt mode %v, want 0600", fi.Mode().Perm())
+	}
+	secret, _ := os.ReadFile(filepath.Join(dir, "bootstrap-admin.txt"))
+	pw := regexp.MustCompile(`password: (\S+)`).FindSubmatch(secret)
+	if pw == nil || strings.Contains(banner, string(pw[1])) {
+		t.Errorf("the generated password must be in the file and never printed")
+	}
+
+	// A second start on the same directory keeps the tenant and the
+	// certificate, and creates nothing.
+	again := runServe(t, "--data", dir, "--http", freePort(t), "--https", freePort(t))
+	if strings.Contains(again, "Created demo tenant") {
+		t.Errorf("restart re-created the demo tenant:\n%s", again)
+	}
+	fp := regexp.MustCompile(`SHA-256 (\S+)`)
+	if a, b := fp.FindStringSubmatch(banner), fp.FindStringSubmatch(again); a == nil || b == nil || a[1] != b[1] {
+		t.Errorf("certificate changed across restarts: %v vs %v", a, b)
+	}
+}
+
+func TestServeRefusesPlainHTTPOnNetwork(t *testing.T) {
+	root := newRootCmd()
+	root.SetOut(&bytes.Buffer{})
+	root.SetArgs([]string{"serve", "--data", t.TempDir(), "--http", "0.0.0.0:0", "--https", ""})
+	err := root.ExecuteContext(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "--allow-unencrypted") {
+		t.Fatalf("serve --http 0.0.0.0:0 = %v, want a refusal naming --allow-unencrypted", err)
+	}
+}
+
+func TestServeBootstrapPasswordFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("PSGATE_BOOTSTRAP_PASSWORD", "From-The-Env-1")
+	banner := runServe(t, "--data", dir, "--http", freePort(t), "--https", "")
+	if !strings.Contains(banner, "PSGATE_BOOTSTRAP_PASSWORD") {
+		t.Errorf("banner does not say where the password came from:\n%s", banner)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bootstrap-admin.txt")); !os.IsNotExist(err) {
+		t.Errorf("bootstrap-admin.txt written although the password came from the environment")
+	}
+}
+
+func TestSecondServeOnSameDataDirFails(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first := newRootCmd()
+	out := &syncBuffer{}
+	first.SetOut(out)
+	first.SetArgs([]string{"serve", "--data", dir, "--http", freePort(t), "--https", "", "--log-level", "error"})
+	done := make(chan error, 1)
+	go func() { done <- first.ExecuteContext(ctx) }()
+	for !strings.Contains(out.String(), "Connect:") {
+		time.Sleep(20 * time.Millisecond)
+	}
+	second := newRootCmd()
+	second.SetOut(&bytes.Buffer{})
+	second.SetArgs([]string{"serve", "--data", dir, "--http", freePort(t), "--https", ""})
+	err := second.ExecuteContext(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "in use by another psgate process") {
+		t.Fatalf("second serve = %v, want the data directory lock refusal", err)
+	}
+	cancel()
+	<-done
+}

@@ -1,0 +1,260 @@
+package gateway
+
+import (
+	"context"
+	"path"
+	"strings"
+
+	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/clixml"
+	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/format"
+	"github.com/psgate/psgate/psrp"
+)
+
+// runPipeline runs a CREATE_PIPELINE's statements in order.
+//
+// Enter-PSSession appends Out-Default to every statement and shows only
+// what arrives as host calls, so for such statements the output is
+// formatted here and sent as WriteLine host calls. Exit-PSSession answers
+// with the PopRunspace host call that makes the client leave the session.
+func (p *psrpPool) runPipeline(ctx context.Context, s *psrpSink, cp *psrp.CreatePipeline) error {
+	var input engine.Input
+	if s.pipe.input != nil {
+		input = s.pipe.input
+	}
+	s.width = int(p.host.BufferWidth)
+	for _, stmt := range cp.PowerShell.Statements() {
+		if len(stmt) == 0 {
+			continue
+		}
+		if last := stmt[len(stmt)-1]; len(stmt) > 1 && !last.IsScript && strings.EqualFold(last.Cmd, "Out-Default") {
+			stmt = stmt[:len(stmt)-1]
+			s.host = true
+		}
+		if len(stmt) == 1 && !stmt[0].IsScript && strings.EqualFold(stmt[0].Cmd, "Exit-PSSession") {
+			s.hostCall(psrp.HostCall{CallID: psrp.VoidCallID, Method: psrp.HostPopRunspace})
+			continue
+		}
+		pl, err := enginePipeline(stmt)
+		if err != nil {
+			return err
+		}
+		in := input
+		if len(stmt) == 1 && stmt[0].IsScript {
+			// A script's commands do not read the pipeline's input (it
+			// would be $input, which a command-only runspace lacks), so
+			// the script runs once whether or not input was sent.
+			in = nil
+		}
+		if err := p.rs.Run(ctx, pl, in, s); err != nil {
+			return err
+		}
+		s.flushHost()
+	}
+	return nil
+}
+
+// enginePipeline converts PSRP commands to the engine's pipeline.
+func enginePipeline(cmds []psrp.Command) (engine.Pipeline, error) {
+	pl := engine.Pipeline{Commands: make([]engine.CommandCall, 0, len(cmds))}
+	for _, c := range cmds {
+		call := engine.CommandCall{
+			Name:     c.Cmd,
+			IsScript: c.IsScript,
+			// 2>&1: the command's errors go down its output.
+			MergeErrorToOutput: c.MergeMyResult == psrp.ResultError && c.MergeToResult == psrp.ResultOutput ||
+				c.MergeError == psrp.ResultOutput,
+		}
+		for _, a := range c.Args {
+			if psrp.HasSecureString(a.Value) {
+				return pl, psgate.E(psgate.CodeSecureString, psgate.Args{"name": a.Name})
+			}
+			call.Args = append(call.Args, engine.Argument{Name: a.Name, Value: a.Value, HasValue: true})
+		}
+		pl.Commands = append(pl.Commands, call)
+	}
+	return pl, nil
+}
+
+// commandMetadata answers GET_COMMAND_METADATA (Get-Command over PSRP, as
+// Import-PSSession and Enter-PSSession send it): a count object, then one
+// object per visible command matching the names and command types.
+func (p *psrpPool) commandMetadata(s *psrpSink, g psrp.GetCommandMetadata) error {
+	if g.CommandType != 0 && g.CommandType&psrp.CommandTypes(cmdletType) == 0 && g.CommandType&psrp.CommandTypes(functionType) == 0 {
+		s.send(psrp.NewCommandMetadataCount(p.rpid, s.pipe.pid, 0), nil)
+		return nil
+	}
+	var found []*engine.Command
+	for _, c := range p.rs.VisibleCommands() {
+		for _, pattern := range g.Names {
+			if ok, _ := path.Match(strings.ToLower(pattern), strings.ToLower(c.Name)); ok {
+				found = append(found, c)
+				break
+			}
+		}
+	}
+	s.send(psrp.NewCommandMetadataCount(p.rpid, s.pipe.pid, int32(len(found))), nil)
+	for _, c := range found {
+		s.send(psrp.NewCommandMetadata(p.rpid, s.pipe.pid, commandMetadataOf(c)))
+	}
+	return nil
+}
+
+const (
+	functionType = 2
+	cmdletType   = 8
+)
+
+func commandMetadataOf(c *engine.Command) psrp.CommandMetadata {
+	md := psrp.CommandMetadata{
+		Name:        c.Name,
+		Namespace:   "psgate",
+		CommandType: psrp.CommandTypes(cmdletType),
+		OutputType:  c.OutputType,
+	}
+	for _, prm := range c.Parameters {
+		md.Parameters = append(md.Parameters, psrp.ParameterMetadata{
+			Name:     prm.Name,
+			TypeName: prm.Type.String(),
+			Aliases:  prm.Aliases,
+			IsSwitch: prm.Type == engine.TypeSwitch,
+		})
+	}
+	md.Parameters = append(md.Parameters, psrp.CommonParameters()...)
+	return md
+}
+
+// psrpSink turns engine output into PSRP messages on the pipeline's queue.
+// It blocks while the client has not collected MaxOutputBuffer bytes.
+type psrpSink struct {
+	p    *psrpPool
+	pipe *psrpPipe
+	ctx  context.Context
+	// host: format output as text and send it as WriteLine host calls
+	// (Enter-PSSession); width is the client console's buffer width.
+	host    bool
+	width   int
+	pending []any
+}
+
+func (s *psrpSink) send(m psrp.Message, err error) {
+	p := s.p
+	if err != nil {
+		p.g.log.Error("build PSRP message", logKeyShellID, p.sh.id, logKeyErr, err)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.pipe(s.pipe) && s.pipe.out.bytes >= p.g.cfg.MaxOutputBuffer && s.ctx.Err() == nil {
+		ch := s.pipe.out.wait()
+		p.mu.Unlock()
+		select {
+		case <-ch:
+		case <-s.ctx.Done():
+		}
+		p.mu.Lock()
+	}
+	if p.closed {
+		return
+	}
+	s.pipe.out.push(p.fragmentsLocked(m))
+}
+
+// pipe reports whether pp is still a live pipeline of the pool.
+func (p *psrpPool) pipe(pp *psrpPipe) bool {
+	cur, ok := p.pipes[pp.id]
+	return ok && cur == pp
+}
+
+func (s *psrpSink) Output(obj any) {
+	if s.host {
+		s.pending = append(s.pending, obj)
+		if len(s.pending) >= textBatch {
+			s.flushHost()
+		}
+		return
+	}
+	s.send(psrp.NewPipelineOutput(s.p.rpid, s.pipe.pid, obj))
+}
+
+// flushHost formats pending output for the console and sends it line by
+// line.
+func (s *psrpSink) flushHost() {
+	if len(s.pending) == 0 {
+		return
+	}
+	width := s.width
+	if width <= 0 {
+		width = 120
+	}
+	text := format.Default(s.pending, format.Options{Width: width, Newline: "\n"})
+	s.pending = s.pending[:0]
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		s.hostCall(psrp.WriteLine(line))
+	}
+}
+
+func (s *psrpSink) hostCall(c psrp.HostCall) {
+	s.send(psrp.NewPipelineHostCall(s.p.rpid, s.pipe.pid, c))
+}
+
+func (s *psrpSink) Error(r *engine.ErrorRecord) {
+	s.flushHost()
+	s.send(psrp.NewErrorRecord(s.p.rpid, s.pipe.pid, wireRecord(r)))
+}
+
+func (s *psrpSink) Warning(msg string) {
+	s.send(psrp.NewInformationalRecord(psrp.MsgWarningRecord, s.p.rpid, s.pipe.pid, msg))
+}
+
+func (s *psrpSink) Verbose(msg string) {
+	s.send(psrp.NewInformationalRecord(psrp.MsgVerboseRecord, s.p.rpid, s.pipe.pid, msg))
+}
+
+func (s *psrpSink) Debug(msg string) {
+	s.send(psrp.NewInformationalRecord(psrp.MsgDebugRecord, s.p.rpid, s.pipe.pid, msg))
+}
+
+func (s *psrpSink) Information(r engine.InformationRecord) {
+	if !psrp.VersionAtLeast(s.p.version, 2, 3) {
+		// INFORMATION_RECORD does not exist before protocol 2.3.
+		return
+	}
+	s.send(psrp.NewInformationRecord(s.p.rpid, s.pipe.pid, psrp.InformationRecord{
+		MessageData: r.MessageData, Source: r.Source, Tags: r.Tags,
+		User: s.p.sh.owner.UPN, Computer: "psgate",
+		TimeGenerated: s.p.g.cfg.Now(),
+	}))
+}
+
+func (s *psrpSink) Progress(r engine.ProgressRecord) {
+	s.send(psrp.NewProgressRecord(s.p.rpid, s.pipe.pid, psrp.ProgressRecord{
+		Activity: r.Activity, ActivityID: r.ActivityID, StatusDescription: r.StatusDescription,
+		CurrentOperation: r.CurrentOperation, ParentActivityID: r.ParentActivityID,
+		PercentComplete: r.PercentComplete, Completed: r.Completed, SecondsRemaining: r.SecondsRemaining,
+	}), nil)
+}
+
+// wireRecord converts an engine error record to its PSRP form, carrying
+// the catalog code and resolution.
+func wireRecord(r *engine.ErrorRecord) *psrp.ErrorRecord {
+	w := &psrp.ErrorRecord{
+		Message:               r.Message(),
+		ExceptionType:         r.ExceptionType,
+		FullyQualifiedErrorID: r.FullyQualifiedErrorID,
+		Category:              psrp.ErrorCategory(r.Category),
+		Activity:              r.Activity,
+		Reason:                r.Reason,
+		TargetName:            r.TargetName,
+		TargetType:            r.TargetType,
+		Target:                r.Target,
+	}
+	if r.Err != nil {
+		w.Code = string(r.Err.Code)
+		w.RecommendedAction = r.Err.Resolution
+	}
+	return w
+}
+
+var _ = clixml.Limits{}
