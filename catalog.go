@@ -70,6 +70,7 @@ const (
 	CodeTokenRevoked          Code = "identity.token-revoked"
 	CodeFederationMisconfig   Code = "identity.federation-misconfigured"
 	CodeFederatedTokenInvalid Code = "identity.federated-token-invalid"
+	CodeSignInThrottled       Code = "identity.sign-in-throttled"
 
 	CodeNoAdminRole          Code = "admission.no-admin-role"
 	CodeTenantAccessDisabled Code = "admission.tenant-access-disabled"
@@ -109,6 +110,8 @@ const (
 	CodeLastAdmin           Code = "engine.last-administrator"
 	CodeInvalidFilter       Code = "engine.invalid-filter"
 	CodeMissingArgument     Code = "engine.missing-argument"
+	CodeInputNotBound       Code = "engine.input-not-bound"
+	CodeOutputLimit         Code = "engine.output-limit"
 
 	CodeConnectFailed      Code = "client.connect-failed"
 	CodeTLSUntrusted       Code = "client.tls-untrusted"

@@ -185,6 +185,10 @@ var entries = []Entry{
 		Message:    "The token from identity provider {issuer} was refused: {reason}.",
 		Resolution: "Sign in to your organisation's identity provider again and retry with the new token.",
 		HTTPStatus: http.StatusUnauthorized, FaultCode: sender, FaultSubcode: "w:AccessDenied", WSManCode: wsmanAccessDenied},
+	{Code: CodeSignInThrottled, Title: "Too many failed sign-ins from one address",
+		Message:    "Too many failed sign-ins came from {address}; sign-in from this address is blocked until {until} (in {remaining}).",
+		Resolution: "Wait until the block expires. If the failed sign-ins were not yours, tell the service operator: someone at this address may be guessing passwords.",
+		HTTPStatus: http.StatusTooManyRequests, FaultCode: sender, FaultSubcode: "w:AccessDenied", WSManCode: wsmanAccessDenied},
 
 	// admission
 	{Code: CodeNoAdminRole, Title: "No permission to manage the tenant",
@@ -318,6 +322,12 @@ var entries = []Entry{
 	{Code: CodeMissingArgument, Title: "Missing parameter argument",
 		Message:    "Missing an argument for parameter '{name}'. Specify a parameter of type '{type}' and try again.",
 		Resolution: "Give the parameter a value: -{name} <value>, or -{name}:<value>."},
+	{Code: CodeInputNotBound, Title: "Pipeline input not accepted",
+		Message:    "The input object cannot be bound to any parameters for the command either because the command does not take pipeline input or the input and its properties do not match any of the parameters that take pipeline input.",
+		Resolution: "Pass the value as a parameter instead, or pipe objects that have a property named like one of the command's pipeline parameters (Get-Help <command> -Full shows which accept pipeline input)."},
+	{Code: CodeOutputLimit, Title: "Too much output",
+		Message:    "The pipeline stopped after writing {limit} objects, the most one command line may return.",
+		Resolution: "Narrow the query, for example with -Filter, or page through results with Select-Object -First and -Skip."},
 	{Code: CodeInvalidFilter, Title: "Invalid filter",
 		Message:    "The filter \"{filter}\" is not valid: {detail} (at char {column}).",
 		Resolution: "Write the filter as Property -operator value comparisons joined by -and or -or, with quoted strings, for example: -Filter \"Department -eq 'Sales' -and Enabled -eq $true\"."},

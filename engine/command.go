@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-
-	"github.com/psgate/psgate/psobject"
 )
 
 // Command is a cmdlet implemented in Go and registered in a Catalog.
@@ -22,6 +20,17 @@ type Command struct {
 	OutputType []string
 	// Examples are shown by Get-Help -Examples.
 	Examples []Example
+	// Aliases are other names the command answers to (select, where, ?).
+	Aliases []string
+	// SupportsShouldProcess adds -WhatIf and -Confirm. The command calls
+	// inv.ShouldProcess before each change; -Confirm never prompts.
+	SupportsShouldProcess bool
+	// StreamInput makes Run see the whole pipeline input through
+	// inv.Input, once, as Sort-Object needs. Otherwise a command that has
+	// upstream input is run once per input object, with parameters bound
+	// from that object (ValueFromPipeline, ValueFromPipelineByPropertyName)
+	// and inv.Input yielding just that object.
+	StreamInput bool
 	// Run is called once per invocation. Input yields the pipeline input
 	// (nothing when the command is first in the pipeline); Run writes its
 	// results through inv.
@@ -68,6 +77,10 @@ type Parameter struct {
 	// ValueFromPipelineByPropertyName binds a property of the same name (or
 	// an alias) of each input object.
 	ValueFromPipelineByPropertyName bool
+	// ValueFromRemainingArguments collects the positional arguments no
+	// other parameter takes (Write-Output a b c); the type should be an
+	// array type.
+	ValueFromRemainingArguments bool
 	// ValidateSet restricts string values (case-insensitive); the bound
 	// value is the set's spelling.
 	ValidateSet []string
@@ -105,6 +118,8 @@ type Invocation struct {
 	// Runspace is the runspace running the command (for Get-Command,
 	// Invoke-Expression and similar built-ins).
 	Runspace *Runspace
+
+	stage *stage // the pipeline stage running this invocation
 }
 
 // Bound reports whether the named parameter was bound.
@@ -174,6 +189,3 @@ type InformationRecord struct {
 	Source      string
 	Tags        []string
 }
-
-// Ensure the object model is the one the engine passes along.
-var _ = psobject.Format

@@ -9,4 +9,37 @@
 //
 // The engine never starts operating-system processes and has no script
 // language: no variables, script blocks, expressions or assignments.
+//
+// # Command lines
+//
+// Parse accepts commands with named (-Name value, -Name:value, -Switch) and
+// positional arguments, pipelines, literal values (quoted strings with
+// PowerShell's quoting rules but no $ expansion, bare words, numbers with
+// kb/mb/gb multipliers, $true, $false, $null, comma lists, @(...) and
+// (...) of literals, here-strings), statements separated by ; or newlines,
+// comments and backtick continuation. Everything else is refused with
+// psgate.CodeLanguageNotAllowed naming the construct; syntax errors are
+// psgate.CodeParseError with the line and column.
+//
+// # Binding
+//
+// Parameters bind as in PowerShell: case-insensitive names, unambiguous
+// prefixes, aliases, positions within the resolved parameter set,
+// mandatory checks (no prompting), type conversion and validation,
+// pipeline input by value and by property name, and the common parameters
+// (-Verbose, -ErrorAction, -WhatIf...). Binding failures are terminating
+// errors with PowerShell's error ids and messages.
+//
+// # Running
+//
+// The commands of a pipeline run as a chain of coroutines on the caller's
+// goroutine: each object a command writes is handed to the next command
+// before the first goes on, nothing is buffered, and a command that stops
+// reading (Select-Object -First) makes its upstream stop. Cancelling the
+// context stops the pipeline with psgate.CodePipelineStopped; commands are
+// expected to return promptly when their context is done.
+//
+// Compare and ParseFilter give other packages PowerShell's comparison
+// operators and the "Property -op value" filter language of -Filter
+// parameters.
 package engine

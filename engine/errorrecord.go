@@ -44,6 +44,11 @@ var categoryNames = map[Category]string{
 	CategoryResourceUnavailable: "ResourceUnavailable",
 	CategoryLimitsExceeded:      "LimitsExceeded",
 	CategorySecurityError:       "SecurityError",
+	// The enum's other members, for Write-Error -Category.
+	1: "OpenError", 2: "CloseError", 3: "DeviceError", 4: "DeadlockDetected",
+	10: "MetadataError", 11: "NotImplemented", 12: "NotInstalled", 16: "SyntaxError",
+	22: "ReadError", 23: "WriteError", 24: "FromStdErr", 26: "ProtocolError",
+	28: "ConnectionError", 29: "AuthenticationError", 30: "QuotaExceeded", 31: "NotEnabled",
 }
 
 // String returns the enum member name.
@@ -73,6 +78,10 @@ type ErrorRecord struct {
 	TargetType string
 	// Target is the target object (may be nil).
 	Target any
+
+	// complete is set once the engine has filled the record in; records
+	// passed on from nested statements keep their command's identity.
+	complete bool
 }
 
 // Message returns the exception message.
@@ -87,6 +96,9 @@ func (r *ErrorRecord) Message() string {
 // the pipeline with an error record.
 type TerminatingError struct {
 	Record *ErrorRecord
+	// Written is set by RunScript when the record was also written to the
+	// sink's error stream: a statement error that let the script go on.
+	Written bool
 }
 
 func (e *TerminatingError) Error() string { return "engine: " + e.Record.Message() }

@@ -243,9 +243,18 @@ func (s *textSink) finishErrors() {
 	s.c.write(s.ctx, true, []byte(doc))
 }
 
-func (s *textSink) Warning(msg string) { s.flush(); s.c.write(s.ctx, false, []byte("WARNING: "+msg+"\r\n")) }
-func (s *textSink) Verbose(msg string) { s.flush(); s.c.write(s.ctx, false, []byte("VERBOSE: "+msg+"\r\n")) }
-func (s *textSink) Debug(msg string)   { s.flush(); s.c.write(s.ctx, false, []byte("DEBUG: "+msg+"\r\n")) }
+func (s *textSink) Warning(msg string) {
+	s.flush()
+	s.c.write(s.ctx, false, []byte("WARNING: "+msg+"\r\n"))
+}
+func (s *textSink) Verbose(msg string) {
+	s.flush()
+	s.c.write(s.ctx, false, []byte("VERBOSE: "+msg+"\r\n"))
+}
+func (s *textSink) Debug(msg string) {
+	s.flush()
+	s.c.write(s.ctx, false, []byte("DEBUG: "+msg+"\r\n"))
+}
 
 func (s *textSink) Information(r engine.InformationRecord) {
 	s.flush()

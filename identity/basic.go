@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,20 +16,23 @@ import (
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/internal/password"
-	"github.com/psgate/psgate/store"
 )
 
-// Directory is what authentication reads from the store.
-type Directory interface {
-	UserByUPN(ctx context.Context, upn string) (store.User, error)
-	Tenant(ctx context.Context, id int64) (store.Tenant, error)
-	TenantByName(ctx context.Context, nameOrDomain string) (store.Tenant, error)
+// TokenVerifier validates an access token. *Service implements it.
+type TokenVerifier interface {
+	VerifyAccessToken(ctx context.Context, token string, h Hint) (psgate.Principal, error)
 }
 
-// TokenVerifier validates an access token presented by user (the Basic
-// user name, or "" for a plain Bearer header).
-type TokenVerifier interface {
-	VerifyAccessToken(ctx context.Context, token, user string) (psgate.Principal, error)
+// Hint is what the request says about the caller besides the token; the
+// verifier checks it against the token.
+type Hint struct {
+	// User is the Basic user name, or "" for a plain Bearer header. It
+	// must name the token's subject.
+	User string
+	// Tenant is the tenant the request addresses (the AdminDomain query
+	// parameter of the connection URI), or "". It must be the token's
+	// tenant.
+	Tenant string
 }
 
 // Config configures an Authenticator.
@@ -36,6 +40,11 @@ type Config struct {
 	Dir Directory
 	// Tokens validates bearer tokens. Nil refuses them.
 	Tokens TokenVerifier
+	// Lockouts counts failed password sign-ins; nil disables throttling
+	// and lockout (tests only).
+	Lockouts Lockouts
+	// Lockout sets the thresholds; zero fields take the defaults.
+	Lockout LockoutPolicy
 	// CacheTTL is how long a verified password is remembered, so that
 	// WinRM clients, which send Basic credentials on every request, do not
 	// pay for argon2id each time. Disabling a user or changing a password
@@ -46,13 +55,18 @@ type Config struct {
 	// that they cost as much as a wrong password. Zero means
 	// password.Default().
 	DummyParams password.Params
-	Now         func() time.Time
+	// Logger receives failed sign-ins and lockouts (never a password);
+	// nil discards.
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Authenticator authenticates HTTP requests.
 type Authenticator struct {
 	cfg    Config
 	secret [32]byte
+
+	cred *credentials
 
 	mu    sync.Mutex
 	cache map[[32]byte]cached
@@ -79,45 +93,35 @@ func NewAuthenticator(cfg Config) (*Authenticator, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	a := &Authenticator{cfg: cfg, cache: make(map[[32]byte]cached)}
+	a.cred = &credentials{dir: cfg.Dir, locks: cfg.Lockouts, policy: cfg.Lockout.withDefaults(), dummy: cfg.DummyParams, now: cfg.Now, log: cfg.Logger}
 	if _, err := rand.Read(a.secret[:]); err != nil {
 		return nil, fmt.Errorf("identity: cache key: %w", err)
 	}
 	return a, nil
 }
 
-// Authenticate implements the gateway's Authenticator.
+// Authenticate implements the gateway's Authenticator. It accepts Basic
+// with a user name and "Bearer <token>" as the password, a plain Bearer
+// header, and Basic with a password where the user's tenant allows it.
+// The bearer path never hashes a password.
 func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (psgate.Principal, error) {
 	h := r.Header.Get("Authorization")
-	if h == "" {
-		return psgate.Principal{}, psgate.E(psgate.CodeAuthRequired, nil)
-	}
-	scheme, cred, _ := strings.Cut(h, " ")
-	switch strings.ToLower(scheme) {
-	case "basic":
-	case "bearer":
-		return a.bearer(ctx, strings.TrimSpace(cred), "")
-	case "negotiate", "kerberos", "ntlm", "credssp":
-		return psgate.Principal{}, psgate.E(psgate.CodeBasicRequired, psgate.Args{"scheme": scheme})
-	default:
-		return psgate.Principal{}, psgate.E(psgate.CodeBasicRequired, psgate.Args{"scheme": scheme})
-	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+	c, err := parseAuthorization(h)
 	if err != nil {
-		return psgate.Principal{}, psgate.E(psgate.CodeAuthRequired, nil)
+		return psgate.Principal{}, err
 	}
-	user, pass, ok := strings.Cut(string(raw), ":")
-	if !ok || user == "" {
-		return psgate.Principal{}, psgate.E(psgate.CodeAuthRequired, nil)
-	}
-	if tok, ok := cutPrefixFold(pass, "Bearer "); ok {
-		return a.bearer(ctx, strings.TrimSpace(tok), user)
+	if c.token != "" || c.bearer {
+		return a.bearer(ctx, c.token, Hint{User: c.user, Tenant: adminDomain(r)})
 	}
 	key := a.cacheKey(h)
 	if p, ok := a.lookup(key); ok {
 		return p, nil
 	}
-	p, err := a.password(ctx, user, pass)
+	p, err := a.password(ctx, c.user, c.password, remoteAddr(r))
 	if err != nil {
 		return psgate.Principal{}, err
 	}
@@ -125,18 +129,77 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (psga
 	return p, nil
 }
 
-func (a *Authenticator) bearer(ctx context.Context, tok, user string) (psgate.Principal, error) {
+// authorization is a decoded Authorization header.
+type authorization struct {
+	// bearer is set for a Bearer header or a Basic password of the form
+	// "Bearer <token>"; token is then the token (possibly empty).
+	bearer   bool
+	token    string
+	user     string
+	password string
+}
+
+// parseAuthorization decodes an Authorization header. Schemes other than
+// Basic and Bearer are refused with CodeBasicRequired, malformed headers
+// with CodeAuthRequired.
+func parseAuthorization(h string) (authorization, error) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return authorization{}, psgate.E(psgate.CodeAuthRequired, nil)
+	}
+	scheme, cred, _ := strings.Cut(h, " ")
+	cred = strings.TrimSpace(cred)
+	switch strings.ToLower(scheme) {
+	case "basic":
+	case "bearer":
+		return authorization{bearer: true, token: cred}, nil
+	default:
+		// Negotiate, Kerberos, NTLM, CredSSP and anything else: the
+		// client's Basic authentication is probably switched off.
+		return authorization{}, psgate.E(psgate.CodeBasicRequired, psgate.Args{"scheme": scheme})
+	}
+	raw, err := base64.StdEncoding.DecodeString(cred)
+	if err != nil {
+		return authorization{}, psgate.E(psgate.CodeAuthRequired, nil)
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	user = strings.TrimSpace(user)
+	if !ok || user == "" {
+		return authorization{}, psgate.E(psgate.CodeAuthRequired, nil)
+	}
+	if tok, ok := cutPrefixFold(pass, "Bearer "); ok {
+		return authorization{bearer: true, token: strings.TrimSpace(tok), user: user}, nil
+	}
+	return authorization{user: user, password: pass}, nil
+}
+
+// adminDomain is the tenant the connection URI addresses, as the Skype
+// for Business Online connector did with ?AdminDomain=contoso.com.
+func adminDomain(r *http.Request) string {
+	if r.URL == nil || r.URL.RawQuery == "" {
+		return ""
+	}
+	for k, v := range r.URL.Query() {
+		if strings.EqualFold(k, "AdminDomain") && len(v) > 0 {
+			return strings.TrimSpace(v[0])
+		}
+	}
+	return ""
+}
+
+func (a *Authenticator) bearer(ctx context.Context, tok string, h Hint) (psgate.Principal, error) {
 	if a.cfg.Tokens == nil {
 		return psgate.Principal{}, psgate.E(psgate.CodeTokenInvalid, psgate.Args{"reason": "this server does not accept access tokens"})
 	}
 	if tok == "" {
 		return psgate.Principal{}, psgate.E(psgate.CodeTokenInvalid, psgate.Args{"reason": "the token is empty"})
 	}
-	return a.cfg.Tokens.VerifyAccessToken(ctx, tok, user)
+	return a.cfg.Tokens.VerifyAccessToken(ctx, tok, h)
 }
 
 // NormalizeUser turns the user names WinRM clients send (user@domain or
-// TENANT\user) into a UPN.
+// TENANT\user) into a UPN. For TENANT\user with an unknown tenant it
+// returns the lower-cased name and the store's ErrNotFound.
 func NormalizeUser(ctx context.Context, dir Directory, user string) (string, error) {
 	user = strings.TrimSpace(user)
 	if domain, name, ok := strings.Cut(user, `\`); ok {
@@ -149,38 +212,13 @@ func NormalizeUser(ctx context.Context, dir Directory, user string) (string, err
 	return strings.ToLower(user), nil
 }
 
-// password checks a directory password. Every refusal for a wrong user
-// name, a wrong password or a disabled account is the same logon-failed
-// error, and costs the same time.
-func (a *Authenticator) password(ctx context.Context, user, pass string) (psgate.Principal, error) {
-	upn, err := NormalizeUser(ctx, a.cfg.Dir, user)
-	logonFailed := psgate.E(psgate.CodeLogonFailed, psgate.Args{"upn": user})
+// password checks a directory password with throttling. Every refusal for
+// a wrong user name, a wrong password or a disabled account is the same
+// logon-failed error, and costs the same time.
+func (a *Authenticator) password(ctx context.Context, user, pass, addr string) (psgate.Principal, error) {
+	u, t, err := a.cred.check(ctx, user, pass, addr)
 	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			return psgate.Principal{}, storeError(err)
-		}
-		password.Dummy(pass, a.cfg.DummyParams)
-		return psgate.Principal{}, logonFailed
-	}
-	u, err := a.cfg.Dir.UserByUPN(ctx, upn)
-	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			return psgate.Principal{}, storeError(err)
-		}
-		password.Dummy(pass, a.cfg.DummyParams)
-		return psgate.Principal{}, logonFailed
-	}
-	if u.PasswordHash == "" {
-		password.Dummy(pass, a.cfg.DummyParams)
-		return psgate.Principal{}, logonFailed
-	}
-	ok, err := password.Verify(pass, u.PasswordHash)
-	if err != nil || !ok || !u.Enabled {
-		return psgate.Principal{}, logonFailed
-	}
-	t, err := a.cfg.Dir.Tenant(ctx, u.TenantID)
-	if err != nil {
-		return psgate.Principal{}, storeError(err)
+		return psgate.Principal{}, err
 	}
 	if !t.Policy.AllowPasswordAuthentication {
 		return psgate.Principal{}, psgate.E(psgate.CodePasswordAuthDisabled, psgate.Args{"tenant": t.Name})
