@@ -1,0 +1,104 @@
+package clixml
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Namespace is the XML namespace of <Objs> documents.
+const Namespace = "http://schemas.microsoft.com/powershell/2004/04"
+
+// StderrPrefix starts PowerShell's serialized stderr (`powershell
+// -OutputFormat xml`, WinRS): the CLIXML document follows on the next line.
+const StderrPrefix = "#< CLIXML\r\n"
+
+const docStart = `<Objs Version="1.1.0.1" xmlns="` + Namespace + `">`
+
+// MarshalDocument returns an <Objs> document holding objs, as
+// Export-Clixml and serialized stderr use. A Stream value is written with
+// its stream name as the S attribute (<S S="Error">…</S>).
+func MarshalDocument(objs ...any) ([]byte, error) {
+	var e Encoder
+	e.buf = append(e.buf, docStart...)
+	for _, v := range objs {
+		if err := e.encodeDocValue(v); err != nil {
+			return nil, err
+		}
+	}
+	e.buf = append(e.buf, "</Objs>"...)
+	return e.buf, nil
+}
+
+func (e *Encoder) encodeDocValue(v any) error {
+	s, ok := v.(Stream)
+	if !ok {
+		return e.Encode(v)
+	}
+	if _, nested := s.Value.(Stream); nested {
+		return errors.New("clixml: nested Stream")
+	}
+	pos := len(e.buf)
+	if err := e.Encode(s.Value); err != nil {
+		return err
+	}
+	// Insert ` S="name"` after the element name just written.
+	end := pos + 1
+	for end < len(e.buf) && e.buf[end] != ' ' && e.buf[end] != '>' && e.buf[end] != '/' {
+		end++
+	}
+	attr := appendEscaped([]byte(` S="`), s.Name, true)
+	attr = append(attr, '"')
+	e.buf = append(e.buf[:end], append(attr, e.buf[end:]...)...)
+	return nil
+}
+
+// UnmarshalDocument decodes an <Objs> document, optionally preceded by a
+// byte order mark or the "#< CLIXML" line of serialized stderr. Values
+// written with an S attribute come back as Stream.
+func UnmarshalDocument(data []byte, lim Limits) ([]any, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if rest, ok := bytes.CutPrefix(data, []byte("#< CLIXML")); ok {
+		data = bytes.TrimLeft(rest, "\r\n")
+	}
+	d, err := NewDecoder(data, lim)
+	if err != nil {
+		return nil, err
+	}
+	root, err := d.nextStart()
+	if err == io.EOF {
+		return nil, errors.New("clixml: empty document")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if root.Name.Local != "Objs" {
+		return nil, fmt.Errorf("clixml: document root is <%.40s>, not <Objs>", root.Name.Local)
+	}
+	objs := []any{}
+	for {
+		se, err := d.nextStart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		v, err := d.value(se)
+		if err != nil {
+			return nil, err
+		}
+		if name, ok := attr(se, "S"); ok {
+			v = Stream{Name: decodeString(name), Value: v}
+		}
+		objs = append(objs, v)
+	}
+	if _, err := d.nextStart(); err != io.EOF {
+		if err == nil {
+			return nil, errors.New("clixml: content after </Objs>")
+		}
+		return nil, err
+	}
+	return objs, nil
+}

@@ -1,0 +1,248 @@
+package psrp
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// ErrBadFragment is wrapped by every reassembly error; the gateway maps it
+// to psgate.CodeBadFragment and closes the shell.
+var ErrBadFragment = errors.New("psrp: bad fragment")
+
+// ErrMessageTooLarge is wrapped (with ErrBadFragment) when a message grows
+// past Reassembler.MaxMessageSize.
+var ErrMessageTooLarge = errors.New("psrp: message too large")
+
+// Fragment sizes ([MS-PSRP] §2.2.4).
+const (
+	FragmentHeaderSize = 21
+	// MaxFragmentBlob is the largest blob the server sends: the spec's cap
+	// and PowerShell's DefaultFragmentSize. Clients may send larger ones.
+	MaxFragmentBlob = 32768
+	// DefaultMaxMessageSize bounds a reassembled message.
+	DefaultMaxMessageSize = 64 << 20
+	// DefaultMaxPartial bounds the objects being reassembled at once.
+	DefaultMaxPartial = 64
+)
+
+const (
+	flagStart = 0x1
+	flagEnd   = 0x2
+)
+
+// Fragment is one piece of a message on the wire: big-endian ObjectId and
+// FragmentId, Start/End flags and the blob.
+type Fragment struct {
+	ObjectID   uint64
+	FragmentID uint64
+	Start, End bool
+	Blob       []byte
+}
+
+// EncodedLen is the wire size of f.
+func (f Fragment) EncodedLen() int { return FragmentHeaderSize + len(f.Blob) }
+
+// AppendEncode appends the wire form of f to dst.
+func (f Fragment) AppendEncode(dst []byte) []byte {
+	var h [FragmentHeaderSize]byte
+	binary.BigEndian.PutUint64(h[0:8], f.ObjectID)
+	binary.BigEndian.PutUint64(h[8:16], f.FragmentID)
+	if f.Start {
+		h[16] |= flagStart
+	}
+	if f.End {
+		h[16] |= flagEnd
+	}
+	binary.BigEndian.PutUint32(h[17:21], uint32(len(f.Blob)))
+	dst = append(dst, h[:]...)
+	return append(dst, f.Blob...)
+}
+
+// DecodeFragment parses the fragment at the start of b and returns it with
+// the number of bytes it used. The blob aliases b. Reserved flag bits are
+// ignored, as PowerShell does.
+func DecodeFragment(b []byte) (Fragment, int, error) {
+	if len(b) < FragmentHeaderSize {
+		return Fragment{}, 0, fmt.Errorf("%w: truncated header (%d of %d bytes)", ErrBadFragment, len(b), FragmentHeaderSize)
+	}
+	n := binary.BigEndian.Uint32(b[17:21])
+	if uint64(n) > uint64(len(b)-FragmentHeaderSize) {
+		return Fragment{}, 0, fmt.Errorf("%w: blob length %d overflows the %d bytes left", ErrBadFragment, n, len(b)-FragmentHeaderSize)
+	}
+	end := FragmentHeaderSize + int(n)
+	return Fragment{
+		ObjectID:   binary.BigEndian.Uint64(b[0:8]),
+		FragmentID: binary.BigEndian.Uint64(b[8:16]),
+		Start:      b[16]&flagStart != 0,
+		End:        b[16]&flagEnd != 0,
+		Blob:       b[FragmentHeaderSize:end:end],
+	}, end, nil
+}
+
+// Fragmenter splits encoded messages into fragments. The caller keeps one
+// per runspace pool: ObjectIds must be unique within a pool, and all the
+// pool's pipelines share the counter.
+type Fragmenter struct {
+	// MaxBlob is the blob size per fragment; 0 or more than
+	// MaxFragmentBlob means MaxFragmentBlob.
+	MaxBlob int
+	// NextObjectID is the ObjectId of the next message; 0 means 1.
+	NextObjectID uint64
+}
+
+func (f *Fragmenter) maxBlob() int {
+	if f.MaxBlob <= 0 || f.MaxBlob > MaxFragmentBlob {
+		return MaxFragmentBlob
+	}
+	return f.MaxBlob
+}
+
+func (f *Fragmenter) objectID() uint64 {
+	if f.NextObjectID == 0 {
+		f.NextObjectID = 1
+	}
+	id := f.NextObjectID
+	f.NextObjectID++
+	return id
+}
+
+// Fragment splits one encoded message into fragments whose blobs alias msg.
+func (f *Fragmenter) Fragment(msg []byte) []Fragment {
+	id := f.objectID()
+	size := f.maxBlob()
+	frags := make([]Fragment, 0, len(msg)/size+1)
+	for i := uint64(0); ; i++ {
+		n := min(size, len(msg))
+		frags = append(frags, Fragment{ObjectID: id, FragmentID: i, Start: i == 0, End: n == len(msg), Blob: msg[:n]})
+		msg = msg[n:]
+		if len(msg) == 0 {
+			return frags
+		}
+	}
+}
+
+// AppendFragments appends the wire form of all fragments of msg to dst.
+func (f *Fragmenter) AppendFragments(dst, msg []byte) []byte {
+	for _, fr := range f.Fragment(msg) {
+		dst = fr.AppendEncode(dst)
+	}
+	return dst
+}
+
+// EncodeFragments returns the wire form of message m as fragments with the
+// given ObjectId, each blob at most maxBlob bytes (0 means MaxFragmentBlob).
+func EncodeFragments(objectID uint64, m Message, maxBlob int) []byte {
+	f := Fragmenter{MaxBlob: maxBlob, NextObjectID: objectID}
+	return f.AppendFragments(nil, m.Encode())
+}
+
+// Reassembler rebuilds messages from fragments. Feed it the bytes of each
+// creationXml, Arguments or Send stream in order; it returns the messages
+// completed so far. After any error it is poisoned and returns that error
+// forever: the shell must be closed.
+type Reassembler struct {
+	// MaxMessageSize bounds one message; 0 means DefaultMaxMessageSize.
+	MaxMessageSize int
+	// MaxPartial bounds the messages being reassembled at once; 0 means
+	// DefaultMaxPartial.
+	MaxPartial int
+
+	partial map[uint64]*partialObject
+	err     error
+}
+
+type partialObject struct {
+	next uint64 // expected FragmentId
+	buf  []byte
+}
+
+// Err returns the error that poisoned r, or nil.
+func (r *Reassembler) Err() error { return r.err }
+
+// Pending reports how many messages are partly received.
+func (r *Reassembler) Pending() int { return len(r.partial) }
+
+// Write consumes b, which holds zero or more whole fragments, and returns
+// the messages it completed, in order.
+func (r *Reassembler) Write(b []byte) ([]Message, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	msgs, err := r.write(b)
+	if err != nil {
+		r.err = err
+		r.partial = nil
+		return nil, err
+	}
+	return msgs, nil
+}
+
+func (r *Reassembler) write(b []byte) ([]Message, error) {
+	maxSize := r.MaxMessageSize
+	if maxSize <= 0 {
+		maxSize = DefaultMaxMessageSize
+	}
+	maxPartial := r.MaxPartial
+	if maxPartial <= 0 {
+		maxPartial = DefaultMaxPartial
+	}
+	var msgs []Message
+	for len(b) > 0 {
+		f, n, err := DecodeFragment(b)
+		if err != nil {
+			return nil, err
+		}
+		b = b[n:]
+		p := r.partial[f.ObjectID]
+		switch {
+		case p == nil && !f.Start:
+			if f.End {
+				return nil, fmt.Errorf("%w: end fragment %d of object %d without its start", ErrBadFragment, f.FragmentID, f.ObjectID)
+			}
+			return nil, fmt.Errorf("%w: fragment %d of object %d without a start fragment", ErrBadFragment, f.FragmentID, f.ObjectID)
+		case p != nil && f.Start:
+			return nil, fmt.Errorf("%w: object %d started again while still being reassembled", ErrBadFragment, f.ObjectID)
+		case p == nil && f.FragmentID != 0:
+			return nil, fmt.Errorf("%w: start fragment of object %d has FragmentId %d, want 0", ErrBadFragment, f.ObjectID, f.FragmentID)
+		case p != nil && f.FragmentID != p.next:
+			return nil, fmt.Errorf("%w: object %d: FragmentId %d out of sequence, want %d", ErrBadFragment, f.ObjectID, f.FragmentID, p.next)
+		}
+		var have int
+		if p != nil {
+			have = len(p.buf)
+		}
+		if len(f.Blob) > maxSize-have {
+			return nil, fmt.Errorf("%w: %w: object %d exceeds %d bytes", ErrBadFragment, ErrMessageTooLarge, f.ObjectID, maxSize)
+		}
+		if f.Start && f.End {
+			m, err := DecodeMessage(append([]byte(nil), f.Blob...))
+			if err != nil {
+				return nil, err
+			}
+			msgs = append(msgs, m)
+			continue
+		}
+		if p == nil {
+			if len(r.partial) >= maxPartial {
+				return nil, fmt.Errorf("%w: more than %d messages in progress", ErrBadFragment, maxPartial)
+			}
+			if r.partial == nil {
+				r.partial = make(map[uint64]*partialObject)
+			}
+			p = &partialObject{}
+			r.partial[f.ObjectID] = p
+		}
+		p.buf = append(p.buf, f.Blob...)
+		p.next++
+		if f.End {
+			delete(r.partial, f.ObjectID)
+			m, err := DecodeMessage(p.buf)
+			if err != nil {
+				return nil, err
+			}
+			msgs = append(msgs, m)
+		}
+	}
+	return msgs, nil
+}
