@@ -23,8 +23,8 @@ const (
 	CategoryResourceBusy        Category = 19
 	CategoryResourceExists      Category = 20
 	CategoryResourceUnavailable Category = 21
-	CategoryLimitsExceeded      Category = 25
-	CategorySecurityError       Category = 27
+	CategorySecurityError       Category = 25
+	CategoryLimitsExceeded      Category = 29
 )
 
 var categoryNames = map[Category]string{
@@ -48,7 +48,7 @@ var categoryNames = map[Category]string{
 	1: "OpenError", 2: "CloseError", 3: "DeviceError", 4: "DeadlockDetected",
 	10: "MetadataError", 11: "NotImplemented", 12: "NotInstalled", 16: "SyntaxError",
 	22: "ReadError", 23: "WriteError", 24: "FromStdErr", 26: "ProtocolError",
-	28: "ConnectionError", 29: "AuthenticationError", 30: "QuotaExceeded", 31: "NotEnabled",
+	27: "ConnectionError", 28: "AuthenticationError", 30: "QuotaExceeded", 31: "NotEnabled",
 }
 
 // String returns the enum member name.

@@ -186,6 +186,12 @@ func (p *psrpPool) receivePoolData(data []byte) error {
 		return psgate.Wrap(psgate.CodeBadFragment, psgate.Args{"detail": err.Error()}, err)
 	}
 	for _, m := range msgs {
+		// Echo the client's RPID as it encoded it: old pypsrp releases
+		// wrote the ShellId's bytes in another order, and Windows echoes
+		// whatever the client sent.
+		if !m.RPID.IsZero() {
+			p.rpid = m.RPID
+		}
 		if err := p.handlePoolMessage(m); err != nil {
 			return err
 		}
@@ -401,6 +407,9 @@ func (p *psrpPool) finishPipe(ctx context.Context, s *psrpSink, err error) {
 	switch {
 	case ctx.Err() != nil || psgate.CodeOf(err) == psgate.CodePipelineStopped:
 		state, reason = psrp.PipelineStopped, psrp.PipelineStoppedError()
+	case errors.As(err, &te) && te.Written:
+		// A script statement failed and reported it; the script ran on,
+		// so the pipeline completed, as PowerShell's does.
 	case errors.As(err, &te):
 		state, reason = psrp.PipelineFailed, wireRecord(te.Record)
 	case err != nil:

@@ -113,15 +113,16 @@ func commandMetadataOf(c *engine.Command) psrp.CommandMetadata {
 		CommandType: psrp.CommandTypes(cmdletType),
 		OutputType:  c.OutputType,
 	}
-	for _, prm := range c.Parameters {
+	// Import-PSSession builds proxy functions from these, so the common
+	// parameters are listed too.
+	for _, prm := range c.Metadata() {
 		md.Parameters = append(md.Parameters, psrp.ParameterMetadata{
 			Name:     prm.Name,
-			TypeName: prm.Type.String(),
+			TypeName: prm.TypeName,
 			Aliases:  prm.Aliases,
-			IsSwitch: prm.Type == engine.TypeSwitch,
+			IsSwitch: prm.SwitchParameter,
 		})
 	}
-	md.Parameters = append(md.Parameters, psrp.CommonParameters()...)
 	return md
 }
 

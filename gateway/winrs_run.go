@@ -168,7 +168,7 @@ func (c *winrsCommand) run(ctx context.Context, rs *engine.Runspace) {
 		var te *engine.TerminatingError
 		switch {
 		case errors.As(err, &te):
-			if !sink.wrote(te.Record) {
+			if !te.Written {
 				sink.Error(te.Record)
 			}
 		case ctx.Err() != nil:
@@ -193,7 +193,6 @@ type textSink struct {
 	c       *winrsCommand
 	pending []any
 	errors  int
-	last    *engine.ErrorRecord
 	errXML  strings.Builder
 }
 
@@ -219,12 +218,9 @@ func (s *textSink) flush() {
 	s.c.write(s.ctx, false, []byte(text))
 }
 
-func (s *textSink) wrote(r *engine.ErrorRecord) bool { return s.last == r }
-
 func (s *textSink) Error(r *engine.ErrorRecord) {
 	s.flush()
 	s.errors++
-	s.last = r
 	text := errorText(r)
 	if s.c.clixmlErr {
 		s.errXML.WriteString(clixmlErrorLines(text))
@@ -266,24 +262,14 @@ func (s *textSink) Progress(engine.ProgressRecord) {}
 // errorText renders an error record as the PowerShell console does, with
 // psgate's code and fix appended.
 func errorText(r *engine.ErrorRecord) string {
-	var b strings.Builder
-	if r.Activity != "" {
-		b.WriteString(r.Activity + " : ")
-	}
-	b.WriteString(r.Message())
-	b.WriteString("\r\n")
-	target := r.TargetName
-	fmt.Fprintf(&b, "    + CategoryInfo          : %s: (%s:%s) [%s], %s\r\n",
-		r.Category, target, r.TargetType, r.Activity, r.Reason)
-	fmt.Fprintf(&b, "    + FullyQualifiedErrorId : %s\r\n", r.FullyQualifiedErrorID)
+	lines := r.DisplayText()
 	if r.Err != nil {
-		fmt.Fprintf(&b, "    + psgate error code     : %s\r\n", r.Err.Code)
+		lines = append(lines, "    + psgate error code     : "+string(r.Err.Code))
 		if r.Err.Resolution != "" {
-			fmt.Fprintf(&b, "    + Resolution            : %s\r\n", r.Err.Resolution)
+			lines = append(lines, "    + Resolution            : "+r.Err.Resolution)
 		}
 	}
-	b.WriteString("\r\n")
-	return b.String()
+	return strings.Join(lines, "\r\n") + "\r\n\r\n"
 }
 
 // clixmlErrorLines encodes text as <S S="Error"> lines, one per line, as

@@ -1,0 +1,512 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/psobject"
+)
+
+// ModuleName is the module psgate's commands report as their source.
+const ModuleName = "psgate"
+
+// commandTypes are System.Management.Automation.CommandTypes members.
+var commandTypes = []struct {
+	name  string
+	value int32
+}{
+	{"Alias", 1}, {"Function", 2}, {"Filter", 4}, {"Cmdlet", 8}, {"ExternalScript", 16},
+	{"Application", 32}, {"Script", 64}, {"Workflow", 128}, {"Configuration", 256}, {"All", 511},
+}
+
+const (
+	typeAlias  = 1
+	typeCmdlet = 8
+)
+
+func getCommandCmd() *Command {
+	return &Command{
+		Name:     "Get-Command",
+		Aliases:  []string{"gcm"},
+		Synopsis: "Lists the commands you can run.",
+		Description: "Get-Command lists the commands of this session that your roles allow, optionally filtered " +
+			"by name, verb or noun (wildcards allowed). With -Syntax it shows how to call them.",
+		Parameters: []Parameter{
+			{Name: "Name", Type: TypeStringArray, Position: 0, Help: "Command names; wildcards are allowed."},
+			{Name: "Verb", Type: TypeStringArray, Position: NotPositional, Help: "Verbs (the part before the hyphen); wildcards are allowed."},
+			{Name: "Noun", Type: TypeStringArray, Position: NotPositional, Help: "Nouns (the part after the hyphen); wildcards are allowed."},
+			{Name: "Module", Type: TypeStringArray, Position: NotPositional, Aliases: []string{"PSSnapin"}, Help: "Accepted for compatibility; every command is in the psgate module."},
+			{Name: "FullyQualifiedModule", Type: TypeObject, Position: NotPositional, Help: "Accepted for compatibility."},
+			{Name: "CommandType", Type: TypeObject, Position: NotPositional, Aliases: []string{"Type"}, Help: "Cmdlet, Alias or All."},
+			{Name: "TotalCount", Type: TypeInt, Position: NotPositional, Help: "The most commands to list."},
+			{Name: "Syntax", Type: TypeSwitch, Position: NotPositional, Help: "Shows each command's syntax instead."},
+			{Name: "ArgumentList", Type: TypeObjectArray, Position: 1, Aliases: []string{"Args"}, Help: "Accepted for compatibility."},
+			{Name: "ListImported", Type: TypeSwitch, Position: NotPositional, Help: "Accepted for compatibility."},
+			{Name: "ShowCommandInfo", Type: TypeSwitch, Position: NotPositional, Help: "Accepted for compatibility."},
+			{Name: "All", Type: TypeSwitch, Position: NotPositional, Help: "Accepted for compatibility."},
+		},
+		OutputType: []string{"System.Management.Automation.CmdletInfo", "System.Management.Automation.AliasInfo"},
+		Examples: []Example{
+			{Code: "Get-Command", Remarks: "Lists every command you can run."},
+			{Code: "Get-Command -Noun CsOnlineUser", Remarks: "Lists the commands about online users."},
+			{Code: "Get-Command Get-CsOnlineUser -Syntax", Remarks: "Shows how to call Get-CsOnlineUser."},
+		},
+		Run: runGetCommand,
+	}
+}
+
+// commandTypeMask converts -CommandType to CommandTypes flags.
+func commandTypeMask(v any) (int32, bool) {
+	if list, ok := asList(v); ok {
+		var m int32
+		for _, e := range list {
+			x, ok := commandTypeMask(e)
+			if !ok {
+				return 0, false
+			}
+			m |= x
+		}
+		return m, true
+	}
+	switch x := v.(type) {
+	case string:
+		var m int32
+		for _, part := range strings.Split(x, ",") {
+			part = strings.TrimSpace(part)
+			found := false
+			for _, t := range commandTypes {
+				if strings.EqualFold(t.name, part) {
+					m |= t.value
+					found = true
+				}
+			}
+			if !found {
+				if n, ok := parseNumberText(part); ok && !n.isFloat {
+					m |= int32(n.i)
+					continue
+				}
+				return 0, false
+			}
+		}
+		return m, true
+	case psobject.Enum:
+		return x.Value, true
+	}
+	if n, ok := numberOf(v); ok && !n.isFloat {
+		return int32(n.i), true
+	}
+	return 0, false
+}
+
+func runGetCommand(ctx context.Context, inv *Invocation) error {
+	mask := int32(typeCmdlet)
+	explicitType := inv.Bound("CommandType")
+	if explicitType {
+		m, ok := commandTypeMask(inv.Params["CommandType"])
+		if !ok {
+			return &TerminatingError{Record: &ErrorRecord{
+				Err: psgate.E(psgate.CodeParameterBinding, psgate.Args{
+					"name": "CommandType",
+					"detail": fmt.Sprintf("Cannot convert value %q to type \"System.Management.Automation.CommandTypes\". Error: \"Unable to match the identifier name %s to a valid enumerator name. Specify one of the following enumerator names and try again:\nAlias, Function, Filter, Cmdlet, ExternalScript, Application, Script, Workflow, Configuration, All\"",
+						toText(inv.Params["CommandType"]), toText(inv.Params["CommandType"])),
+					"type": "System.Management.Automation.CommandTypes",
+				}),
+				ExceptionType:         bindingException,
+				FullyQualifiedErrorID: "CannotConvertArgumentNoMessage",
+				Category:              CategoryInvalidArgument,
+				Reason:                "ParameterBindingException",
+			}}
+		}
+		mask = m
+	}
+	names := inv.Strings("Name")
+	verbs := compileAll(inv.Strings("Verb"))
+	nouns := compileAll(inv.Strings("Noun"))
+	limit, hasLimit := inv.Int("TotalCount")
+
+	visible := inv.Runspace.VisibleCommands()
+	var out []any
+	emitted := map[string]bool{}
+	add := func(o any, key string) {
+		if !emitted[key] {
+			emitted[key] = true
+			out = append(out, o)
+		}
+	}
+	matchesFilters := func(c *Command) bool {
+		return matchAny(verbs, c.Verb()) && matchAny(nouns, c.Noun())
+	}
+	if len(names) == 0 {
+		names = []string{"*"}
+	}
+	for _, pattern := range names {
+		if n, ok := moduleQualified(pattern); ok {
+			pattern = n
+		}
+		w, err := CompileWildcard(pattern, false)
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, c := range visible {
+			if mask&typeCmdlet != 0 && w.Match(c.Name) && matchesFilters(c) {
+				found = true
+				add(c, strings.ToLower(c.Name))
+			}
+			// Aliases are listed when asked for by type, or named
+			// exactly.
+			for _, a := range c.Aliases {
+				if !w.Match(a) || !matchesFilters(c) {
+					continue
+				}
+				if explicitType && mask&typeAlias != 0 || !HasWildcard(pattern) && !explicitType {
+					found = true
+					add(aliasInfo(a, c), strings.ToLower(a))
+				}
+			}
+		}
+		if !found && !HasWildcard(pattern) {
+			te := commandNotFound(pattern)
+			te.Record.FullyQualifiedErrorID = "CommandNotFoundException,Microsoft.PowerShell.Commands.GetCommandCommand"
+			te.Record.Activity = inv.Command.Name
+			inv.WriteError(te.Record)
+		}
+	}
+	nl := inv.Runspace.newline()
+	for i, o := range out {
+		if hasLimit && int32(i) >= limit {
+			break
+		}
+		switch x := o.(type) {
+		case *Command:
+			if inv.Switch("Syntax") {
+				inv.Write(nl + strings.Join(x.Syntax(), nl+nl) + nl)
+				continue
+			}
+			inv.Write(CommandInfo(x))
+		case *psobject.Object:
+			if inv.Switch("Syntax") {
+				def, _ := x.Get("DisplayName")
+				inv.Write(toText(def))
+				continue
+			}
+			inv.Write(x)
+		}
+	}
+	return nil
+}
+
+func compileAll(patterns []string) []*Wildcard {
+	var out []*Wildcard
+	for _, p := range patterns {
+		if w, err := CompileWildcard(p, false); err == nil {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func matchAny(ws []*Wildcard, s string) bool {
+	if len(ws) == 0 {
+		return true
+	}
+	for _, w := range ws {
+		if w.Match(s) {
+			return true
+		}
+	}
+	return false
+}
+
+var commandInfoTypes = []string{"System.Management.Automation.CmdletInfo", "System.Management.Automation.CommandInfo", "System.Object"}
+
+// CommandInfo returns the System.Management.Automation.CmdletInfo object
+// Get-Command writes for cmd: CommandType, Name, Version, Source, and the
+// metadata implicit remoting uses (Parameters, ParameterSets,
+// DefaultParameterSet, OutputType, Definition).
+func CommandInfo(cmd *Command) *psobject.Object {
+	params := &psobject.Dict{TypeNames: []string{
+		"System.Collections.Generic.Dictionary`2[[System.String],[System.Management.Automation.ParameterMetadata]]",
+		"System.Object",
+	}}
+	for _, m := range cmd.Metadata() {
+		aliases := make([]any, len(m.Aliases))
+		for i, a := range m.Aliases {
+			aliases[i] = a
+		}
+		params.Entries = append(params.Entries, psobject.DictEntry{Key: m.Name, Value: psobject.New(
+			[]string{"System.Management.Automation.ParameterMetadata", "System.Object"},
+			psobject.P("Name", m.Name),
+			psobject.P("ParameterType", m.TypeName),
+			psobject.P("Aliases", aliases),
+			psobject.P("IsDynamic", false),
+			psobject.P("SwitchParameter", m.SwitchParameter),
+		)})
+	}
+	outputType := make([]any, len(cmd.OutputType))
+	for i, t := range cmd.OutputType {
+		outputType[i] = t
+	}
+	syntax := cmd.Syntax()
+	sets := make([]any, len(syntax))
+	for i, s := range syntax {
+		sets[i] = s
+	}
+	defaultSet := any(nil)
+	if cmd.DefaultParameterSet != "" {
+		defaultSet = cmd.DefaultParameterSet
+	}
+	o := psobject.New(commandInfoTypes,
+		psobject.P("CommandType", psobject.Enum{Type: "System.Management.Automation.CommandTypes", Name: "Cmdlet", Value: typeCmdlet}),
+		psobject.P("Name", cmd.Name),
+		psobject.P("Version", psobject.Version(psgate.Version)),
+		psobject.P("Source", ModuleName),
+		psobject.P("ModuleName", ModuleName),
+		psobject.P("Verb", cmd.Verb()),
+		psobject.P("Noun", cmd.Noun()),
+		psobject.P("HelpUri", ""),
+		psobject.P("Definition", strings.Join(syntax, "\n")),
+		psobject.P("DefaultParameterSet", defaultSet),
+		psobject.P("OutputType", outputType),
+		psobject.P("Parameters", params),
+		psobject.P("ParameterSets", sets),
+		psobject.P("ResolvedCommandName", nil),
+		psobject.P("Namespace", ModuleName),
+	)
+	o.Text = cmd.Name
+	o.DisplayProps = []string{"CommandType", "Name", "Version", "Source"}
+	return o
+}
+
+// aliasInfo is the System.Management.Automation.AliasInfo of an alias.
+func aliasInfo(alias string, cmd *Command) *psobject.Object {
+	o := psobject.New([]string{"System.Management.Automation.AliasInfo", "System.Management.Automation.CommandInfo", "System.Object"},
+		psobject.P("CommandType", psobject.Enum{Type: "System.Management.Automation.CommandTypes", Name: "Alias", Value: typeAlias}),
+		psobject.P("Name", alias),
+		psobject.P("DisplayName", alias+" -> "+cmd.Name),
+		psobject.P("Version", psobject.Version(psgate.Version)),
+		psobject.P("Source", ModuleName),
+		psobject.P("Definition", cmd.Name),
+		psobject.P("ResolvedCommandName", cmd.Name),
+	)
+	o.Text = alias
+	o.DisplayProps = []string{"CommandType", "DisplayName", "Version", "Source"}
+	return o
+}
+
+func getHelpCmd() *Command {
+	return &Command{
+		Name:     "Get-Help",
+		Aliases:  []string{"help"},
+		Synopsis: "Shows help about a command.",
+		Description: "Get-Help shows a command's synopsis, syntax and description; -Full adds its parameters and examples, " +
+			"-Examples shows only the examples and -Parameter describes parameters (wildcards allowed).",
+		DefaultParameterSet: "AllUsersView",
+		Parameters: []Parameter{
+			{Name: "Name", Type: TypeString, Position: 0, Help: "The command; wildcards list matching commands."},
+			{Name: "Full", Type: TypeSwitch, Position: NotPositional, Sets: []string{"AllUsersView"}, Help: "Shows everything: parameters and examples too."},
+			{Name: "Detailed", Type: TypeSwitch, Position: NotPositional, Sets: []string{"DetailedView"}, Mandatory: true, Help: "Shows parameter descriptions and examples."},
+			{Name: "Examples", Type: TypeSwitch, Position: NotPositional, Sets: []string{"Examples"}, Mandatory: true, Help: "Shows only the examples."},
+			{Name: "Parameter", Type: TypeString, Position: NotPositional, Sets: []string{"Parameters"}, Mandatory: true, Help: "Describes the named parameters; wildcards are allowed."},
+			{Name: "Category", Type: TypeStringArray, Position: NotPositional, Help: "Accepted for compatibility."},
+		},
+		Examples: []Example{
+			{Code: "Get-Help Get-CsOnlineUser -Full", Remarks: "Everything about Get-CsOnlineUser."},
+			{Code: "Get-Help Get-CsOnlineUser -Parameter Filter", Remarks: "How to use -Filter."},
+		},
+		Run: runGetHelp,
+	}
+}
+
+func runGetHelp(ctx context.Context, inv *Invocation) error {
+	name := inv.String("Name")
+	if name == "" {
+		name = inv.Command.Name
+	}
+	if HasWildcard(name) {
+		w, err := CompileWildcard(name, false)
+		if err != nil {
+			return err
+		}
+		for _, c := range inv.Runspace.VisibleCommands() {
+			if w.Match(c.Name) {
+				o := psobject.New([]string{"HelpInfoShort", "System.Object"},
+					psobject.P("Name", c.Name),
+					psobject.P("Category", "Cmdlet"),
+					psobject.P("Module", ModuleName),
+					psobject.P("Synopsis", c.Synopsis))
+				o.Text = c.Name
+				inv.Write(o)
+			}
+		}
+		return nil
+	}
+	cmd, ok := inv.Runspace.LookupVisible(name)
+	if !ok {
+		te := commandNotFound(name)
+		te.Record.FullyQualifiedErrorID = "HelpNotFound,Microsoft.PowerShell.Commands.GetHelpCommand"
+		te.Record.Activity = inv.Command.Name
+		inv.WriteError(te.Record)
+		return nil
+	}
+	if inv.Bound("Parameter") {
+		return writeParameterHelp(inv, cmd, inv.String("Parameter"))
+	}
+	inv.Write(helpObject(cmd, inv.ParameterSet, inv.Switch("Full")))
+	return nil
+}
+
+// helpObject builds a command's help; view is the Get-Help parameter set.
+func helpObject(cmd *Command, view string, full bool) *psobject.Object {
+	var examples []any
+	for i, e := range cmd.Examples {
+		ex := psobject.New([]string{"MamlCommandHelpInfo#example", "System.Object"},
+			psobject.P("Title", fmt.Sprintf("-------------------------- EXAMPLE %d --------------------------", i+1)),
+			psobject.P("Code", e.Code),
+			psobject.P("Remarks", e.Remarks))
+		ex.Text = e.Code
+		examples = append(examples, ex)
+	}
+	var params []any
+	for i := range cmd.Parameters {
+		params = append(params, parameterHelp(&cmd.Parameters[i]))
+	}
+	aliases := any(nil)
+	if len(cmd.Aliases) > 0 {
+		aliases = strings.Join(cmd.Aliases, ", ")
+	}
+	o := psobject.New([]string{"MamlCommandHelpInfo", "HelpInfo", "System.Object"},
+		psobject.P("Name", cmd.Name),
+		psobject.P("Category", "Cmdlet"),
+		psobject.P("ModuleName", ModuleName),
+		psobject.P("Synopsis", cmd.Synopsis),
+		psobject.P("Syntax", strings.Join(cmd.Syntax(), "\n")),
+		psobject.P("Description", cmd.Description),
+		psobject.P("Aliases", aliases),
+		psobject.P("Parameters", params),
+		psobject.P("Examples", examples),
+		psobject.P("OutputType", strings.Join(cmd.OutputType, ", ")),
+		psobject.P("Remarks", "To see the examples, type: \"Get-Help "+cmd.Name+" -Examples\". For all the details, type: \"Get-Help "+cmd.Name+" -Full\"."),
+	)
+	o.Text = cmd.Name
+	switch {
+	case view == "Examples":
+		o.DisplayProps = []string{"Name", "Synopsis", "Examples"}
+	case full || view == "DetailedView":
+		o.DisplayProps = []string{"Name", "Synopsis", "Syntax", "Description", "Aliases", "Parameters", "Examples", "OutputType"}
+	default:
+		o.DisplayProps = []string{"Name", "Synopsis", "Syntax", "Description", "Aliases", "Remarks"}
+	}
+	return o
+}
+
+// parameterHelp describes one parameter as Get-Help -Parameter does.
+func parameterHelp(p *Parameter) *psobject.Object {
+	position := "Named"
+	if p.Position != NotPositional {
+		position = strconv.Itoa(p.Position)
+	}
+	var pipeline []string
+	if p.ValueFromPipeline {
+		pipeline = append(pipeline, "ByValue")
+	}
+	if p.ValueFromPipelineByPropertyName {
+		pipeline = append(pipeline, "ByPropertyName")
+	}
+	pipelineText := "False"
+	if len(pipeline) > 0 {
+		pipelineText = "True (" + strings.Join(pipeline, ", ") + ")"
+	}
+	aliases := "None"
+	if len(p.Aliases) > 0 {
+		aliases = strings.Join(p.Aliases, ", ")
+	}
+	sets := "(All)"
+	if len(p.Sets) > 0 {
+		sets = strings.Join(p.Sets, ", ")
+	}
+	o := psobject.New([]string{"MamlCommandHelpInfo#parameter", "System.Object"},
+		psobject.P("Name", p.Name),
+		psobject.P("Type", p.Type.ShortName()),
+		psobject.P("Description", p.Help),
+		psobject.P("Required", p.Mandatory),
+		psobject.P("Position", position),
+		psobject.P("PipelineInput", pipelineText),
+		psobject.P("Aliases", aliases),
+		psobject.P("ParameterSets", sets),
+		psobject.P("AcceptedValues", strings.Join(p.ValidateSet, ", ")),
+	)
+	o.Text = p.Name
+	return o
+}
+
+func writeParameterHelp(inv *Invocation, cmd *Command, pattern string) error {
+	w, err := CompileWildcard(pattern, false)
+	if err != nil {
+		return err
+	}
+	found := false
+	for i := range cmd.Parameters {
+		p := &cmd.Parameters[i]
+		if w.Match(p.Name) {
+			found = true
+			inv.Write(parameterHelp(p))
+		}
+	}
+	if !found {
+		inv.WriteError(NewErrorRecord(psgate.E(psgate.CodeParameterNotFound, psgate.Args{"name": pattern, "command": cmd.Name}),
+			"NoParmsFound,Microsoft.PowerShell.Commands.GetHelpCommand", CategoryObjectNotFound, pattern))
+	}
+	return nil
+}
+
+func invokeExpressionCmd() *Command {
+	return &Command{
+		Name:     "Invoke-Expression",
+		Aliases:  []string{"iex"},
+		Synopsis: "Runs a command line given as a string.",
+		Description: "Invoke-Expression parses its -Command string with this session's command-only syntax and runs " +
+			"its statements; their output and errors become its own.",
+		Parameters: []Parameter{
+			{Name: "Command", Type: TypeString, Position: 0, Mandatory: true, ValueFromPipeline: true, Help: "The command line to run."},
+		},
+		Examples: []Example{
+			{Code: "Invoke-Expression -Command 'Get-CsTenant | Format-List'", Remarks: "Runs a command line."},
+		},
+		Run: func(ctx context.Context, inv *Invocation) error {
+			script, err := Parse(inv.String("Command"))
+			if err != nil {
+				te := parseFailure(err)
+				finishRecord(te.Record, inv.Command.Name)
+				return te
+			}
+			return inv.Runspace.runNested(ctx, script.Statements, inv)
+		},
+	}
+}
+
+func getFormatDataCmd() *Command {
+	return &Command{
+		Name:        "Get-FormatData",
+		Synopsis:    "Gets formatting data (none: psgate formats on the server).",
+		Description: "Get-FormatData returns nothing: psgate has no formatting data to send. Import-PSSession calls it.",
+		Parameters: []Parameter{
+			{Name: "TypeName", Type: TypeStringArray, Position: 0, Help: "Type names; wildcards are allowed."},
+			{Name: "PowerShellVersion", Type: TypeObject, Position: NotPositional, Help: "Accepted for compatibility."},
+		},
+		Run: func(ctx context.Context, inv *Invocation) error { return nil },
+	}
+}
+
+func exitPSSessionCmd() *Command {
+	return &Command{
+		Name:        "Exit-PSSession",
+		Aliases:     []string{"exsn"},
+		Synopsis:    "Ends an interactive session.",
+		Description: "Exit-PSSession ends an interactive session (Enter-PSSession); the remoting layer closes it.",
+		Run:         func(ctx context.Context, inv *Invocation) error { return nil },
+	}
+}

@@ -1,0 +1,227 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/psobject"
+)
+
+func selectObjectCmd() *Command {
+	nonNegative := &Range{Min: 0, Max: math.MaxInt32}
+	return &Command{
+		Name:     "Select-Object",
+		Aliases:  []string{"select"},
+		Synopsis: "Selects objects or object properties.",
+		Description: "Select-Object selects properties of objects (wildcards allowed), expands one property's value, " +
+			"or selects objects by position: the first or last N, skipping N, or unique ones. " +
+			"With -Property it writes new objects that hold only the selected properties.",
+		StreamInput: true,
+		Parameters: []Parameter{
+			inputObjectParam("The objects to select from; usually piped in."),
+			{Name: "Property", Type: TypeObjectArray, Position: 0, Help: "The properties to keep, in order. Wildcards are allowed."},
+			{Name: "ExcludeProperty", Type: TypeStringArray, Position: NotPositional, Help: "Properties to leave out. Wildcards are allowed."},
+			{Name: "ExpandProperty", Type: TypeString, Position: NotPositional, Help: "A property whose value is written instead of the object; collections are enumerated."},
+			{Name: "Unique", Type: TypeSwitch, Position: NotPositional, Help: "Writes only the first of identical objects."},
+			{Name: "First", Type: TypeInt, Position: NotPositional, ValidateRange: nonNegative, Help: "How many objects to select from the start."},
+			{Name: "Last", Type: TypeInt, Position: NotPositional, ValidateRange: nonNegative, Help: "How many objects to select from the end."},
+			{Name: "Skip", Type: TypeInt, Position: NotPositional, ValidateRange: nonNegative, Help: "How many objects to skip first."},
+		},
+		Examples: []Example{
+			{Code: "Get-CsOnlineUser | Select-Object DisplayName, Department", Remarks: "Shows two properties of every user."},
+			{Code: "Get-CsOnlineUser | Sort-Object DisplayName | Select-Object -First 5", Remarks: "Shows the first five users by name."},
+			{Code: "Get-CsOnlineUser alice@contoso.com | Select-Object -ExpandProperty Roles", Remarks: "Lists one user's roles, one per line."},
+		},
+		Run: runSelectObject,
+	}
+}
+
+func runSelectObject(ctx context.Context, inv *Invocation) error {
+	props := stringsParam(inv, "Property")
+	exclude := inv.Strings("ExcludeProperty")
+	expand := inv.String("ExpandProperty")
+	first, hasFirst := inv.Int("First")
+	last, hasLast := inv.Int("Last")
+	skip, _ := inv.Int("Skip")
+	unique := inv.Switch("Unique")
+
+	var excludeWild []*Wildcard
+	for _, p := range exclude {
+		w, err := CompileWildcard(p, false)
+		if err != nil {
+			return err
+		}
+		excludeWild = append(excludeWild, w)
+	}
+	shape := len(props) > 0 || len(excludeWild) > 0
+
+	// project turns an input object into what Select-Object writes.
+	project := func(obj any) ([]any, error) {
+		if expand != "" {
+			return expandValue(inv, obj, expand, props, excludeWild)
+		}
+		if !shape {
+			return []any{obj}, nil
+		}
+		sel, err := selectProperties(obj, props, excludeWild)
+		if err != nil {
+			return nil, err
+		}
+		return []any{sel}, nil
+	}
+
+	seen := map[string]bool{}
+	var tail []any // ring for -Last
+	written := int32(0)
+	index := int32(0)
+	emit := func(v any) bool {
+		if unique {
+			k := uniqueKey(v)
+			if seen[k] {
+				return true
+			}
+			seen[k] = true
+		}
+		if hasLast {
+			if last == 0 {
+				return true
+			}
+			tail = append(tail, v)
+			if int32(len(tail)) > last {
+				tail = tail[1:]
+			}
+			return true
+		}
+		inv.Write(v)
+		written++
+		return !hasFirst || written < first
+	}
+	if hasFirst && first == 0 && !hasLast {
+		return nil
+	}
+	err := eachInput(ctx, inv, func(obj any) (bool, error) {
+		index++
+		if index <= skip {
+			return true, nil
+		}
+		out, err := project(obj)
+		if err != nil {
+			return true, err
+		}
+		for _, v := range out {
+			if !emit(v) {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	// -Last with -First: the first N of the last M, as PowerShell does.
+	for i, v := range tail {
+		if hasFirst && int32(i) >= first {
+			break
+		}
+		inv.Write(v)
+	}
+	return nil
+}
+
+// selectProperties builds the Selected.<type> object.
+func selectProperties(obj any, props []string, exclude []*Wildcard) (*psobject.Object, error) {
+	names := props
+	if len(names) == 0 {
+		names = []string{"*"}
+	}
+	names, err := expandProperties(obj, names)
+	if err != nil {
+		return nil, err
+	}
+	sel := &psobject.Object{TypeNames: []string{
+		"Selected." + typeNameOf(obj),
+		"System.Management.Automation.PSCustomObject",
+		"System.Object",
+	}}
+	for _, n := range names {
+		if excluded(n, exclude) {
+			continue
+		}
+		v, _ := propertyOf(obj, n)
+		sel.Extended = append(sel.Extended, psobject.P(n, v))
+	}
+	return sel, nil
+}
+
+func excluded(name string, exclude []*Wildcard) bool {
+	for _, w := range exclude {
+		if w.Match(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// expandValue implements -ExpandProperty: the property's value (its
+// elements for a collection), with the -Property properties added to an
+// object value.
+func expandValue(inv *Invocation, obj any, name string, props []string, exclude []*Wildcard) ([]any, error) {
+	v, ok := propertyOf(obj, name)
+	if !ok {
+		rec := NewErrorRecord(psgate.E(psgate.CodeInvalidOperation, psgate.Args{
+			"detail": fmt.Sprintf("Property %q cannot be found.", name),
+		}), "ExpandPropertyNotFound", CategoryInvalidArgument, obj)
+		rec.ExceptionType = "System.Management.Automation.PSArgumentException"
+		rec.Reason = "PSArgumentException"
+		inv.WriteError(rec)
+		return nil, nil
+	}
+	values, isList := asList(v)
+	if !isList {
+		values = []any{v}
+	}
+	if len(props) == 0 {
+		return values, nil
+	}
+	extra, err := selectProperties(obj, props, exclude)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, 0, len(values))
+	for _, e := range values {
+		o, isObj := e.(*psobject.Object)
+		if !isObj || o == nil {
+			out = append(out, e)
+			continue
+		}
+		c := *o
+		c.Extended = append(append([]psobject.Property(nil), o.Extended...), extra.Extended...)
+		out = append(out, &c)
+	}
+	return out, nil
+}
+
+// uniqueKey identifies an object for -Unique: its type and property
+// values, or its text for scalars.
+func uniqueKey(v any) string {
+	o, ok := v.(*psobject.Object)
+	if !ok || o == nil {
+		return dotnetType(v) + "\x00" + toText(v)
+	}
+	var b strings.Builder
+	b.WriteString(o.TypeName())
+	for _, p := range o.Properties() {
+		b.WriteByte(0)
+		b.WriteString(p.Name)
+		b.WriteByte('=')
+		b.WriteString(toText(p.Value))
+	}
+	if len(o.Properties()) == 0 {
+		b.WriteByte(0)
+		b.WriteString(o.String())
+	}
+	return b.String()
+}

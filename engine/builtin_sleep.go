@@ -1,0 +1,61 @@
+package engine
+
+import (
+	"context"
+	"time"
+)
+
+// maxSleep bounds Start-Sleep; a session's lifetime bounds it anyway.
+const maxSleep = time.Hour
+
+func startSleepCmd() *Command {
+	return &Command{
+		Name:        "Start-Sleep",
+		Synopsis:    "Suspends the pipeline for a period of time.",
+		Description: "Start-Sleep waits for the given time, at most one hour. Stopping the pipeline (Ctrl+C) ends the wait at once. Scripts use it between polls; client developers use it to test long-running and stopped pipelines.",
+		Parameters: []Parameter{
+			{Name: "Seconds", Type: TypeDouble, Position: 0, Sets: []string{"Seconds"}, Mandatory: true, Aliases: []string{"s"}, Help: "How many seconds to wait (fractions allowed)."},
+			{Name: "Milliseconds", Type: TypeInt, Position: NotPositional, Sets: []string{"Milliseconds"}, Mandatory: true, Aliases: []string{"ms"}, Help: "How many milliseconds to wait."},
+		},
+		DefaultParameterSet: "Seconds",
+		Examples: []Example{
+			{Code: "Start-Sleep -Seconds 2", Remarks: "Waits two seconds."},
+		},
+		Run: func(ctx context.Context, inv *Invocation) error {
+			var d time.Duration
+			if ms, ok := inv.Int("Milliseconds"); ok {
+				d = time.Duration(ms) * time.Millisecond
+			} else if s, ok := inv.Params["Seconds"].(float64); ok {
+				d = time.Duration(s * float64(time.Second))
+			}
+			d = min(max(d, 0), maxSleep)
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		},
+	}
+}
+
+// promptCmd answers Enter-PSSession, which runs `prompt` before each line
+// and shows its first output after "[host]: ".
+func promptCmd() *Command {
+	return &Command{
+		Name:        "prompt",
+		Synopsis:    "Returns the prompt text of an interactive session.",
+		Description: "Enter-PSSession runs prompt before each input line and shows its output after \"[host]: \". psgate's prompt names the tenant.",
+		OutputType:  []string{"System.String"},
+		Run: func(_ context.Context, inv *Invocation) error {
+			name := inv.Caller.TenantName
+			if name == "" {
+				name = "psgate"
+			}
+			inv.Write("PS " + name + "> ")
+			return nil
+		},
+	}
+}

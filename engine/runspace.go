@@ -1,0 +1,322 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/psobject"
+)
+
+// Authorizer decides what a runspace's caller may see and run.
+type Authorizer interface {
+	// Visible reports whether the caller may see the command. A hidden
+	// command behaves exactly like one that does not exist.
+	Visible(cmd *Command) bool
+	// Authorize runs after parameter binding, before the command runs
+	// (and again per pipeline input object when the object binds more
+	// parameters). inv.Params holds the bound parameters. A returned
+	// *psgate.Error (CodeParameterDenied, CodeValueDenied...) becomes a
+	// terminating error with category PermissionDenied.
+	Authorize(ctx context.Context, cmd *Command, inv *Invocation) error
+}
+
+// RunspaceConfig configures a Runspace. Only Catalog is required.
+type RunspaceConfig struct {
+	// Catalog holds the commands; nil means an empty catalog.
+	Catalog *Catalog
+	// Caller is who the runspace runs for; commands see it as inv.Caller.
+	Caller Caller
+	// Authorizer filters commands and parameters; nil allows everything.
+	Authorizer Authorizer
+	// FormatWidth is the text width for Format-* and Out-String; 0 means
+	// 120.
+	FormatWidth int
+	// Newline ends the lines of the text Out-String writes; "" means
+	// "\r\n", as Windows PowerShell writes.
+	Newline string
+	// MaxOutputObjects stops a pipeline (CodeOutputLimit) once it has
+	// written more objects; 0 means no limit.
+	MaxOutputObjects int
+	// Logger receives internal errors; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock (Get-Date); nil means time.Now.
+	Now func() time.Time
+}
+
+// Runspace runs command lines and structured pipelines for one caller. A
+// Runspace may run several pipelines at once.
+type Runspace struct {
+	cfg RunspaceConfig
+}
+
+// maxScriptDepth bounds Invoke-Expression nesting.
+const maxScriptDepth = 8
+
+// NewRunspace returns a runspace for cfg.
+func NewRunspace(cfg RunspaceConfig) *Runspace {
+	if cfg.Catalog == nil {
+		cfg.Catalog = NewCatalog()
+	}
+	if cfg.FormatWidth <= 0 {
+		cfg.FormatWidth = 120
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Runspace{cfg: cfg}
+}
+
+// Caller returns who the runspace runs for.
+func (r *Runspace) Caller() Caller { return r.cfg.Caller }
+
+// Catalog returns the runspace's catalog.
+func (r *Runspace) Catalog() *Catalog { return r.cfg.Catalog }
+
+// FormatWidth returns the text width for formatting.
+func (r *Runspace) FormatWidth() int { return r.cfg.FormatWidth }
+
+func (r *Runspace) newline() string {
+	if r.cfg.Newline == "" {
+		return "\r\n"
+	}
+	return r.cfg.Newline
+}
+
+// Now returns the runspace clock's time.
+func (r *Runspace) Now() time.Time { return r.cfg.Now() }
+
+// Visible reports whether the caller may see cmd.
+func (r *Runspace) Visible(cmd *Command) bool {
+	return r.cfg.Authorizer == nil || r.cfg.Authorizer.Visible(cmd)
+}
+
+// LookupVisible finds a command the caller may see.
+func (r *Runspace) LookupVisible(name string) (*Command, bool) {
+	if n, ok := moduleQualified(name); ok {
+		name = n
+	}
+	cmd, ok := r.cfg.Catalog.Lookup(name)
+	if !ok || !r.Visible(cmd) {
+		return nil, false
+	}
+	return cmd, true
+}
+
+// VisibleCommands lists the commands the caller may see, sorted by name.
+func (r *Runspace) VisibleCommands() []*Command {
+	all := r.cfg.Catalog.Commands()
+	out := all[:0]
+	for _, c := range all {
+		if r.Visible(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// RunScript parses text and runs its statements in order, writing to out.
+//
+// A parse error stops everything before anything runs; it is returned as
+// a *TerminatingError and not written to out. A statement that fails with
+// a terminating error has its record written to out.Error, and the next
+// statement runs, as in PowerShell; RunScript then returns the first such
+// error with Written set. Stopping ctx stops the script: the error wraps
+// CodePipelineStopped. input, when non-nil, feeds the first statement.
+func (r *Runspace) RunScript(ctx context.Context, text string, input Input, out Sink) error {
+	return r.runScript(ctx, text, input, out, 0)
+}
+
+func (r *Runspace) runScript(ctx context.Context, text string, input Input, out Sink, depth int) error {
+	script, err := Parse(text)
+	if err != nil {
+		return parseFailure(err)
+	}
+	return r.runStatements(ctx, script.Statements, input, out, depth)
+}
+
+func (r *Runspace) runStatements(ctx context.Context, statements []Pipeline, input Input, out Sink, depth int) error {
+	var first *TerminatingError
+	for i, st := range statements {
+		if err := ctx.Err(); err != nil {
+			return pipelineStopped(err)
+		}
+		in := input
+		if i > 0 {
+			in = nil
+		}
+		err := r.runPipeline(ctx, st.Commands, in, out, depth)
+		if err == nil {
+			continue
+		}
+		te := err.(*TerminatingError)
+		if te.Record.Err.Code == psgate.CodePipelineStopped {
+			return te
+		}
+		te.Record.complete = true
+		out.Error(te.Record)
+		te.Written = true
+		if first == nil {
+			first = te
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	return first
+}
+
+// Run runs a structured pipeline, as PSRP sends them. A command with
+// IsScript set holds script text in Name: alone, it runs as RunScript
+// does; inside a pipeline, its statements' output feeds the next command.
+// A terminating error stops the pipeline and is returned (not written to
+// out); non-terminating errors are written to out.
+func (r *Runspace) Run(ctx context.Context, p Pipeline, input Input, out Sink) error {
+	if len(p.Commands) == 1 && p.Commands[0].IsScript && !p.Commands[0].MergeErrorToOutput {
+		return r.RunScript(ctx, p.Commands[0].Name, input, out)
+	}
+	return r.runPipeline(ctx, p.Commands, input, out, 0)
+}
+
+// resolve finds the command a name designates for this caller.
+func (r *Runspace) resolve(name string) (*Command, error) {
+	lookup := name
+	if n, ok := moduleQualified(name); ok {
+		lookup = n
+	}
+	cmd, ok := r.cfg.Catalog.Lookup(lookup)
+	if ok && r.Visible(cmd) {
+		return cmd, nil
+	}
+	if isOSProgram(lookup) {
+		return nil, programRefused(name)
+	}
+	return nil, commandNotFound(name)
+}
+
+// authorize asks the Authorizer about an invocation.
+func (r *Runspace) authorize(ctx context.Context, inv *Invocation) error {
+	if r.cfg.Authorizer == nil {
+		return nil
+	}
+	err := r.cfg.Authorizer.Authorize(ctx, inv.Command, inv)
+	if err == nil {
+		return nil
+	}
+	e, ok := psgate.AsError(err)
+	if !ok {
+		var te *TerminatingError
+		if errors.As(err, &te) {
+			return te
+		}
+		r.cfg.Logger.Error("engine: authorizer failed", "command", inv.Command.Name, "err", err)
+		return internalError(inv.Command.Name, err, r.cfg.Caller.ShellID)
+	}
+	id := "AccessDenied"
+	switch e.Code {
+	case psgate.CodeParameterDenied:
+		id = "ParameterNotAllowed"
+	case psgate.CodeValueDenied:
+		id = "ParameterValueNotAllowed"
+	}
+	rec := NewErrorRecord(e, id, CategoryPermissionDenied, nil)
+	finishRecord(rec, inv.Command.Name)
+	return &TerminatingError{Record: rec}
+}
+
+// scriptCommand runs a script element of a structured pipeline.
+func scriptCommand(script *Script) *Command {
+	return &Command{
+		Name:        "Invoke-Script",
+		StreamInput: true,
+		Run: func(ctx context.Context, inv *Invocation) error {
+			return inv.Runspace.runNested(ctx, script.Statements, inv)
+		},
+	}
+}
+
+// runNested runs statements inside a running command (Invoke-Expression,
+// script elements): their output becomes the command's output, their
+// errors the command's non-terminating errors.
+func (r *Runspace) runNested(ctx context.Context, statements []Pipeline, inv *Invocation) error {
+	depth := 0
+	if inv.stage != nil {
+		depth = inv.stage.run.depth + 1
+	}
+	if depth > maxScriptDepth {
+		return psgate.E(psgate.CodeInvalidOperation, psgate.Args{"detail": "Invoke-Expression is nested too deeply."})
+	}
+	err := r.runStatements(ctx, statements, nil, inv.Out, depth)
+	var te *TerminatingError
+	if errors.As(err, &te) && te.Record.Err.Code == psgate.CodePipelineStopped {
+		return err
+	}
+	return nil
+}
+
+// Script returns the text of the statements as the parser understood them
+// (for logs and audit): command names and arguments, values quoted.
+func (s *Script) String() string {
+	var b strings.Builder
+	for i, st := range s.Statements {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(st.String())
+	}
+	return b.String()
+}
+
+// String renders a pipeline as a command line.
+func (p Pipeline) String() string {
+	var b strings.Builder
+	for i, c := range p.Commands {
+		if i > 0 {
+			b.WriteString(" | ")
+		}
+		b.WriteString(c.Name)
+		for _, a := range c.Args {
+			b.WriteByte(' ')
+			if a.Name != "" {
+				b.WriteString("-" + a.Name)
+				if !a.HasValue {
+					continue
+				}
+				b.WriteByte(':')
+			}
+			b.WriteString(argumentText(a.Value))
+		}
+	}
+	return b.String()
+}
+
+// argumentText writes a value back in command-line syntax.
+func argumentText(v any) string {
+	if list, ok := asList(v); ok {
+		if len(list) == 0 {
+			return "@()"
+		}
+		parts := make([]string, len(list))
+		for i, e := range list {
+			parts[i] = argumentText(e)
+			if _, nested := asList(e); nested {
+				parts[i] = "(" + parts[i] + ")"
+			}
+		}
+		if len(parts) == 1 {
+			return "(," + parts[0] + ")"
+		}
+		return strings.Join(parts, ",")
+	}
+	switch v.(type) {
+	case string, nil, bool, float64, int64, psobject.Decimal:
+		return literalText(v)
+	}
+	return toText(v)
+}
