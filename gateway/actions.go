@@ -298,6 +298,8 @@ func closeError(s *shell, reason string) *psgate.Error {
 		return psgate.E(psgate.CodeSessionRemoved, psgate.Args{"shell": s.id, "by": "an administrator"})
 	case "shutdown":
 		return psgate.E(psgate.CodeShuttingDown, nil)
+	case "lost":
+		return psgate.E(psgate.CodeSessionRemoved, psgate.Args{"shell": s.id, "by": "the service: its quota slot is no longer held (an administrator removed it, or this node lost its store)"})
 	}
 	return psgate.E(psgate.CodeShellNotFound, psgate.Args{"shell": s.id})
 }

@@ -63,6 +63,8 @@ type Config struct {
 	// Admit decides shell creation. Nil admits every authenticated caller
 	// with the default lifetime and idle timeout and no command trimming.
 	Admit Admitter
+	// Audit records every command. Nil records nothing.
+	Audit Auditor
 	// Catalog holds the commands runspaces run. Required.
 	Catalog *engine.Catalog
 	// Logger receives the gateway's logs. Nil discards them.

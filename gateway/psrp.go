@@ -350,7 +350,13 @@ func (p *psrpPool) handlePipeMessage(pipe *psrpPipe, m psrp.Message) error {
 		if !cp.NoInput {
 			pipe.input = newPipeInput()
 		}
-		p.start(pipe, func(ctx context.Context, s *psrpSink) error { return p.runPipeline(ctx, s, cp) })
+		p.start(pipe, func(ctx context.Context, s *psrpSink) error {
+			start := time.Now()
+			err := p.runPipeline(ctx, s, cp)
+			// Durable before the final state reaches the client.
+			p.g.auditCommand(context.WithoutCancel(ctx), p.sh, pipe.id, psrpCalls(cp), err, time.Since(start))
+			return err
+		})
 	case psrp.MsgGetCommandMetadata:
 		if pipe.started {
 			return badMessage(m, errors.New("the pipeline was already created"))

@@ -90,6 +90,9 @@ func (w *winrs) command(_ context.Context, req *request) (string, error) {
 		clixmlErr: inv.powershell,
 		inv:       inv,
 	}
+	c.audit = func(ctx context.Context, calls []engine.CommandCall, err error, dur time.Duration) {
+		w.g.auditCommand(context.WithoutCancel(ctx), w.sh, id, calls, err, dur)
+	}
 	w.commands[id] = c
 	w.g.wg.Add(1)
 	go func() {
@@ -228,6 +231,7 @@ type winrsCommand struct {
 	maxBuffer int
 	clixmlErr bool // write stderr as "#< CLIXML" as powershell.exe does
 	inv       winrsInvocation
+	audit     func(ctx context.Context, calls []engine.CommandCall, err error, dur time.Duration)
 
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced on every change

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 	"unicode/utf16"
 
 	"github.com/psgate/psgate"
@@ -158,6 +159,7 @@ func (c *winrsCommand) run(ctx context.Context, rs *engine.Runspace) {
 		script = s
 	}
 	sink := &textSink{ctx: ctx, c: c}
+	start := time.Now()
 	err := rs.RunScript(ctx, script, nil, sink)
 	sink.flush()
 	code := 0
@@ -183,6 +185,10 @@ func (c *winrsCommand) run(ctx context.Context, rs *engine.Runspace) {
 		code = 1
 	}
 	sink.finishErrors()
+	// The record is durable before the client can see the command end.
+	if c.audit != nil {
+		c.audit(ctx, scriptCalls(script), err, time.Since(start))
+	}
 	c.finish(code)
 }
 

@@ -1,0 +1,137 @@
+package admission
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/store"
+)
+
+// RoleLister lists the roles visible to a tenant: the built-in roles and
+// the tenant's own (store.Roles.ListRoles).
+type RoleLister interface {
+	ListRoles(ctx context.Context, tenantID int64) ([]store.Role, error)
+}
+
+// Authorizer trims a runspace to one caller's roles. It implements the
+// engine's Authorizer.
+type Authorizer struct {
+	perms    *Permissions
+	names    []string
+	tenantID int64
+	// lister finds, for a refusal, the tenant's roles that would allow
+	// the refused call; nil leaves that out of the message.
+	lister RoleLister
+}
+
+var _ engine.Authorizer = (*Authorizer)(nil)
+
+// NewAuthorizer returns the authorizer for a user of tenantID who holds
+// roles. lister (may be nil) is asked, when a call is refused, which of the
+// tenant's roles would allow it.
+func NewAuthorizer(roles []store.Role, tenantID int64, lister RoleLister) *Authorizer {
+	names := make([]string, 0, len(roles))
+	for _, r := range roles {
+		names = appendUnique(names, r.Name)
+	}
+	return &Authorizer{perms: Compile(roles), names: names, tenantID: tenantID, lister: lister}
+}
+
+// Roles names the caller's roles.
+func (a *Authorizer) Roles() []string { return append([]string(nil), a.names...) }
+
+// Permissions returns the caller's compiled permissions.
+func (a *Authorizer) Permissions() *Permissions { return a.perms }
+
+// Visible reports whether the caller's runspace shows cmd.
+func (a *Authorizer) Visible(cmd *engine.Command) bool {
+	return cmd != nil && a.perms.Visible(cmd.Name)
+}
+
+// Explain says which of the caller's roles grant or deny the command or
+// its parameter.
+func (a *Authorizer) Explain(cmdlet, parameter string) Explanation {
+	return a.perms.Explain(cmdlet, parameter)
+}
+
+// Authorize refuses a call the caller's roles do not allow: a hidden
+// command is "not recognized" (engine.command-not-found), a bound
+// parameter outside the roles is engine.parameter-denied and a value
+// outside AllowedValues engine.parameter-value-denied. The message names
+// the tenant's roles that would allow the call.
+func (a *Authorizer) Authorize(ctx context.Context, cmd *engine.Command, inv *engine.Invocation) error {
+	if cmd == nil {
+		return psgate.E(psgate.CodeCommandNotFound, psgate.Args{"name": ""})
+	}
+	if !a.perms.Visible(cmd.Name) {
+		return psgate.E(psgate.CodeCommandNotFound, psgate.Args{"name": cmd.Name})
+	}
+	if inv == nil || len(inv.Params) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(inv.Params))
+	for name := range inv.Params {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if a.perms.AllowsParameter(cmd.Name, name) {
+			continue
+		}
+		roles := a.rolesAllowing(ctx, func(ps *Permissions) bool { return ps.AllowsParameter(cmd.Name, name) })
+		return psgate.E(psgate.CodeParameterDenied, psgate.Args{
+			"name": name, "command": cmd.Name, "allowed_by": allowedBy(roles),
+		}).With("parameter", name).With("allowed-by", strings.Join(roles, ", "))
+	}
+	for _, name := range names {
+		v := inv.Params[name]
+		bad, denied := a.perms.deniedValue(cmd.Name, name, v)
+		if !denied {
+			continue
+		}
+		roles := a.rolesAllowing(ctx, func(ps *Permissions) bool { return ps.AllowsValue(cmd.Name, name, bad) })
+		hint := ""
+		if vs := a.perms.allowedValues(cmd.Name, name); len(vs) > 0 {
+			hint = " Your roles allow " + quoteList(vs) + "."
+		}
+		return psgate.E(psgate.CodeValueDenied, psgate.Args{
+			"value": bad, "name": name, "command": cmd.Name, "allowed_by": hint + allowedBy(roles),
+		}).With("parameter", name).With("allowed-by", strings.Join(roles, ", "))
+	}
+	return nil
+}
+
+// rolesAllowing returns the names of the tenant's roles that, on their
+// own, pass ok. Failures to list roles leave the list empty: the call is
+// refused either way.
+func (a *Authorizer) rolesAllowing(ctx context.Context, ok func(*Permissions) bool) []string {
+	if a.lister == nil {
+		return nil
+	}
+	roles, err := a.lister.ListRoles(ctx, a.tenantID)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, r := range roles {
+		if ok(Compile([]store.Role{r})) {
+			out = append(out, r.Name)
+		}
+	}
+	return out
+}
+
+// allowedBy is the sentence appended to a refusal: which roles would allow
+// the call.
+func allowedBy(roles []string) string {
+	switch len(roles) {
+	case 0:
+		return " No role of this tenant allows it."
+	case 1:
+		return " Role '" + roles[0] + "' allows it."
+	}
+	return " R" + roleList(roles)[1:] + " allow it."
+}

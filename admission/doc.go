@@ -1,0 +1,25 @@
+// Package admission decides who may open a shell and what they may run in
+// it: role-based access control (RBAC) over the engine's commands, the
+// tenant's remote PowerShell policy, and the concurrent-shell quotas held
+// as leases in the store.
+//
+// An Admitter implements the gateway's admission port. Admit checks, in
+// order, the tenant policy (EnableRemotePowerShellAccess), that the user
+// holds at least one role, the creation-rate limit, and then takes the
+// shell's lease for the user and the tenant in one atomic store step. Every
+// decision is audited before Admit returns. Release frees the lease at
+// once.
+//
+// Leases live only while this node renews them. Run (or Tick, which Run
+// calls on a ticker) registers the node, renews the leases of the shells
+// the gateway still holds, reports leases the store no longer has, sweeps
+// expired leases, and fails closed: once the last successful renewal is
+// older than the lease TTL less a safety margin, Admit refuses with
+// store.unavailable and every shell is reported lost, so a shell never
+// outlives the slot that admitted it.
+//
+// The RBAC evaluator (Compile, Permissions, Authorizer) turns a user's
+// roles into the commands, parameters and parameter values the runspace
+// shows and runs. Deny entries win over allow entries; a set of built-in
+// commands every session needs (AlwaysVisible) is always shown.
+package admission

@@ -1,0 +1,131 @@
+package gateway
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/psrp"
+)
+
+// Auditor writes a durable record of every command a shell runs.
+type Auditor interface {
+	AuditCommand(ctx context.Context, p psgate.Principal, shellID, commandID, cmdlet string,
+		params map[string]any, sensitive func(name string) bool, outcome string, code psgate.Code, dur time.Duration) error
+}
+
+// ShellIDs lists the shells open on this node, for lease renewal.
+func (g *Gateway) ShellIDs() []string {
+	all := g.shells.all()
+	ids := make([]string, 0, len(all))
+	for _, s := range all {
+		ids = append(ids, s.id)
+	}
+	return ids
+}
+
+// CloseShells closes the given shells of this node, for example because
+// their quota leases are gone. reason is a Release reason ("lost",
+// "removed", ...).
+func (g *Gateway) CloseShells(ctx context.Context, ids []string, reason string) {
+	for _, id := range ids {
+		if s, ok := g.shells.get(id); ok {
+			g.closeShell(ctx, s, reason)
+		}
+	}
+}
+
+// CloseSession closes one shell of this node on behalf of by (a user or an
+// administrator running Remove-CsOnlineSession); it reports whether the
+// shell lived here.
+func (g *Gateway) CloseSession(ctx context.Context, shellID, by string) bool {
+	s, ok := g.shells.get(shellID)
+	if !ok {
+		return false
+	}
+	g.closeShell(ctx, s, "removed")
+	return true
+}
+
+// auditCommand records a finished command. Secrets are redacted by the
+// auditor using the catalog's Sensitive parameter flags.
+func (g *Gateway) auditCommand(ctx context.Context, s *shell, commandID string, calls []engine.CommandCall, err error, dur time.Duration) {
+	if g.cfg.Audit == nil {
+		return
+	}
+	names := make([]string, 0, len(calls))
+	params := map[string]any{}
+	sensitive := map[string]bool{}
+	for _, c := range calls {
+		name := c.Name
+		if c.IsScript {
+			name = "(script)"
+		}
+		names = append(names, name)
+		cmd, _ := g.cfg.Catalog.Lookup(c.Name)
+		for i, a := range c.Args {
+			key := a.Name
+			if key == "" {
+				key = "#" + itoa(i)
+			}
+			key = name + ".-" + key
+			params[key] = a.Value
+			if cmd != nil && a.Name != "" {
+				if p, ok := cmd.Parameter(a.Name); ok && p.Sensitive {
+					sensitive[key] = true
+				}
+			}
+		}
+	}
+	outcome, code := "ok", psgate.Code("")
+	if err != nil {
+		outcome, code = "error", psgate.CodeOf(err)
+	}
+	if aerr := g.cfg.Audit.AuditCommand(ctx, s.owner, s.id, commandID, strings.Join(names, " | "), params,
+		func(k string) bool { return sensitive[k] }, outcome, code, dur); aerr != nil {
+		g.log.Error("audit command", logKeyShellID, s.id, logKeyCommandID, commandID, logKeyErr, aerr)
+	}
+}
+
+// scriptCalls returns the commands of a command line, for the audit record;
+// an unparsable line is recorded as one script.
+func scriptCalls(script string) []engine.CommandCall {
+	sc, err := engine.Parse(script)
+	if err != nil {
+		return []engine.CommandCall{{Name: script, IsScript: true}}
+	}
+	var calls []engine.CommandCall
+	for _, st := range sc.Statements {
+		calls = append(calls, st.Commands...)
+	}
+	return calls
+}
+
+// psrpCalls returns the commands of a CREATE_PIPELINE.
+func psrpCalls(cp *psrp.CreatePipeline) []engine.CommandCall {
+	var calls []engine.CommandCall
+	for _, st := range cp.PowerShell.Statements() {
+		for _, c := range st {
+			if c.IsScript {
+				calls = append(calls, scriptCalls(c.Cmd)...)
+				continue
+			}
+			call := engine.CommandCall{Name: c.Cmd}
+			for _, a := range c.Args {
+				call.Args = append(call.Args, engine.Argument{Name: a.Name, Value: a.Value, HasValue: true})
+			}
+			calls = append(calls, call)
+		}
+	}
+	return calls
+}
+
+func itoa(i int) string {
+	const digits = "0123456789"
+	if i < 10 {
+		return digits[i : i+1]
+	}
+	return itoa(i/10) + digits[i%10:i%10+1]
+}
