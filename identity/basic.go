@@ -97,7 +97,14 @@ func NewAuthenticator(cfg Config) (*Authenticator, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	a := &Authenticator{cfg: cfg, cache: make(map[[32]byte]cached)}
-	a.cred = &credentials{dir: cfg.Dir, locks: cfg.Lockouts, policy: cfg.Lockout.withDefaults(), dummy: cfg.DummyParams, now: cfg.Now, log: cfg.Logger}
+	a.cred = &credentials{
+		dir:    cfg.Dir,
+		locks:  cfg.Lockouts,
+		policy: cfg.Lockout.withDefaults(),
+		dummy:  cfg.DummyParams,
+		now:    cfg.Now,
+		log:    cfg.Logger,
+	}
 	if _, err := rand.Read(a.secret[:]); err != nil {
 		return nil, fmt.Errorf("identity: cache key: %w", err)
 	}
@@ -114,7 +121,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (psga
 	if err != nil {
 		return psgate.Principal{}, err
 	}
-	if c.token != "" || c.bearer {
+	if c.bearer {
 		return a.bearer(ctx, c.token, Hint{User: c.user, Tenant: adminDomain(r)})
 	}
 	key := a.cacheKey(h)

@@ -71,7 +71,8 @@ func TestPypsrp(t *testing.T) {
 
 	t.Run("script", func(t *testing.T) {
 		r := run(t, "script")
-		if r["count"] != 2.0 || r["had_errors"] != false || !strings.Contains(fmt.Sprint(r["types"]), "Selected.Psgate.OnlineUser") {
+		// Select-Object -First without -Property passes the objects through.
+		if r["count"] != 2.0 || r["had_errors"] != false || fmt.Sprint(r["types"]) != "[Psgate.OnlineUser Psgate.DirectoryObject System.Object]" {
 			t.Fatalf("add_script(... | Select-Object -First 2) = %s", dump(r))
 		}
 	})

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/psgate/psgate/admission"
 	"github.com/psgate/psgate/cmdlets"
 	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/gateway"
@@ -43,6 +44,10 @@ type Config struct {
 	// PasswordParams are the argon2id costs for new password hashes. Zero
 	// means password.Default().
 	PasswordParams password.Params
+	// Issuer is the token service's issuer URL, as clients reach it; empty
+	// derives it from the HTTPS listener (the host name when it listens on
+	// all addresses).
+	Issuer string
 	// MaxEnvelopeSize is the largest WS-Man request accepted; 0 = 512000.
 	MaxEnvelopeSize int
 	Logger          *slog.Logger
@@ -57,6 +62,8 @@ type Server struct {
 	store     store.Store
 	lock      *dirLock
 	gw        *gateway.Gateway
+	adm       *admission.Admitter
+	tokens    *identity.Service
 	handler   http.Handler
 	cert      tls.Certificate
 	certFile  string
@@ -114,21 +121,6 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := cmdlets.Register(catalog, db); err != nil {
 		return nil, fmt.Errorf("server: register tenant cmdlets: %w", err)
 	}
-	auth, err := identity.NewAuthenticator(identity.Config{Dir: db, Now: cfg.Now, DummyParams: cfg.PasswordParams})
-	if err != nil {
-		return nil, err
-	}
-	s.gw, err = gateway.New(gateway.Config{
-		Auth:            auth,
-		Catalog:         catalog,
-		Logger:          log.With("component", "gateway"),
-		MaxEnvelopeSize: cfg.MaxEnvelopeSize,
-		Now:             cfg.Now,
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.handler = s.routes()
 	if cfg.HTTPSAddr != "" {
 		if s.cert, s.certFile, err = loadOrCreateCert(cfg.DataDir, cfg.TLSCert, cfg.TLSKey, cfg.Now()); err != nil {
 			return nil, err
@@ -145,13 +137,93 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.httpLn == nil && s.httpsLn == nil {
 		return nil, errors.New("server: no listener: set an HTTP or HTTPS address")
 	}
+	issuer := cfg.Issuer
+	if issuer == "" {
+		issuer = defaultIssuer(s.httpsLn, s.httpLn)
+	}
+	s.tokens, err = identity.NewService(identity.ServiceConfig{
+		Store:          db,
+		Issuer:         issuer,
+		PasswordParams: cfg.PasswordParams,
+		Logger:         log.With("component", "identity"),
+		Now:            cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	auth, err := identity.NewAuthenticator(identity.Config{
+		Dir:         db,
+		Tokens:      s.tokens,
+		Lockouts:    db,
+		DummyParams: cfg.PasswordParams,
+		Logger:      log.With("component", "identity"),
+		Now:         cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The node's name is its public listener: a restarted process reclaims
+	// the quota slots its previous incarnation held at once.
+	nodeName := ""
+	if s.httpsLn != nil {
+		nodeName = s.httpsLn.Addr().String()
+	} else {
+		nodeName = s.httpLn.Addr().String()
+	}
+	s.adm, err = admission.New(admission.Config{
+		Store:      db,
+		NodeName:   nodeName,
+		Now:        cfg.Now,
+		Logger:     log.With("component", "admission"),
+		LiveShells: func() []string { return s.gw.ShellIDs() },
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.adm.Register(ctx); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.gw, err = gateway.New(gateway.Config{
+		Auth:            auth,
+		Admit:           s.adm,
+		Audit:           s.adm,
+		Catalog:         catalog,
+		Logger:          log.With("component", "gateway"),
+		MaxEnvelopeSize: cfg.MaxEnvelopeSize,
+		Now:             cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.handler = s.routes()
 	return s, nil
 }
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	th := s.tokens.Handler()
+	mux.Handle("/.well-known/", th)
+	mux.Handle("/oauth2/", th)
+	mux.Handle(identity.PathDevice, th)
 	mux.Handle("/", s.gw)
 	return mux
+}
+
+// defaultIssuer derives the token issuer URL from the listeners: the HTTPS
+// one when there is one, with a wildcard address replaced by the host name.
+func defaultIssuer(httpsLn, httpLn net.Listener) string {
+	scheme, ln := "https", httpsLn
+	if ln == nil {
+		scheme, ln = "http", httpLn
+	}
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+		if h, err := os.Hostname(); err == nil && h != "" {
+			host = h
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 // requireLoopback refuses plain HTTP on anything but a loopback address:
@@ -179,11 +251,13 @@ type Info struct {
 	CertFile    string
 	Bootstrap   Bootstrap
 	DataDir     string
+	// Issuer is the identity service's issuer URL.
+	Issuer string
 }
 
 // Info returns the server's addresses and certificate.
 func (s *Server) Info() Info {
-	in := Info{Bootstrap: s.boot, DataDir: s.cfg.DataDir, CertFile: s.certFile}
+	in := Info{Bootstrap: s.boot, DataDir: s.cfg.DataDir, CertFile: s.certFile, Issuer: s.tokens.Issuer()}
 	if s.httpLn != nil {
 		in.HTTPURL = "http://" + s.httpLn.Addr().String() + "/wsman"
 	}
@@ -247,6 +321,12 @@ func (s *Server) Run(ctx context.Context, grace time.Duration) error {
 	janitor, stopJanitor := context.WithCancel(ctx)
 	defer stopJanitor()
 	go s.gw.Run(janitor, time.Second)
+	go func() {
+		if err := s.tokens.Run(janitor); err != nil && janitor.Err() == nil {
+			s.log.Error("identity service stopped", "err", err)
+		}
+	}()
+	go s.adm.Run(janitor, func(ids []string) { s.gw.CloseShells(context.WithoutCancel(janitor), ids, "lost") })
 
 	var runErr error
 	select {
@@ -268,6 +348,9 @@ func (s *Server) Run(ctx context.Context, grace time.Duration) error {
 		s.log.Warn("shutdown", "err", err)
 	}
 	wg.Wait()
+	if err := s.adm.Close(sctx); err != nil {
+		s.log.Warn("shutdown", "err", err)
+	}
 	return runErr
 }
 

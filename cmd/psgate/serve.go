@@ -56,6 +56,7 @@ from $PSGATE_BOOTSTRAP_PASSWORD or is generated into <data>/bootstrap-admin.txt.
 	f.StringVar(&cfg.HTTPSAddr, "https", ":5986", "HTTPS listen address (empty disables)")
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate PEM file (default: self-signed, generated into the data directory)")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key PEM file")
+	f.StringVar(&cfg.Issuer, "issuer", "", "token service issuer URL as clients reach it (default: https://<host name>:<HTTPS port>)")
 	f.IntVar(&cfg.MaxEnvelopeSize, "max-envelope-size", 512000, "largest WS-Management request accepted, in bytes")
 	f.DurationVar(&grace, "shutdown-grace", 30*time.Second, "how long shutdown waits for running commands")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -72,6 +73,7 @@ func printBanner(w io.Writer, in server.Info) {
 	if in.HTTPURL != "" {
 		fmt.Fprintf(w, "  HTTP   %s\n", in.HTTPURL)
 	}
+	fmt.Fprintf(w, "  Identity service (OAuth 2.0 / OpenID Connect) issuer %s\n", in.Issuer)
 	if in.Bootstrap.Created {
 		fmt.Fprintf(w, "\nCreated demo tenant %q with administrator %s.\n", server.DemoTenant, server.DemoAdmin)
 		if in.Bootstrap.PasswordFile != "" {

@@ -1,0 +1,255 @@
+package identity
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/internal/password"
+	"github.com/psgate/psgate/store"
+)
+
+// clientAssertionType is the client_assertion_type of private_key_jwt
+// (RFC 7523 section 2.2).
+const clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// maxAssertionLifetime bounds how far in the future a client assertion
+// may expire, so that the replay cache stays small.
+const maxAssertionLifetime = time.Hour
+
+// oauthClient is the authenticated client of a token request.
+type oauthClient struct {
+	id string
+	// registered is set for store.OAuthClient applications, which
+	// authenticated with their secret or certificate; unset for public
+	// clients (the connector).
+	registered bool
+	rec        store.OAuthClient
+}
+
+// authenticateClient identifies the client of a token endpoint request:
+// client_secret_basic, client_secret_post, private_key_jwt, or a public
+// client named by client_id (DefaultClientID when absent). A registered
+// application must prove itself; failures count against the client
+// address like failed sign-ins.
+func (s *Service) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (oauthClient, error) {
+	id, secret, basic := r.BasicAuth()
+	if basic {
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(id)
+		secret, err2 = url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil || form.Get("client_secret") != "" || form.Has("client_assertion") {
+			return oauthClient{}, invalidRequest("the client authenticated in more than one way, or its Basic credentials are not form-encoded")
+		}
+		if fid := form.Get("client_id"); fid != "" && fid != id {
+			return oauthClient{}, invalidRequest("client_id differs from the Basic user name")
+		}
+	} else {
+		id, secret = form.Get("client_id"), form.Get("client_secret")
+	}
+	assertion := form.Get("client_assertion")
+	if assertion != "" || form.Has("client_assertion_type") {
+		if form.Get("client_assertion_type") != clientAssertionType || secret != "" {
+			return oauthClient{}, invalidRequest("client_assertion_type must be " + clientAssertionType + ", without a secret")
+		}
+		if id == "" {
+			id = assertionSubject(assertion)
+		}
+	}
+	if id == "" {
+		id = DefaultClientID
+	}
+	addr := remoteAddr(r)
+	if err := s.cred.addressLocked(ctx, addr); err != nil {
+		return oauthClient{}, err
+	}
+	rec, err := s.cfg.Store.OAuthClient(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if s.public[id] && secret == "" && assertion == "" {
+			return oauthClient{id: id}, nil
+		}
+		return oauthClient{}, s.clientFailed(ctx, id, addr, nil)
+	case err != nil:
+		return oauthClient{}, storeError(err)
+	}
+	switch {
+	case assertion != "" && len(rec.CertificatePEM) > 0:
+		if err := s.verifyAssertion(assertion, rec); err != nil {
+			return oauthClient{}, s.clientFailed(ctx, id, addr, err)
+		}
+	case secret != "" && rec.SecretHash != "":
+		ok, err := password.Verify(secret, rec.SecretHash)
+		if err != nil || !ok {
+			return oauthClient{}, s.clientFailed(ctx, id, addr, err)
+		}
+	default:
+		return oauthClient{}, s.clientFailed(ctx, id, addr, errors.New("no credential of the application's kind"))
+	}
+	return oauthClient{id: id, registered: true, rec: rec}, nil
+}
+
+// clientFailed counts a failed client authentication and returns
+// invalid_client (or the throttling error).
+func (s *Service) clientFailed(ctx context.Context, id, addr string, cause error) error {
+	if err := s.cred.failAddress(ctx, addr); err != nil {
+		return err
+	}
+	e := psgate.E(psgate.CodeInvalidClient, psgate.Args{"client": id})
+	var ae assertionError
+	if errors.As(cause, &ae) {
+		e = e.With("reason", "the client assertion was refused: "+string(ae))
+	}
+	return e
+}
+
+// verifyAssertion checks a private_key_jwt client assertion (RFC 7523
+// section 3) against the application's certificates.
+func (s *Service) verifyAssertion(assertion string, rec store.OAuthClient) error {
+	if len(assertion) > maxTokenSize {
+		return assertionInvalid("it is too long")
+	}
+	tok, err := jwt.ParseSigned(assertion, acceptedAlgs)
+	if err != nil || len(tok.Headers) != 1 {
+		return assertionInvalid("it is not a JWT signed with an accepted algorithm")
+	}
+	now := s.cfg.Now()
+	keys := certificateKeys(rec.CertificatePEM, now)
+	if len(keys) == 0 {
+		return assertionInvalid("the application has no valid certificate")
+	}
+	var c jwt.Claims
+	verified := false
+	for _, k := range keys {
+		if tok.Claims(k, &c) == nil {
+			verified = true
+			break
+		}
+	}
+	if !verified {
+		return assertionInvalid("its signature does not match the application's certificate")
+	}
+	if c.Issuer != rec.ClientID || c.Subject != rec.ClientID {
+		return assertionInvalid("its iss and sub must both be the client ID")
+	}
+	// Only the configured URLs: the Host header is the client's to choose,
+	// so the request's own URL would let an assertion made for another
+	// server be replayed here.
+	if !c.Audience.Contains(s.cfg.Issuer) && !c.Audience.Contains(s.cfg.Issuer+PathToken) {
+		return assertionInvalid("its audience must be the issuer or the token endpoint")
+	}
+	until, err := s.checkTimes(c, rec.ClientID, now, assertionInvalid)
+	if err != nil {
+		if errIs(err, psgate.CodeTokenExpired) {
+			return assertionInvalid("it has expired")
+		}
+		return err
+	}
+	if c.Expiry.Time().Sub(now) > maxAssertionLifetime {
+		return assertionInvalid("it expires more than an hour from now")
+	}
+	if c.ID == "" {
+		return assertionInvalid("it has no jti")
+	}
+	if !s.replay.add(rec.ClientID+"\x00"+c.ID, until, now) {
+		return assertionInvalid("it was already used")
+	}
+	return nil
+}
+
+// certificateKeys returns the public keys of the PEM certificates that are
+// valid at now.
+func certificateKeys(pemData []byte, now time.Time) []any {
+	var keys []any
+	for {
+		var block *pem.Block
+		block, pemData = pem.Decode(pemData)
+		if block == nil {
+			return keys
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil || now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
+			continue
+		}
+		keys = append(keys, cert.PublicKey)
+	}
+}
+
+// assertionSubject returns the unverified sub of an assertion, to find
+// the client when client_id is absent.
+func assertionSubject(assertion string) string {
+	tok, err := jwt.ParseSigned(assertion, acceptedAlgs)
+	if err != nil {
+		return ""
+	}
+	var c jwt.Claims
+	if tok.UnsafeClaimsWithoutVerification(&c) != nil {
+		return ""
+	}
+	return c.Subject
+}
+
+// assertionError says why a client assertion was refused.
+type assertionError string
+
+func (e assertionError) Error() string { return string(e) }
+
+func assertionInvalid(format string, args ...any) error {
+	return assertionError(fmt.Sprintf(format, args...))
+}
+
+func errIs(err error, code psgate.Code) bool {
+	e, ok := psgate.AsError(err)
+	return ok && e.Code == code
+}
+
+// replayCache remembers used client assertion IDs until they expire.
+type replayCache struct {
+	mu sync.Mutex
+	m  map[string]time.Time
+}
+
+func newReplayCache() *replayCache { return &replayCache{m: make(map[string]time.Time)} }
+
+// add records id until the given time and reports whether it is new.
+func (c *replayCache) add(id string, until, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if exp, ok := c.m[id]; ok && now.Before(exp) {
+		return false
+	}
+	if len(c.m) >= maxCacheEntries {
+		for k, exp := range c.m {
+			if !now.Before(exp) {
+				delete(c.m, k)
+			}
+		}
+		if len(c.m) >= maxCacheEntries {
+			// Refuse rather than forget: forgetting would allow replays.
+			return false
+		}
+	}
+	c.m[id] = until
+	return true
+}
+
+func (c *replayCache) sweep(now time.Time) {
+	c.mu.Lock()
+	for k, exp := range c.m {
+		if !now.Before(exp) {
+			delete(c.m, k)
+		}
+	}
+	c.mu.Unlock()
+}

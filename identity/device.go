@@ -1,0 +1,256 @@
+package identity
+
+import (
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/psgate/psgate"
+)
+
+// userCodeAlphabet has no vowels (no words) and no digits (no 0/O, 1/I
+// confusion), as RFC 8628 section 6.1 suggests. Eight letters give
+// 20^8 ≈ 2^34.6 codes; guesses are throttled per address.
+const userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
+
+const userCodeLen = 8
+
+// maxPendingDevices bounds the device codes waiting for approval.
+const maxPendingDevices = 10000
+
+// deviceAuth is one device authorization (RFC 8628). Device codes live in
+// the memory of the node that issued them: in a cluster, the connector's
+// polling and the verification page must reach the same node (sticky
+// sessions), and a restart forgets pending sign-ins.
+type deviceAuth struct {
+	userCode string
+	clientID string
+	// tenantID restricts approval to one tenant's users for a registered
+	// application; 0 for public clients.
+	tenantID int64
+	scope    string
+	expires  time.Time
+	interval time.Duration
+	nextPoll time.Time
+	// userID is set when a user approved the code.
+	userID int64
+}
+
+type devices struct {
+	mu       sync.Mutex
+	byDevice map[string]*deviceAuth // by refreshID(device code)
+	byUser   map[string]string      // user code → device key
+}
+
+func newDevices() *devices {
+	return &devices{byDevice: make(map[string]*deviceAuth), byUser: make(map[string]string)}
+}
+
+// start registers a new device authorization and returns its device code.
+func (d *devices) start(a deviceAuth, now time.Time) (string, deviceAuth, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.byDevice) >= maxPendingDevices {
+		d.sweepLocked(now)
+		if len(d.byDevice) >= maxPendingDevices {
+			return "", deviceAuth{}, errors.New("identity: too many pending device codes")
+		}
+	}
+	for {
+		a.userCode = newUserCode()
+		if _, taken := d.byUser[a.userCode]; !taken {
+			break
+		}
+	}
+	code := randomID(32)
+	key := refreshID(code)
+	a.nextPoll = now
+	d.byDevice[key] = &a
+	d.byUser[a.userCode] = key
+	return code, a, nil
+}
+
+// pending returns the authorization waiting for approval under userCode.
+func (d *devices) pending(userCode string, now time.Time) (deviceAuth, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	a, ok := d.byDevice[d.byUser[userCode]]
+	if !ok || !now.Before(a.expires) || a.userID != 0 {
+		return deviceAuth{}, false
+	}
+	return *a, true
+}
+
+// approve records that userID approved userCode.
+func (d *devices) approve(userCode string, userID int64, now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	a, ok := d.byDevice[d.byUser[userCode]]
+	if !ok || !now.Before(a.expires) || a.userID != 0 {
+		return false
+	}
+	a.userID = userID
+	return true
+}
+
+// poll is one token request of the device flow (RFC 8628 section 3.5).
+// It returns the approved authorization once, then forgets it.
+func (d *devices) poll(code, clientID string, now time.Time) (deviceAuth, error) {
+	key := refreshID(code)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	a, ok := d.byDevice[key]
+	if !ok || a.clientID != clientID {
+		return deviceAuth{}, invalidGrant("the device code is unknown, already used, or was issued to another client")
+	}
+	if !now.Before(a.expires) {
+		d.deleteLocked(key, a)
+		return deviceAuth{}, psgate.E(psgate.CodeDeviceCodeExpired, nil)
+	}
+	if now.Before(a.nextPoll) {
+		a.interval += 5 * time.Second
+		a.nextPoll = now.Add(a.interval - pollTolerance(a.interval))
+		return deviceAuth{}, psgate.E(psgate.CodeSlowDown, nil).With("interval", strconv.Itoa(int(a.interval/time.Second)))
+	}
+	a.nextPoll = now.Add(a.interval - pollTolerance(a.interval))
+	if a.userID == 0 {
+		return deviceAuth{}, psgate.E(psgate.CodeAuthorizationPending, nil)
+	}
+	d.deleteLocked(key, a)
+	return *a, nil
+}
+
+// pollTolerance forgives polls that arrive a little early (network
+// jitter) without a slow_down.
+func pollTolerance(interval time.Duration) time.Duration {
+	return min(time.Second, interval/5)
+}
+
+func (d *devices) deleteLocked(key string, a *deviceAuth) {
+	delete(d.byDevice, key)
+	delete(d.byUser, a.userCode)
+}
+
+func (d *devices) sweep(now time.Time) {
+	d.mu.Lock()
+	d.sweepLocked(now)
+	d.mu.Unlock()
+}
+
+func (d *devices) sweepLocked(now time.Time) {
+	for key, a := range d.byDevice {
+		if !now.Before(a.expires) {
+			d.deleteLocked(key, a)
+		}
+	}
+}
+
+func newUserCode() string {
+	b := make([]byte, userCodeLen)
+	for i := range b {
+		b[i] = userCodeAlphabet[randIntn(len(userCodeAlphabet))]
+	}
+	return string(b)
+}
+
+// randIntn returns a uniform random number in [0, n), n ≤ 256.
+func randIntn(n int) int {
+	limit := 256 - 256%n
+	var b [1]byte
+	for {
+		_, _ = rand.Read(b[:])
+		if int(b[0]) < limit {
+			return int(b[0]) % n
+		}
+	}
+}
+
+// normalizeUserCode accepts what a user types: any case, with or without
+// the dash or spaces. It returns "" when the result cannot be a user code.
+func normalizeUserCode(s string) string {
+	if len(s) > 64 {
+		return ""
+	}
+	var b strings.Builder
+	for _, r := range strings.ToUpper(s) {
+		switch {
+		case r == '-' || r == ' ' || r == '\t':
+		case strings.ContainsRune(userCodeAlphabet, r):
+			b.WriteRune(r)
+		default:
+			return ""
+		}
+	}
+	if b.Len() != userCodeLen {
+		return ""
+	}
+	return b.String()
+}
+
+// formatUserCode shows a user code as XXXX-XXXX.
+func formatUserCode(c string) string {
+	if len(c) != userCodeLen {
+		return c
+	}
+	return c[:4] + "-" + c[4:]
+}
+
+// deviceCodeResponse is the device authorization response (RFC 8628
+// section 3.2).
+type deviceCodeResponse struct {
+	DeviceCode              string `json:"device_code"`
+	UserCode                string `json:"user_code"`
+	VerificationURI         string `json:"verification_uri"`
+	VerificationURIComplete string `json:"verification_uri_complete"`
+	ExpiresIn               int64  `json:"expires_in"`
+	Interval                int64  `json:"interval"`
+}
+
+// serveDeviceCode is the device authorization endpoint.
+func (s *Service) serveDeviceCode(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	form, err := readForm(w, r)
+	if err != nil {
+		s.writeOAuthError(w, err)
+		return
+	}
+	client, err := s.authenticateClient(ctx, r, form)
+	if err != nil {
+		s.writeOAuthError(w, err)
+		return
+	}
+	scope, err := scopeOf(form)
+	if err != nil {
+		s.writeOAuthError(w, err)
+		return
+	}
+	now := s.cfg.Now()
+	code, a, err := s.devices.start(deviceAuth{
+		clientID: client.id,
+		tenantID: client.rec.TenantID,
+		scope:    scope,
+		expires:  now.Add(s.cfg.DeviceCodeTTL),
+		interval: s.cfg.DevicePollInterval,
+	}, now)
+	if err != nil {
+		s.log.Warn("device authorization refused", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, oauthErrorBody{
+			Error:       "temporarily_unavailable",
+			Description: "Too many device sign-ins are pending on this server; try again in a minute.",
+		})
+		return
+	}
+	uc := formatUserCode(a.userCode)
+	writeJSON(w, http.StatusOK, deviceCodeResponse{
+		DeviceCode:              code,
+		UserCode:                uc,
+		VerificationURI:         s.cfg.Issuer + PathDevice,
+		VerificationURIComplete: s.cfg.Issuer + PathDevice + "?user_code=" + uc,
+		ExpiresIn:               int64(s.cfg.DeviceCodeTTL / time.Second),
+		Interval:                int64(s.cfg.DevicePollInterval / time.Second),
+	})
+}
