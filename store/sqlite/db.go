@@ -34,7 +34,7 @@ type Options struct {
 // DB is the SQLite store. It is safe for concurrent use.
 type DB struct {
 	w     *sql.DB // one connection; BEGIN IMMEDIATE
-	r     *sql.DB // query-only pool
+	r     *reader // query-only pool
 	now   func() time.Time
 	stmts stmts
 }
@@ -96,7 +96,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	r.SetMaxOpenConns(opts.ReadConns)
 	r.SetMaxIdleConns(opts.ReadConns)
-	db.r = r
+	db.r = &reader{DB: r}
 	if err := r.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, mapErr(err))

@@ -241,8 +241,17 @@ func deleteLeases(ctx context.Context, tx *sql.Tx, ls []store.Lease) error {
 func (db *DB) CountCreations(ctx context.Context, tenantID, userID int64, window time.Duration, now time.Time) (int, error) {
 	since := ms(db.clock(now).Add(-window))
 	var n int
-	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM shell_creations
-		WHERE tenant_id = ?1 AND (?2 = 0 OR user_id = ?2) AND created_at > ?3`, tenantID, userID, since).Scan(&n)
+	// Two statements, not one with (?2 = 0 OR user_id = ?2): the OR keeps
+	// SQLite from using the (tenant_id, user_id, created_at) index, which
+	// made every admission scan the tenant's whole creation log.
+	var err error
+	if userID == 0 {
+		err = db.r.QueryRowContext(ctx, `SELECT count(*) FROM shell_creations
+			WHERE tenant_id = ?1 AND created_at > ?2`, tenantID, since).Scan(&n)
+	} else {
+		err = db.r.QueryRowContext(ctx, `SELECT count(*) FROM shell_creations
+			WHERE tenant_id = ?1 AND user_id = ?2 AND created_at > ?3`, tenantID, userID, since).Scan(&n)
+	}
 	return n, wrap("count creations", err)
 }
 
