@@ -35,19 +35,29 @@ type testServer struct {
 // startServer runs a server on a fresh data directory until the test ends.
 func startServer(t testing.TB) *testServer {
 	t.Helper()
+	return startServerWith(t, nil)
+}
+
+// startServerWith is startServer with a chance to adjust the configuration.
+func startServerWith(t testing.TB, adjust func(*server.Config)) *testServer {
+	t.Helper()
 	ctx := context.Background()
 	logw := io.Discard
 	if os.Getenv("PSGATE_TEST_LOG") != "" {
 		logw = os.Stderr
 	}
-	s, err := server.New(ctx, server.Config{
+	cfg := server.Config{
 		DataDir:           t.TempDir(),
 		HTTPAddr:          "127.0.0.1:0",
 		HTTPSAddr:         "127.0.0.1:0",
 		BootstrapPassword: adminPassword,
 		PasswordParams:    password.Fast(),
 		Logger:            slog.New(slog.NewTextHandler(logw, nil)),
-	})
+	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	s, err := server.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -371,3 +371,14 @@ func (s *Server) Close() {
 		}
 	})
 }
+
+// Tick runs the periodic work now, by the configured clock: lease renewal
+// and sweeping, closing shells whose lease is lost, and closing shells past
+// their idle timeout or lifetime. Run does this on timers; tests with a
+// fake clock call Tick after moving it.
+func (s *Server) Tick(ctx context.Context) {
+	if lost := s.adm.Tick(ctx, s.cfg.Now()); len(lost) > 0 {
+		s.gw.CloseShells(ctx, lost, "lost")
+	}
+	s.gw.Expire(ctx)
+}
