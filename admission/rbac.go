@@ -30,6 +30,8 @@ func AlwaysVisible() map[string]bool {
 		"Write-*":           true,
 		"Invoke-Expression": true,
 		"Exit-PSSession":    true,
+		"prompt":            true,
+		"Start-Sleep":       true,
 	}
 }
 
