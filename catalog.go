@@ -29,6 +29,7 @@ const (
 	CodeShuttingDown Code = "server.shutting-down"
 	CodeStoreDown    Code = "store.unavailable"
 	CodeNodeLost     Code = "session.node-lost"
+	CodeOtherNode    Code = "session.other-node"
 
 	CodeEnvelopeTooLarge     Code = "wsman.envelope-too-large"
 	CodeMalformedEnvelope    Code = "wsman.malformed-envelope"

@@ -24,6 +24,11 @@ var entries = []Entry{
 		Resolution: "Open a new session (New-PSSession, or psgate connect, which reconnects by itself).",
 		HTTPStatus: http.StatusInternalServerError, FaultCode: sender, FaultSubcode: "w:InvalidSelectors", WSManCode: wsmanInvalidSelectors},
 
+	{Code: CodeOtherNode, Title: "Session is on another gateway node",
+		Message:    "The shell {shell} is hosted by gateway node {node}, but this request reached node {self}.",
+		Resolution: "Operators: give the load balancer session affinity (by client address, or by cookie for clients that keep one) so that every request of a session reaches the node that opened it. Users: retry; a new session works on any node.",
+		HTTPStatus: http.StatusInternalServerError, FaultCode: sender, FaultSubcode: "w:InvalidSelectors", WSManCode: wsmanInvalidSelectors},
+
 	// wsman
 	{Code: CodeEnvelopeTooLarge, Title: "Envelope too large",
 		Message:    "The request size ({size} bytes) exceeds the MaxEnvelopeSize quota of this service ({limit} bytes).",

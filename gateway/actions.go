@@ -131,6 +131,12 @@ func (g *Gateway) lookup(req *request) (*shell, error) {
 		if why, ok := g.shells.closedReason(id, req.principal, g.cfg.Now()); ok {
 			return nil, why
 		}
+		if g.cfg.Locate != nil && !ok {
+			if loc, found := g.cfg.Locate(context.Background(), id); found &&
+				loc.TenantID == req.principal.TenantID && loc.UserID == req.principal.UserID {
+				return nil, psgate.E(psgate.CodeOtherNode, psgate.Args{"shell": id, "node": loc.Node, "self": loc.Self})
+			}
+		}
 		return nil, psgate.E(psgate.CodeShellNotFound, psgate.Args{"shell": id})
 	}
 	return s, nil

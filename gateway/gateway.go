@@ -56,6 +56,14 @@ type Grant struct {
 	Roles []string
 }
 
+// Location says where a shell lives in a cluster.
+type Location struct {
+	// Node and Self name the hosting node and this one (host:port).
+	Node, Self string
+	// TenantID and UserID own the shell.
+	TenantID, UserID int64
+}
+
 // Config configures a Gateway. Zero values are documented per field.
 type Config struct {
 	// Auth authenticates every request. Required.
@@ -65,6 +73,9 @@ type Config struct {
 	Admit Admitter
 	// Audit records every command. Nil records nothing.
 	Audit Auditor
+	// Locate finds the node hosting a shell this node does not have (in a
+	// cluster sharing one store). Nil means a single node.
+	Locate func(ctx context.Context, shellID string) (Location, bool)
 	// Catalog holds the commands runspaces run. Required.
 	Catalog *engine.Catalog
 	// Logger receives the gateway's logs. Nil discards them.

@@ -70,6 +70,13 @@ func bootstrap(ctx context.Context, st store.Store, dataDir, adminPassword strin
 	// new tenants do not (documented in the README).
 	pol.AllowPasswordAuthentication = true
 	t, err := st.CreateTenant(ctx, store.Tenant{Name: DemoTenant, Domain: DemoDomain, DisplayName: "Contoso (demo)", Policy: pol})
+	if errors.Is(err, store.ErrConflict) {
+		// Another node sharing the store bootstrapped it first.
+		if b.PasswordFile != "" {
+			_ = os.Remove(b.PasswordFile)
+		}
+		return Bootstrap{}, nil
+	}
 	if err != nil {
 		return b, fmt.Errorf("server: bootstrap tenant: %w", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/psgate/psgate/identity"
 	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/store"
+	"github.com/psgate/psgate/store/postgres"
 	"github.com/psgate/psgate/store/sqlite"
 )
 
@@ -48,6 +49,9 @@ type Config struct {
 	// derives it from the HTTPS listener (the host name when it listens on
 	// all addresses).
 	Issuer string
+	// StoreDSN selects a PostgreSQL store shared by several gateway nodes
+	// (postgres://...). Empty means the embedded SQLite store in DataDir.
+	StoreDSN string
 	// MaxEnvelopeSize is the largest WS-Man request accepted; 0 = 512000.
 	MaxEnvelopeSize int
 	Logger          *slog.Logger
@@ -64,6 +68,7 @@ type Server struct {
 	gw        *gateway.Gateway
 	adm       *admission.Admitter
 	tokens    *identity.Service
+	nodeName  string
 	handler   http.Handler
 	cert      tls.Certificate
 	certFile  string
@@ -106,9 +111,9 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.lock, err = lockDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "psgate.db"), sqlite.Options{Now: cfg.Now})
+	db, err := openStore(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("server: open store: %w", err)
+		return nil, err
 	}
 	s.store = db
 	if s.boot, err = bootstrap(ctx, db, cfg.DataDir, cfg.BootstrapPassword, cfg.PasswordParams); err != nil {
@@ -191,12 +196,44 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Logger:          log.With("component", "gateway"),
 		MaxEnvelopeSize: cfg.MaxEnvelopeSize,
 		Now:             cfg.Now,
+		Locate:          s.locate,
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.nodeName = nodeName
 	s.handler = s.routes()
 	return s, nil
+}
+
+// locate finds the live node hosting a shell, through the shared store.
+func (s *Server) locate(ctx context.Context, shellID string) (gateway.Location, bool) {
+	l, err := s.store.Lease(ctx, shellID)
+	if err != nil || l.NodeID == s.adm.NodeID() {
+		return gateway.Location{}, false
+	}
+	loc := gateway.Location{Node: l.NodeID, Self: s.nodeName, TenantID: l.TenantID, UserID: l.UserID}
+	if n, err := s.store.Node(ctx, l.NodeID); err == nil {
+		loc.Node = n.Name
+	}
+	return loc, true
+}
+
+// openStore opens PostgreSQL when a DSN is configured, else SQLite in the
+// data directory.
+func openStore(ctx context.Context, cfg Config) (store.Store, error) {
+	if cfg.StoreDSN != "" {
+		db, err := postgres.Open(ctx, cfg.StoreDSN, postgres.Options{Now: cfg.Now})
+		if err != nil {
+			return nil, fmt.Errorf("server: open PostgreSQL store: %w", err)
+		}
+		return db, nil
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "psgate.db"), sqlite.Options{Now: cfg.Now})
+	if err != nil {
+		return nil, fmt.Errorf("server: open store: %w", err)
+	}
+	return db, nil
 }
 
 func (s *Server) routes() http.Handler {

@@ -56,6 +56,7 @@ from $PSGATE_BOOTSTRAP_PASSWORD or is generated into <data>/bootstrap-admin.txt.
 	f.StringVar(&cfg.HTTPSAddr, "https", ":5986", "HTTPS listen address (empty disables)")
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate PEM file (default: self-signed, generated into the data directory)")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key PEM file")
+	f.StringVar(&cfg.StoreDSN, "store", "", "PostgreSQL store shared by several gateway nodes (postgres://user:pass@host/db); default: SQLite in the data directory")
 	f.StringVar(&cfg.Issuer, "issuer", "", "token service issuer URL as clients reach it (default: https://<host name>:<HTTPS port>)")
 	f.IntVar(&cfg.MaxEnvelopeSize, "max-envelope-size", 512000, "largest WS-Management request accepted, in bytes")
 	f.DurationVar(&grace, "shutdown-grace", 30*time.Second, "how long shutdown waits for running commands")
