@@ -31,7 +31,10 @@ func AlwaysVisible() map[string]bool {
 		"Invoke-Expression": true,
 		"Exit-PSSession":    true,
 		"prompt":            true,
-		"Start-Sleep":       true,
+		// Test-CsAdminPermission explains refusals, which tell users to
+		// run it; it answers about other users to administrators only.
+		"Test-CsAdminPermission": true,
+		"Start-Sleep":            true,
 	}
 }
 

@@ -15,6 +15,9 @@ import (
 // fakeDir is an in-memory Directory with the store's documented
 // semantics (see store.UserFilter).
 type fakeDir struct {
+	// Directory is nil: the fake implements only what Get-CsTenant and
+	// Get-CsOnlineUser read; the other cmdlets are tested on SQLite.
+	Directory
 	tenants map[int64]store.Tenant
 	users   []store.User
 	// err, when set, is returned by every call.
@@ -146,7 +149,7 @@ var fabrikam = engine.Caller{TenantID: 2, TenantName: "fabrikam", UserID: 2, UPN
 func run(t *testing.T, dir Directory, name string, caller engine.Caller, params map[string]any) (*sink, error) {
 	t.Helper()
 	var cmd *engine.Command
-	for _, c := range commands(dir) {
+	for _, c := range commands(dir, config{}) {
 		if strings.EqualFold(c.Name, name) {
 			cmd = c
 		}

@@ -9,7 +9,7 @@ import (
 
 // Every cmdlet carries the help Get-Help shows.
 func TestHelp(t *testing.T) {
-	for _, c := range commands(newFakeDir()) {
+	for _, c := range commands(newFakeDir(), config{}) {
 		t.Run(c.Name, func(t *testing.T) {
 			if c.Synopsis == "" || c.Description == "" {
 				t.Error("missing synopsis or description")

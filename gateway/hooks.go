@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,7 +69,7 @@ func (g *Gateway) auditCommand(ctx context.Context, s *shell, commandID string, 
 		for i, a := range c.Args {
 			key := a.Name
 			if key == "" {
-				key = "#" + itoa(i)
+				key = "#" + strconv.Itoa(i)
 			}
 			key = name + ".-" + key
 			params[key] = a.Value
@@ -120,12 +121,4 @@ func psrpCalls(cp *psrp.CreatePipeline) []engine.CommandCall {
 		}
 	}
 	return calls
-}
-
-func itoa(i int) string {
-	const digits = "0123456789"
-	if i < 10 {
-		return digits[i : i+1]
-	}
-	return itoa(i/10) + digits[i%10:i%10+1]
 }

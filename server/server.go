@@ -123,7 +123,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := engine.RegisterBuiltins(catalog); err != nil {
 		return nil, fmt.Errorf("server: register built-in commands: %w", err)
 	}
-	if err := cmdlets.Register(catalog, db); err != nil {
+	if err := cmdlets.Register(catalog, db, cmdlets.WithSessionCloser(localSessions{s})); err != nil {
 		return nil, fmt.Errorf("server: register tenant cmdlets: %w", err)
 	}
 	if cfg.HTTPSAddr != "" {
@@ -217,6 +217,14 @@ func (s *Server) locate(ctx context.Context, shellID string) (gateway.Location, 
 		loc.Node = n.Name
 	}
 	return loc, true
+}
+
+// localSessions lets Remove-CsOnlineSession close a shell of this node at
+// once; the gateway is built after the cmdlets are registered.
+type localSessions struct{ s *Server }
+
+func (l localSessions) CloseSession(ctx context.Context, shellID, by string) bool {
+	return l.s.gw != nil && l.s.gw.CloseSession(ctx, shellID, by)
 }
 
 // openStore opens PostgreSQL when a DSN is configured, else SQLite in the

@@ -33,7 +33,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newErrorsCmd())
+	root.AddCommand(newServeCmd(), newErrorsCmd(), newTenantCmd(), newUserCmd(), newRoleCmd(), newSessionCmd(), newAuditCmd(), newLimitsCmd())
 	return root
 }
 

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/store"
+	"github.com/psgate/psgate/store/postgres"
+	"github.com/psgate/psgate/store/sqlite"
+)
+
+// adminOpts are the flags every operator command shares: where the store
+// is and how to print.
+type adminOpts struct {
+	data   string
+	dsn    string
+	output string
+	// fastHash hashes passwords with cheap parameters (tests only).
+	fastHash bool
+}
+
+// addAdminFlags adds the shared flags to a command group.
+func addAdminFlags(cmd *cobra.Command) *adminOpts {
+	o := &adminOpts{}
+	f := cmd.PersistentFlags()
+	f.StringVar(&o.data, "data", "./psgate-data", "data directory of the gateway (its SQLite store); the gateway may be running")
+	f.StringVar(&o.dsn, "store", "", "PostgreSQL store URL (postgres://user@host/db) instead of the data directory")
+	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	f.BoolVar(&o.fastHash, "insecure-fast-hash", false, "hash passwords with test parameters (tests only)")
+	_ = f.MarkHidden("insecure-fast-hash")
+	return o
+}
+
+// withStore opens the store, runs fn and closes it. create allows
+// creating an empty SQLite store in a new data directory.
+func (o *adminOpts) withStore(ctx context.Context, create bool, fn func(st store.Store) error) error {
+	st, err := o.open(ctx, create)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st)
+}
+
+// checkOutput refuses an unknown --output.
+func (o *adminOpts) checkOutput() error {
+	switch o.output {
+	case "table", "json":
+		return nil
+	}
+	return fmt.Errorf("--output %q: use table or json", o.output)
+}
+
+func (o *adminOpts) open(ctx context.Context, create bool) (store.Store, error) {
+	if err := o.checkOutput(); err != nil {
+		return nil, err
+	}
+	if o.dsn != "" {
+		if !strings.HasPrefix(o.dsn, "postgres://") && !strings.HasPrefix(o.dsn, "postgresql://") {
+			return nil, fmt.Errorf("--store %q: want a PostgreSQL URL such as postgres://psgate@db.example/psgate", o.dsn)
+		}
+		db, err := postgres.Open(ctx, o.dsn, postgres.Options{})
+		if err != nil {
+			return nil, storeFailed("open the PostgreSQL store", err)
+		}
+		return db, nil
+	}
+	path := filepath.Join(o.data, "psgate.db")
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if !create {
+			return nil, fmt.Errorf("no psgate store in %s: pass --data with the gateway's data directory, or create a tenant first (psgate tenant create)", o.data)
+		}
+		if err := os.MkdirAll(o.data, 0o700); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+	}
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		return nil, storeFailed("open "+path, err)
+	}
+	return db, nil
+}
+
+// storeFailed reports a store failure: unavailable is the catalog's
+// store.unavailable, anything else keeps its cause.
+func storeFailed(op string, err error) error {
+	if errors.Is(err, store.ErrUnavailable) {
+		return psgate.Wrap(psgate.CodeStoreDown, nil, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// print writes v as JSON, or calls table with a tab writer whose columns
+// are aligned when it returns.
+func (o *adminOpts) print(w io.Writer, v any, table func(tw io.Writer)) error {
+	if o.output == "json" {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encode JSON: %w", err)
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	table(tw)
+	return tw.Flush()
+}
+
+// tableRow writes tab-separated cells ending the line.
+func tableRow(w io.Writer, cells ...any) {
+	for i, c := range cells {
+		if i > 0 {
+			fmt.Fprint(w, "\t")
+		}
+		fmt.Fprint(w, c)
+	}
+	fmt.Fprintln(w)
+}
+
+// resolveTenant finds a tenant by ID, name or domain.
+func resolveTenant(ctx context.Context, st store.Store, s string) (store.Tenant, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return store.Tenant{}, errors.New("no tenant given: pass --tenant with a tenant name, domain or ID")
+	}
+	var (
+		t   store.Tenant
+		err error
+	)
+	if id, perr := strconv.ParseInt(s, 10, 64); perr == nil {
+		t, err = st.Tenant(ctx, id)
+	} else {
+		t, err = st.TenantByName(ctx, s)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Tenant{}, psgate.E(psgate.CodeTenantNotFound, psgate.Args{"tenant": s})
+	}
+	if err != nil {
+		return store.Tenant{}, storeFailed("find tenant", err)
+	}
+	return t, nil
+}
+
+// resolveUser finds a user by UPN; tenant, when not empty, must hold it.
+func resolveUser(ctx context.Context, st store.Store, upn, tenant string) (store.User, store.Tenant, error) {
+	var t store.Tenant
+	if tenant != "" {
+		var err error
+		if t, err = resolveTenant(ctx, st, tenant); err != nil {
+			return store.User{}, t, err
+		}
+	}
+	label := tenant
+	if label == "" {
+		_, label, _ = strings.Cut(upn, "@")
+	}
+	u, err := st.UserByUPN(ctx, strings.TrimSpace(upn))
+	if errors.Is(err, store.ErrNotFound) || err == nil && tenant != "" && u.TenantID != t.ID {
+		return store.User{}, t, psgate.E(psgate.CodeObjectNotFound, psgate.Args{"identity": upn, "tenant": label})
+	}
+	if err != nil {
+		return store.User{}, t, storeFailed("find user", err)
+	}
+	if t.ID == 0 {
+		if t, err = st.Tenant(ctx, u.TenantID); err != nil {
+			return store.User{}, t, storeFailed("read the user's tenant", err)
+		}
+	}
+	return u, t, nil
+}
+
+// operatorName names who runs the CLI in audit records.
+func operatorName() string {
+	if u := os.Getenv("USER"); u != "" {
+		return "operator:" + u
+	}
+	return "operator"
+}
+
+// auditOperator records an operator action for the tenant; the change is already
+// made, so a failure to record it is reported, not undone.
+func auditOperator(ctx context.Context, st store.Store, tenantID int64, action, detail string) error {
+	_, err := st.AppendAudit(ctx, store.AuditRecord{
+		TenantID: tenantID, UPN: operatorName(), Action: "operator." + action,
+		Outcome: store.OutcomeOK, Detail: detail,
+	})
+	if err != nil {
+		return storeFailed("the change was made but could not be audited", err)
+	}
+	return nil
+}
+
+// tableTime prints a time for tables: UTC, seconds, or "-" when unset.
+func tableTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+// yesNo prints a boolean for tables.
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/psgate/psgate/store"
+)
+
+// auditJSON is an audit record in --output json.
+type auditJSON struct {
+	ID         int64     `json:"id"`
+	Time       time.Time `json:"time"`
+	TenantID   int64     `json:"tenantId"`
+	User       string    `json:"user"`
+	Action     string    `json:"action"`
+	Cmdlet     string    `json:"cmdlet,omitempty"`
+	Parameters string    `json:"parameters,omitempty"`
+	Outcome    string    `json:"outcome"`
+	Code       string    `json:"code,omitempty"`
+	DurationMS float64   `json:"durationMs"`
+	ClientAddr string    `json:"clientAddress,omitempty"`
+	ShellID    string    `json:"shellId,omitempty"`
+	CommandID  string    `json:"commandId,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+}
+
+func newAuditCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Search the audit log",
+	}
+	o := addAdminFlags(cmd)
+	cmd.AddCommand(newAuditSearchCmd(o))
+	return cmd
+}
+
+func newAuditSearchCmd(o *adminOpts) *cobra.Command {
+	var (
+		tenant, user, action, since, until, shell string
+		limit                                     int
+	)
+	cmd := &cobra.Command{
+		Use:   "search [--tenant TENANT] [--user UPN] [--action ACTION] [--since TIME] [--until TIME]",
+		Short: "Search the audit log, newest first",
+		Long: `Search the audit log, newest first, across every tenant unless --tenant is given.
+Actions: session.open, session.close, session.refused, command, auth.failed and
+the operator's own changes (operator.*); end --action with * to match a prefix.
+Times are RFC 3339 (2026-05-01T12:00:00Z), a date (2026-05-01) or a duration
+meaning that long ago (24h).`,
+		Example: `  psgate audit search --tenant contoso --action 'session.*' --since 24h`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			now := time.Now()
+			f := store.AuditFilter{UPN: user, Action: action, ShellID: shell, Limit: limit}
+			var err error
+			if f.Since, err = parseWhen("--since", since, now); err != nil {
+				return err
+			}
+			if f.Until, err = parseWhen("--until", until, now); err != nil {
+				return err
+			}
+			if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
+				return fmt.Errorf("--until %s is not after --since %s", until, since)
+			}
+			if limit < 1 {
+				return fmt.Errorf("--limit %d: use 1 or more", limit)
+			}
+			ctx := cmd.Context()
+			return o.withStore(ctx, false, func(st store.Store) error {
+				if tenant != "" {
+					t, err := resolveTenant(ctx, st, tenant)
+					if err != nil {
+						return err
+					}
+					f.TenantID = t.ID
+				}
+				recs, err := st.SearchAudit(ctx, f)
+				if err != nil {
+					return storeFailed("search audit log", err)
+				}
+				out := make([]auditJSON, 0, len(recs))
+				for _, r := range recs {
+					out = append(out, auditJSON{
+						ID: r.ID, Time: r.Time, TenantID: r.TenantID, User: r.UPN, Action: r.Action, Cmdlet: r.Cmdlet,
+						Parameters: r.Parameters, Outcome: r.Outcome, Code: r.Code,
+						DurationMS: float64(r.Duration) / float64(time.Millisecond),
+						ClientAddr: r.ClientAddr, ShellID: r.ShellID, CommandID: r.CommandID, Detail: r.Detail,
+					})
+				}
+				return o.print(cmd.OutOrStdout(), out, func(w io.Writer) {
+					tableRow(w, "TIME", "TENANT", "USER", "ACTION", "CMDLET", "OUTCOME", "CODE", "DETAIL")
+					for _, r := range out {
+						tableRow(w, tableTime(r.Time), r.TenantID, orDash(r.User), r.Action, orDash(r.Cmdlet), orDash(r.Outcome),
+							orDash(r.Code), orDash(oneLine(r.Detail, 60)))
+					}
+				})
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&tenant, "tenant", "", "only this tenant's records (name, domain or ID)")
+	f.StringVar(&user, "user", "", "only this user's records (UPN)")
+	f.StringVar(&action, "action", "", "only this action, or a prefix ending in *")
+	f.StringVar(&shell, "shell", "", "only the records of this shell id")
+	f.StringVar(&since, "since", "", "only records at or after this time")
+	f.StringVar(&until, "until", "", "only records before this time")
+	f.IntVar(&limit, "limit", 100, "at most this many records")
+	return cmd
+}
+
+// parseWhen reads an RFC 3339 time, a date or a duration before now.
+func parseWhen(flag, s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("%s %q: want an RFC 3339 time (2026-05-01T12:00:00Z), a date (2026-05-01) or a duration ago (24h)", flag, s)
+}
+
+// oneLine shortens text for a table cell.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAuditSearch(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	var all []auditJSON
+	c.json(&all, "audit", "search")
+	var fab []auditJSON
+	c.json(&fab, "audit", "search", "--tenant", "fabrikam")
+	if len(all) != 4 || len(fab) != 2 {
+		t.Fatalf("%d records in all, %d for fabrikam; want 4 and 2", len(all), len(fab))
+	}
+	if fab[0].Action != "operator.user.add" || fab[0].Detail != "created user boss@fabrikam.test with the role Tenant Administrator" {
+		t.Errorf("newest fabrikam record = %+v", fab[0])
+	}
+	var limited []auditJSON
+	c.json(&limited, "audit", "search", "--limit", "1", "--since", "1h", "--until", time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	if len(limited) != 1 {
+		t.Errorf("--limit 1 returned %d records", len(limited))
+	}
+	out := c.ok("", "audit", "search", "--tenant", "contoso")
+	if !strings.HasPrefix(squeeze(out), "TIME TENANT USER ACTION CMDLET OUTCOME CODE DETAIL\n") || !strings.Contains(out, "operator.tenant.create") {
+		t.Errorf("audit search table:\n%s", out)
+	}
+	c.fails(`--since "yesterday": want an RFC 3339 time`, "audit", "search", "--since", "yesterday")
+	c.fails("is not after --since", "audit", "search", "--since", "2026-05-02", "--until", "2026-05-01")
+	c.fails("--limit 0: use 1 or more", "audit", "search", "--limit", "0")
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+
+	"github.com/psgate/psgate/internal/password"
+)
+
+// minPasswordLength is the shortest password the CLI sets.
+const minPasswordLength = 8
+
+// readPassword returns a new password: one line of standard input with
+// --password-stdin, else $PSGATE_PASSWORD, else typed at a prompt (twice,
+// without echo when standard input is a terminal that supports it).
+func readPassword(cmd *cobra.Command, fromStdin bool) (string, error) {
+	var pw string
+	switch {
+	case fromStdin:
+		line, err := readLine(cmd.InOrStdin())
+		if err != nil {
+			return "", fmt.Errorf("read the password from standard input: %w", err)
+		}
+		pw = line
+	case os.Getenv("PSGATE_PASSWORD") != "":
+		pw = os.Getenv("PSGATE_PASSWORD")
+	default:
+		first, err := prompt(cmd, "New password: ")
+		if err != nil {
+			return "", err
+		}
+		again, err := prompt(cmd, "Retype the password: ")
+		if err != nil {
+			return "", err
+		}
+		if first != again {
+			return "", errors.New("the passwords do not match")
+		}
+		pw = first
+	}
+	if utf8.RuneCountInString(pw) < minPasswordLength {
+		return "", fmt.Errorf("the password is too short: use at least %d characters", minPasswordLength)
+	}
+	return pw, nil
+}
+
+// prompt asks for a secret on the terminal, without echo when possible
+// (tenant create, user add and passwd, and psgate login use it).
+func prompt(cmd *cobra.Command, text string) (string, error) {
+	fmt.Fprint(cmd.ErrOrStderr(), text)
+	in := cmd.InOrStdin()
+	if f, ok := in.(*os.File); ok {
+		if restore, err := disableEcho(f); err == nil {
+			defer func() {
+				restore()
+				fmt.Fprintln(cmd.ErrOrStderr())
+			}()
+		}
+	}
+	line, err := readLine(in)
+	if err != nil {
+		return "", fmt.Errorf("read the password: %w (set PSGATE_PASSWORD or use --password-stdin)", err)
+	}
+	return line, nil
+}
+
+// readLine reads one line without its line ending, byte by byte so that
+// nothing after it is consumed.
+func readLine(r io.Reader) (string, error) {
+	var (
+		b   strings.Builder
+		buf [1]byte
+	)
+	for {
+		n, err := r.Read(buf[:])
+		if n == 1 {
+			if buf[0] == '\n' {
+				break
+			}
+			b.WriteByte(buf[0])
+			continue
+		}
+		if err == io.EOF && b.Len() > 0 {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	return strings.TrimSuffix(b.String(), "\r"), nil
+}
+
+// hashParams are the password hashing parameters: the defaults, or the
+// fast test parameters behind the hidden --insecure-fast-hash flag.
+func (o *adminOpts) hashParams() password.Params {
+	if o.fastHash {
+		return password.Fast()
+	}
+	return password.Default()
+}
