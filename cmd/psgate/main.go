@@ -34,6 +34,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCmd(), newErrorsCmd(), newTenantCmd(), newUserCmd(), newRoleCmd(), newSessionCmd(), newAuditCmd(), newLimitsCmd())
+	root.AddCommand(newRunCmd(), newConnectCmd(), newSessionsCmd(), newLoginCmd(), newLogoutCmd(), newDoctorCmd())
 	return root
 }
 

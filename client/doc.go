@@ -1,0 +1,29 @@
+// Package client is psgate's connector library: it opens PowerShell
+// remoting sessions (PSRP runspace pools over WS-Management) on a psgate
+// gateway, or any WinRM endpoint speaking PSRP, and runs commands on them.
+//
+// Open a session with Dial, run command lines or structured pipelines with
+// Session.Run (output objects stream to a callback as they arrive; error,
+// warning, verbose, debug and information records are collected), and
+// close it with Session.Close. Session.Sessions and Session.CloseSession
+// (or the Dial-free ListSessions and CloseSession) manage the caller's own
+// shells on the server.
+//
+// Reconnecting wraps a session the way Enable-CsOnlineSessionForReconnection
+// did: when the server closes the session (lifetime or idle timeout), the
+// token expires or the connection drops, it opens a new session with a
+// one-line notice. A command that had not started is retried; one that may
+// have run is reported as client.command-interrupted and never run twice.
+//
+// Every failure is a *psgate.Error carrying a catalog code: WS-Man faults
+// map back through their pg:Error code, an HTTP 401 without one is
+// identity.authentication-required, and network failures are
+// client.connect-failed naming the layer that failed (DNS, TCP, TLS, HTTP),
+// or client.tls-untrusted for a certificate the client does not trust.
+//
+// Credentials are a password, or access tokens from a TokenSource, sent as
+// the Basic password "Bearer <token>" as the Skype for Business Online
+// connector did. TokenCache stores tokens in a 0600 file per user and
+// tenant; PasswordTokenSource signs in at an OAuth token endpoint with the
+// password grant and refreshes with the refresh_token grant.
+package client

@@ -1,0 +1,125 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// openPTY returns a pseudo-terminal's controller and terminal ends.
+func openPTY(t *testing.T) (ptmx, pts *os.File) {
+	t.Helper()
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ptmx, pts
+}
+
+// The interactive shell driven through a pseudo-terminal: prompt, tab
+// completion of cmdlets and parameters, history, Ctrl+C stopping the
+// running pipeline and abandoning a line at the prompt.
+func TestConnectThroughPseudoTerminal(t *testing.T) {
+	gw := startGateway(t)
+	ptmx, pts := openPTY(t)
+	defer ptmx.Close()
+	var screen syncBuffer
+	go func() {
+		b := make([]byte, 4096)
+		for {
+			n, err := ptmx.Read(b)
+			screen.Write(b[:n])
+			if err != nil {
+				return
+			}
+		}
+	}()
+	root := newRootCmd()
+	root.SetIn(pts)
+	root.SetOut(pts)
+	root.SetErr(pts)
+	root.SetArgs([]string{"connect"})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(context.Background()) }()
+
+	seen := 0 // screen bytes already matched
+	waitFor := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for time.Now().Before(deadline) {
+			s := screen.String()
+			if i := strings.Index(s[seen:], want); i >= 0 {
+				seen += i + len(want)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("screen never showed %q; it shows:\n%q", want, screen.String()[seen:])
+	}
+	typeKeys := func(s string) {
+		t.Helper()
+		if _, err := ptmx.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	waitFor("[contoso] PS> ")
+	typeKeys("Get-CsOnlineU\t")
+	waitFor("Get-CsOnlineUser")
+	typeKeys(" -Ident\t")
+	waitFor("Get-CsOnlineUser -Identity")
+	typeKeys(" alice@contoso.test | Select-Object DisplayName\r")
+	waitFor("Alice Wong")
+	waitFor("[contoso] PS> ")
+
+	typeKeys("\x1b[A") // Up: the previous command comes back
+	waitFor("Get-CsOnlineUser -Identity alice@contoso.test | Select-Object DisplayName")
+	typeKeys("\x15Start-Sleep -Seconds 30\r")
+	waitFor("Start-Sleep -Seconds 30")
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	typeKeys("\x03") // Ctrl+C stops the running pipeline
+	waitFor("engine.pipeline-stopped")
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Ctrl+C took %v", d)
+	}
+	waitFor("[contoso] PS> ")
+	typeKeys("Write-Output abandoned\x03") // Ctrl+C at the prompt drops the line
+	waitFor("^C")
+	waitFor("[contoso] PS> ")
+	typeKeys("exit\r")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("connect: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("connect did not end after exit")
+	}
+	pts.Close()
+	if strings.Contains(screen.String(), "\nabandoned") {
+		t.Errorf("the abandoned line ran")
+	}
+	if n := gw.Gateway().ShellCount(); n != 0 {
+		t.Errorf("%d shells left open", n)
+	}
+}

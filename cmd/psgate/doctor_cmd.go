@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/client/doctor"
+)
+
+func newDoctorCmd() *cobra.Command {
+	var (
+		remote *remoteOpts
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Diagnose the connection to the gateway step by step",
+		Long: `Walk the chain from this machine to the gateway and report each step as passed,
+failed or skipped, with the error code, the message and the fix: DNS, TCP and TLS
+(trust, name, expiry) to the gateway, the WS-Management endpoint, clock skew, the
+identity service, sign-in, opening a session (admin role, tenant policy, quotas)
+and quota usage. On Windows it also checks the stock PowerShell client: execution
+policy, PowerShell version, WinRM Basic authentication and TrustedHosts.
+
+Exits 0 when every step passed or was skipped, else with the status of the first
+failure's area (see psgate run --help).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := remote.config()
+			if err != nil && cfg.Endpoint == "" {
+				return err
+			}
+			checks, cleanup := doctor.Checks(doctor.Target{Config: cfg, TokenURL: remote.tokenURL, System: doctor.DefaultSystem()})
+			results := doctor.Run(cmd.Context(), checks)
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 5*time.Second)
+			cleanup(cctx)
+			cancel()
+			if asJSON {
+				b, err := json.MarshalIndent(results, "", "  ")
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), string(b))
+			} else {
+				printDoctor(cmd.OutOrStdout(), results)
+			}
+			for _, r := range results {
+				if r.Status == doctor.Failed {
+					return &psgate.Error{Code: r.Code, Message: r.Name + " failed: " + r.Message, Resolution: r.Resolution}
+				}
+			}
+			return nil
+		},
+	}
+	remote = addRemoteFlags(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
+	return cmd
+}
+
+func printDoctor(w io.Writer, results []doctor.Result) {
+	for _, r := range results {
+		fmt.Fprintf(w, "[%-7s] %s: %s\n", r.Status, r.Name, r.Message)
+		if r.Status == doctor.Failed {
+			if r.Code != "" {
+				fmt.Fprintf(w, "          code: %s\n", r.Code)
+			}
+			if r.Resolution != "" {
+				fmt.Fprintf(w, "          fix:  %s\n", r.Resolution)
+			}
+		}
+	}
+}
