@@ -59,8 +59,7 @@ func parseWinRSCommand(command string, args []string) (winrsInvocation, error) {
 			inv.fromStdin = true
 			return inv, nil
 		case isPrefixOf(flag, "encodedcommand", 1) || flag == "ec" || flag == "enc":
-			var b64 string
-			b64, rest = splitWord(rest)
+			b64, _ := splitWord(rest)
 			script, err := decodeEncodedCommand(b64)
 			if err != nil {
 				return inv, err

@@ -135,7 +135,7 @@ func signIn(t *testing.T, srv *httptest.Server, user, pw string) string {
 
 func kid(t *testing.T, tok string) string {
 	t.Helper()
-	p, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+	p, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		t.Fatal(err)
 	}
