@@ -75,9 +75,8 @@ func (g *Gateway) create(ctx context.Context, req *request) ([]byte, error) {
 		state:       "Connected",
 	}
 	// A client may ask for a shorter idle timeout, never a longer one.
-	if it := env.Shell.IdleTimeout; it > 0 && (s.grant.IdleTimeout == 0 || it < s.grant.IdleTimeout) {
-		s.grant.IdleTimeout = it
-	}
+	s.maxIdle = s.grant.IdleTimeout
+	s.grant.IdleTimeout = s.idleFor(env.Shell.IdleTimeout)
 	switch kind {
 	case kindWinRS:
 		s.plugin = newWinRS(g, s)
@@ -160,11 +159,11 @@ func (g *Gateway) onShell(ctx context.Context, req *request) ([]byte, error) {
 		return wsman.EncodeGetShell(g.header(req, wsman.ActionGetResponse), s.info(now)), nil
 	case wsman.ActionDisconnect:
 		s.setState("Disconnected")
+		// Disconnect-PSSession -IdleTimeoutSec: any value up to
+		// MaxIdleTimeOut, as WinRM allows.
 		if it := env.Disconnect.IdleTimeout; it > 0 {
 			s.mu.Lock()
-			if it < s.grant.IdleTimeout || s.grant.IdleTimeout == 0 {
-				s.grant.IdleTimeout = it
-			}
+			s.grant.IdleTimeout = s.idleFor(it)
 			s.mu.Unlock()
 		}
 		return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionDisconnectResponse), wsman.BodyNone), nil

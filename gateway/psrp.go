@@ -264,9 +264,21 @@ func (p *psrpPool) handlePoolMessage(m psrp.Message) error {
 	case psrp.MsgRunspacePoolHostResponse:
 		return nil // psgate sends only void host calls
 	case psrp.MsgPublicKey:
-		// No session key exchange yet: SecureString arguments are refused
-		// when they arrive, with their own catalog error.
-		return nil
+		// Windows PowerShell sends PUBLIC_KEY before a pipeline that
+		// holds a SecureString (a -Credential argument) and waits 180 s
+		// for the answer before failing with a transport error. Answer at
+		// once so that the pipeline arrives and is refused with psgate's
+		// own SecureString error; the key itself is not kept, since
+		// SecureString values are never decrypted.
+		blob, err := psrp.ParsePublicKey(m.Data, p.lim)
+		if err != nil {
+			return badMessage(m, err)
+		}
+		_, enc, err := psrp.NewSessionKey(blob, p.g.cfg.Rand)
+		if err != nil {
+			return badMessage(m, err)
+		}
+		return p.poolMsgLocked(psrp.NewEncryptedSessionKey(enc), nil)
 	}
 	return badMessage(m, fmt.Errorf("unexpected message for the runspace pool"))
 }

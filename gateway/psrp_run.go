@@ -169,6 +169,16 @@ func (p *psrpPool) pipe(pp *psrpPipe) bool {
 }
 
 func (s *psrpSink) Output(obj any) {
+	if rec, ok := obj.(*engine.ErrorRecord); ok && s.host {
+		// An error merged into Out-Default's input (2>&1, as
+		// Enter-PSSession asks for): PowerShell's Out-Default writes it
+		// with WriteErrorLine, which the console shows in red.
+		s.flushHost()
+		for _, line := range rec.DisplayText() {
+			s.hostCall(psrp.HostCall{CallID: psrp.VoidCallID, Method: psrp.HostWriteErrorLine, Params: []any{line}})
+		}
+		return
+	}
 	if s.host {
 		s.pending = append(s.pending, obj)
 		if len(s.pending) >= textBatch {

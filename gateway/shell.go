@@ -27,6 +27,11 @@ type shell struct {
 	userAgent   string
 	created     time.Time
 	grant       Grant
+	// maxIdle is the longest idle timeout the shell may have: the
+	// admission grant's, before the client shortened it on Create. It is
+	// rsp:MaxIdleTimeOut, which Disconnect-PSSession -IdleTimeoutSec is
+	// checked against on the client.
+	maxIdle     time.Duration
 	inputs      []string
 	outputs     []string
 	compression string
@@ -102,14 +107,39 @@ func (s *shell) info(now time.Time) wsman.ShellInfo {
 		State:           s.state,
 		CompressionMode: s.compression,
 		BufferMode:      "Block",
-		IdleTimeout:     s.grant.IdleTimeout,
-		MaxIdleTimeout:  s.grant.IdleTimeout,
+		IdleTimeout:     wireIdle(s.grant.IdleTimeout),
+		MaxIdleTimeout:  wireIdle(s.maxIdle),
 		ShellRunTime:    now.Sub(s.created),
 		ShellInactivity: now.Sub(s.lastActive),
 		InputStreams:    s.inputs,
 		OutputStreams:   s.outputs,
 		PowerShell:      s.kind == kindPSRP,
 	}
+}
+
+// unlimitedIdle is how "no idle limit" travels in rsp:IdleTimeOut and
+// rsp:MaxIdleTimeOut: PT2147483.647S, the largest int32 of milliseconds,
+// WinRM's own maximum. PowerShell copies both into its ConnectionInfo and
+// Disconnect-PSSession refuses an IdleTimeout under 60 s or over
+// MaxIdleTimeout, so zero must never be sent.
+const unlimitedIdle = 2147483647 * time.Millisecond
+
+// wireIdle is an idle timeout as rsp:IdleTimeOut/MaxIdleTimeOut report it.
+func wireIdle(d time.Duration) time.Duration {
+	if d <= 0 || d > unlimitedIdle {
+		return unlimitedIdle
+	}
+	return d
+}
+
+// idleFor is the idle timeout a client asked for (on Create or
+// Disconnect), capped at the shell's maximum; zero asks for nothing, and
+// asking for the unlimited value keeps a shell without limit unlimited.
+func (s *shell) idleFor(asked time.Duration) time.Duration {
+	if asked <= 0 || s.maxIdle > 0 && asked > s.maxIdle || s.maxIdle == 0 && asked >= unlimitedIdle {
+		return s.maxIdle
+	}
+	return asked
 }
 
 // registry holds the open shells of this node, and tombstones of recently
