@@ -57,7 +57,7 @@ if [ -z "${SKIP_FUZZ:-}" ]; then
 		dir=$(go list -f '{{.Dir}}' "$pkg")
 		for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
 			echo "--- $pkg $target"
-			go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" "$pkg" >/tmp/psgate-fuzz.log 2>&1 || {
+			go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" -fuzzminimizetime=2s "$pkg" >/tmp/psgate-fuzz.log 2>&1 || {
 				cat /tmp/psgate-fuzz.log; echo "fuzz target $target in $pkg failed"; exit 1; }
 		done
 	done
