@@ -217,7 +217,7 @@ var entries = []Entry{
 		HTTPStatus: http.StatusInternalServerError, FaultCode: sender, FaultSubcode: "w:QuotaLimit", WSManCode: wsmanQuotaMaxShells,
 		Seed: "The maximum number of concurrent shells for this tenant has been exceeded"},
 	{Code: CodeCreationRateExceeded, Title: "Shells created too fast",
-		Message:    "The WS-Management service cannot process the request. More than {limit} shells were created for this user in the last minute. Retry after {retry}.",
+		Message:    "The WS-Management service cannot process the request. {limit} shells, the most allowed, were already created for this user in the last minute. Retry after {retry}.",
 		Resolution: "Reuse open sessions instead of opening a new one per command, and retry after the time given.",
 		HTTPStatus: http.StatusInternalServerError, FaultCode: sender, FaultSubcode: "w:QuotaLimit", WSManCode: wsmanQuotaMaxOperations},
 	{Code: CodeLifetimeReached, Title: "Session lifetime reached",

@@ -209,7 +209,7 @@ func TestAdmitCreationRate(t *testing.T) {
 	// Now is 40 s: the first creation leaves the window at 60 s.
 	_, err := a.Admit(ctx, e.request(e.tenant, u, "THIRD"))
 	retry := e.clock.Now().Add(20 * time.Second)
-	want := "The WS-Management service cannot process the request. More than 2 shells were created for this user " +
+	want := "The WS-Management service cannot process the request. 2 shells, the most allowed, were already created for this user " +
 		"in the last minute. Retry after 20 seconds (at " + retry.UTC().Format(time.TimeOnly) + " UTC)."
 	if got := messageOf(err); got != want {
 		t.Errorf("message = %q, want %q", got, want)
