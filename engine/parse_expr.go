@@ -138,35 +138,7 @@ func (p *parser) parseExprStatement() (any, error) {
 		}
 		first = v
 	}
-	save := p.pos
-	if err := p.skipSpace(false); err != nil {
-		return nil, err
-	}
-	if p.peek() != ',' {
-		p.pos = save
-		return first, nil
-	}
-	list := []any{first}
-	for p.peek() == ',' {
-		p.pos++
-		if err := p.skipSpace(true); err != nil {
-			return nil, err
-		}
-		if p.atValueEnd() {
-			return nil, p.syntaxError(p.pos, "Missing expression after ','.")
-		}
-		v, err := p.parseExprPrimary()
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, v)
-		save = p.pos
-		if err := p.skipSpace(false); err != nil {
-			return nil, err
-		}
-	}
-	p.pos = save
-	return list, nil
+	return p.commaList(first, p.parseExprPrimary)
 }
 
 // parseExprPrimary parses one literal in expression mode.

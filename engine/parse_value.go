@@ -117,6 +117,12 @@ func (p *parser) parseArgValue() (any, error) {
 	} else if first, err = p.parsePrimaryArg(); err != nil {
 		return nil, err
 	}
+	return p.commaList(first, p.parsePrimaryArg)
+}
+
+// commaList continues a value with ", next, ..." elements parsed by next;
+// without a comma it returns first unchanged.
+func (p *parser) commaList(first any, next func() (any, error)) (any, error) {
 	save := p.pos
 	if err := p.skipSpace(false); err != nil {
 		return nil, err
@@ -134,7 +140,7 @@ func (p *parser) parseArgValue() (any, error) {
 		if p.atValueEnd() {
 			return nil, p.syntaxError(p.pos, "Missing expression after ','.")
 		}
-		v, err := p.parsePrimaryArg()
+		v, err := next()
 		if err != nil {
 			return nil, err
 		}
