@@ -212,15 +212,8 @@ type deviceCodeResponse struct {
 
 // serveDeviceCode is the device authorization endpoint.
 func (s *Service) serveDeviceCode(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	form, err := readForm(w, r)
-	if err != nil {
-		s.writeOAuthError(w, err)
-		return
-	}
-	client, err := s.authenticateClient(ctx, r, form)
-	if err != nil {
-		s.writeOAuthError(w, err)
+	form, client, ok := s.clientRequest(w, r)
+	if !ok {
 		return
 	}
 	scope, err := scopeOf(form)

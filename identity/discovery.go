@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/psgate/psgate"
 )
 
 // metadata is the token service's discovery document (OpenID Connect
@@ -26,6 +28,9 @@ type metadata struct {
 	// Audience is the aud of the gateway's access tokens (psgate
 	// extension), so that clients need not be configured with it.
 	Audience string `json:"psgate_audience"`
+	// MinConnectorVersion is the oldest psgate connector the server
+	// accepts (psgate extension), so that `psgate doctor` can compare.
+	MinConnectorVersion string `json:"psgate_min_connector_version"`
 }
 
 func (s *Service) metadata() metadata {
@@ -50,7 +55,8 @@ func (s *Service) metadata() metadata {
 		AccessTokenSigningAlgs:      []string{string(jose.ES256), string(jose.RS256)},
 		ClaimsSupported: []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "tid", "tenant", "uid", "oid",
 			"client_id", "scope", "idtyp"},
-		Audience: s.cfg.Audience,
+		Audience:            s.cfg.Audience,
+		MinConnectorVersion: psgate.MinConnectorVersion,
 	}
 }
 

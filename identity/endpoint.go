@@ -26,19 +26,30 @@ const maxFormSize = 64 << 10
 // maxScope bounds the scope parameter.
 const maxScope = 512
 
-// serveToken is the token endpoint (RFC 6749 section 3.2).
-func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+// clientRequest reads an endpoint's form and authenticates the calling
+// client; on failure it has written the OAuth error and ok is false.
+func (s *Service) clientRequest(w http.ResponseWriter, r *http.Request) (url.Values, oauthClient, bool) {
 	form, err := readForm(w, r)
 	if err != nil {
 		s.writeOAuthError(w, err)
-		return
+		return nil, oauthClient{}, false
 	}
-	client, err := s.authenticateClient(ctx, r, form)
+	client, err := s.authenticateClient(r.Context(), r, form)
 	if err != nil {
 		s.writeOAuthError(w, err)
+		return nil, oauthClient{}, false
+	}
+	return form, client, true
+}
+
+// serveToken is the token endpoint (RFC 6749 section 3.2).
+func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	form, client, ok := s.clientRequest(w, r)
+	if !ok {
 		return
 	}
+	var err error
 	var resp tokenResponse
 	switch gt := form.Get("grant_type"); gt {
 	case grantPassword:
@@ -142,14 +153,8 @@ func (s *Service) clientCredentialsGrant(ctx context.Context, form url.Values, c
 // cannot be revoked one by one (unsupported_token_type).
 func (s *Service) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	form, err := readForm(w, r)
-	if err != nil {
-		s.writeOAuthError(w, err)
-		return
-	}
-	client, err := s.authenticateClient(ctx, r, form)
-	if err != nil {
-		s.writeOAuthError(w, err)
+	form, client, ok := s.clientRequest(w, r)
+	if !ok {
 		return
 	}
 	tok := form.Get("token")
