@@ -28,6 +28,7 @@ type Store interface {
 	DeregisterNode(ctx context.Context, nodeID string) ([]store.Lease, error)
 	SweepExpired(ctx context.Context, now time.Time, limit int) ([]store.Lease, error)
 	AppendAudit(ctx context.Context, r store.AuditRecord) (int64, error)
+	UpdateLease(ctx context.Context, shellID, state string, lastActive time.Time) error
 }
 
 // Config configures an Admitter. Zero values are documented per field.
@@ -62,8 +63,20 @@ type Config struct {
 	// their leases are renewed. Nil renews every shell admitted and not yet
 	// released.
 	LiveShells func() []string
+	// Activity reports the state (store.StateConnected or
+	// StateDisconnected) and last request time of the gateway's shells;
+	// changes are written to their leases after each renewal, so quota
+	// refusals and Get-CsOnlineSession show them. Nil writes none.
+	Activity func() []ShellActivity
 	// Logger receives the admitter's logs; nil discards them.
 	Logger *slog.Logger
+}
+
+// ShellActivity is what the gateway knows of a shell's use.
+type ShellActivity struct {
+	ShellID    string
+	State      string
+	LastActive time.Time
 }
 
 // Defaults, from the lease design (research/cluster.md §1.5).
@@ -93,6 +106,8 @@ type Admitter struct {
 	mu     sync.Mutex
 	keep   keeperState
 	shells map[string]shellRecord // admitted and not yet released
+	// reported is the activity last written to each lease.
+	reported map[string]ShellActivity
 }
 
 // shellRecord is what Release and AuditCommand need to know of a shell.

@@ -159,6 +159,7 @@ func (a *Admitter) renew(ctx context.Context, now time.Time) []string {
 	if len(res.Lost) > 0 {
 		a.log.Warn("leases lost; closing their shells", "shells", res.Lost)
 	}
+	a.reportActivity(ctx)
 	if !res.NodeFound {
 		a.log.Error("this node's record is gone from the store; closing every shell and registering again")
 		lost := append(res.Lost, live...)
@@ -168,6 +169,42 @@ func (a *Admitter) renew(ctx context.Context, now time.Time) []string {
 		return lost
 	}
 	return res.Lost
+}
+
+// reportActivity writes changed shell states and last-active times to
+// their leases. Failures are logged: the next renewal tries again.
+func (a *Admitter) reportActivity(ctx context.Context) {
+	if a.cfg.Activity == nil {
+		return
+	}
+	current := a.cfg.Activity()
+	a.mu.Lock()
+	if a.reported == nil {
+		a.reported = make(map[string]ShellActivity)
+	}
+	var changed []ShellActivity
+	seen := make(map[string]bool, len(current))
+	for _, sa := range current {
+		seen[sa.ShellID] = true
+		if prev, ok := a.reported[sa.ShellID]; !ok || prev.State != sa.State || !prev.LastActive.Equal(sa.LastActive) {
+			changed = append(changed, sa)
+		}
+	}
+	for id := range a.reported {
+		if !seen[id] {
+			delete(a.reported, id)
+		}
+	}
+	a.mu.Unlock()
+	for _, sa := range changed {
+		if err := a.st.UpdateLease(ctx, sa.ShellID, sa.State, sa.LastActive); err != nil {
+			a.log.Warn("update lease activity", "shell_id", sa.ShellID, "err", err)
+			continue
+		}
+		a.mu.Lock()
+		a.reported[sa.ShellID] = sa
+		a.mu.Unlock()
+	}
 }
 
 // sweep deletes expired leases of every node and audits each.

@@ -27,6 +27,30 @@ func (g *Gateway) ShellIDs() []string {
 	return ids
 }
 
+// Activity is one shell's state and last request time.
+type Activity struct {
+	ShellID    string
+	State      string // "connected" or "disconnected"
+	LastActive time.Time
+}
+
+// Activity reports every open shell's state and last request time, for
+// the quota leases.
+func (g *Gateway) Activity() []Activity {
+	all := g.shells.all()
+	out := make([]Activity, 0, len(all))
+	for _, s := range all {
+		s.mu.Lock()
+		state := "connected"
+		if s.state == "Disconnected" {
+			state = "disconnected"
+		}
+		out = append(out, Activity{ShellID: s.id, State: state, LastActive: s.lastActive})
+		s.mu.Unlock()
+	}
+	return out
+}
+
 // CloseShells closes the given shells of this node, for example because
 // their quota leases are gone. reason is a Release reason ("lost",
 // "removed", ...).

@@ -28,9 +28,10 @@ const envTmpl = `<?xml version="1.0" encoding="utf-8"?>
 </s:Envelope>`
 
 const (
-	actCreate  = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Create"
-	actCommand = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Command"
-	actDelete  = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Delete"
+	actCreate     = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Create"
+	actCommand    = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Command"
+	actDelete     = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Delete"
+	actDisconnect = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Disconnect"
 )
 
 func envelope(msgID, action, shellID, body string) []byte {

@@ -99,4 +99,30 @@ func TestSessionLifetimeAndIdle(t *testing.T) {
 			t.Fatalf("request after the idle timeout: %+v, %d leases", flt, leases())
 		}
 	})
+
+	t.Run("activity reaches the lease", func(t *testing.T) {
+		id, f := create(t, url, server.DemoAdmin, adminPassword, "ACT-1")
+		if f != nil {
+			t.Fatal(f)
+		}
+		advance(3 * time.Minute)
+		if status, _, body := soapPost(t, url, server.DemoAdmin, adminPassword, envelope("ACT-CMD", actCommand, id, command)); status != 200 {
+			t.Fatalf("command: HTTP %d %s", status, body)
+		}
+		used := clock.now()
+		if status, _, body := soapPost(t, url, server.DemoAdmin, adminPassword, envelope("ACT-DISC", actDisconnect, id, `<rsp:Disconnect/>`)); status != 200 {
+			t.Fatalf("Disconnect: HTTP %d %s", status, body)
+		}
+		advance(20 * time.Second) // two renewals
+		l, err := ts.Store().Lease(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.State != store.StateDisconnected {
+			t.Errorf("lease state %q after Disconnect, want %q", l.State, store.StateDisconnected)
+		}
+		if d := l.LastActiveAt.Sub(used); d < -time.Second || d > time.Second {
+			t.Errorf("lease last active %v, want about %v (the last request)", l.LastActiveAt, used)
+		}
+	})
 }

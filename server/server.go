@@ -181,6 +181,14 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Now:        cfg.Now,
 		Logger:     log.With("component", "admission"),
 		LiveShells: func() []string { return s.gw.ShellIDs() },
+		Activity: func() []admission.ShellActivity {
+			acts := s.gw.Activity()
+			out := make([]admission.ShellActivity, len(acts))
+			for i, a := range acts {
+				out[i] = admission.ShellActivity{ShellID: a.ShellID, State: a.State, LastActive: a.LastActive}
+			}
+			return out
+		},
 	})
 	if err != nil {
 		return nil, err
