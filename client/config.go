@@ -49,6 +49,12 @@ type Config struct {
 	// IdleTimeout asks the server for a shorter idle timeout; 0 takes the
 	// server's.
 	IdleTimeout time.Duration
+	// NoOpenWait skips the Receive that waits for the runspace pool's
+	// Opened state after Create, saving a round trip. psgate gateways
+	// open the pool while answering Create (a pool that cannot open fails
+	// the Create), so this is safe with them; other WinRM servers may
+	// need the wait. `psgate run` sets it.
+	NoOpenWait bool
 }
 
 // TokenSource supplies access tokens.

@@ -24,6 +24,13 @@
 // Credentials are a password, or access tokens from a TokenSource, sent as
 // the Basic password "Bearer <token>" as the Skype for Business Online
 // connector did. TokenCache stores tokens in a 0600 file per user and
-// tenant; PasswordTokenSource signs in at an OAuth token endpoint with the
-// password grant and refreshes with the refresh_token grant.
+// tenant (an unreadable or corrupt file is identity.token-cache-unreadable);
+// OAuth signs in at the identity service's token endpoint with the password
+// grant (PasswordGrant), the device-code flow (StartDeviceCode then
+// PollDeviceCode, which honours the interval, slow_down and expiry), or as
+// a registered application (ClientCredentials with a client secret or a
+// certificate key, private_key_jwt), and refreshes with the refresh_token
+// grant. CachedTokenSource ties the cache and the grants together: it
+// returns the cached token while valid, refreshes or signs in again, and
+// reports a token it cannot renew as identity.token-expired.
 package client

@@ -99,6 +99,9 @@ func (s *Session) open(ctx context.Context) error {
 		s.shellID = s.rpid.String()
 	}
 	s.opened = time.Now()
+	if s.c.cfg.NoOpenWait {
+		return nil
+	}
 	if err := s.awaitOpened(ctx); err != nil {
 		s.abandon()
 		return err

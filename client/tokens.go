@@ -27,6 +27,9 @@ type Token struct {
 	AccessToken  string    `json:"access_token"`
 	RefreshToken string    `json:"refresh_token,omitempty"`
 	ExpiresAt    time.Time `json:"expires_at"`
+	// ClientID is the registered application of an app-only token
+	// (client credentials); empty for a user's tokens.
+	ClientID string `json:"client_id,omitempty"`
 }
 
 // valid reports whether the access token is good for at least margin.
@@ -83,6 +86,9 @@ func (c *TokenCache) Load(user, tenant string) (*Token, error) {
 	if err := json.Unmarshal(data, &t); err != nil {
 		return nil, psgate.Wrap(psgate.CodeTokenCacheUnreadable, psgate.Args{"path": c.path(user, tenant), "reason": "it is not valid JSON"}, err)
 	}
+	if t.AccessToken == "" {
+		return nil, psgate.E(psgate.CodeTokenCacheUnreadable, psgate.Args{"path": c.path(user, tenant), "reason": "it holds no access token"})
+	}
 	return &t, nil
 }
 
@@ -137,6 +143,9 @@ type OAuth struct {
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Sleep waits between device-code polls; nil waits on a timer (tests
+	// advance a fake clock instead).
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // PasswordGrant signs in with the resource owner password grant.
@@ -155,7 +164,7 @@ func (o *OAuth) Refresh(ctx context.Context, old *Token) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.User, t.Tenant, t.Endpoint = old.User, old.Tenant, old.Endpoint
+	t.User, t.Tenant, t.Endpoint, t.ClientID = old.User, old.Tenant, old.Endpoint, old.ClientID
 	if t.RefreshToken == "" {
 		t.RefreshToken = old.RefreshToken
 	}
@@ -163,50 +172,13 @@ func (o *OAuth) Refresh(ctx context.Context, old *Token) (*Token, error) {
 }
 
 func (o *OAuth) grant(ctx context.Context, form url.Values) (*Token, error) {
-	if o.ClientID != "" {
+	if o.ClientID != "" && !form.Has("client_id") {
 		form.Set("client_id", o.ClientID)
 	}
-	hc := o.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	now := time.Now
-	if o.Now != nil {
-		now = o.Now
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.TokenURL, strings.NewReader(form.Encode()))
+	now := o.now()
+	data, err := o.post(ctx, o.TokenURL, form)
 	if err != nil {
-		return nil, fmt.Errorf("client: token request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, IdentityUnreachable(o.TokenURL, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, IdentityUnreachable(o.TokenURL, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var body struct {
-			Error       string `json:"error"`
-			Description string `json:"error_description"`
-			Code        string `json:"psgate_code"`
-			Resolution  string `json:"psgate_resolution"`
-		}
-		if json.Unmarshal(data, &body) != nil || (body.Error == "" && body.Code == "") {
-			return nil, IdentityUnreachable(o.TokenURL, fmt.Errorf("the token endpoint answered HTTP %s", resp.Status))
-		}
-		code := psgate.Code(body.Code)
-		if body.Code == "" || psgate.Lookup(code).Code != code {
-			code = psgate.CodeInvalidGrant
-		}
-		return nil, &psgate.Error{Code: code, Message: body.Description, Resolution: body.Resolution}
+		return nil, err
 	}
 	var tr struct {
 		AccessToken  string `json:"access_token"`
@@ -220,8 +192,64 @@ func (o *OAuth) grant(ctx context.Context, form url.Values) (*Token, error) {
 		TokenURL:     o.TokenURL,
 		AccessToken:  tr.AccessToken,
 		RefreshToken: tr.RefreshToken,
-		ExpiresAt:    now().Add(time.Duration(tr.ExpiresIn) * time.Second),
+		ExpiresAt:    now.Add(time.Duration(tr.ExpiresIn) * time.Second),
 	}, nil
+}
+
+func (o *OAuth) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+// post sends a form to an identity service endpoint and returns the body
+// of its 200 answer, or the catalog error of its OAuth error answer.
+func (o *OAuth) post(ctx context.Context, endpoint string, form url.Values) ([]byte, error) {
+	hc := o.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("client: token request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, IdentityUnreachable(endpoint, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, IdentityUnreachable(endpoint, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var body struct {
+			Error       string            `json:"error"`
+			Description string            `json:"error_description"`
+			Code        string            `json:"psgate_code"`
+			Resolution  string            `json:"psgate_resolution"`
+			Data        map[string]string `json:"psgate_data"`
+		}
+		if json.Unmarshal(data, &body) != nil || (body.Error == "" && body.Code == "") {
+			return nil, IdentityUnreachable(endpoint, fmt.Errorf("%s answered HTTP %s", endpoint, resp.Status))
+		}
+		code := psgate.Code(body.Code)
+		if body.Code == "" || psgate.Lookup(code).Code != code {
+			code = psgate.CodeInvalidGrant
+		}
+		e := &psgate.Error{Code: code, Message: body.Description, Resolution: body.Resolution}
+		if v, ok := body.Data["interval"]; ok {
+			e = e.With("interval", v)
+		}
+		return nil, e
+	}
+	return data, nil
 }
 
 // IdentityUnreachable is the seed's "Failed to connect to the identity
@@ -242,13 +270,21 @@ func IdentityUnreachable(rawURL string, err error) error {
 // CachedTokenSource is a TokenSource backed by a TokenCache: it returns
 // the cached access token while it is valid, refreshes it with the
 // refresh token, and falls back to the password grant when Password is
-// set. New tokens are saved to the cache.
+// set, or to the client credentials grant when App is set. New tokens are
+// saved to the cache. A token that cannot be renewed is
+// identity.token-expired.
 type CachedTokenSource struct {
 	OAuth    *OAuth
 	Cache    *TokenCache
 	User     string
 	Tenant   string // empty means TenantOf(User)
 	Password string
+	// App signs in again as a registered application (app-only tokens
+	// have no refresh token).
+	App *AppCredentials
+	// Loaded is the token the caller already loaded from Cache, saving
+	// a second read; nil loads it on first use.
+	Loaded *Token
 
 	mu  sync.Mutex
 	tok *Token
@@ -268,6 +304,9 @@ func (s *CachedTokenSource) Token(ctx context.Context, refresh bool) (string, er
 	now := time.Now
 	if s.OAuth != nil && s.OAuth.Now != nil {
 		now = s.OAuth.Now
+	}
+	if s.tok == nil && s.Loaded != nil {
+		s.tok = s.Loaded
 	}
 	if s.tok == nil && s.Cache != nil {
 		t, err := s.Cache.Load(s.User, tenant)
@@ -289,11 +328,22 @@ func (s *CachedTokenSource) Token(ctx context.Context, refresh bool) (string, er
 	if s.tok != nil && s.tok.RefreshToken != "" {
 		t, err = s.OAuth.Refresh(ctx, s.tok)
 	}
+	if t == nil && s.App != nil {
+		if t, err = s.OAuth.ClientCredentials(ctx, *s.App); err == nil {
+			t.User = s.User
+		}
+	}
 	if t == nil && s.Password != "" {
 		t, err = s.OAuth.PasswordGrant(ctx, s.User, s.Password)
 	}
 	if t == nil {
-		if err == nil {
+		switch {
+		case err != nil:
+		case s.tok != nil:
+			e := psgate.E(psgate.CodeTokenExpired, psgate.Args{"upn": s.User, "expired": s.tok.ExpiresAt.Local().Format(time.DateTime)})
+			e.Resolution = "The cached token cannot be renewed (it has no refresh token and no credentials are available): sign in again with `psgate login`."
+			err = e
+		default:
 			err = psgate.E(psgate.CodeAuthRequired, nil)
 		}
 		return "", err

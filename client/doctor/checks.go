@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,8 @@ import (
 
 // Check names.
 const (
+	CheckVersion  = "connector version"
+	CheckProxy    = "proxy settings"
 	CheckDNS      = "gateway DNS"
 	CheckTCP      = "gateway TCP"
 	CheckTLS      = "gateway TLS"
@@ -44,6 +47,14 @@ type Target struct {
 	System System
 	// Now is the local clock; nil means time.Now.
 	Now func() time.Time
+	// SignInErr is why no credentials could be set up (token cache
+	// unreadable, interactive sign-in required); the sign-in check
+	// reports it.
+	SignInErr error
+	// Version is this connector's version; empty means psgate.Version.
+	Version string
+	// Getenv reads the environment; nil means os.Getenv.
+	Getenv func(string) string
 }
 
 // diag holds what checks share: the HTTP Date of the gateway, the session
@@ -68,6 +79,12 @@ func Checks(t Target) ([]Check, func(context.Context)) {
 	if t.Now == nil {
 		t.Now = time.Now
 	}
+	if t.Version == "" {
+		t.Version = psgate.Version
+	}
+	if t.Getenv == nil {
+		t.Getenv = os.Getenv
+	}
 	d := &diag{t: t}
 	if u, err := url.Parse(t.Config.Endpoint); err == nil {
 		d.host, d.port, d.tls = u.Hostname(), u.Port(), u.Scheme == "https"
@@ -76,6 +93,8 @@ func Checks(t Target) ([]Check, func(context.Context)) {
 		}
 	}
 	checks := []Check{
+		{Name: CheckVersion, Needs: []string{CheckIdentity}, Run: d.version},
+		{Name: CheckProxy, Run: d.proxy},
 		{Name: CheckDNS, Run: d.dns},
 		{Name: CheckTCP, Needs: []string{CheckDNS}, Run: d.tcp},
 		{Name: CheckTLS, Needs: []string{CheckTCP}, Run: d.tlsCheck},
@@ -248,6 +267,9 @@ func (d *diag) dial(ctx context.Context) (*client.Session, error) {
 }
 
 func (d *diag) signIn(ctx context.Context) Result {
+	if d.t.SignInErr != nil {
+		return Fail(d.t.SignInErr)
+	}
 	// Admission refusals come after the credentials were accepted; the
 	// session check reports them.
 	if _, err := d.dial(ctx); err != nil && psgate.CodeOf(err).Area() != "admission" {

@@ -40,7 +40,7 @@ have run is reported as interrupted and not run again.`,
 			if err := checkOutputFormat(output); err != nil {
 				return err
 			}
-			cfg, err := remote.config()
+			cfg, err := remote.config(cmd.InOrStdin())
 			if err != nil {
 				return err
 			}

@@ -22,7 +22,8 @@ func newDoctorCmd() *cobra.Command {
 		Use:   "doctor",
 		Short: "Diagnose the connection to the gateway step by step",
 		Long: `Walk the chain from this machine to the gateway and report each step as passed,
-failed or skipped, with the error code, the message and the fix: DNS, TCP and TLS
+failed or skipped, with the error code, the message and the fix: this connector's
+version against the server's minimum, the proxy settings in effect, DNS, TCP and TLS
 (trust, name, expiry) to the gateway, the WS-Management endpoint, clock skew, the
 identity service, sign-in, opening a session (admin role, tenant policy, quotas)
 and quota usage. On Windows it also checks the stock PowerShell client: execution
@@ -32,11 +33,11 @@ Exits 0 when every step passed or was skipped, else with the status of the first
 failure's area (see psgate run --help).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := remote.config()
+			cfg, err := remote.config(cmd.InOrStdin())
 			if err != nil && cfg.Endpoint == "" {
 				return err
 			}
-			checks, cleanup := doctor.Checks(doctor.Target{Config: cfg, TokenURL: remote.tokenURL, System: doctor.DefaultSystem()})
+			checks, cleanup := doctor.Checks(doctor.Target{Config: cfg, TokenURL: remote.tokenURL, System: doctor.DefaultSystem(), SignInErr: err})
 			results := doctor.Run(cmd.Context(), checks)
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 5*time.Second)
 			cleanup(cctx)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -24,6 +25,8 @@ type remoteOpts struct {
 	caFile      string
 	fingerprint string
 	insecure    bool
+	// profile is what resolve read.
+	profile profile
 }
 
 func addRemoteFlags(cmd *cobra.Command) *remoteOpts {
@@ -46,6 +49,11 @@ type profile struct {
 	TokenURL    string `json:"token_url,omitempty"`
 	CAFile      string `json:"ca_file,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
+	// ClientID, CertFile and KeyFile are the application of an app-only
+	// login with a certificate, to sign in again when its token expires.
+	ClientID string `json:"client_id,omitempty"`
+	CertFile string `json:"certificate,omitempty"`
+	KeyFile  string `json:"key,omitempty"`
 }
 
 func profilePath(cache *client.TokenCache) string { return filepath.Join(cache.Dir, "profile.json") }
@@ -82,9 +90,22 @@ func tokenCache() (*client.TokenCache, error) {
 	return client.DefaultTokenCache()
 }
 
-// resolve fills unset flags from the environment and the profile.
+// resolve fills unset flags from the environment and the profile; the
+// endpoint and the user are required.
 func (o *remoteOpts) resolve(cache *client.TokenCache) error {
+	if err := o.resolveEndpoint(cache); err != nil {
+		return err
+	}
+	if o.user == "" {
+		return errors.New("no user: pass --user UPN, set PSGATE_USER, or run `psgate login --user UPN` once")
+	}
+	return nil
+}
+
+// resolveEndpoint is resolve without requiring the user.
+func (o *remoteOpts) resolveEndpoint(cache *client.TokenCache) error {
 	p := loadProfile(cache)
+	o.profile = p
 	pick := func(dst *string, env, fromProfile string) {
 		if *dst == "" {
 			*dst = os.Getenv(env)
@@ -100,9 +121,6 @@ func (o *remoteOpts) resolve(cache *client.TokenCache) error {
 	pick(&o.fingerprint, "PSGATE_FINGERPRINT", p.Fingerprint)
 	if o.endpoint == "" {
 		return errors.New("no endpoint: pass --endpoint URL, set PSGATE_ENDPOINT, or run `psgate login --endpoint URL` once")
-	}
-	if o.user == "" {
-		return errors.New("no user: pass --user UPN, set PSGATE_USER, or run `psgate login --user UPN` once")
 	}
 	if o.tokenURL == "" {
 		u, err := url.Parse(o.endpoint)
@@ -129,8 +147,10 @@ func (o *remoteOpts) oauth() (*client.OAuth, error) {
 
 // config resolves the flags and signs in: from the token cache when it
 // holds a token for the user (refreshing it as needed, with
-// $PSGATE_PASSWORD as the fallback), else with $PSGATE_PASSWORD.
-func (o *remoteOpts) config() (client.Config, error) {
+// $PSGATE_PASSWORD as the fallback, or signing in again as the
+// application of an app-only login), else with $PSGATE_PASSWORD. With
+// neither and no terminal, it is identity.interactive-sign-in-required.
+func (o *remoteOpts) config(stdin io.Reader) (client.Config, error) {
 	cache, err := tokenCache()
 	if err != nil {
 		return client.Config{}, err
@@ -149,14 +169,40 @@ func (o *remoteOpts) config() (client.Config, error) {
 		if err != nil {
 			return cfg, err
 		}
-		cfg.Tokens = &client.CachedTokenSource{OAuth: oauth, Cache: cache, User: o.user, Password: password}
+		src := &client.CachedTokenSource{OAuth: oauth, Cache: cache, User: o.user, Password: password, Loaded: tok}
+		if tok.ClientID != "" {
+			// App-only tokens have no refresh token: sign in again as
+			// the application when they expire (long connect sessions).
+			src.Password = ""
+			src.App = o.appCredentials(tok.ClientID)
+		}
+		cfg.Tokens = src
 		return cfg, nil
 	}
 	if password == "" {
+		if !isTerminal(stdin) {
+			return cfg, interactiveRequired(o.user)
+		}
 		e := psgate.E(psgate.CodeAuthRequired, nil)
 		e.Resolution = "Run `psgate login`, or set PSGATE_PASSWORD for scripts."
 		return cfg, e
 	}
 	cfg.Password = password
 	return cfg, nil
+}
+
+// appCredentials returns the application credentials to renew an app-only
+// token of clientID: the certificate of the login, or
+// $PSGATE_CLIENT_SECRET; nil when there are none.
+func (o *remoteOpts) appCredentials(clientID string) *client.AppCredentials {
+	p := o.profile
+	if p.ClientID == clientID && p.CertFile != "" && p.KeyFile != "" {
+		if app, err := client.LoadAppCertificate(clientID, p.CertFile, p.KeyFile); err == nil {
+			return &app
+		}
+	}
+	if secret := os.Getenv("PSGATE_CLIENT_SECRET"); secret != "" {
+		return &client.AppCredentials{ClientID: clientID, Secret: secret}
+	}
+	return nil
 }

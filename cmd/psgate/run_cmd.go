@@ -49,10 +49,12 @@ failed, 4 the gateway could not be reached, 5 admission refused the session.`,
 
 // runOnce dials, runs one command line, prints and closes.
 func runOnce(cmd *cobra.Command, o *remoteOpts, line, output string, width int, reconnect bool) error {
-	cfg, err := o.config()
+	cfg, err := o.config(cmd.InOrStdin())
 	if err != nil {
 		return err
 	}
+	// One command: the gateway opened the pool in Create.
+	cfg.NoOpenWait = true
 	ctx := cmd.Context()
 	stderr := cmd.ErrOrStderr()
 	opts := client.RunOptions{Record: func(r client.Record) { writeRecord(stderr, r) }}
@@ -67,7 +69,7 @@ func runOnce(cmd *cobra.Command, o *remoteOpts, line, output string, width int, 
 	}
 	s, err := client.Dial(ctx, cfg)
 	if err != nil {
-		return err
+		return noTerminal(cmd, err, cfg.User)
 	}
 	defer closeQuietly(ctx, s.Close)
 	res, err := s.Run(ctx, client.Script(line), opts)

@@ -37,7 +37,7 @@ func newSessionsListCmd() *cobra.Command {
 		Short: "List your open sessions",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := remote.config()
+			cfg, err := remote.config(cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
@@ -83,7 +83,7 @@ func newSessionsCloseCmd() *cobra.Command {
 			if all == (len(args) > 0) {
 				return errors.New("name the sessions to close, or pass --all")
 			}
-			cfg, err := remote.config()
+			cfg, err := remote.config(cmd.InOrStdin())
 			if err != nil {
 				return err
 			}

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/psgate/psgate/identity"
+	"github.com/psgate/psgate/internal/password"
+	"github.com/psgate/psgate/server"
+	"github.com/psgate/psgate/store"
+)
+
+// base is the scheme and host of the gateway, where the identity service
+// answers too.
+func (gw *gateway) base() string { return strings.TrimSuffix(gw.url, "/wsman") }
+
+var userCodeRE = regexp.MustCompile(`open (\S+) and enter the code ([A-Z]{4}-[A-Z]{4})`)
+
+func TestLoginWithDeviceCode(t *testing.T) {
+	gw := startGateway(t)
+	t.Setenv("PSGATE_USER", "") // the user comes from the sign-in
+	root := newRootCmd()
+	var out, errOut syncBuffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetIn(strings.NewReader(""))
+	root.SetArgs([]string{"login", "--device-code"})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+
+	// The user reads the page and the code, and signs in there.
+	var m []string
+	for m == nil {
+		select {
+		case err := <-done:
+			t.Fatalf("login ended before the code was approved: %v\n%s", err, errOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		m = userCodeRE.FindStringSubmatch(errOut.String())
+	}
+	if m[1] != gw.base()+identity.PathDevice {
+		t.Errorf("verification page %s, want %s", m[1], gw.base()+identity.PathDevice)
+	}
+	wrong := postDevicePage(t, m[1], m[2], server.DemoAdmin, "wrong")
+	if !strings.Contains(wrong, "role=\"alert\"") {
+		t.Errorf("a wrong password at the page was not refused:\n%s", wrong)
+	}
+	page := postDevicePage(t, m[1], m[2], server.DemoAdmin, gatewayPassword)
+	if !strings.Contains(page, "You are signed in as <strong>"+server.DemoAdmin) {
+		t.Fatalf("verification page:\n%s", page)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("login: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "Signed in as "+server.DemoAdmin) {
+		t.Errorf("stdout %q", out.String())
+	}
+	// Later commands use the cached tokens: no password, no user flag.
+	t.Setenv("PSGATE_PASSWORD", "")
+	t.Setenv("PSGATE_ENDPOINT", "")
+	stdout, stderr, status := psgateRun(t, "", "run", "Write-Output device")
+	if status != exitOK || stdout != "device\n" {
+		t.Fatalf("run after device-code login: %d %q %s", status, stdout, stderr)
+	}
+}
+
+// postDevicePage submits the verification page's form and returns the
+// page it answers.
+func postDevicePage(t *testing.T, page, code, user, pass string) string {
+	t.Helper()
+	resp, err := http.PostForm(page, url.Values{"user_code": {code}, "username": {user}, "password": {pass}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// registerApp registers an application acting as a tenant administrator
+// service principal, and returns the principal's UPN.
+func registerApp(t *testing.T, gw *gateway, clientID, secret string, certPEM []byte) string {
+	t.Helper()
+	ctx := context.Background()
+	st := gw.Store()
+	tn, err := st.TenantByName(ctx, server.DemoTenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upn := "app-" + clientID + "@" + server.DemoDomain
+	u, err := st.CreateUser(ctx, store.User{TenantID: tn.ID, UPN: upn, DisplayName: clientID, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	role, err := st.RoleByName(ctx, tn.ID, store.RoleTenantAdministrator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Assign(ctx, store.Assignment{TenantID: tn.ID, UserID: u.ID, RoleID: role.ID, AssignedBy: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	c := store.OAuthClient{ClientID: clientID, TenantID: tn.ID, Name: clientID, UserID: u.ID, CertificatePEM: certPEM}
+	if secret != "" {
+		if c.SecretHash, err = password.Hash(secret, password.Fast()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.CreateOAuthClient(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	return upn
+}
+
+// writeAppCertificate writes a self-signed certificate and its key.
+func writeAppCertificate(t *testing.T) (certFile, keyFile string, certPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "app"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile, certPEM
+}
+
+func TestLoginAppOnly(t *testing.T) {
+	gw := startGateway(t)
+	certFile, keyFile, certPEM := writeAppCertificate(t)
+	certUPN := registerApp(t, gw, "reporting", "", certPEM)
+	const secret = "Billing-App-S3cret"
+	secretUPN := registerApp(t, gw, "billing", secret, nil)
+	tests := []struct {
+		name     string
+		stdin    string
+		args     []string
+		wantUser string
+	}{
+		{"certificate", "", []string{"login", "--client-id", "reporting", "--certificate", certFile, "--key", keyFile}, certUPN},
+		{"client secret", secret + "\n", []string{"login", "--client-id", "billing", "--client-secret-stdin"}, secretUPN},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("PSGATE_CONFIG_DIR", t.TempDir())
+			t.Setenv("PSGATE_USER", "")
+			t.Setenv("PSGATE_PASSWORD", "")
+			out, errOut, status := psgateRun(t, tt.stdin, tt.args...)
+			if status != exitOK || !strings.Contains(out, "Signed in as "+tt.wantUser) {
+				t.Fatalf("login: %d %q %s", status, out, errOut)
+			}
+			out, errOut, status = psgateRun(t, "", "run", "Write-Output app-only")
+			if status != exitOK || out != "app-only\n" {
+				t.Fatalf("run as the application: %d %q %s", status, out, errOut)
+			}
+		})
+	}
+	t.Run("wrong secret", func(t *testing.T) {
+		t.Setenv("PSGATE_CONFIG_DIR", t.TempDir())
+		_, errOut, status := psgateRun(t, "nope\n", "login", "--client-id", "billing", "--client-secret-stdin")
+		if status != exitAuth || !strings.Contains(errOut, "error[identity.invalid-client]") {
+			t.Fatalf("login with a wrong secret: %d %s", status, errOut)
+		}
+	})
+}
+
+// TestLoginRenewsAppTokenWithCertificate checks that an expired app-only
+// token is renewed from the certificate remembered by login.
+func TestLoginRenewsAppTokenWithCertificate(t *testing.T) {
+	gw := startGateway(t)
+	certFile, keyFile, certPEM := writeAppCertificate(t)
+	upn := registerApp(t, gw, "reporting", "", certPEM)
+	t.Setenv("PSGATE_USER", "")
+	t.Setenv("PSGATE_PASSWORD", "")
+	if _, errOut, status := psgateRun(t, "", "login", "--client-id", "reporting", "--certificate", certFile, "--key", keyFile); status != exitOK {
+		t.Fatalf("login: %d %s", status, errOut)
+	}
+	// Age the cached token.
+	path := filepath.Join(os.Getenv("PSGATE_CONFIG_DIR"), "token-contoso.test-"+upn+".json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aged := regexp.MustCompile(`"access_token": "[^"]*"`).ReplaceAll(data, []byte(`"access_token": "expired"`))
+	aged = regexp.MustCompile(`"expires_at": "[^"]*"`).ReplaceAll(aged, []byte(`"expires_at": "2020-01-01T00:00:00Z"`))
+	if err := os.WriteFile(path, aged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, status := psgateRun(t, "", "run", "Write-Output renewed")
+	if status != exitOK || out != "renewed\n" {
+		t.Fatalf("run with an expired app token: %d %q %s", status, out, errOut)
+	}
+}
+
+func TestSignInWithoutTerminal(t *testing.T) {
+	gw := startGateway(t)
+	ctx := context.Background()
+	tn, err := gw.Store().TenantByName(ctx, server.DemoTenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		allowPasswd bool
+		env         map[string]string
+		args        []string
+		wantStatus  int
+		wantErr     string
+	}{
+		{"login without credentials", true, map[string]string{"PSGATE_PASSWORD": ""}, []string{"login"}, exitAuth, "error[identity.interactive-sign-in-required]: Tenant 'contoso.test' requires device-code sign-in"},
+		{"run without credentials", true, map[string]string{"PSGATE_PASSWORD": ""}, []string{"run", "Get-CsTenant"}, exitAuth, "error[identity.interactive-sign-in-required]"},
+		{"login where passwords are off", false, nil, []string{"login"}, exitAuth, "error[identity.interactive-sign-in-required]"},
+		{"run where passwords are off", false, nil, []string{"run", "Get-CsTenant"}, exitAuth, "error[identity.interactive-sign-in-required]"},
+		{"doctor without credentials", true, map[string]string{"PSGATE_PASSWORD": ""}, []string{"doctor"}, exitAuth, "code: identity.interactive-sign-in-required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pol := tn.Policy
+			pol.AllowPasswordAuthentication = tt.allowPasswd
+			if err := gw.Store().UpdatePolicy(ctx, tn.ID, pol); err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			out, errOut, status := psgateRun(t, "", tt.args...)
+			if status != tt.wantStatus || !strings.Contains(errOut+out, tt.wantErr) {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s\nwant %q", status, tt.wantStatus, out, errOut, tt.wantErr)
+			}
+			if !strings.Contains(errOut+out, "psgate login") {
+				t.Errorf("the resolution does not name psgate login:\n%s%s", out, errOut)
+			}
+		})
+	}
+}
+
+func TestCorruptTokenCache(t *testing.T) {
+	startGateway(t)
+	dir := os.Getenv("PSGATE_CONFIG_DIR")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "token-contoso.test-"+server.DemoAdmin+".json")
+	if err := os.WriteFile(path, []byte("{\"access_token\": "), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"run", "Get-CsTenant"}, {"doctor"}} {
+		out, errOut, status := psgateRun(t, "", args...)
+		if status != exitAuth || !strings.Contains(out+errOut, "identity.token-cache-unreadable") ||
+			!strings.Contains(out+errOut, "Can not load the token cache "+path) || !strings.Contains(out+errOut, "psgate logout") {
+			t.Errorf("%s with a corrupt cache: exit %d\nstdout:\n%s\nstderr:\n%s", args[0], status, out, errOut)
+		}
+	}
+	// logout then login repairs it.
+	if _, errOut, status := psgateRun(t, "", "logout"); status != exitOK {
+		t.Fatalf("logout: %s", errOut)
+	}
+	if _, errOut, status := psgateRun(t, "", "login"); status != exitOK {
+		t.Fatalf("login: %s", errOut)
+	}
+}
