@@ -94,6 +94,13 @@ func (g *Gateway) create(ctx context.Context, req *request) ([]byte, error) {
 		g.cfg.Admit.Release(context.WithoutCancel(ctx), id, "closed")
 		return nil, psgate.E(psgate.CodeInvalidParameter, psgate.Args{"detail": "ShellId " + id + " is already in use"})
 	}
+	if g.closed.Load() {
+		// Shutdown began after this Create was dispatched and may
+		// already have closed every shell it saw: close this one too,
+		// so that its slot is not held by a shell nobody will close.
+		g.closeShell(ctx, s, "shutdown")
+		return nil, psgate.E(psgate.CodeShuttingDown, nil)
+	}
 	req.log.Info("shell opened", logKeyShellID, id, "kind", kind)
 	return wsman.EncodeCreateResponse(g.header(req, wsman.ActionCreateResponse), req.address, s.info(now)), nil
 }
@@ -120,7 +127,7 @@ func shellKind(uri string) (string, error) {
 
 // lookup finds the shell a request addresses and checks that the caller
 // owns it. A foreign shell is reported exactly like a missing one.
-func (g *Gateway) lookup(req *request) (*shell, error) {
+func (g *Gateway) lookup(ctx context.Context, req *request) (*shell, error) {
 	id, ok := req.env.Selector("ShellId")
 	if !ok || id == "" {
 		return nil, psgate.E(psgate.CodeMissingSelector, nil)
@@ -131,7 +138,7 @@ func (g *Gateway) lookup(req *request) (*shell, error) {
 			return nil, why
 		}
 		if g.cfg.Locate != nil && !ok {
-			if loc, found := g.cfg.Locate(context.Background(), id); found &&
+			if loc, found := g.cfg.Locate(ctx, id); found &&
 				loc.TenantID == req.principal.TenantID && loc.UserID == req.principal.UserID {
 				return nil, psgate.E(psgate.CodeOtherNode, psgate.Args{"shell": id, "node": loc.Node, "self": loc.Self})
 			}
@@ -143,7 +150,7 @@ func (g *Gateway) lookup(req *request) (*shell, error) {
 
 // onShell serves the actions that address an existing shell.
 func (g *Gateway) onShell(ctx context.Context, req *request) ([]byte, error) {
-	s, err := g.lookup(req)
+	s, err := g.lookup(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -161,9 +168,9 @@ func (g *Gateway) onShell(ctx context.Context, req *request) ([]byte, error) {
 		s.setState("Disconnected")
 		// Disconnect-PSSession -IdleTimeoutSec: any value up to
 		// MaxIdleTimeOut, as WinRM allows.
-		if it := env.Disconnect.IdleTimeout; it > 0 {
+		if d := env.Disconnect; d != nil && d.IdleTimeout > 0 {
 			s.mu.Lock()
-			s.grant.IdleTimeout = s.idleFor(it)
+			s.grant.IdleTimeout = s.idleFor(d.IdleTimeout)
 			s.mu.Unlock()
 		}
 		return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionDisconnectResponse), wsman.BodyNone), nil
@@ -185,6 +192,19 @@ func (g *Gateway) onShell(ctx context.Context, req *request) ([]byte, error) {
 	if s.disconnected() {
 		return nil, psgate.E(psgate.CodeShellDisconnected, nil)
 	}
+	resp, err := g.onOpenShell(ctx, req, s)
+	if psgate.CodeOf(err) == psgate.CodeBadFragment {
+		// A broken fragment stream poisons the shell's reassembler for
+		// good (and the catalog tells the client the shell was closed):
+		// close it now rather than hold its quota slot until it idles out.
+		g.closeShell(ctx, s, "broken")
+	}
+	return resp, err
+}
+
+// onOpenShell serves the data actions on a connected shell.
+func (g *Gateway) onOpenShell(ctx context.Context, req *request, s *shell) ([]byte, error) {
+	env := req.env
 	if s.compression == "XpressCompression" {
 		if err := unframeSend(env); err != nil {
 			return nil, err
@@ -238,21 +258,25 @@ func unframeSend(env *wsman.Envelope) error {
 	if env.Send == nil {
 		return nil
 	}
+	// One budget for the whole Send: a small envelope may hold hundreds
+	// of streams, each of which could otherwise expand to the limit.
+	budget := maxUnframed
 	for i := range env.Send.Streams {
 		st := &env.Send.Streams[i]
 		if len(st.Data) == 0 {
 			continue
 		}
-		data, err := xpress.Unframe(st.Data, maxUnframed)
+		data, err := xpress.Unframe(st.Data, budget)
 		if err != nil {
-			return psgate.Wrap(psgate.CodeBadFragment, psgate.Args{"detail": "compressed stream data is corrupt"}, err)
+			return psgate.Wrap(psgate.CodeBadFragment, psgate.Args{"detail": "compressed stream data is corrupt or expands past " + fmt.Sprint(maxUnframed) + " bytes"}, err)
 		}
+		budget -= len(data)
 		st.Data = data
 	}
 	return nil
 }
 
-// maxUnframed bounds the decompressed size of one Send stream.
+// maxUnframed bounds the decompressed size of the streams of one Send.
 const maxUnframed = 16 << 20
 
 // checkConfiguration refuses PowerShell configurations psgate does not serve.
@@ -296,13 +320,15 @@ func (g *Gateway) closeShell(ctx context.Context, s *shell, reason string) {
 func closeError(s *shell, reason string) *psgate.Error {
 	switch reason {
 	case "idle":
-		return psgate.E(psgate.CodeIdleTimeoutReached, psgate.Args{"shell": s.id, "idle": s.grant.IdleTimeout.String()})
+		return psgate.E(psgate.CodeIdleTimeoutReached, psgate.Args{"shell": s.id, "idle": s.idleTimeout().String()})
 	case "lifetime":
 		return psgate.E(psgate.CodeLifetimeReached, psgate.Args{"shell": s.id, "lifetime": s.grant.Lifetime.String()})
 	case "removed":
 		return psgate.E(psgate.CodeSessionRemoved, psgate.Args{"shell": s.id, "by": "an administrator"})
 	case "shutdown":
 		return psgate.E(psgate.CodeShuttingDown, nil)
+	case "broken":
+		return psgate.E(psgate.CodeBadFragment, psgate.Args{"detail": "an earlier request of shell " + s.id + " carried broken fragments"})
 	case "lost":
 		return psgate.E(psgate.CodeSessionRemoved, psgate.Args{"shell": s.id, "by": "the service: its quota slot is no longer held (an administrator removed it, or this node lost its store)"})
 	}
@@ -358,13 +384,14 @@ func (g *Gateway) Run(ctx context.Context, tick time.Duration) {
 func (g *Gateway) Expire(ctx context.Context) {
 	now := g.cfg.Now()
 	for _, s := range g.shells.all() {
+		// Disconnect changes the idle timeout: read it under the lock.
 		s.mu.Lock()
-		idle := now.Sub(s.lastActive)
+		idle, timeout := now.Sub(s.lastActive), s.grant.IdleTimeout
 		s.mu.Unlock()
 		switch {
 		case s.grant.Lifetime > 0 && now.Sub(s.created) >= s.grant.Lifetime:
 			g.closeShell(ctx, s, "lifetime")
-		case s.grant.IdleTimeout > 0 && idle >= s.grant.IdleTimeout:
+		case timeout > 0 && idle >= timeout:
 			g.closeShell(ctx, s, "idle")
 		}
 	}

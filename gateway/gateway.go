@@ -30,7 +30,8 @@ type Authenticator interface {
 type Admitter interface {
 	Admit(ctx context.Context, req AdmitRequest) (Grant, error)
 	// Release frees the shell's slot. reason is "closed", "idle",
-	// "lifetime", "shutdown" or "removed".
+	// "lifetime", "shutdown", "removed", "lost" or "broken" (the client
+	// sent a broken PSRP fragment stream).
 	Release(ctx context.Context, shellID string, reason string)
 }
 
@@ -117,7 +118,23 @@ type Gateway struct {
 	shells *registry
 	reqID  atomic.Uint64
 	closed atomic.Bool
-	wg     sync.WaitGroup // running commands, for graceful shutdown
+	// runMu orders starting a command (wg.Add) against Shutdown setting
+	// closed and waiting: a WaitGroup must not gain work while Wait runs.
+	runMu sync.Mutex
+	wg    sync.WaitGroup // running commands, for graceful shutdown
+}
+
+// startCommand counts a command about to run in the background; it
+// refuses once Shutdown has begun. The caller must call g.wg.Done when
+// the command ends.
+func (g *Gateway) startCommand() error {
+	g.runMu.Lock()
+	defer g.runMu.Unlock()
+	if g.closed.Load() {
+		return psgate.E(psgate.CodeShuttingDown, nil)
+	}
+	g.wg.Add(1)
+	return nil
 }
 
 // New returns a gateway for cfg.
@@ -310,7 +327,9 @@ func requestURL(r *http.Request) string {
 // Shutdown stops accepting new shells, waits for running commands to
 // finish (or ctx to end), then closes every shell and releases its slot.
 func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.runMu.Lock()
 	g.closed.Store(true)
+	g.runMu.Unlock()
 	done := make(chan struct{})
 	go func() { g.wg.Wait(); close(done) }()
 	var err error

@@ -181,6 +181,11 @@ func (p *psrpPool) poolMsgLocked(m psrp.Message, err error) error {
 // receivePoolData handles client data addressed to the pool (creationXml
 // and shell-level Sends); p.mu must be held.
 func (p *psrpPool) receivePoolData(data []byte) error {
+	if p.out.bytes >= p.g.cfg.MaxOutputBuffer {
+		// Every pool message is answered on the pool's stream: a client
+		// that sends without ever receiving would grow it without end.
+		return psgate.E(psgate.CodeBadMessage, psgate.Args{"detail": "the client sent runspace pool messages without receiving the answers to earlier ones"})
+	}
 	msgs, err := p.in.Write(data)
 	if err != nil {
 		return psgate.Wrap(psgate.CodeBadFragment, psgate.Args{"detail": err.Error()}, err)
@@ -283,6 +288,16 @@ func (p *psrpPool) handlePoolMessage(m psrp.Message) error {
 	return badMessage(m, fmt.Errorf("unexpected message for the runspace pool"))
 }
 
+// maxPipesLocked bounds the pipelines a pool holds at once, running or
+// finished with output the client has not collected: the pool's
+// runspaces, never more than maxCommandsPerShell whatever the client asked
+// for, plus as many waiting. Pipelines hold up to MaxOutputBuffer each, so
+// the bound is on all of them, not only the running ones; p.mu must be
+// held.
+func (p *psrpPool) maxPipesLocked() int {
+	return int(min(max(p.maxRS, 1), maxCommandsPerShell)) + maxCommandsPerShell
+}
+
 func (p *psrpPool) runningLocked() int {
 	n := 0
 	for _, pp := range p.pipes {
@@ -314,7 +329,7 @@ func (p *psrpPool) command(_ context.Context, req *request) (string, error) {
 	if _, dup := p.pipes[id]; dup {
 		return "", psgate.E(psgate.CodeInvalidParameter, psgate.Args{"detail": "CommandId " + id + " is already in use"})
 	}
-	if p.runningLocked() >= int(max(p.maxRS, 1))+maxCommandsPerShell {
+	if len(p.pipes) >= p.maxPipesLocked() {
 		return "", psgate.E(psgate.CodeTooManyCommands, nil)
 	}
 	pipe := &psrpPipe{id: id, pid: pid}
@@ -358,11 +373,11 @@ func (p *psrpPool) handlePipeMessage(pipe *psrpPipe, m psrp.Message) error {
 		if err != nil {
 			return badMessage(m, err)
 		}
-		pipe.started = true
 		if !cp.NoInput {
-			pipe.input = newPipeInput()
+			pipe.input = newPipeInput(pendingInputFactor * p.g.cfg.MaxOutputBuffer)
 		}
-		p.start(pipe, func(ctx context.Context, s *psrpSink) error {
+		pipe.started = true
+		return p.start(pipe, func(ctx context.Context, s *psrpSink) error {
 			start := time.Now()
 			err := p.runPipeline(ctx, s, cp)
 			// Durable before the final state reaches the client.
@@ -378,7 +393,7 @@ func (p *psrpPool) handlePipeMessage(pipe *psrpPipe, m psrp.Message) error {
 			return badMessage(m, err)
 		}
 		pipe.started = true
-		p.start(pipe, func(ctx context.Context, s *psrpSink) error { return p.commandMetadata(s, g) })
+		return p.start(pipe, func(ctx context.Context, s *psrpSink) error { return p.commandMetadata(s, g) })
 	case psrp.MsgPipelineInput:
 		if pipe.input == nil {
 			return badMessage(m, errors.New("input for a pipeline created without input"))
@@ -390,7 +405,7 @@ func (p *psrpPool) handlePipeMessage(pipe *psrpPipe, m psrp.Message) error {
 		if psrp.HasSecureString(v) {
 			return psgate.E(psgate.CodeSecureString, psgate.Args{"name": "pipeline input"})
 		}
-		return pipe.input.push(v)
+		return pipe.input.push(v, len(m.Data))
 	case psrp.MsgEndOfPipelineInput:
 		if pipe.input != nil {
 			pipe.input.end()
@@ -403,17 +418,20 @@ func (p *psrpPool) handlePipeMessage(pipe *psrpPipe, m psrp.Message) error {
 }
 
 // start runs a pipeline in the background; p.mu must be held.
-func (p *psrpPool) start(pipe *psrpPipe, run func(context.Context, *psrpSink) error) {
+func (p *psrpPool) start(pipe *psrpPipe, run func(context.Context, *psrpSink) error) error {
+	if err := p.g.startCommand(); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	pipe.cancel = cancel
-	sink := &psrpSink{p: p, pipe: pipe, ctx: ctx}
-	p.g.wg.Add(1)
+	sink := &psrpSink{p: p, pipe: pipe, ctx: ctx, rpid: p.rpid, version: p.version, width: int(p.host.BufferWidth)}
 	go func() {
 		defer p.g.wg.Done()
 		defer cancel()
 		err := run(ctx, sink)
 		p.finishPipe(ctx, sink, err)
 	}()
+	return nil
 }
 
 // finishPipe queues the final PIPELINE_STATE: Completed, Failed with the
@@ -438,12 +456,12 @@ func (p *psrpPool) finishPipe(ctx context.Context, s *psrpSink, err error) {
 		}
 		state, reason = psrp.PipelineFailed, wireRecord(&engine.ErrorRecord{Err: e, FullyQualifiedErrorID: string(e.Code)})
 	}
-	m, merr := psrp.NewPipelineState(p.rpid, s.pipe.pid, state, reason)
+	m, merr := psrp.NewPipelineState(s.rpid, s.pipe.pid, state, reason)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if merr != nil {
 		p.g.log.Error("build pipeline state", logKeyErr, merr)
-		m, _ = psrp.NewPipelineState(p.rpid, s.pipe.pid, psrp.PipelineFailed, nil)
+		m, _ = psrp.NewPipelineState(s.rpid, s.pipe.pid, psrp.PipelineFailed, nil)
 	}
 	s.pipe.out.push(p.fragmentsLocked(m))
 	s.pipe.final = true
@@ -524,7 +542,7 @@ func (p *psrpPool) receive(ctx context.Context, req *request, wait time.Duration
 		case <-timer.C:
 			return wsman.ReceiveResult{}, psgate.E(psgate.CodeOperationTimeout, nil)
 		case <-p.sh.done:
-			if e := p.sh.closeErr; e != nil {
+			if e := p.sh.closeReason(); e != nil {
 				return wsman.ReceiveResult{}, e
 			}
 			return wsman.ReceiveResult{}, psgate.E(psgate.CodeShellNotFound, psgate.Args{"shell": p.sh.id})
@@ -602,21 +620,38 @@ func (p *psrpPool) close() {
 type pipeInput struct {
 	mu      sync.Mutex
 	items   []any
+	sizes   []int // the encoded size of each item
+	bytes   int   // the sum of sizes
+	limit   int   // the most bytes waiting
 	ended   bool
 	changed chan struct{}
 }
 
+// maxPendingInput bounds the objects waiting for a pipeline to read them.
 const maxPendingInput = 100000
 
-func newPipeInput() *pipeInput { return &pipeInput{changed: make(chan struct{})} }
+// pendingInputFactor bounds the bytes of PIPELINE_INPUT messages waiting
+// for a pipeline to read them, as a multiple of MaxOutputBuffer (64 MiB by
+// default).
+const pendingInputFactor = 16
 
-func (in *pipeInput) push(v any) error {
+func newPipeInput(limit int) *pipeInput {
+	return &pipeInput{changed: make(chan struct{}), limit: limit}
+}
+
+// push queues v, which arrived in size bytes.
+func (in *pipeInput) push(v any, size int) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if len(in.items) >= maxPendingInput {
+	if in.ended {
+		return nil // the pipeline was stopped; its input is dropped
+	}
+	if len(in.items) >= maxPendingInput || in.bytes+size > in.limit {
 		return psgate.E(psgate.CodeInvalidParameter, psgate.Args{"detail": "too much pipeline input is waiting to be processed"})
 	}
 	in.items = append(in.items, v)
+	in.sizes = append(in.sizes, size)
+	in.bytes += size
 	close(in.changed)
 	in.changed = make(chan struct{})
 	return nil
@@ -640,6 +675,8 @@ func (in *pipeInput) Next(ctx context.Context) (any, bool) {
 			v := in.items[0]
 			in.items[0] = nil
 			in.items = in.items[1:]
+			in.bytes -= in.sizes[0]
+			in.sizes = in.sizes[1:]
 			in.mu.Unlock()
 			return v, true
 		}
@@ -716,8 +753,10 @@ func (p *psrpPool) connect(_ context.Context, req *request) ([]byte, error) {
 	for _, f := range p.fragmentsLocked(psrp.NewRunspacePoolInitData(p.rpid, p.minRS, p.maxRS)) {
 		resp = append(resp, f...)
 	}
-	// A new client starts with a clean pool-level stream.
-	p.out = queue{}
+	// A new client starts with a clean pool-level stream; a Receive still
+	// waiting on the old one is woken.
+	p.out.frags, p.out.bytes = nil, 0
+	p.out.wake()
 	if err := p.poolMsgLocked(psrp.NewApplicationPrivateData(p.rpid, psrp.PrivateData{})); err != nil {
 		return nil, err
 	}

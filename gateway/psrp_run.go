@@ -9,6 +9,7 @@ import (
 	"github.com/psgate/psgate/clixml"
 	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/format"
+	"github.com/psgate/psgate/psobject"
 	"github.com/psgate/psgate/psrp"
 )
 
@@ -23,7 +24,6 @@ func (p *psrpPool) runPipeline(ctx context.Context, s *psrpSink, cp *psrp.Create
 	if s.pipe.input != nil {
 		input = s.pipe.input
 	}
-	s.width = int(p.host.BufferWidth)
 	for _, stmt := range cp.PowerShell.Statements() {
 		if len(stmt) == 0 {
 			continue
@@ -82,7 +82,7 @@ func enginePipeline(cmds []psrp.Command) (engine.Pipeline, error) {
 // object per visible command matching the names and command types.
 func (p *psrpPool) commandMetadata(s *psrpSink, g psrp.GetCommandMetadata) error {
 	if g.CommandType != 0 && g.CommandType&psrp.CommandTypes(cmdletType) == 0 && g.CommandType&psrp.CommandTypes(functionType) == 0 {
-		s.send(psrp.NewCommandMetadataCount(p.rpid, s.pipe.pid, 0), nil)
+		s.send(psrp.NewCommandMetadataCount(s.rpid, s.pipe.pid, 0), nil)
 		return nil
 	}
 	var found []*engine.Command
@@ -94,9 +94,9 @@ func (p *psrpPool) commandMetadata(s *psrpSink, g psrp.GetCommandMetadata) error
 			}
 		}
 	}
-	s.send(psrp.NewCommandMetadataCount(p.rpid, s.pipe.pid, int32(len(found))), nil)
+	s.send(psrp.NewCommandMetadataCount(s.rpid, s.pipe.pid, int32(len(found))), nil)
 	for _, c := range found {
-		s.send(psrp.NewCommandMetadata(p.rpid, s.pipe.pid, commandMetadataOf(c)))
+		s.send(psrp.NewCommandMetadata(s.rpid, s.pipe.pid, commandMetadataOf(c)))
 	}
 	return nil
 }
@@ -132,6 +132,11 @@ type psrpSink struct {
 	p    *psrpPool
 	pipe *psrpPipe
 	ctx  context.Context
+	// rpid and version are the pool's when the pipeline started: a
+	// client may change them (another SESSION_CAPABILITY, a Connect)
+	// while the pipeline runs, under the pool's lock.
+	rpid    psrp.GUID
+	version psobject.Version
 	// host: format output as text and send it as WriteLine host calls
 	// (Enter-PSSession); width is the client console's buffer width.
 	host    bool
@@ -186,7 +191,7 @@ func (s *psrpSink) Output(obj any) {
 		}
 		return
 	}
-	s.send(psrp.NewPipelineOutput(s.p.rpid, s.pipe.pid, obj))
+	s.send(psrp.NewPipelineOutput(s.rpid, s.pipe.pid, obj))
 }
 
 // flushHost formats pending output for the console and sends it line by
@@ -207,32 +212,32 @@ func (s *psrpSink) flushHost() {
 }
 
 func (s *psrpSink) hostCall(c psrp.HostCall) {
-	s.send(psrp.NewPipelineHostCall(s.p.rpid, s.pipe.pid, c))
+	s.send(psrp.NewPipelineHostCall(s.rpid, s.pipe.pid, c))
 }
 
 func (s *psrpSink) Error(r *engine.ErrorRecord) {
 	s.flushHost()
-	s.send(psrp.NewErrorRecord(s.p.rpid, s.pipe.pid, wireRecord(r)))
+	s.send(psrp.NewErrorRecord(s.rpid, s.pipe.pid, wireRecord(r)))
 }
 
 func (s *psrpSink) Warning(msg string) {
-	s.send(psrp.NewInformationalRecord(psrp.MsgWarningRecord, s.p.rpid, s.pipe.pid, msg))
+	s.send(psrp.NewInformationalRecord(psrp.MsgWarningRecord, s.rpid, s.pipe.pid, msg))
 }
 
 func (s *psrpSink) Verbose(msg string) {
-	s.send(psrp.NewInformationalRecord(psrp.MsgVerboseRecord, s.p.rpid, s.pipe.pid, msg))
+	s.send(psrp.NewInformationalRecord(psrp.MsgVerboseRecord, s.rpid, s.pipe.pid, msg))
 }
 
 func (s *psrpSink) Debug(msg string) {
-	s.send(psrp.NewInformationalRecord(psrp.MsgDebugRecord, s.p.rpid, s.pipe.pid, msg))
+	s.send(psrp.NewInformationalRecord(psrp.MsgDebugRecord, s.rpid, s.pipe.pid, msg))
 }
 
 func (s *psrpSink) Information(r engine.InformationRecord) {
-	if !psrp.VersionAtLeast(s.p.version, 2, 3) {
+	if !psrp.VersionAtLeast(s.version, 2, 3) {
 		// INFORMATION_RECORD does not exist before protocol 2.3.
 		return
 	}
-	s.send(psrp.NewInformationRecord(s.p.rpid, s.pipe.pid, psrp.InformationRecord{
+	s.send(psrp.NewInformationRecord(s.rpid, s.pipe.pid, psrp.InformationRecord{
 		MessageData: r.MessageData, Source: r.Source, Tags: r.Tags,
 		User: s.p.sh.owner.UPN, Computer: "psgate",
 		TimeGenerated: s.p.g.cfg.Now(),
@@ -240,7 +245,7 @@ func (s *psrpSink) Information(r engine.InformationRecord) {
 }
 
 func (s *psrpSink) Progress(r engine.ProgressRecord) {
-	s.send(psrp.NewProgressRecord(s.p.rpid, s.pipe.pid, psrp.ProgressRecord{
+	s.send(psrp.NewProgressRecord(s.rpid, s.pipe.pid, psrp.ProgressRecord{
 		Activity: r.Activity, ActivityID: r.ActivityID, StatusDescription: r.StatusDescription,
 		CurrentOperation: r.CurrentOperation, ParentActivityID: r.ParentActivityID,
 		PercentComplete: r.PercentComplete, Completed: r.Completed, SecondsRemaining: r.SecondsRemaining,

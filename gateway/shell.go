@@ -69,6 +69,20 @@ func (s *shell) disconnected() bool {
 	return s.state == "Disconnected"
 }
 
+// idleTimeout is the shell's current idle timeout (Disconnect changes it).
+func (s *shell) idleTimeout() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.grant.IdleTimeout
+}
+
+// closeReason is why the shell closed, or nil while it is open.
+func (s *shell) closeReason() *psgate.Error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closeErr
+}
+
 func (s *shell) touch(now time.Time) {
 	s.mu.Lock()
 	s.lastActive = now

@@ -81,6 +81,9 @@ func (w *winrs) command(_ context.Context, req *request) (string, error) {
 	if len(w.commands) >= maxCommandsPerShell {
 		return "", psgate.E(psgate.CodeTooManyCommands, nil)
 	}
+	if err := w.g.startCommand(); err != nil {
+		return "", err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &winrsCommand{
 		id:        id,
@@ -94,7 +97,6 @@ func (w *winrs) command(_ context.Context, req *request) (string, error) {
 		w.g.auditCommand(context.WithoutCancel(ctx), w.sh, id, calls, err, dur)
 	}
 	w.commands[id] = c
-	w.g.wg.Add(1)
 	go func() {
 		defer w.g.wg.Done()
 		c.run(ctx, w.rs)
@@ -155,8 +157,8 @@ func (w *winrs) receive(ctx context.Context, req *request, wait time.Duration) (
 	limit := w.g.payloadLimit(req.env.MaxEnvelopeSize)
 	res, done, err := c.receive(ctx, w.sh.done, want, limit, wait)
 	if err != nil {
-		if w.sh.closeErr != nil {
-			return wsman.ReceiveResult{}, w.sh.closeErr
+		if why := w.sh.closeReason(); why != nil {
+			return wsman.ReceiveResult{}, why
 		}
 		return wsman.ReceiveResult{}, err
 	}
