@@ -21,6 +21,10 @@ import (
 // 2.2 is Windows PowerShell 3.0, the minimum the seed's connector required.
 const MinProtocolVersion = "2.2"
 
+// coalesceWait is how long a Receive that found pipeline output waits for
+// more (typically the final state) before answering.
+const coalesceWait = 2 * time.Millisecond
+
 // maxServerBlob is the largest fragment blob psgate sends; Windows uses 32 KiB.
 const maxServerBlob = 32 << 10
 
@@ -507,6 +511,7 @@ func (p *psrpPool) receive(ctx context.Context, req *request, wait time.Duration
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	id := strings.ToUpper(rc.CommandID)
+	coalesced := false
 	for {
 		p.mu.Lock()
 		q := &p.out
@@ -518,6 +523,21 @@ func (p *psrpPool) receive(ctx context.Context, req *request, wait time.Duration
 				return wsman.ReceiveResult{}, psgate.E(psgate.CodeCommandIDNotFound, nil)
 			}
 			q = &pipe.out
+		}
+		if len(q.frags) > 0 && pipe != nil && !pipe.final && !coalesced && q.bytes < limit {
+			// Output of a short pipeline is usually followed at once by its
+			// final state: wait a moment so that one response carries both
+			// and the client saves a round trip. A long pipeline loses at
+			// most this delay on its first Receive.
+			coalesced = true
+			ch := q.wait()
+			p.mu.Unlock()
+			select {
+			case <-ch:
+			case <-time.After(coalesceWait):
+			case <-ctx.Done():
+			}
+			continue
 		}
 		if len(q.frags) > 0 {
 			res := wsman.ReceiveResult{Streams: []wsman.OutStream{{Name: stream, CommandID: rc.CommandID, Data: q.take(limit)}}}

@@ -1,3 +1,5 @@
+//go:build !connector
+
 package main
 
 import (
@@ -16,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/postgres"
 	"github.com/psgate/psgate/store/sqlite"
@@ -216,4 +219,13 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// hashParams are the password hashing parameters: the defaults, or the
+// fast test parameters behind the hidden --insecure-fast-hash flag.
+func (o *adminOpts) hashParams() password.Params {
+	if o.fastHash {
+		return password.Fast()
+	}
+	return password.Default()
 }

@@ -1,3 +1,5 @@
+//go:build !connector
+
 package main
 
 import (

@@ -33,7 +33,8 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newErrorsCmd(), newTenantCmd(), newUserCmd(), newRoleCmd(), newSessionCmd(), newAuditCmd(), newLimitsCmd())
+	root.AddCommand(newErrorsCmd())
+	root.AddCommand(serverCommands()...)
 	root.AddCommand(newRunCmd(), newConnectCmd(), newSessionsCmd(), newLoginCmd(), newLogoutCmd(), newDoctorCmd())
 	return root
 }

@@ -9,8 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
-
-	"github.com/psgate/psgate/internal/password"
 )
 
 // minPasswordLength is the shortest password the CLI sets.
@@ -94,13 +92,4 @@ func readLine(r io.Reader) (string, error) {
 		}
 	}
 	return strings.TrimSuffix(b.String(), "\r"), nil
-}
-
-// hashParams are the password hashing parameters: the defaults, or the
-// fast test parameters behind the hidden --insecure-fast-hash flag.
-func (o *adminOpts) hashParams() password.Params {
-	if o.fastHash {
-		return password.Fast()
-	}
-	return password.Default()
 }
