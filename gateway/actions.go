@@ -384,17 +384,26 @@ func (g *Gateway) Run(ctx context.Context, tick time.Duration) {
 func (g *Gateway) Expire(ctx context.Context) {
 	now := g.cfg.Now()
 	for _, s := range g.shells.all() {
-		// Disconnect changes the idle timeout: read it under the lock.
-		s.mu.Lock()
-		idle, timeout := now.Sub(s.lastActive), s.grant.IdleTimeout
-		s.mu.Unlock()
-		switch {
-		case s.grant.Lifetime > 0 && now.Sub(s.created) >= s.grant.Lifetime:
-			g.closeShell(ctx, s, "lifetime")
-		case timeout > 0 && idle >= timeout:
-			g.closeShell(ctx, s, "idle")
+		if reason := expiredReason(s, now); reason != "" {
+			g.closeShell(ctx, s, reason)
 		}
 	}
+}
+
+// expiredReason is "lifetime" or "idle" when s is past that limit at now,
+// else "".
+func expiredReason(s *shell, now time.Time) string {
+	// Disconnect changes the idle timeout: read it under the lock.
+	s.mu.Lock()
+	idle, timeout := now.Sub(s.lastActive), s.grant.IdleTimeout
+	s.mu.Unlock()
+	switch {
+	case s.grant.Lifetime > 0 && now.Sub(s.created) >= s.grant.Lifetime:
+		return "lifetime"
+	case timeout > 0 && idle >= timeout:
+		return "idle"
+	}
+	return ""
 }
 
 // ShellCount is the number of open shells on this node.

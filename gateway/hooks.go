@@ -55,9 +55,17 @@ func (g *Gateway) Activity() []Activity {
 // their quota leases are gone. reason is a Release reason ("lost",
 // "removed", ...).
 func (g *Gateway) CloseShells(ctx context.Context, ids []string, reason string) {
+	now := g.cfg.Now()
 	for _, id := range ids {
 		if s, ok := g.shells.get(id); ok {
-			g.closeShell(ctx, s, reason)
+			r := reason
+			// A node that stalled past its lease may also be past a
+			// shell's lifetime or idle timeout: that is the reason the
+			// user can act on.
+			if why := expiredReason(s, now); why != "" {
+				r = why
+			}
+			g.closeShell(ctx, s, r)
 		}
 	}
 }

@@ -125,4 +125,24 @@ func TestSessionLifetimeAndIdle(t *testing.T) {
 			t.Errorf("lease last active %v, want about %v (the last request)", l.LastActiveAt, used)
 		}
 	})
+
+	t.Run("a stalled node names the lifetime, not the lost lease", func(t *testing.T) {
+		advance(20 * time.Second)
+		id, f := create(t, url, server.DemoAdmin, adminPassword, "STALL-1")
+		if f != nil {
+			t.Fatal(f)
+		}
+		// One jump past both the lease TTL and the lifetime, as a node
+		// that was suspended would see.
+		clock.advance(61 * time.Minute)
+		ts.Tick(ctx)
+		_, _, body := soapPost(t, url, server.DemoAdmin, adminPassword, envelope("STALL-2", actCommand, id, command))
+		flt, err := wsman.DecodeFault([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if flt.ErrorCode != "admission.session-lifetime-reached" {
+			t.Fatalf("after a stall past the lifetime: %s, want admission.session-lifetime-reached", flt.ErrorCode)
+		}
+	})
 }

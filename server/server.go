@@ -430,8 +430,8 @@ func (s *Server) Close() {
 // their idle timeout or lifetime. Run does this on timers; tests with a
 // fake clock call Tick after moving it.
 func (s *Server) Tick(ctx context.Context) {
+	s.gw.Expire(ctx)
 	if lost := s.adm.Tick(ctx, s.cfg.Now()); len(lost) > 0 {
 		s.gw.CloseShells(ctx, lost, "lost")
 	}
-	s.gw.Expire(ctx)
 }
