@@ -221,6 +221,20 @@ func yesNo(b bool) string {
 	return "no"
 }
 
+// readPasswordHash reads a new password (see readPassword) and returns its
+// argon2id hash.
+func (o *adminOpts) readPasswordHash(cmd *cobra.Command, fromStdin bool) (string, error) {
+	pw, err := readPassword(cmd, fromStdin)
+	if err != nil {
+		return "", err
+	}
+	hash, err := password.Hash(pw, o.hashParams())
+	if err != nil {
+		return "", fmt.Errorf("hash the password: %w", err)
+	}
+	return hash, nil
+}
+
 // hashParams are the password hashing parameters: the defaults, or the
 // fast test parameters behind the hidden --insecure-fast-hash flag.
 func (o *adminOpts) hashParams() password.Params {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/store"
 )
 
@@ -93,12 +92,9 @@ comes from --password-stdin, $PSGATE_PASSWORD or a prompt.`,
 			}
 			var hash string
 			if admin != "" {
-				pw, err := readPassword(cmd, pwStdin)
-				if err != nil {
+				var err error
+				if hash, err = o.readPasswordHash(cmd, pwStdin); err != nil {
 					return err
-				}
-				if hash, err = password.Hash(pw, o.hashParams()); err != nil {
-					return fmt.Errorf("hash the password: %w", err)
 				}
 			}
 			if display == "" {

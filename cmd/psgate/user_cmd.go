@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/store"
 )
 
@@ -101,12 +100,9 @@ it. The password comes from --password-stdin, $PSGATE_PASSWORD or a prompt;
 			}
 			var hash string
 			if !noPassword {
-				pw, err := readPassword(cmd, pwStdin)
-				if err != nil {
+				var err error
+				if hash, err = o.readPasswordHash(cmd, pwStdin); err != nil {
 					return err
-				}
-				if hash, err = password.Hash(pw, o.hashParams()); err != nil {
-					return fmt.Errorf("hash the password: %w", err)
 				}
 			}
 			if display == "" {
@@ -313,13 +309,9 @@ func newUserPasswdCmd(o *adminOpts) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				pw, err := readPassword(cmd, pwStdin)
+				hash, err := o.readPasswordHash(cmd, pwStdin)
 				if err != nil {
 					return err
-				}
-				hash, err := password.Hash(pw, o.hashParams())
-				if err != nil {
-					return fmt.Errorf("hash the password: %w", err)
 				}
 				if err := st.SetPassword(ctx, u.ID, hash, time.Now()); err != nil {
 					return storeFailed("set password", err)
