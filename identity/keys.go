@@ -197,9 +197,11 @@ func (k *keyring) signer(ctx context.Context) (*signingKey, error) {
 	if err := k.maintain(ctx); err != nil {
 		return nil, err
 	}
+	// maintain may just have created the key, with a NotBefore later
+	// than the now read above: look again at the current time.
 	k.mu.RLock()
 	defer k.mu.RUnlock()
-	if sk = k.activeAt(now); sk == nil {
+	if sk = k.activeAt(k.now()); sk == nil {
 		return nil, errors.New("identity: no signing key is active")
 	}
 	return sk, nil
