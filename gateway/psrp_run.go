@@ -139,9 +139,9 @@ type psrpSink struct {
 	version psobject.Version
 	// host: format output as text and send it as WriteLine host calls
 	// (Enter-PSSession); width is the client console's buffer width.
-	host    bool
-	width   int
-	pending []any
+	host   bool
+	width  int
+	stream *format.Stream
 }
 
 func (s *psrpSink) send(m psrp.Message, err error) {
@@ -185,28 +185,35 @@ func (s *psrpSink) Output(obj any) {
 		return
 	}
 	if s.host {
-		s.pending = append(s.pending, obj)
-		if len(s.pending) >= textBatch {
-			s.flushHost()
+		if s.stream == nil {
+			width := s.width
+			if width <= 0 {
+				width = 120
+			}
+			s.stream = format.NewStream(format.Options{Width: width, Newline: "\n"})
 		}
+		s.stream.Add(obj)
+		s.writeLines(s.stream.Text())
 		return
 	}
 	s.send(psrp.NewPipelineOutput(s.rpid, s.pipe.pid, obj))
 }
 
-// flushHost formats pending output for the console and sends it line by
-// line.
+// flushHost ends the console table or list being written, so that what
+// follows comes after it.
 func (s *psrpSink) flushHost() {
-	if len(s.pending) == 0 {
+	if s.stream != nil {
+		s.writeLines(s.stream.Close())
+	}
+}
+
+// writeLines sends formatted console text line by line as WriteLine host
+// calls.
+func (s *psrpSink) writeLines(text string) {
+	if text = strings.TrimRight(text, "\n"); text == "" {
 		return
 	}
-	width := s.width
-	if width <= 0 {
-		width = 120
-	}
-	text := format.Default(s.pending, format.Options{Width: width, Newline: "\n"})
-	s.pending = s.pending[:0]
-	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+	for _, line := range strings.Split(text, "\n") {
 		s.hostCall(psrp.WriteLine(line))
 	}
 }

@@ -157,7 +157,7 @@ func (c *winrsCommand) run(ctx context.Context, rs *engine.Runspace) {
 		}
 		script = s
 	}
-	sink := &textSink{ctx: ctx, c: c}
+	sink := newTextSink(ctx, c)
 	start := time.Now()
 	err := rs.RunScript(ctx, script, nil, sink)
 	sink.flush()
@@ -191,36 +191,34 @@ func (c *winrsCommand) run(ctx context.Context, rs *engine.Runspace) {
 	c.finish(code)
 }
 
-// textSink formats pipeline output as the PowerShell console would.
-// Objects are formatted in batches: consecutive objects share one table.
+// textSink formats pipeline output as the PowerShell console would:
+// consecutive objects of one type share one table, sized from all its
+// rows, and text is written as soon as it is complete.
 type textSink struct {
-	ctx     context.Context
-	c       *winrsCommand
-	pending []any
-	errors  int
-	errXML  strings.Builder
+	ctx    context.Context
+	c      *winrsCommand
+	stream *format.Stream
+	errors int
+	errXML strings.Builder
 }
 
-const textBatch = 1000
+func newTextSink(ctx context.Context, c *winrsCommand) *textSink {
+	return &textSink{ctx: ctx, c: c, stream: format.NewStream(format.Options{})}
+}
 
 func (s *textSink) Output(obj any) {
-	if str, ok := obj.(string); ok && len(s.pending) == 0 {
-		s.c.write(s.ctx, false, []byte(str+"\r\n"))
-		return
-	}
-	s.pending = append(s.pending, obj)
-	if len(s.pending) >= textBatch {
-		s.flush()
+	s.stream.Add(obj)
+	if t := s.stream.Text(); t != "" {
+		s.c.write(s.ctx, false, []byte(t))
 	}
 }
 
+// flush ends the open table or list, so that what follows (an error, a
+// warning, the end) comes after it.
 func (s *textSink) flush() {
-	if len(s.pending) == 0 {
-		return
+	if t := s.stream.Close(); t != "" {
+		s.c.write(s.ctx, false, []byte(t))
 	}
-	text := format.Default(s.pending, format.Options{})
-	s.pending = s.pending[:0]
-	s.c.write(s.ctx, false, []byte(text))
 }
 
 func (s *textSink) Error(r *engine.ErrorRecord) {

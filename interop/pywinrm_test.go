@@ -151,6 +151,10 @@ func TestPywinrmLongOutput(t *testing.T) {
 	if len(r.Stdout) < 200_000 {
 		t.Fatalf("stdout is %d bytes; want the whole table of %d users", len(r.Stdout), extra+6)
 	}
+	// One table, as the console shows it: a header once, not per batch.
+	if n := strings.Count(r.Stdout, "UserPrincipalName"); n != 1 {
+		t.Errorf("the table of %d users has %d headers, want 1", extra+6, n)
+	}
 	for _, want := range []string{"user0000@contoso.test", "user1500@contoso.test", "user2999@contoso.test", "Alice Wong"} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("stdout lacks %q", want)
