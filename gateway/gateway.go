@@ -208,6 +208,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req.log = g.log.With(logKeyRequestID, req.id, logKeyClient, req.client)
 
+	w.Header().Set("Server", "psgate/"+psgate.Version)
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		http.Error(w, "psgate: WS-Management endpoint; send SOAP requests with POST", http.StatusMethodNotAllowed)

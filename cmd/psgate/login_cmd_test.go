@@ -242,7 +242,7 @@ func TestSignInWithoutTerminal(t *testing.T) {
 		wantStatus  int
 		wantErr     string
 	}{
-		{"login without credentials", true, map[string]string{"PSGATE_PASSWORD": ""}, []string{"login"}, exitAuth, "error[identity.interactive-sign-in-required]: Tenant 'contoso.test' requires device-code sign-in"},
+		{"login without credentials", true, map[string]string{"PSGATE_PASSWORD": ""}, []string{"login"}, exitAuth, "error[identity.interactive-sign-in-required]: Signing in to tenant 'contoso.test' needs the device-code sign-in"},
 		{"run without credentials", true, map[string]string{"PSGATE_PASSWORD": ""}, []string{"run", "Get-CsTenant"}, exitAuth, "error[identity.interactive-sign-in-required]"},
 		{"login where passwords are off", false, nil, []string{"login"}, exitAuth, "error[identity.interactive-sign-in-required]"},
 		{"run where passwords are off", false, nil, []string{"run", "Get-CsTenant"}, exitAuth, "error[identity.interactive-sign-in-required]"},

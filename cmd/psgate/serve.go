@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -89,11 +90,13 @@ func printBanner(w io.Writer, in server.Info) {
 	if url == "" {
 		url = in.HTTPSURL
 	}
+	ps := strings.TrimSuffix(httpsOr(in), "/wsman") + "/powershell"
 	fmt.Fprintf(w, `
 Connect:
+  psgate CLI:  psgate login --endpoint %s --user %s   then: psgate connect
   pywinrm:     python3 -c "import winrm; s = winrm.Session('%s', auth=('%s', '<password>'), transport='basic'); print(s.run_cmd('Get-CsTenant').std_out.decode())"
-  PowerShell:  $s = New-PSSession -ConnectionUri %s -Authentication Basic -Credential %s -SessionOption (New-PSSessionOption -SkipCACheck -SkipCNCheck -NoCompression)
-`, url, server.DemoAdmin, httpsOr(in), server.DemoAdmin)
+  PowerShell:  $s = New-PSSession -ConnectionUri %s -Authentication Basic -Credential %s -SessionOption (New-PSSessionOption -SkipCACheck -SkipCNCheck)
+`, url, server.DemoAdmin, url, server.DemoAdmin, ps, server.DemoAdmin)
 }
 
 func httpsOr(in server.Info) string {
