@@ -24,6 +24,9 @@ const (
 	DefaultMaxMessageSize = 64 << 20
 	// DefaultMaxPartial bounds the objects being reassembled at once.
 	DefaultMaxPartial = 64
+	// DefaultMaxPending bounds the bytes of all partly received messages
+	// together.
+	DefaultMaxPending = 64 << 20
 )
 
 const (
@@ -147,8 +150,12 @@ type Reassembler struct {
 	// MaxPartial bounds the messages being reassembled at once; 0 means
 	// DefaultMaxPartial.
 	MaxPartial int
+	// MaxPending bounds the bytes held for all partly received messages
+	// together; 0 means DefaultMaxPending.
+	MaxPending int
 
 	partial map[uint64]*partialObject
+	pending int // bytes held in partial
 	err     error
 }
 
@@ -173,6 +180,7 @@ func (r *Reassembler) Write(b []byte) ([]Message, error) {
 	if err != nil {
 		r.err = err
 		r.partial = nil
+		r.pending = 0
 		return nil, err
 	}
 	return msgs, nil
@@ -233,9 +241,18 @@ func (r *Reassembler) write(b []byte) ([]Message, error) {
 			p = &partialObject{}
 			r.partial[f.ObjectID] = p
 		}
+		maxPending := r.MaxPending
+		if maxPending <= 0 {
+			maxPending = DefaultMaxPending
+		}
+		if !f.End && len(f.Blob) > maxPending-r.pending {
+			return nil, fmt.Errorf("%w: %w: partly received messages exceed %d bytes together", ErrBadFragment, ErrMessageTooLarge, maxPending)
+		}
 		p.buf = append(p.buf, f.Blob...)
+		r.pending += len(f.Blob)
 		p.next++
 		if f.End {
+			r.pending -= len(p.buf)
 			delete(r.partial, f.ObjectID)
 			m, err := DecodeMessage(p.buf)
 			if err != nil {
