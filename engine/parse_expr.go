@@ -116,29 +116,7 @@ func (p *parser) leave() { p.depth-- }
 
 // parseExprStatement parses a comma list of literals in expression mode.
 func (p *parser) parseExprStatement() (any, error) {
-	var first any
-	if p.peek() == ',' {
-		// The unary comma makes a one-element array.
-		p.pos++
-		if err := p.skipSpace(false); err != nil {
-			return nil, err
-		}
-		if p.atValueEnd() {
-			return nil, p.syntaxError(p.pos, "Missing expression after unary operator ','.")
-		}
-		v, err := p.parseExprPrimary()
-		if err != nil {
-			return nil, err
-		}
-		first = []any{v}
-	} else {
-		v, err := p.parseExprPrimary()
-		if err != nil {
-			return nil, err
-		}
-		first = v
-	}
-	return p.commaList(first, p.parseExprPrimary)
+	return p.commaValue(p.parseExprPrimary)
 }
 
 // parseExprPrimary parses one literal in expression mode.

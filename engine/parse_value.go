@@ -98,10 +98,14 @@ func (p *parser) skipSpace(newlines bool) error {
 
 // parseArgValue parses a command argument value, with comma lists.
 func (p *parser) parseArgValue() (any, error) {
+	return p.commaValue(p.parsePrimaryArg)
+}
+
+// commaValue parses a value with next, with PowerShell's comma forms: a
+// unary comma makes a one-element array, "a, b, c" a list.
+func (p *parser) commaValue(next func() (any, error)) (any, error) {
 	var first any
-	var err error
 	if p.peek() == ',' {
-		// The unary comma makes a one-element array.
 		p.pos++
 		if err := p.skipSpace(false); err != nil {
 			return nil, err
@@ -109,15 +113,19 @@ func (p *parser) parseArgValue() (any, error) {
 		if p.atValueEnd() {
 			return nil, p.syntaxError(p.pos, "Missing expression after unary operator ','.")
 		}
-		v, err := p.parsePrimaryArg()
+		v, err := next()
 		if err != nil {
 			return nil, err
 		}
 		first = []any{v}
-	} else if first, err = p.parsePrimaryArg(); err != nil {
-		return nil, err
+	} else {
+		v, err := next()
+		if err != nil {
+			return nil, err
+		}
+		first = v
 	}
-	return p.commaList(first, p.parsePrimaryArg)
+	return p.commaList(first, next)
 }
 
 // commaList continues a value with ", next, ..." elements parsed by next;
