@@ -2,53 +2,21 @@ package client
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net/http"
-	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/identity"
-	"github.com/psgate/psgate/internal/password"
-	"github.com/psgate/psgate/server"
-	"github.com/psgate/psgate/store"
+	"github.com/psgate/psgate/server/servertest"
 )
 
 // base is the scheme and host of the server's plain HTTP listener, where
 // the identity service answers too.
 func (ts *testServer) base() string {
 	return strings.TrimSuffix(ts.httpURL, "/wsman")
-}
-
-// approveDevice plays the user at the verification page: it posts the
-// page's form (code, user name, password) and returns the page's status.
-func approveDevice(t testing.TB, base, userCode, user, pass string) (int, string) {
-	t.Helper()
-	resp, err := http.PostForm(base+identity.PathDevice, url.Values{"user_code": {userCode}, "username": {user}, "password": {pass}})
-	if err != nil {
-		t.Fatalf("verification page: %v", err)
-	}
-	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 4096)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return resp.StatusCode, b.String()
 }
 
 func TestDeviceCodeSignIn(t *testing.T) {
@@ -88,7 +56,7 @@ func TestDeviceCodeSignIn(t *testing.T) {
 			var intervals []time.Duration
 			waits := 0
 			approve := func() {
-				status, page := approveDevice(t, ts.base(), strings.ToLower(da.UserCode), psgateAdmin, adminPassword)
+				status, page := servertest.ApproveDevice(t, ts.base()+identity.PathDevice, strings.ToLower(da.UserCode), psgateAdmin, adminPassword)
 				if status != http.StatusOK || !strings.Contains(page, "You are signed in as") {
 					t.Fatalf("verification page answered %d:\n%s", status, page)
 				}
@@ -134,78 +102,13 @@ func TestDeviceCodeSignIn(t *testing.T) {
 	}
 }
 
-// registerApp registers an application with a service principal in the
-// demo tenant that holds the tenant administrator role, and returns the
-// principal's UPN.
-func registerApp(t testing.TB, ts *testServer, clientID, secret string, certPEM []byte) string {
-	t.Helper()
-	ctx := context.Background()
-	st := ts.Store()
-	tn, err := st.TenantByName(ctx, server.DemoTenant)
-	if err != nil {
-		t.Fatal(err)
-	}
-	upn := "app-" + clientID + "@" + server.DemoDomain
-	u, err := st.CreateUser(ctx, store.User{TenantID: tn.ID, UPN: upn, DisplayName: clientID, Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	role, err := st.RoleByName(ctx, tn.ID, store.RoleTenantAdministrator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Assign(ctx, store.Assignment{TenantID: tn.ID, UserID: u.ID, RoleID: role.ID, AssignedBy: "test"}); err != nil {
-		t.Fatal(err)
-	}
-	c := store.OAuthClient{ClientID: clientID, TenantID: tn.ID, Name: clientID, UserID: u.ID, CertificatePEM: certPEM}
-	if secret != "" {
-		if c.SecretHash, err = password.Hash(secret, password.Fast()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := st.CreateOAuthClient(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	return upn
-}
-
-// appCertificate writes a self-signed ECDSA certificate and its key as
-// PEM files and returns their paths and the certificate PEM.
-func appCertificate(t testing.TB, cn string) (certFile, keyFile string, certPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	certFile, keyFile = filepath.Join(dir, "app.pem"), filepath.Join(dir, "app.key")
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile, certPEM
-}
-
 func TestAppOnlySignIn(t *testing.T) {
 	ts := startServer(t)
 	const secret = "App-S3cret-for-tests"
-	certFile, keyFile, certPEM := appCertificate(t, "reporting")
-	_, otherKey, _ := appCertificate(t, "intruder")
-	secretUPN := registerApp(t, ts, "billing", secret, nil)
-	certUPN := registerApp(t, ts, "reporting", "", certPEM)
+	certFile, keyFile, certPEM := servertest.AppCertificate(t, "reporting")
+	_, otherKey, _ := servertest.AppCertificate(t, "intruder")
+	secretUPN := servertest.RegisterApp(t, ts.Store(), "billing", secret, nil)
+	certUPN := servertest.RegisterApp(t, ts.Store(), "reporting", "", certPEM)
 	withCert, err := LoadAppCertificate("reporting", certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)

@@ -2,16 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"io"
-	"math/big"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,9 +10,8 @@ import (
 	"time"
 
 	"github.com/psgate/psgate/identity"
-	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/server"
-	"github.com/psgate/psgate/store"
+	"github.com/psgate/psgate/server/servertest"
 )
 
 // base is the scheme and host of the gateway, where the identity service
@@ -58,11 +47,11 @@ func TestLoginWithDeviceCode(t *testing.T) {
 	if m[1] != gw.base()+identity.PathDevice {
 		t.Errorf("verification page %s, want %s", m[1], gw.base()+identity.PathDevice)
 	}
-	wrong := postDevicePage(t, m[1], m[2], server.DemoAdmin, "wrong")
+	wrong := approvePage(t, m[1], m[2], server.DemoAdmin, "wrong")
 	if !strings.Contains(wrong, "role=\"alert\"") {
 		t.Errorf("a wrong password at the page was not refused:\n%s", wrong)
 	}
-	page := postDevicePage(t, m[1], m[2], server.DemoAdmin, gatewayPassword)
+	page := approvePage(t, m[1], m[2], server.DemoAdmin, gatewayPassword)
 	if !strings.Contains(page, "You are signed in as <strong>"+server.DemoAdmin) {
 		t.Fatalf("verification page:\n%s", page)
 	}
@@ -81,91 +70,12 @@ func TestLoginWithDeviceCode(t *testing.T) {
 	}
 }
 
-// postDevicePage submits the verification page's form and returns the
-// page it answers.
-func postDevicePage(t *testing.T, page, code, user, pass string) string {
-	t.Helper()
-	resp, err := http.PostForm(page, url.Values{"user_code": {code}, "username": {user}, "password": {pass}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-// registerApp registers an application acting as a tenant administrator
-// service principal, and returns the principal's UPN.
-func registerApp(t *testing.T, gw *gateway, clientID, secret string, certPEM []byte) string {
-	t.Helper()
-	ctx := context.Background()
-	st := gw.Store()
-	tn, err := st.TenantByName(ctx, server.DemoTenant)
-	if err != nil {
-		t.Fatal(err)
-	}
-	upn := "app-" + clientID + "@" + server.DemoDomain
-	u, err := st.CreateUser(ctx, store.User{TenantID: tn.ID, UPN: upn, DisplayName: clientID, Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	role, err := st.RoleByName(ctx, tn.ID, store.RoleTenantAdministrator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Assign(ctx, store.Assignment{TenantID: tn.ID, UserID: u.ID, RoleID: role.ID, AssignedBy: "test"}); err != nil {
-		t.Fatal(err)
-	}
-	c := store.OAuthClient{ClientID: clientID, TenantID: tn.ID, Name: clientID, UserID: u.ID, CertificatePEM: certPEM}
-	if secret != "" {
-		if c.SecretHash, err = password.Hash(secret, password.Fast()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := st.CreateOAuthClient(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	return upn
-}
-
-// writeAppCertificate writes a self-signed certificate and its key.
-func writeAppCertificate(t *testing.T) (certFile, keyFile string, certPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "app"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile, certPEM
-}
-
 func TestLoginAppOnly(t *testing.T) {
 	gw := startGateway(t)
-	certFile, keyFile, certPEM := writeAppCertificate(t)
-	certUPN := registerApp(t, gw, "reporting", "", certPEM)
+	certFile, keyFile, certPEM := servertest.AppCertificate(t, "app")
+	certUPN := servertest.RegisterApp(t, gw.Store(), "reporting", "", certPEM)
 	const secret = "Billing-App-S3cret"
-	secretUPN := registerApp(t, gw, "billing", secret, nil)
+	secretUPN := servertest.RegisterApp(t, gw.Store(), "billing", secret, nil)
 	tests := []struct {
 		name     string
 		stdin    string
@@ -203,8 +113,8 @@ func TestLoginAppOnly(t *testing.T) {
 // token is renewed from the certificate remembered by login.
 func TestLoginRenewsAppTokenWithCertificate(t *testing.T) {
 	gw := startGateway(t)
-	certFile, keyFile, certPEM := writeAppCertificate(t)
-	upn := registerApp(t, gw, "reporting", "", certPEM)
+	certFile, keyFile, certPEM := servertest.AppCertificate(t, "app")
+	upn := servertest.RegisterApp(t, gw.Store(), "reporting", "", certPEM)
 	t.Setenv("PSGATE_USER", "")
 	t.Setenv("PSGATE_PASSWORD", "")
 	if _, errOut, status := psgateRun(t, "", "login", "--client-id", "reporting", "--certificate", certFile, "--key", keyFile); status != exitOK {
@@ -293,4 +203,12 @@ func TestCorruptTokenCache(t *testing.T) {
 	if _, errOut, status := psgateRun(t, "", "login"); status != exitOK {
 		t.Fatalf("login: %s", errOut)
 	}
+}
+
+// approvePage submits the verification page's form and returns the page
+// it answers.
+func approvePage(t *testing.T, page, code, user, pass string) string {
+	t.Helper()
+	_, body := servertest.ApproveDevice(t, page, code, user, pass)
+	return body
 }

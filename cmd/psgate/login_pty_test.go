@@ -54,7 +54,7 @@ func TestLoginOnTerminalDefaultsToDeviceCode(t *testing.T) {
 	if m[1] != gw.base()+"/device" {
 		t.Errorf("verification page %s", m[1])
 	}
-	if page := postDevicePage(t, m[1], m[2], server.DemoAdmin, gatewayPassword); !strings.Contains(page, "You are signed in") {
+	if page := approvePage(t, m[1], m[2], server.DemoAdmin, gatewayPassword); !strings.Contains(page, "You are signed in") {
 		t.Fatalf("verification page:\n%s", page)
 	}
 	if err := <-done; err != nil {
