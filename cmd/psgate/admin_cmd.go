@@ -58,6 +58,18 @@ func (o *adminOpts) withStore(ctx context.Context, create bool, fn func(st store
 }
 
 // checkOutput refuses an unknown --output.
+// withTenant is withStore for commands about one existing tenant (a name,
+// domain or ID).
+func (o *adminOpts) withTenant(ctx context.Context, tenant string, fn func(st store.Store, t store.Tenant) error) error {
+	return o.withStore(ctx, false, func(st store.Store) error {
+		t, err := resolveTenant(ctx, st, tenant)
+		if err != nil {
+			return err
+		}
+		return fn(st, t)
+	})
+}
+
 func (o *adminOpts) checkOutput() error {
 	switch o.output {
 	case "table", "json":

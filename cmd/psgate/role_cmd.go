@@ -42,11 +42,7 @@ func newRoleListCmd(o *adminOpts) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			return o.withStore(ctx, false, func(st store.Store) error {
-				t, err := resolveTenant(ctx, st, tenant)
-				if err != nil {
-					return err
-				}
+			return o.withTenant(ctx, tenant, func(st store.Store, t store.Tenant) error {
 				roles, err := st.ListRoles(ctx, t.ID)
 				if err != nil {
 					return storeFailed("list roles", err)

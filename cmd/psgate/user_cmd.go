@@ -109,13 +109,10 @@ it. The password comes from --password-stdin, $PSGATE_PASSWORD or a prompt;
 				display = upn
 			}
 			ctx := cmd.Context()
-			return o.withStore(ctx, false, func(st store.Store) error {
-				t, err := resolveTenant(ctx, st, tenant)
-				if err != nil {
-					return err
-				}
+			return o.withTenant(ctx, tenant, func(st store.Store, t store.Tenant) error {
 				var r store.Role
 				if role != "" {
+					var err error
 					if r, err = findRole(ctx, st, t, role); err != nil {
 						return err
 					}
@@ -170,11 +167,7 @@ func newUserListCmd(o *adminOpts) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			return o.withStore(ctx, false, func(st store.Store) error {
-				t, err := resolveTenant(ctx, st, tenant)
-				if err != nil {
-					return err
-				}
+			return o.withTenant(ctx, tenant, func(st store.Store, t store.Tenant) error {
 				out := []userJSON{}
 				f := store.UserFilter{Contains: contains, Limit: 1000}
 				for {
