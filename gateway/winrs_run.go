@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"path"
 	"strings"
 	"time"
 	"unicode/utf16"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/clixml"
 	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/format"
 	"github.com/psgate/psgate/psobject"
@@ -199,7 +199,9 @@ type textSink struct {
 	c      *winrsCommand
 	stream *format.Stream
 	errors int
-	errXML strings.Builder
+	// errLines are the error lines a powershell.exe command line writes
+	// to stderr as one CLIXML document at the end.
+	errLines []any
 }
 
 func newTextSink(ctx context.Context, c *winrsCommand) *textSink {
@@ -226,20 +228,31 @@ func (s *textSink) Error(r *engine.ErrorRecord) {
 	s.errors++
 	text := errorText(r)
 	if s.c.clixmlErr {
-		s.errXML.WriteString(clixmlErrorLines(text))
+		for _, line := range strings.SplitAfter(text, "\r\n") {
+			if line != "" {
+				s.errLines = append(s.errLines, clixml.Stream{Name: "Error", Value: line})
+			}
+		}
 		return
 	}
 	s.c.write(s.ctx, true, []byte(text))
 }
 
-// finishErrors writes the CLIXML error document powershell.exe emits.
+// finishErrors writes the CLIXML error document powershell.exe emits when
+// its stderr is redirected: one <S S="Error"> per line.
 func (s *textSink) finishErrors() {
-	if s.errXML.Len() == 0 {
+	if len(s.errLines) == 0 {
 		return
 	}
-	doc := "#< CLIXML\r\n<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">" +
-		s.errXML.String() + "</Objs>"
-	s.c.write(s.ctx, true, []byte(doc))
+	doc, err := clixml.MarshalDocument(s.errLines...)
+	if err != nil {
+		// Strings always serialize; fall back to plain text regardless.
+		for _, l := range s.errLines {
+			s.c.write(s.ctx, true, []byte(l.(clixml.Stream).Value.(string)))
+		}
+		return
+	}
+	s.c.write(s.ctx, true, append([]byte(clixml.StderrPrefix), doc...))
 }
 
 func (s *textSink) Warning(msg string) {
@@ -273,40 +286,4 @@ func errorText(r *engine.ErrorRecord) string {
 		}
 	}
 	return strings.Join(lines, "\r\n") + "\r\n\r\n"
-}
-
-// clixmlErrorLines encodes text as <S S="Error"> lines, one per line, as
-// powershell.exe writes its error stream when stderr is redirected.
-func clixmlErrorLines(text string) string {
-	var b strings.Builder
-	for _, line := range strings.SplitAfter(text, "\r\n") {
-		if line == "" {
-			continue
-		}
-		b.WriteString(`<S S="Error">`)
-		b.WriteString(escapeCLIXMLString(line))
-		b.WriteString(`</S>`)
-	}
-	return b.String()
-}
-
-func escapeCLIXMLString(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '&':
-			b.WriteString("&amp;")
-		case r == '<':
-			b.WriteString("&lt;")
-		case r == '>':
-			b.WriteString("&gt;")
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, "_x%04X_", r)
-		case r == '_':
-			b.WriteString("_")
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
