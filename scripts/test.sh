@@ -66,8 +66,8 @@ if [ -z "${SKIP_FUZZ:-}" ]; then
 				if grep -q "Failing input written\|panic:" /tmp/psgate-fuzz.log; then
 					cat /tmp/psgate-fuzz.log; echo "fuzz target $target in $pkg found a failure"; exit 1
 				fi
-				echo "    (the fuzz engine stopped early without a finding; output follows)"
-				tail -5 /tmp/psgate-fuzz.log
+				echo "    (the fuzz engine stopped early without a finding: $(grep -m1 -o 'context deadline exceeded\|[a-z][a-z ]*timed out' /tmp/psgate-fuzz.log || echo 'see below'))"
+				grep -q 'context deadline exceeded' /tmp/psgate-fuzz.log || tail -5 /tmp/psgate-fuzz.log
 			fi
 		done
 	done
