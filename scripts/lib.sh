@@ -1,9 +1,22 @@
-# Shared set-up for scripts/serve.sh and scripts/test.sh. Sourced, not run.
+# Shared set-up for the scripts in this folder. Sourced, not run.
 # Installs what psgate needs on a Debian machine, as root (or with sudo).
+#
+# Every tool the project builds or checks with is installed into the
+# checkout's own .tools/ directory, at the version pinned here, and only
+# that copy is used: a tool that happens to be on the machine already (a Go
+# in /usr/local/go, a staticcheck in ~/go/bin) is never picked up, so a
+# missing install step fails here the same way it would on a new machine.
 
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 GO_VERSION=$(awk '/^go [0-9]/ {print $2}' "$ROOT/go.mod")
+TOOLS="$ROOT/.tools"
+
+# Pinned tools. The Go module proxy serves releases by their semver tags
+# (staticcheck 2026.2.2 is v0.8.2); a release name such as 2026.2.2 is
+# refused there.
+STATICCHECK_MODULE=honnef.co/go/tools/cmd/staticcheck@v0.8.2
+PYTHON_PACKAGES=(pywinrm==0.5.0 pypsrp==0.9.1)
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -20,33 +33,54 @@ apt_install() {
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-# go_ok: is a Go toolchain at least go.mod's version on PATH?
-go_ok() {
-	command -v go >/dev/null || return 1
-	local have; have=$(go env GOVERSION 2>/dev/null | sed 's/^go//') || return 1
-	[ "$(printf '%s\n%s\n' "$GO_VERSION" "$have" | sort -V | head -1)" = "$GO_VERSION" ]
+# ensure_go puts the Go toolchain of go.mod's version, installed in
+# .tools/go<version>, first on PATH. Debian's golang-go is too old, so the
+# toolchain comes from the Go module proxy, where Go publishes it as the
+# module golang.org/toolchain (the same download `GOTOOLCHAIN=auto` does).
+ensure_go() {
+	local dir="$TOOLS/go$GO_VERSION"
+	export GOTOOLCHAIN=local
+	if [ ! -x "$dir/bin/go" ]; then
+		apt_install curl unzip ca-certificates
+		local arch; arch=$(dpkg --print-architecture)
+		local proxy="${GOPROXY:-https://proxy.golang.org}"; proxy=${proxy%%,*}
+		case "$proxy" in direct | off) proxy=https://proxy.golang.org ;; esac
+		local zip="$dir.zip"
+		echo "==> installing Go $GO_VERSION into .tools (module golang.org/toolchain from $proxy)"
+		mkdir -p "$TOOLS"
+		curl -fsSL -o "$zip" "$proxy/golang.org/toolchain/@v/v0.0.1-go$GO_VERSION.linux-$arch.zip"
+		rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+		unzip -q "$zip" -d "$dir.tmp"
+		rm -rf "$dir" && mv "$dir.tmp/golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-$arch" "$dir"
+		rm -rf "$dir.tmp" "$zip"
+	fi
+	export PATH="$dir/bin:$PATH"
+	local have; have=$(go env GOVERSION)
+	if [ "$have" != "go$GO_VERSION" ] || [ "$(command -v go)" != "$dir/bin/go" ]; then
+		echo "Go $GO_VERSION was not installed into $dir (found $have at $(command -v go))" >&2
+		return 1
+	fi
 }
 
-# ensure_go puts a Go toolchain of go.mod's version on PATH. Debian's
-# golang-go is too old, so the toolchain comes from the Go module proxy,
-# where Go publishes it as the module golang.org/toolchain (the same
-# download `GOTOOLCHAIN=auto` does).
-ensure_go() {
-	[ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
-	local dir="${XDG_CACHE_HOME:-$HOME/.cache}/psgate/go$GO_VERSION"
-	[ -x "$dir/bin/go" ] && export PATH="$dir/bin:$PATH"
-	go_ok && return 0
-	apt_install curl unzip ca-certificates
-	local arch; arch=$(dpkg --print-architecture)
-	local proxy="${GOPROXY:-https://proxy.golang.org}"; proxy=${proxy%%,*}
-	local zip="$dir.zip"
-	echo "==> downloading Go $GO_VERSION (module golang.org/toolchain) from $proxy"
-	mkdir -p "$(dirname "$dir")"
-	curl -fsSL -o "$zip" "$proxy/golang.org/toolchain/@v/v0.0.1-go$GO_VERSION.linux-$arch.zip"
-	rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-	unzip -q "$zip" -d "$dir.tmp"
-	rm -rf "$dir" && mv "$dir.tmp/golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-$arch" "$dir"
-	rm -rf "$dir.tmp" "$zip"
-	export PATH="$dir/bin:$PATH"
-	go_ok || { echo "Go $GO_VERSION could not be installed" >&2; return 1; }
+# ensure_tools installs the Go tools the checks use into .tools/bin, at the
+# pinned versions, every time (a no-op rebuild when they are current), and
+# puts that directory first on PATH.
+ensure_tools() {
+	echo "==> installing $STATICCHECK_MODULE into .tools/bin"
+	GOBIN="$TOOLS/bin" go install "$STATICCHECK_MODULE"
+	export PATH="$TOOLS/bin:$PATH"
+}
+
+# ensure_python_clients creates .venv with the pinned pywinrm and pypsrp
+# (the stock clients the interop tests drive) and exports PSGATE_PYTHON.
+ensure_python_clients() {
+	apt_install python3 python3-venv ca-certificates
+	if ! "$ROOT/.venv/bin/python" -c 'import winrm, pypsrp' 2>/dev/null ||
+		! "$ROOT/.venv/bin/pip" freeze 2>/dev/null | grep -qx "${PYTHON_PACKAGES[0]}"; then
+		echo "==> installing ${PYTHON_PACKAGES[*]} into .venv"
+		rm -rf "$ROOT/.venv"
+		/usr/bin/python3 -m venv "$ROOT/.venv"
+		"$ROOT/.venv/bin/pip" install -q --disable-pip-version-check "${PYTHON_PACKAGES[@]}"
+	fi
+	export PSGATE_PYTHON="$ROOT/.venv/bin/python"
 }

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds psgate and runs `psgate serve` on its defaults: HTTP on
-# 127.0.0.1:5985, HTTPS on :5986, data in ./psgate-data (the demo tenant
-# "contoso" is created on first start). Extra arguments go to `psgate serve`.
-source "$(dirname "$0")/lib.sh"
-ensure_go
+# Installs psgate on PATH (scripts/install.sh) and runs `psgate serve` on its
+# defaults: HTTP on 127.0.0.1:5985 and HTTPS on 127.0.0.1:5986 (loopback
+# only), data in ./psgate-data (the demo tenant "contoso" is created on
+# first start). Extra arguments go to `psgate serve`, for example
+# `scripts/serve.sh --https :5986` to accept other machines over HTTPS.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+out=$("$ROOT/scripts/install.sh" | tee /dev/stderr)
+bin=$(printf '%s\n' "$out" | sed -n 's/^==> installed \(.*\) (.*$/\1/p')
 cd "$ROOT"
-mkdir -p bin
-go build -o bin/psgate ./cmd/psgate
-exec ./bin/psgate serve "$@"
+exec "$bin" serve "$@"

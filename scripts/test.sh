@@ -1,47 +1,41 @@
 #!/usr/bin/env bash
-# Sets up everything the tests need on a Debian machine (Go, Python clients
-# in .venv, PostgreSQL) and runs the whole suite: formatting, vet,
-# staticcheck, the race-enabled tests (including pywinrm, pypsrp,
-# masterzen/winrm and go-psrpcore against a running server), the
-# cross-builds, the error-docs check and short fuzzing runs.
+# Sets up everything the tests need on a Debian machine and runs the whole
+# suite: formatting, vet, staticcheck, the race-enabled tests (including
+# pywinrm, pypsrp, masterzen/winrm and go-psrpcore against a running server,
+# and PostgreSQL), the cross-builds, the error-docs check and short fuzzing
+# runs.
+#
+# Set-up installs its tools into the checkout every run and uses only those:
+# Go (go.mod's version) and staticcheck into .tools/, pywinrm and pypsrp into
+# .venv, and Debian's PostgreSQL server, started for the run. A tool already
+# on the machine is never used, so the run fails here if an install step
+# would fail on a new machine.
 #
 # FUZZTIME=30s scripts/test.sh fuzzes longer; SKIP_FUZZ=1 skips fuzzing.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-apt_install python3 python3-venv ca-certificates
-ensure_go
-export GOFLAGS="${GOFLAGS:--buildvcs=false}"
-
-# Python clients, pinned, in a project-local virtual environment.
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import winrm, pypsrp' 2>/dev/null; then
-	echo "==> installing pywinrm and pypsrp into .venv"
-	/usr/bin/python3 -m venv .venv 2>/dev/null || python3 -m venv .venv
-	.venv/bin/pip install -q --disable-pip-version-check pywinrm==0.5.0 pypsrp==0.9.1
-fi
-export PSGATE_PYTHON="$ROOT/.venv/bin/python"
-
-if [ -f scripts/postgres.sh ]; then
-	source scripts/postgres.sh
-	start_postgres
-fi
-
 step() { echo; echo "==> $*"; }
 
+ensure_go
+ensure_tools
+ensure_python_clients
+export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+source scripts/postgres.sh
+start_postgres
+
 step "gofmt"
-bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.venv/*'))
+bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.venv/*' -not -path './.tools/*'))
 if [ -n "$bad" ]; then echo "gofmt would change:"; echo "$bad"; exit 1; fi
+
+step "go mod verify"
+go mod verify
 
 step "go vet"
 go vet ./...
 
-step "staticcheck"
-STATICCHECK_VERSION=2026.2.2
-SC="$(go env GOPATH)/bin/staticcheck"
-if ! "$SC" -version 2>/dev/null | grep -q "$STATICCHECK_VERSION"; then
-	go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
-fi
-"$SC" ./...
+step "staticcheck ($(staticcheck -version))"
+staticcheck ./...
 
 step "cross-builds (windows, darwin) and the connector-only build"
 GOOS=windows GOARCH=amd64 go build ./...
@@ -49,8 +43,16 @@ GOOS=darwin GOARCH=arm64 go build ./...
 go vet -tags connector ./cmd/psgate
 GOOS=windows GOARCH=amd64 go build -tags connector -o /dev/null ./cmd/psgate
 
-step "go test -race"
-go test -race -count=1 -timeout 20m ./...
+step "go test -race (a line per package as it ends; a line every 30 s naming what still runs)"
+go build -o "$TOOLS/bin/testprogress" ./internal/cmd/testprogress
+set +e
+go test -race -count=1 -timeout 20m -json ./... 2>&1 | "$TOOLS/bin/testprogress"
+status=("${PIPESTATUS[@]}")
+set -e
+if [ "${status[0]}" != 0 ] || [ "${status[1]}" != 0 ]; then
+	echo "go test failed (go test exit ${status[0]}, report exit ${status[1]})"
+	exit 1
+fi
 
 if [ -z "${SKIP_FUZZ:-}" ]; then
 	step "fuzzing (short runs; longer: FUZZTIME=5m scripts/test.sh)"
