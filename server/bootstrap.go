@@ -54,6 +54,11 @@ func bootstrap(ctx context.Context, st store.Store, dataDir, adminPassword strin
 		return Bootstrap{}, nil
 	}
 	var b Bootstrap
+	if adminPassword != "" {
+		if err := password.CheckNew(adminPassword); err != nil {
+			return b, fmt.Errorf("server: $PSGATE_BOOTSTRAP_PASSWORD: %w", err)
+		}
+	}
 	if adminPassword == "" {
 		adminPassword, err = generatePassword()
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/psgate/psgate/admission"
@@ -130,13 +131,13 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		if s.cert, s.certFile, err = loadOrCreateCert(cfg.DataDir, cfg.TLSCert, cfg.TLSKey, cfg.Now()); err != nil {
 			return nil, err
 		}
-		if s.httpsLn, err = net.Listen("tcp", cfg.HTTPSAddr); err != nil {
-			return nil, fmt.Errorf("server: listen on %s (HTTPS): %w", cfg.HTTPSAddr, err)
+		if s.httpsLn, err = listen(cfg.HTTPSAddr, "HTTPS", "--https"); err != nil {
+			return nil, err
 		}
 	}
 	if cfg.HTTPAddr != "" {
-		if s.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-			return nil, fmt.Errorf("server: listen on %s (HTTP): %w", cfg.HTTPAddr, err)
+		if s.httpLn, err = listen(cfg.HTTPAddr, "HTTP", "--http"); err != nil {
+			return nil, err
 		}
 	}
 	if s.httpLn == nil && s.httpsLn == nil {
@@ -262,21 +263,47 @@ func (s *Server) routes() http.Handler {
 	return mux
 }
 
+// listen opens a listener, saying which flag chooses the address when the
+// port is taken (most often by another psgate serve).
+func listen(addr, what, flag string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("server: listen on %s (%s): the address is in use, perhaps by another psgate serve; stop it, or choose another address with %s", addr, what, flag)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("server: listen on %s (%s): %w", addr, what, err)
+	}
+	return ln, nil
+}
+
 // defaultIssuer derives the token issuer URL from the listeners: the HTTPS
-// one when there is one, with a wildcard address replaced by the host name.
+// one when there is one.
 func defaultIssuer(httpsLn, httpLn net.Listener) string {
 	scheme, ln := "https", httpsLn
 	if ln == nil {
 		scheme, ln = "http", httpLn
 	}
-	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	return scheme + "://" + reachable(ln.Addr())
+}
+
+// reachable is host:port of a listener as a client would write it: a
+// wildcard address (every interface) becomes the machine's host name.
+func reachable(a net.Addr) string {
+	host, port, _ := net.SplitHostPort(a.String())
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		host = "localhost"
 		if h, err := os.Hostname(); err == nil && h != "" {
 			host = h
 		}
 	}
-	return scheme + "://" + net.JoinHostPort(host, port)
+	return net.JoinHostPort(host, port)
+}
+
+// isLoopback reports whether a listener accepts loopback connections only.
+func isLoopback(ln net.Listener) bool {
+	host, _, _ := net.SplitHostPort(ln.Addr().String())
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // requireLoopback refuses plain HTTP on anything but a loopback address:
@@ -306,16 +333,20 @@ type Info struct {
 	DataDir     string
 	// Issuer is the identity service's issuer URL.
 	Issuer string
+	// LoopbackOnly is true when no listener accepts other machines.
+	LoopbackOnly bool
 }
 
 // Info returns the server's addresses and certificate.
 func (s *Server) Info() Info {
-	in := Info{Bootstrap: s.boot, DataDir: s.cfg.DataDir, CertFile: s.certFile, Issuer: s.tokens.Issuer()}
+	in := Info{Bootstrap: s.boot, DataDir: s.cfg.DataDir, CertFile: s.certFile, Issuer: s.tokens.Issuer(), LoopbackOnly: true}
 	if s.httpLn != nil {
-		in.HTTPURL = "http://" + s.httpLn.Addr().String() + "/wsman"
+		in.HTTPURL = "http://" + reachable(s.httpLn.Addr()) + "/wsman"
+		in.LoopbackOnly = isLoopback(s.httpLn)
 	}
 	if s.httpsLn != nil {
-		in.HTTPSURL = "https://" + s.httpsLn.Addr().String() + "/wsman"
+		in.HTTPSURL = "https://" + reachable(s.httpsLn.Addr()) + "/wsman"
+		in.LoopbackOnly = in.LoopbackOnly && isLoopback(s.httpsLn)
 		if len(s.cert.Certificate) > 0 {
 			in.Fingerprint = Fingerprint(s.cert.Certificate[0])
 		}

@@ -6,13 +6,11 @@ import (
 	"io"
 	"os"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
-)
 
-// minPasswordLength is the shortest password the CLI sets.
-const minPasswordLength = 8
+	"github.com/psgate/psgate/internal/password"
+)
 
 // readPassword returns a new password: one line of standard input with
 // --password-stdin, else $PSGATE_PASSWORD, else typed at a prompt (twice,
@@ -42,8 +40,8 @@ func readPassword(cmd *cobra.Command, fromStdin bool) (string, error) {
 		}
 		pw = first
 	}
-	if utf8.RuneCountInString(pw) < minPasswordLength {
-		return "", fmt.Errorf("the password is too short: use at least %d characters", minPasswordLength)
+	if err := password.CheckNew(pw); err != nil {
+		return "", err
 	}
 	return pw, nil
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -56,7 +58,7 @@ from $PSGATE_BOOTSTRAP_PASSWORD or is generated into <data>/bootstrap-admin.txt.
 	f.StringVar(&cfg.DataDir, "data", "./psgate-data", "data directory (SQLite store, certificate, bootstrap credentials)")
 	f.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:5985", "plain HTTP listen address (loopback only unless --allow-unencrypted; empty disables)")
 	f.BoolVar(&cfg.AllowUnencrypted, "allow-unencrypted", false, "allow plain HTTP on a non-loopback address")
-	f.StringVar(&cfg.HTTPSAddr, "https", ":5986", "HTTPS listen address (empty disables)")
+	f.StringVar(&cfg.HTTPSAddr, "https", "127.0.0.1:5986", "HTTPS listen address; \":5986\" accepts other machines (empty disables)")
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate PEM file (default: self-signed, generated into the data directory)")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key PEM file")
 	f.StringVar(&cfg.StoreDSN, "store", "", "PostgreSQL store shared by several gateway nodes (postgres://user:pass@host/db); default: SQLite in the data directory")
@@ -68,20 +70,31 @@ from $PSGATE_BOOTSTRAP_PASSWORD or is generated into <data>/bootstrap-admin.txt.
 	return cmd
 }
 
+// printBanner tells the operator where psgate listens and how to connect.
+// Every line under "Connect" can be pasted into a shell as it is: paths are
+// absolute, the psgate binary is named as the shell will find it, and the
+// demo password is read from its file rather than typed.
 func printBanner(w io.Writer, in server.Info) {
-	fmt.Fprintf(w, "psgate is serving (data directory %s)\n", in.DataDir)
+	dataDir := absPath(in.DataDir)
+	fmt.Fprintf(w, "psgate is serving (data directory %s)\n", dataDir)
 	if in.HTTPSURL != "" {
 		fmt.Fprintf(w, "  HTTPS  %s\n", in.HTTPSURL)
-		fmt.Fprintf(w, "         certificate %s\n         SHA-256 %s\n", in.CertFile, in.Fingerprint)
+		fmt.Fprintf(w, "         certificate %s\n         SHA-256 %s\n", absPath(in.CertFile), in.Fingerprint)
 	}
 	if in.HTTPURL != "" {
 		fmt.Fprintf(w, "  HTTP   %s\n", in.HTTPURL)
 	}
 	fmt.Fprintf(w, "  Identity service (OAuth 2.0 / OpenID Connect) issuer %s\n", in.Issuer)
+	if in.LoopbackOnly {
+		fmt.Fprintln(w, "  Listening on this machine only (loopback). To accept other machines over HTTPS: psgate serve --https :5986")
+	}
+	pwFile := filepath.Join(dataDir, server.BootstrapFile)
+	_, err := os.Stat(pwFile)
+	haveFile := err == nil
 	if in.Bootstrap.Created {
 		fmt.Fprintf(w, "\nCreated demo tenant %q with administrator %s.\n", server.DemoTenant, server.DemoAdmin)
-		if in.Bootstrap.PasswordFile != "" {
-			fmt.Fprintf(w, "Its password is in %s (readable by you only).\n", in.Bootstrap.PasswordFile)
+		if haveFile {
+			fmt.Fprintf(w, "Its password is in %s (readable by you only).\n", pwFile)
 		} else {
 			fmt.Fprintln(w, "Its password is the one in $PSGATE_BOOTSTRAP_PASSWORD.")
 		}
@@ -90,18 +103,63 @@ func printBanner(w io.Writer, in server.Info) {
 	if url == "" {
 		url = in.HTTPSURL
 	}
-	ps := strings.TrimSuffix(httpsOr(in), "/wsman") + "/powershell"
-	fmt.Fprintf(w, `
-Connect:
-  psgate CLI:  psgate login --endpoint %s --user %s   then: psgate connect
-  pywinrm:     python3 -c "import winrm; s = winrm.Session('%s', auth=('%s', '<password>'), transport='basic'); print(s.run_cmd('Get-CsTenant').std_out.decode())"
-  PowerShell:  $s = New-PSSession -ConnectionUri %s -Authentication Basic -Credential %s -SessionOption (New-PSSessionOption -SkipCACheck -SkipCNCheck)
-`, url, server.DemoAdmin, url, server.DemoAdmin, ps, server.DemoAdmin)
+	psgateBin := selfCommand()
+	fmt.Fprintf(w, "\nConnect: paste any line below as it is (lines starting with # are comments)\n  # the psgate connector\n")
+	login := fmt.Sprintf("%s login --endpoint %s --user %s", psgateBin, url, server.DemoAdmin)
+	if in.HTTPURL == "" {
+		// The self-signed certificate is trusted by its fingerprint.
+		login += " --fingerprint " + in.Fingerprint
+	}
+	pwCmd := ""
+	switch {
+	case haveFile:
+		pwCmd = fmt.Sprintf("sed -n 's/^password: //p' %s", shellQuote(pwFile))
+	case in.Bootstrap.Created:
+		pwCmd = "printenv PSGATE_BOOTSTRAP_PASSWORD"
+	}
+	if pwCmd != "" {
+		fmt.Fprintf(w, "  %s | %s --password-stdin\n", pwCmd, login)
+	} else {
+		fmt.Fprintf(w, "  %s\n", login)
+	}
+	fmt.Fprintf(w, "  %s connect\n", psgateBin)
+	if pwCmd != "" && in.HTTPURL != "" {
+		fmt.Fprintf(w, "\n  # pywinrm (pip install 'pywinrm>=0.4.3')\n")
+		fmt.Fprintf(w, "  PSGATE_PASSWORD=\"$(%s)\" python3 -c \"import os, winrm; s = winrm.Session('%s', auth=('%s', os.environ['PSGATE_PASSWORD']), transport='plaintext'); print(s.run_cmd('Get-CsTenant').std_out.decode())\"\n",
+			pwCmd, in.HTTPURL, server.DemoAdmin)
+	}
+	if in.HTTPSURL != "" {
+		ps := strings.TrimSuffix(in.HTTPSURL, "/wsman") + "/powershell"
+		fmt.Fprintf(w, "\n  # Windows PowerShell 5.1 or PowerShell 7 (the self-signed certificate's checks are skipped)\n")
+		fmt.Fprintf(w, "  $s = New-PSSession -ConnectionUri %s -Authentication Basic -Credential %s -SessionOption (New-PSSessionOption -SkipCACheck -SkipCNCheck)\n", ps, server.DemoAdmin)
+		fmt.Fprintf(w, "  Invoke-Command $s { Get-CsTenant }\n")
+	}
 }
 
-func httpsOr(in server.Info) string {
-	if in.HTTPSURL != "" {
-		return in.HTTPSURL
+// selfCommand is how a shell would run this binary: "psgate" when that
+// name on PATH is this very file, else its absolute path.
+func selfCommand() string {
+	self, err := os.Executable()
+	if err != nil {
+		return "psgate"
 	}
-	return in.HTTPURL
+	if onPath, err := exec.LookPath("psgate"); err == nil {
+		a, errA := os.Stat(self)
+		b, errB := os.Stat(onPath)
+		if errA == nil && errB == nil && os.SameFile(a, b) {
+			return "psgate"
+		}
+	}
+	return shellQuote(self)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == ':' || r == '@' || r == '+' ||
+			('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9'))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

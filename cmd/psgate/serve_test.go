@@ -140,3 +140,44 @@ func TestSecondServeOnSameDataDirFails(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// A first start listens on this machine only: nothing is reachable from
+// the network until the operator names an address.
+func TestServeDefaultsAreLoopbackOnly(t *testing.T) {
+	f := newServeCmd().Flags()
+	for _, name := range []string{"http", "https"} {
+		host, _, err := net.SplitHostPort(f.Lookup(name).DefValue)
+		if err != nil {
+			t.Fatalf("--%s default %q: %v", name, f.Lookup(name).DefValue, err)
+		}
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			t.Errorf("--%s defaults to %q, which is not a loopback address", name, f.Lookup(name).DefValue)
+		}
+	}
+}
+
+func TestServeRefusesShortBootstrapPassword(t *testing.T) {
+	t.Setenv("PSGATE_BOOTSTRAP_PASSWORD", "abc")
+	root := newRootCmd()
+	root.SetOut(&bytes.Buffer{})
+	root.SetArgs([]string{"serve", "--data", t.TempDir(), "--http", freePort(t), "--https", "", "--log-level", "error"})
+	err := root.ExecuteContext(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "PSGATE_BOOTSTRAP_PASSWORD") || !strings.Contains(err.Error(), "at least 8 characters") {
+		t.Fatalf("serve with PSGATE_BOOTSTRAP_PASSWORD=abc = %v, want a refusal naming the variable and the 8-character minimum", err)
+	}
+}
+
+func TestServeNamesTheFlagWhenThePortIsTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	root := newRootCmd()
+	root.SetOut(&bytes.Buffer{})
+	root.SetArgs([]string{"serve", "--data", t.TempDir(), "--http", ln.Addr().String(), "--https", "", "--log-level", "error"})
+	err = root.ExecuteContext(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "in use") || !strings.Contains(err.Error(), "--http") {
+		t.Fatalf("serve on a taken port = %v, want \"in use\" and the --http flag", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -30,6 +31,19 @@ func Default() Params { return Params{Memory: 19 * 1024, Time: 2, Threads: 1, Sa
 // Fast returns parameters for tests only: a hash costs well under a
 // millisecond. Never use it for stored credentials in production.
 func Fast() Params { return Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32} }
+
+// MinLength is the fewest characters a new password may have, wherever it
+// is set: the operator CLI, psgate login's password change, and the demo
+// administrator's $PSGATE_BOOTSTRAP_PASSWORD.
+const MinLength = 8
+
+// CheckNew refuses a new password that is too short.
+func CheckNew(pw string) error {
+	if utf8.RuneCountInString(pw) < MinLength {
+		return fmt.Errorf("the password is too short: use at least %d characters", MinLength)
+	}
+	return nil
+}
 
 // ErrMalformed is returned for hashes that are not argon2id PHC strings.
 var ErrMalformed = errors.New("password: malformed hash")
