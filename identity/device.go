@@ -55,7 +55,7 @@ func (d *devices) start(a deviceAuth, now time.Time) (string, deviceAuth, error)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.byDevice) >= maxPendingDevices {
-		d.sweepLocked(now)
+		d.sweepLocked(now, 0) // room first: forget every expired code
 		if len(d.byDevice) >= maxPendingDevices {
 			return "", deviceAuth{}, errors.New("identity: too many pending device codes")
 		}
@@ -137,13 +137,18 @@ func (d *devices) deleteLocked(key string, a *deviceAuth) {
 
 func (d *devices) sweep(now time.Time) {
 	d.mu.Lock()
-	d.sweepLocked(now)
+	d.sweepLocked(now, expiredGrace)
 	d.mu.Unlock()
 }
 
-func (d *devices) sweepLocked(now time.Time) {
+// expiredGrace is how long an expired device code is remembered, so that
+// a client still polling is told that its code expired
+// (identity.device-code-expired) rather than that it is unknown.
+const expiredGrace = 10 * time.Minute
+
+func (d *devices) sweepLocked(now time.Time, grace time.Duration) {
 	for key, a := range d.byDevice {
-		if !now.Before(a.expires) {
+		if !now.Before(a.expires.Add(grace)) {
 			d.deleteLocked(key, a)
 		}
 	}

@@ -129,6 +129,17 @@ func TestDeviceFlow(t *testing.T) {
 			t.Fatalf("poll after expiry = %s, want expired_token", r.Raw)
 		}
 	})
+	t.Run("expired and swept", func(t *testing.T) {
+		// The service's sweeper may run between expiry and the client's
+		// next poll: the client must still hear that its code expired.
+		dc := f.startDevice(url.Values{})
+		f.clock.Advance(16 * time.Minute)
+		f.svc.devices.sweep(f.clock.Now())
+		r := f.pollDevice(dc.DeviceCode, DefaultClientID)
+		if r.Error != "expired_token" || psgate.Code(r.Code) != psgate.CodeDeviceCodeExpired {
+			t.Fatalf("poll after expiry and a sweep = %s, want expired_token", r.Raw)
+		}
+	})
 	t.Run("tenant without password grant", func(t *testing.T) {
 		// Interactive sign-in is modern authentication: allowed where the
 		// password grant and Basic passwords are not.
