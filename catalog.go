@@ -6,7 +6,8 @@ type Entry struct {
 	// Title is a short name for the failure, used as a heading in docs.
 	Title string
 	// Message is the template shown to users; {name} placeholders are filled
-	// by E. Where the seed document gives a text, this is its exact wording.
+	// by E. Where the original connector troubleshooting guide gives a
+	// text, this is its exact wording.
 	Message string
 	// Resolution says how to fix it, in the same template syntax.
 	Resolution string
@@ -18,9 +19,9 @@ type Entry struct {
 	FaultSubcode string
 	// WSManCode is the numeric WSManFault code (a Windows error code).
 	WSManCode uint32
-	// Seed names the section of the seed troubleshooting document this entry
-	// reproduces, if any.
-	Seed string
+	// GuideSection names the section of the original connector
+	// troubleshooting guide this entry reproduces, if any.
+	GuideSection string
 }
 
 // Catalog codes. Grouped by area; a published code is never renamed.
@@ -123,6 +124,12 @@ const (
 	CodeTrustedHosts       Code = "client.trustedhosts-missing"
 	CodeClockSkew          Code = "client.clock-skew"
 	CodeCommandInterrupted Code = "client.command-interrupted"
+	CodeNotListening       Code = "client.not-listening"
+	CodeDNSFailed          Code = "client.dns-failed"
+	CodeConnectTimeout     Code = "client.connect-timeout"
+	CodeTLSNameMismatch    Code = "client.tls-name-mismatch"
+	CodeTLSExpired         Code = "client.tls-expired"
+	CodeHTTPError          Code = "client.http-error"
 )
 
 const (

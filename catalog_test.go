@@ -76,8 +76,8 @@ func TestCodesNeverRemoved(t *testing.T) {
 	}
 }
 
-// The seed document's texts are a compatibility contract.
-func TestSeedTexts(t *testing.T) {
+// The original connector guide's texts are a compatibility contract.
+func TestGuideTexts(t *testing.T) {
 	tests := []struct {
 		code Code
 		args Args
@@ -132,3 +132,20 @@ type wrapErr struct{ err error }
 
 func (w *wrapErr) Error() string { return "wrapped: " + w.err.Error() }
 func (w *wrapErr) Unwrap() error { return w.err }
+
+// TestCatalogWording keeps internal vocabulary and foreign example domains
+// out of what users read: the catalog's titles, messages, resolutions and
+// guide sections (which docs/errors.md and psgate errors print).
+func TestCatalogWording(t *testing.T) {
+	for _, e := range entries {
+		for field, text := range map[string]string{"title": e.Title, "message": e.Message, "resolution": e.Resolution, "guide section": e.GuideSection} {
+			lower := strings.ToLower(text)
+			if strings.Contains(lower, "seed") {
+				t.Errorf("%s: the %s says \"seed\": %q", e.Code, field, text)
+			}
+			if strings.Contains(lower, "contoso.com") || strings.Contains(lower, "fabrikam.com") {
+				t.Errorf("%s: the %s uses a .com example domain (the demo tenant is contoso.test): %q", e.Code, field, text)
+			}
+		}
+	}
+}

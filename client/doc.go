@@ -17,9 +17,11 @@
 //
 // Every failure is a *psgate.Error carrying a catalog code: WS-Man faults
 // map back through their pg:Error code, an HTTP 401 without one is
-// identity.authentication-required, and network failures are
-// client.connect-failed naming the layer that failed (DNS, TCP, TLS, HTTP),
-// or client.tls-untrusted for a certificate the client does not trust.
+// identity.authentication-required, and network failures name the layer
+// that failed with its next step (see ClassifyNetworkError):
+// client.dns-failed, client.not-listening, client.connect-timeout, the
+// client.tls-* certificate errors, client.http-error, or
+// client.connect-failed for the rest.
 //
 // Credentials are a password, or access tokens from a TokenSource, sent as
 // the Basic password "Bearer <token>" as the Skype for Business Online

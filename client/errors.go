@@ -5,17 +5,17 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/wsman"
 )
 
-// Network layers named in client.connect-failed.
+// Network layers named in the "layer" datum of network errors.
 const (
 	LayerDNS  = "DNS"
 	LayerTCP  = "TCP"
@@ -24,27 +24,66 @@ const (
 )
 
 // ClassifyNetworkError turns a transport failure reaching rawURL into a
-// catalog error: client.tls-untrusted for a certificate this machine does
-// not trust, else client.connect-failed naming the layer that failed. The
-// cause stays in the error's chain. Context cancellation is returned as is.
+// catalog error naming, in its user's words, the layer that failed and
+// what to do next:
+//
+//   - client.dns-failed: the host name does not resolve;
+//   - client.not-listening: the connection was refused, nothing listens
+//     on that address (is the gateway running?);
+//   - client.connect-timeout: nothing answered (a filtering firewall);
+//   - client.tls-untrusted, client.tls-name-mismatch, client.tls-expired:
+//     the certificate is not trusted, is for another name, or is out of
+//     its validity period;
+//   - client.connect-failed for anything else, naming the layer.
+//
+// Each carries the "layer" datum (DNS, TCP, TLS or HTTP). The cause stays
+// in the error's chain. Context cancellation is returned as is.
 func ClassifyNetworkError(rawURL string, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
-	host := rawURL
-	if u, perr := url.Parse(rawURL); perr == nil && u.Host != "" {
-		host = u.Hostname()
+	host, port := hostPort(rawURL)
+	c := networkLayer(err)
+	addr := net.JoinHostPort(host, port)
+	if c.addr != "" {
+		addr = c.addr
 	}
-	layer, detail, untrusted := networkLayer(err)
-	if untrusted {
-		return psgate.Wrap(psgate.CodeTLSUntrusted, psgate.Args{"host": host, "detail": detail, "url": rawURL}, err)
+	args := psgate.Args{"host": host, "port": port, "addr": addr, "layer": c.layer, "detail": c.detail, "url": rawURL}
+	code := c.code
+	if code == "" {
+		code = psgate.CodeConnectFailed
 	}
-	return psgate.Wrap(psgate.CodeConnectFailed, psgate.Args{"host": host, "layer": layer, "detail": detail, "url": rawURL}, err).
-		With("layer", layer)
+	return psgate.Wrap(code, args, err).With("layer", c.layer)
+}
+
+// hostPort is the host and port of rawURL, the port defaulting by scheme.
+func hostPort(rawURL string) (host, port string) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return rawURL, ""
+	}
+	host, port = u.Hostname(), u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return host, port
+}
+
+// netFailure is what networkLayer found: the catalog code (empty for
+// client.connect-failed), the layer, a detail in words and, for a failed
+// connection, the address it went to.
+type netFailure struct {
+	code   psgate.Code
+	layer  string
+	detail string
+	addr   string
 }
 
 // networkLayer finds which layer err comes from.
-func networkLayer(err error) (layer, detail string, untrusted bool) {
+func networkLayer(err error) netFailure {
 	var (
 		dnsErr   *net.DNSError
 		unknown  x509.UnknownAuthorityError
@@ -59,41 +98,76 @@ func networkLayer(err error) (layer, detail string, untrusted bool) {
 	switch {
 	case errors.As(err, &dnsErr):
 		if dnsErr.IsNotFound {
-			return LayerDNS, "the name " + dnsErr.Name + " could not be resolved", false
+			return netFailure{psgate.CodeDNSFailed, LayerDNS, "the name " + dnsErr.Name + " could not be resolved (no such host)", ""}
 		}
-		return LayerDNS, "resolving " + dnsErr.Name + ": " + dnsErr.Err, false
+		if dnsErr.IsTimeout {
+			return netFailure{psgate.CodeDNSFailed, LayerDNS, "the DNS server did not answer in time for " + dnsErr.Name, ""}
+		}
+		return netFailure{psgate.CodeDNSFailed, LayerDNS, "resolving " + dnsErr.Name + ": " + dnsErr.Err, ""}
 	case errors.As(err, &unknown):
-		return LayerTLS, "it is signed by an unknown authority", true
+		return netFailure{psgate.CodeTLSUntrusted, LayerTLS, "it is signed by an unknown authority", ""}
 	case errors.As(err, &hostErr):
-		return LayerTLS, "it is not valid for the name " + hostErr.Host, true
+		return netFailure{psgate.CodeTLSNameMismatch, LayerTLS, certNames(hostErr), ""}
 	case errors.As(err, &invalid):
 		if invalid.Reason == x509.Expired {
-			return LayerTLS, "it has expired or is not yet valid", true
+			return netFailure{psgate.CodeTLSExpired, LayerTLS, invalid.Error(), ""}
 		}
-		return LayerTLS, invalid.Error(), true
+		return netFailure{psgate.CodeTLSUntrusted, LayerTLS, invalid.Error(), ""}
 	case errors.As(err, &pin):
-		return LayerTLS, pin.Error(), true
+		return netFailure{psgate.CodeTLSUntrusted, LayerTLS, pin.Error(), ""}
 	case errors.As(err, &verify):
-		return LayerTLS, verify.Err.Error(), true
+		return netFailure{psgate.CodeTLSUntrusted, LayerTLS, verify.Err.Error(), ""}
 	case errors.As(err, &recErr):
-		return LayerTLS, "the server does not speak TLS on this port (is the endpoint http://?)", false
+		return netFailure{"", LayerTLS, "the server does not speak TLS on this port (is the endpoint http://?)", ""}
 	case errors.As(err, &alertErr):
-		return LayerTLS, "the TLS handshake failed: " + alertErr.Error(), false
+		return netFailure{"", LayerTLS, "the TLS handshake failed: " + alertErr.Error(), ""}
 	case errors.As(err, &opErr) && opErr.Op == "dial":
-		return LayerTCP, "connecting to " + addrOf(opErr) + ": " + rootCause(opErr.Err), false
+		addr := addrOf(opErr)
+		switch {
+		case refused(opErr):
+			return netFailure{psgate.CodeNotListening, LayerTCP, "nothing is listening on " + addr + " (connection refused)", addr}
+		case opErr.Timeout() || errors.Is(err, context.DeadlineExceeded):
+			return netFailure{psgate.CodeConnectTimeout, LayerTCP, "no answer from " + addr + " (timed out)", addr}
+		}
+		return netFailure{"", LayerTCP, "connecting to " + addr + ": " + rootCause(opErr.Err), addr}
 	case errors.As(err, &opErr) && opErr.Op == "remote error":
-		return LayerTLS, opErr.Error(), false
+		return netFailure{"", LayerTLS, opErr.Error(), ""}
 	case errors.Is(err, context.DeadlineExceeded):
-		return LayerHTTP, "the request timed out", false
+		return netFailure{"", LayerHTTP, "the request timed out", ""}
 	}
 	msg := err.Error()
 	if strings.Contains(msg, "HTTP response to HTTPS client") {
-		return LayerTLS, "the server does not speak TLS on this port (is the endpoint http://?)", false
+		return netFailure{"", LayerTLS, "the server does not speak TLS on this port (is the endpoint http://?)", ""}
 	}
 	if strings.Contains(msg, "tls: ") {
-		return LayerTLS, rootCause(err), false
+		return netFailure{"", LayerTLS, rootCause(err), ""}
 	}
-	return LayerHTTP, rootCause(err), false
+	return netFailure{"", LayerHTTP, rootCause(err), ""}
+}
+
+// refused reports a connection refused by the peer (an RST: nothing
+// listens on the port, or a firewall rejects).
+func refused(e *net.OpError) bool {
+	if errors.Is(e, syscall.ECONNREFUSED) {
+		return true
+	}
+	// Windows: WSAECONNREFUSED, "...the target machine actively refused it."
+	return strings.Contains(e.Err.Error(), "actively refused")
+}
+
+// certNames says which names a certificate holds, for a name mismatch.
+func certNames(e x509.HostnameError) string {
+	if e.Certificate == nil {
+		return e.Error()
+	}
+	names := e.Certificate.DNSNames
+	for _, ip := range e.Certificate.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 {
+		return "the certificate names no host"
+	}
+	return "it is valid for " + strings.Join(names, ", ") + " only"
 }
 
 func addrOf(e *net.OpError) string {
@@ -146,16 +220,11 @@ func httpError(rawURL string, resp *http.Response, body []byte) *psgate.Error {
 	if resp.StatusCode == http.StatusUnauthorized {
 		return psgate.E(psgate.CodeAuthRequired, nil)
 	}
-	host := rawURL
-	if u, err := url.Parse(rawURL); err == nil {
-		host = u.Hostname()
-	}
-	detail := fmt.Sprintf("the server answered HTTP %s", resp.Status)
+	detail := ""
 	if s := strings.TrimSpace(string(body)); s != "" && len(s) < 300 && !strings.ContainsAny(s, "<>") {
-		detail += " (" + firstLine(s) + ")"
+		detail = " (" + firstLine(s) + ")"
 	}
-	return psgate.E(psgate.CodeConnectFailed, psgate.Args{"host": host, "layer": LayerHTTP, "detail": detail, "url": rawURL}).
-		With("layer", LayerHTTP)
+	return HTTPError(rawURL, resp.Status, detail)
 }
 
 func firstLine(s string) string {
@@ -163,6 +232,13 @@ func firstLine(s string) string {
 		return strings.TrimSpace(s[:i])
 	}
 	return s
+}
+
+// HTTPError is client.http-error: rawURL answered with status (such as
+// "404 Not Found"); detail, when not empty, follows it (" (reason)").
+func HTTPError(rawURL, status, detail string) *psgate.Error {
+	return psgate.E(psgate.CodeHTTPError, psgate.Args{"url": rawURL, "status": status, "detail": detail}).
+		With("layer", LayerHTTP)
 }
 
 // sessionGone reports whether err means the server no longer has the
@@ -179,5 +255,10 @@ func sessionGone(err error) bool {
 // connectionLost reports whether err is a network failure after which the
 // session may still exist but the request's fate is unknown.
 func connectionLost(err error) bool {
-	return psgate.CodeOf(err) == psgate.CodeConnectFailed
+	switch psgate.CodeOf(err) {
+	case psgate.CodeConnectFailed, psgate.CodeNotListening, psgate.CodeDNSFailed,
+		psgate.CodeConnectTimeout, psgate.CodeHTTPError:
+		return true
+	}
+	return false
 }

@@ -252,7 +252,7 @@ func (o *OAuth) post(ctx context.Context, endpoint string, form url.Values) ([]b
 	return data, nil
 }
 
-// IdentityUnreachable is the seed's "Failed to connect to the identity
+// IdentityUnreachable is the original connector guide's "Failed to connect to the identity
 // service ... Make sure a proxy is configured or this machine has a network
 // connection to <host>" error for a transport failure reaching rawURL,
 // naming the layer that failed (DNS, TCP, TLS, HTTP) in its resolution
@@ -262,9 +262,9 @@ func IdentityUnreachable(rawURL string, err error) error {
 	if u, perr := url.Parse(rawURL); perr == nil && u.Host != "" {
 		host = u.Hostname()
 	}
-	layer, detail, _ := networkLayer(err)
-	return psgate.Wrap(psgate.CodeIdentityUnreachable, psgate.Args{"url": rawURL, "host": host, "layer": layer, "detail": detail}, err).
-		With("layer", layer)
+	c := networkLayer(err)
+	return psgate.Wrap(psgate.CodeIdentityUnreachable, psgate.Args{"url": rawURL, "host": host, "layer": c.layer, "detail": c.detail}, err).
+		With("layer", c.layer)
 }
 
 // CachedTokenSource is a TokenSource backed by a TokenCache: it returns

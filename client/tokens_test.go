@@ -98,7 +98,7 @@ func TestIdentityUnreachableNamesHostAndLayer(t *testing.T) {
 	if !strings.Contains(e.Message, "Failed to connect to the identity service") || !strings.HasSuffix(e.Message, want) {
 		t.Errorf("message = %q", e.Message)
 	}
-	if layer, _ := e.Value("layer"); layer != LayerTCP || !strings.Contains(e.Resolution, "The TCP step failed") {
+	if layer, _ := e.Value("layer"); layer != LayerTCP || !strings.Contains(e.Resolution, "The TCP step failed: nothing is listening on "+addr) {
 		t.Errorf("layer %q, resolution %q", layer, e.Resolution)
 	}
 }

@@ -173,7 +173,7 @@ func (d *diag) tlsCheck(ctx context.Context) Result {
 	leaf := certs[0]
 	now := d.t.Now()
 	if now.After(leaf.NotAfter) {
-		return Fail(psgate.E(psgate.CodeTLSUntrusted, psgate.Args{"host": d.host, "detail": "it expired on " + leaf.NotAfter.Format(time.DateOnly), "url": d.t.Config.Endpoint}))
+		return Fail(psgate.E(psgate.CodeTLSExpired, psgate.Args{"host": d.host, "detail": "it expired on " + leaf.NotAfter.Format(time.DateOnly), "url": d.t.Config.Endpoint}))
 	}
 	msg := fmt.Sprintf("certificate for %s trusted, valid until %s", strings.Join(leaf.DNSNames, ", "), leaf.NotAfter.Format(time.DateOnly))
 	if leaf.NotAfter.Sub(now) < 14*24*time.Hour {
@@ -207,8 +207,7 @@ func (d *diag) http(ctx context.Context) Result {
 		d.mu.Unlock()
 	}
 	if resp.StatusCode != http.StatusOK {
-		return Fail(psgate.E(psgate.CodeConnectFailed, psgate.Args{"host": d.host, "layer": client.LayerHTTP,
-			"detail": "the endpoint answered an Identify request with HTTP " + resp.Status + "; is the path right (…/wsman or …/powershell)?", "url": d.t.Config.Endpoint}))
+		return Fail(client.HTTPError(d.t.Config.Endpoint, resp.Status, " to a WS-Management Identify request"))
 	}
 	return Pass("the WS-Management endpoint answers (" + resp.Header.Get("Server") + ")")
 }

@@ -2,10 +2,15 @@ package doctor
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +104,15 @@ func TestDoctorDiagnosesEachFailureState(t *testing.T) {
 	}
 	closedAddr := closed.Addr().String()
 	closed.Close()
+	notWSMan := httptest.NewServer(http.NotFoundHandler())
+	defer notWSMan.Close()
+	otherTLS := httptest.NewTLSServer(http.NotFoundHandler())
+	defer otherTLS.Close()
+	_, otherTLSPort, _ := net.SplitHostPort(otherTLS.Listener.Addr().String())
+	otherTLSCA := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(otherTLSCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: otherTLS.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	admin := client.Config{Endpoint: ls.httpURL, User: server.DemoAdmin, Password: adminPassword}
 	with := func(mod func(*client.Config)) client.Config {
 		c := admin
@@ -133,7 +147,20 @@ func TestDoctorDiagnosesEachFailureState(t *testing.T) {
 		{name: "user quota full", setup: fill, target: Target{Config: admin},
 			check: CheckQuota, wantCode: psgate.CodeUserQuotaExceeded, wantText: "You have 3 open sessions"},
 		{name: "gateway unreachable", target: Target{Config: with(func(c *client.Config) { c.Endpoint = "http://" + closedAddr + "/wsman" })},
-			check: CheckTCP, wantCode: psgate.CodeConnectFailed, wantText: "the TCP step failed", wantSkips: []string{CheckTLS, CheckHTTP, CheckSignIn}},
+			check: CheckTCP, wantCode: psgate.CodeNotListening, wantText: "Nothing is listening on " + closedAddr + ": the connection was refused. Is the gateway running? Start the gateway (`psgate serve`), or check the port",
+			wantPass: []string{CheckDNS}, wantSkips: []string{CheckTLS, CheckHTTP, CheckSignIn}},
+		{name: "gateway name does not resolve", target: Target{Config: with(func(c *client.Config) { c.Endpoint = "http://nonexistent.invalid:5985/wsman" })},
+			check: CheckDNS, wantCode: psgate.CodeDNSFailed, wantText: "The gateway's name nonexistent.invalid could not be resolved (DNS)",
+			wantSkips: []string{CheckTCP, CheckTLS, CheckHTTP, CheckSignIn}},
+		{name: "certificate for another name", target: Target{Config: with(func(c *client.Config) {
+			// httptest's certificate holds example.com and the loopback
+			// addresses, not the name localhost.
+			c.Endpoint = "https://localhost:" + otherTLSPort + "/wsman"
+			c.TLS.CAFile = otherTLSCA
+		})},
+			check: CheckTLS, wantCode: psgate.CodeTLSNameMismatch, wantText: "is not valid for the name localhost", wantPass: []string{CheckTCP}},
+		{name: "not a WS-Management endpoint", target: Target{Config: with(func(c *client.Config) { c.Endpoint = notWSMan.URL + "/wsman" })},
+			check: CheckHTTP, wantCode: psgate.CodeHTTPError, wantText: "answered HTTP 404", wantPass: []string{CheckTCP}},
 		{name: "untrusted certificate", target: Target{Config: with(func(c *client.Config) { c.Endpoint = ls.httpsURL })},
 			check: CheckTLS, wantCode: psgate.CodeTLSUntrusted, wantText: "unknown authority"},
 		{name: "identity service unreachable", target: Target{Config: admin, TokenURL: "http://" + closedAddr + "/oauth2/token"},

@@ -4,11 +4,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -27,20 +27,22 @@ import (
 // adminOpts are the flags every operator command shares: where the store
 // is and how to print.
 type adminOpts struct {
-	data   string
-	dsn    string
-	output string
+	data string
+	dsn  string
+	out  outputFlag
+	// group is the command the flags belong to, for usage errors.
+	group *cobra.Command
 	// fastHash hashes passwords with cheap parameters (tests only).
 	fastHash bool
 }
 
 // addAdminFlags adds the shared flags to a command group.
 func addAdminFlags(cmd *cobra.Command) *adminOpts {
-	o := &adminOpts{}
+	o := &adminOpts{group: cmd}
 	f := cmd.PersistentFlags()
 	f.StringVar(&o.data, "data", "./psgate-data", "data directory of the gateway (its SQLite store); the gateway may be running")
 	f.StringVar(&o.dsn, "store", "", "PostgreSQL store URL (postgres://user@host/db) instead of the data directory")
-	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	addOutputFlag(cmd, true, &o.out)
 	f.BoolVar(&o.fastHash, "insecure-fast-hash", false, "hash passwords with test parameters (tests only)")
 	_ = f.MarkHidden("insecure-fast-hash")
 	return o
@@ -57,7 +59,6 @@ func (o *adminOpts) withStore(ctx context.Context, create bool, fn func(st store
 	return fn(st)
 }
 
-// checkOutput refuses an unknown --output.
 // withTenant is withStore for commands about one existing tenant (a name,
 // domain or ID).
 func (o *adminOpts) withTenant(ctx context.Context, tenant string, fn func(st store.Store, t store.Tenant) error) error {
@@ -70,12 +71,9 @@ func (o *adminOpts) withTenant(ctx context.Context, tenant string, fn func(st st
 	})
 }
 
+// checkOutput refuses an unknown --output.
 func (o *adminOpts) checkOutput() error {
-	switch o.output {
-	case "table", "json":
-		return nil
-	}
-	return fmt.Errorf("--output %q: use table or json", o.output)
+	return o.out.check(o.group)
 }
 
 func (o *adminOpts) open(ctx context.Context, create bool) (store.Store, error) {
@@ -120,13 +118,8 @@ func storeFailed(op string, err error) error {
 // print writes v as JSON, or calls table with a tab writer whose columns
 // are aligned when it returns.
 func (o *adminOpts) print(w io.Writer, v any, table func(tw io.Writer)) error {
-	if o.output == "json" {
-		b, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			return fmt.Errorf("encode JSON: %w", err)
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
+	if o.out.isJSON() {
+		return writeJSON(w, v)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	table(tw)
@@ -196,12 +189,26 @@ func resolveUser(ctx context.Context, st store.Store, upn, tenant string) (store
 	return u, t, nil
 }
 
-// operatorName names who runs the CLI in audit records.
+// operatorName names who runs the CLI in audit records:
+// operator:<OS user>@<host>, so that an action can be traced to a person
+// on a machine. A part that cannot be found is left out.
 func operatorName() string {
-	if u := os.Getenv("USER"); u != "" {
-		return "operator:" + u
+	name := ""
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	} else if env := os.Getenv("USER"); env != "" {
+		name = env
 	}
-	return "operator"
+	if host, err := os.Hostname(); err == nil && host != "" {
+		if name == "" {
+			name = "?"
+		}
+		name += "@" + host
+	}
+	if name == "" {
+		return "operator"
+	}
+	return "operator:" + name
 }
 
 // auditOperator records an operator action for the tenant; the change is already

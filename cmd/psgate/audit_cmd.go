@@ -3,8 +3,11 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +21,7 @@ type auditJSON struct {
 	ID         int64     `json:"id"`
 	Time       time.Time `json:"time"`
 	TenantID   int64     `json:"tenantId"`
+	Tenant     string    `json:"tenant,omitempty"`
 	User       string    `json:"user"`
 	Action     string    `json:"action"`
 	Cmdlet     string    `json:"cmdlet,omitempty"`
@@ -85,10 +89,14 @@ meaning that long ago (24h).`,
 				if err != nil {
 					return storeFailed("search audit log", err)
 				}
+				names, err := tenantNames(ctx, st, recs)
+				if err != nil {
+					return err
+				}
 				out := make([]auditJSON, 0, len(recs))
 				for _, r := range recs {
 					out = append(out, auditJSON{
-						ID: r.ID, Time: r.Time, TenantID: r.TenantID, User: r.UPN, Action: r.Action, Cmdlet: r.Cmdlet,
+						ID: r.ID, Time: r.Time, TenantID: r.TenantID, Tenant: names[r.TenantID], User: r.UPN, Action: r.Action, Cmdlet: r.Cmdlet,
 						Parameters: r.Parameters, Outcome: r.Outcome, Code: r.Code,
 						DurationMS: float64(r.Duration) / float64(time.Millisecond),
 						ClientAddr: r.ClientAddr, ShellID: r.ShellID, CommandID: r.CommandID, Detail: r.Detail,
@@ -97,7 +105,7 @@ meaning that long ago (24h).`,
 				return o.print(cmd.OutOrStdout(), out, func(w io.Writer) {
 					tableRow(w, "TIME", "TENANT", "USER", "ACTION", "CMDLET", "OUTCOME", "CODE", "DETAIL")
 					for _, r := range out {
-						tableRow(w, tableTime(r.Time), r.TenantID, orDash(r.User), r.Action, orDash(r.Cmdlet), orDash(r.Outcome),
+						tableRow(w, tableTime(r.Time), tenantCell(r), orDash(r.User), r.Action, orDash(r.Cmdlet), orDash(r.Outcome),
 							orDash(r.Code), orDash(oneLine(r.Detail, 60)))
 					}
 				})
@@ -113,6 +121,39 @@ meaning that long ago (24h).`,
 	f.StringVar(&until, "until", "", "only records before this time")
 	f.IntVar(&limit, "limit", 100, "at most this many records")
 	return cmd
+}
+
+// tenantNames maps the tenant IDs of recs to tenant names. A tenant
+// deleted since is named by its ID.
+func tenantNames(ctx context.Context, st store.Store, recs []store.AuditRecord) (map[int64]string, error) {
+	names := map[int64]string{}
+	for _, r := range recs {
+		if _, ok := names[r.TenantID]; ok || r.TenantID == 0 {
+			continue
+		}
+		t, err := st.Tenant(ctx, r.TenantID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			names[r.TenantID] = ""
+		case err != nil:
+			return nil, storeFailed("read tenant", err)
+		default:
+			names[r.TenantID] = t.Name
+		}
+	}
+	return names, nil
+}
+
+// tenantCell is the TENANT cell: the name, the ID of a deleted tenant
+// ("#12"), or "-" for a record of no tenant.
+func tenantCell(r auditJSON) string {
+	switch {
+	case r.Tenant != "":
+		return r.Tenant
+	case r.TenantID != 0:
+		return "#" + strconv.FormatInt(r.TenantID, 10)
+	}
+	return "-"
 }
 
 // parseWhen reads an RFC 3339 time, a date or a duration before now.

@@ -30,6 +30,14 @@ func TestAuditSearch(t *testing.T) {
 	if !strings.HasPrefix(squeeze(out), "TIME TENANT USER ACTION CMDLET OUTCOME CODE DETAIL\n") || !strings.Contains(out, "operator.tenant.create") {
 		t.Errorf("audit search table:\n%s", out)
 	}
+	// The tenant is shown by name and the operator by OS user and host.
+	row := strings.Fields(strings.Split(out, "\n")[1])
+	if len(row) < 5 || row[2] != "contoso" || row[3] != operatorName() {
+		t.Errorf("audit row %q: want tenant contoso and actor %s", row, operatorName())
+	}
+	if fab[0].Tenant != "fabrikam" {
+		t.Errorf("JSON tenant = %q, want fabrikam", fab[0].Tenant)
+	}
 	c.fails(`--since "yesterday": want an RFC 3339 time`, "audit", "search", "--since", "yesterday")
 	c.fails("is not after --since", "audit", "search", "--since", "2026-05-02", "--until", "2026-05-01")
 	c.fails("--limit 0: use 1 or more", "audit", "search", "--limit", "0")

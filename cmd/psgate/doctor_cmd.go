@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -16,7 +15,7 @@ import (
 func newDoctorCmd() *cobra.Command {
 	var (
 		remote *remoteOpts
-		asJSON bool
+		out    outputFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "doctor",
@@ -33,6 +32,9 @@ Exits 0 when every step passed or was skipped, else with the status of the first
 failure's area (see psgate run --help).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := out.check(cmd); err != nil {
+				return err
+			}
 			cfg, err := remote.config(cmd.InOrStdin())
 			if err != nil && cfg.Endpoint == "" {
 				return err
@@ -42,12 +44,10 @@ failure's area (see psgate run --help).`,
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 5*time.Second)
 			cleanup(cctx)
 			cancel()
-			if asJSON {
-				b, err := json.MarshalIndent(results, "", "  ")
-				if err != nil {
+			if out.isJSON() {
+				if err := writeJSON(cmd.OutOrStdout(), results); err != nil {
 					return err
 				}
-				fmt.Fprintln(cmd.OutOrStdout(), string(b))
 			} else {
 				printDoctor(cmd.OutOrStdout(), results)
 			}
@@ -60,7 +60,7 @@ failure's area (see psgate run --help).`,
 		},
 	}
 	remote = addRemoteFlags(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
+	addOutputFlag(cmd, false, &out)
 	return cmd
 }
 

@@ -55,7 +55,7 @@ the built-in default, the tenant's policy, or the user's own shell limit. With
 --tenant or --user, also show how much of each count is in use now.`,
 		Example: `  psgate limits
   psgate limits --tenant contoso
-  psgate limits --user adele.vance@contoso.com`,
+  psgate limits --user adele.vance@contoso.test`,
 		Args: cobra.NoArgs,
 	}
 	o := addAdminFlags(cmd)

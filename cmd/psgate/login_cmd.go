@@ -49,8 +49,9 @@ Sign-in methods:
                 certificate, later commands sign in again by themselves.
 
 Without a terminal and without credentials, login fails with
-identity.interactive-sign-in-required.`,
-		Example: `  psgate login --endpoint https://gw.example.com/powershell
+identity.interactive-sign-in-required. A password the tenant's policy does not
+accept fails with identity.password-auth-disabled, terminal or not.`,
+		Example: `  psgate login --endpoint https://gw.contoso.test:5986/powershell
   PSGATE_PASSWORD=... psgate login --endpoint http://127.0.0.1:5985/wsman --user admin@contoso.test
   psgate login --client-id reporting --certificate app.pem --key app.key`,
 		Args: cobra.NoArgs,
@@ -179,16 +180,18 @@ func interactiveRequired(user string) error {
 	return psgate.E(psgate.CodeInteractiveRequired, psgate.Args{"tenant": client.TenantOf(user)})
 }
 
-// noTerminal turns "the tenant does not allow passwords" into
-// identity.interactive-sign-in-required when there is no terminal to run
-// the device-code flow on.
-func noTerminal(cmd *cobra.Command, err error, user string) error {
-	if psgate.CodeOf(err) == psgate.CodePasswordAuthDisabled && !isTerminal(cmd.InOrStdin()) {
-		e := psgate.E(psgate.CodeInteractiveRequired, psgate.Args{"tenant": client.TenantOf(user)})
-		e.Err = err
-		return e
+// noTerminal reports a password sign-in the tenant refused. It is
+// identity.password-auth-disabled whether or not a terminal is attached
+// (the cause is the tenant policy, not the terminal), rebuilt from this
+// connector's catalog so that the fix names the tenant and the operator
+// command that allows passwords, whatever the server's version.
+func noTerminal(_ *cobra.Command, err error, user string) error {
+	if psgate.CodeOf(err) != psgate.CodePasswordAuthDisabled {
+		return err
 	}
-	return err
+	e := psgate.E(psgate.CodePasswordAuthDisabled, psgate.Args{"tenant": client.TenantOf(user)})
+	e.Err = err
+	return e
 }
 
 func absPath(p string) string {

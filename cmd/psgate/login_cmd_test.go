@@ -137,6 +137,11 @@ func TestLoginRenewsAppTokenWithCertificate(t *testing.T) {
 	}
 }
 
+// passwordOffErr is what the CLI prints when the demo tenant's policy
+// refuses password sign-in.
+const passwordOffErr = "error[identity.password-auth-disabled]: Tenant 'contoso.test' does not allow password authentication for remote PowerShell; present an access token instead.\n" +
+	"fix: Sign in with the device code instead: run `psgate login` in a terminal"
+
 func TestSignInWithoutTerminal(t *testing.T) {
 	gw := startGateway(t)
 	ctx := context.Background()
@@ -154,8 +159,12 @@ func TestSignInWithoutTerminal(t *testing.T) {
 	}{
 		{"login without credentials", true, map[string]string{"PSGATE_PASSWORD": ""}, []string{"login"}, exitAuth, "error[identity.interactive-sign-in-required]: Signing in to tenant 'contoso.test' needs the device-code sign-in"},
 		{"run without credentials", true, map[string]string{"PSGATE_PASSWORD": ""}, []string{"run", "Get-CsTenant"}, exitAuth, "error[identity.interactive-sign-in-required]"},
-		{"login where passwords are off", false, nil, []string{"login"}, exitAuth, "error[identity.interactive-sign-in-required]"},
-		{"run where passwords are off", false, nil, []string{"run", "Get-CsTenant"}, exitAuth, "error[identity.interactive-sign-in-required]"},
+		// A password the tenant refuses is the same error with or without
+		// a terminal (see TestPasswordRefusedOnTerminal), naming the tenant
+		// and the operator command that allows passwords.
+		{"login where passwords are off", false, nil, []string{"login"}, exitAuth, passwordOffErr},
+		{"login --password-stdin where passwords are off", false, map[string]string{"PSGATE_PASSWORD": ""}, []string{"login", "--password-stdin"}, exitAuth, passwordOffErr},
+		{"run where passwords are off", false, nil, []string{"run", "Get-CsTenant"}, exitAuth, passwordOffErr},
 		{"doctor without credentials", true, map[string]string{"PSGATE_PASSWORD": ""}, []string{"doctor"}, exitAuth, "code: identity.interactive-sign-in-required"},
 	}
 	for _, tt := range tests {
@@ -168,12 +177,15 @@ func TestSignInWithoutTerminal(t *testing.T) {
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
-			out, errOut, status := psgateRun(t, "", tt.args...)
+			out, errOut, status := psgateRun(t, gatewayPassword+"\n", tt.args...)
 			if status != tt.wantStatus || !strings.Contains(errOut+out, tt.wantErr) {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s\nwant %q", status, tt.wantStatus, out, errOut, tt.wantErr)
 			}
 			if !strings.Contains(errOut+out, "psgate login") {
 				t.Errorf("the resolution does not name psgate login:\n%s%s", out, errOut)
+			}
+			if !tt.allowPasswd && !strings.Contains(errOut, "psgate tenant set-policy contoso.test --allow-password-auth") {
+				t.Errorf("the resolution does not name the command that allows passwords for the tenant:\n%s", errOut)
 			}
 		})
 	}

@@ -4,10 +4,12 @@ package main
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/server"
 )
 
@@ -66,5 +68,37 @@ func TestLoginOnTerminalDefaultsToDeviceCode(t *testing.T) {
 			t.Fatalf("screen:\n%s", screen.String())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// On a terminal, a password the tenant refuses is the same error as
+// without one (TestSignInWithoutTerminal): the cause is the policy.
+func TestPasswordRefusedOnTerminal(t *testing.T) {
+	gw := startGateway(t)
+	ctx := context.Background()
+	tn, err := gw.Store().TenantByName(ctx, server.DemoTenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := tn.Policy
+	pol.AllowPasswordAuthentication = false
+	if err := gw.Store().UpdatePolicy(ctx, tn.ID, pol); err != nil {
+		t.Fatal(err)
+	}
+	ptmx, pts := openPTY(t)
+	defer ptmx.Close()
+	go func() { _, _ = io.Copy(io.Discard, ptmx) }()
+	root := newRootCmd()
+	root.SetIn(pts)
+	root.SetOut(pts)
+	root.SetErr(pts)
+	root.SetArgs([]string{"login"}) // $PSGATE_PASSWORD is set by startGateway
+	err = root.ExecuteContext(ctx)
+	e, ok := psgate.AsError(err)
+	if !ok || e.Code != psgate.CodePasswordAuthDisabled || exitCode(err) != exitAuth {
+		t.Fatalf("login on a terminal where passwords are off: %v, want identity.password-auth-disabled", err)
+	}
+	if !strings.Contains(e.Resolution, "psgate tenant set-policy contoso.test --allow-password-auth") {
+		t.Errorf("fix %q does not name the tenant's set-policy command", e.Resolution)
 	}
 }

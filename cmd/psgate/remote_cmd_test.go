@@ -90,7 +90,7 @@ func TestRunExitStatusAndOutput(t *testing.T) {
 		{"command error", nil, []string{"run", "Get-Nothing"}, exitCommand, "", "error[engine.command-not-found]"},
 		{"wrong password", map[string]string{"PSGATE_PASSWORD": "wrong"}, []string{"run", "Get-CsTenant"}, exitAuth, "", "error[identity.logon-failed]"},
 		{"no credentials", map[string]string{"PSGATE_PASSWORD": ""}, []string{"run", "Get-CsTenant"}, exitAuth, "", "psgate login"},
-		{"unreachable", nil, []string{"run", "Get-CsTenant", "--endpoint", "http://127.0.0.1:1/wsman"}, exitConnection, "", "the TCP step failed"},
+		{"unreachable", nil, []string{"run", "Get-CsTenant", "--endpoint", "http://127.0.0.1:1/wsman"}, exitConnection, "", "error[client.not-listening]: Nothing is listening on 127.0.0.1:1: the connection was refused. Is the gateway running?"},
 		{"bad output", nil, []string{"run", "Get-CsTenant", "-o", "yaml"}, exitUsage, "", "--output"},
 	}
 	for _, tt := range tests {

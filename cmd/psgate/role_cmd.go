@@ -117,7 +117,7 @@ func newRoleAssignCmd(o *adminOpts, revoke bool) *cobra.Command {
 	return &cobra.Command{
 		Use:     use,
 		Short:   short,
-		Example: "  psgate role " + strings.Fields(use)[0] + " alex.wilber@contoso.com \"Tenant Reader\"",
+		Example: "  psgate role " + strings.Fields(use)[0] + " alex.wilber@contoso.test \"Tenant Reader\"",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()

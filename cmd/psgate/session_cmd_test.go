@@ -6,8 +6,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/psgate/psgate/store"
 )
 
 func TestSessionListRemove(t *testing.T) {
@@ -39,11 +42,40 @@ func TestSessionListRemove(t *testing.T) {
 
 	out := c.ok("", "session", "list", "--user", "admin@contoso.test")
 	lines := strings.Split(squeeze(out), "\n")
-	if !strings.HasPrefix(lines[0], "SHELL ID TENANT USER KIND STATE CLIENT OPENED LAST ACTIVE EXPIRES") ||
+	if !strings.HasPrefix(lines[0], "SHELL ID TENANT USER KIND STATE CLIENT OPENED LAST ACTIVE IDLE EXPIRES") ||
 		!strings.HasPrefix(lines[1], "shell-a1 contoso admin@contoso.test winrs connected 198.51.100.4 ") {
 		t.Errorf("session list table:\n%s", out)
 	}
 
+	// EXPIRES is the session's own end, not the lease's renewal deadline:
+	// the default policy closes a shell after 15 idle minutes, before its
+	// 60-minute lifetime.
+	var ss []sessionJSON
+	c.json(&ss, "session", "list", "--user", "admin@contoso.test")
+	s := ss[0]
+	if !s.ExpiresAt.Equal(s.LastActive.Add(15*time.Minute)) || s.EndsBy != "idle" || !s.LifetimeEndsAt.Equal(s.OpenedAt.Add(60*time.Minute)) {
+		t.Errorf("session expiry: expires %v by %q, lifetime ends %v; opened %v, last active %v",
+			s.ExpiresAt, s.EndsBy, s.LifetimeEndsAt, s.OpenedAt, s.LastActive)
+	}
+	if !strings.HasSuffix(lines[1], " "+tableTime(s.ExpiresAt)+" (idle)") {
+		t.Errorf("EXPIRES cell of %q, want %s (idle)", lines[1], tableTime(s.ExpiresAt))
+	}
+	// A session active 10 minutes after it opened, with a 20-minute
+	// lifetime, ends by its lifetime before its idle deadline (+25m).
+	c.ok("", "tenant", "set-policy", "contoso", "--session-lifetime", "20m")
+	if err := db.UpdateLease(context.Background(), "shell-a1", store.StateConnected, s.OpenedAt.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	c.json(&ss, "session", "list", "--user", "admin@contoso.test")
+	if s := ss[0]; !s.ExpiresAt.Equal(s.OpenedAt.Add(20*time.Minute)) || s.EndsBy != "lifetime" || !s.IdleDeadline.Equal(s.OpenedAt.Add(25*time.Minute)) {
+		t.Errorf("with a 20m lifetime: expires %v by %q, idle deadline %v, opened %v", s.ExpiresAt, s.EndsBy, s.IdleDeadline, s.OpenedAt)
+	}
+
+	// close is the verb, as in psgate sessions; remove still works.
+	out = c.ok("", "session", "close", "shell-a2")
+	if out != "Ended session shell-a2 of admin@contoso.test; its slot is free.\n" {
+		t.Errorf("session close printed %q", out)
+	}
 	out = c.ok("", "session", "remove", "shell-a1")
 	if out != "Ended session shell-a1 of admin@contoso.test; its slot is free.\n" {
 		t.Errorf("session remove printed %q", out)
@@ -55,7 +87,11 @@ func TestSessionListRemove(t *testing.T) {
 
 	var recs []auditJSON
 	c.json(&recs, "audit", "search", "--tenant", "contoso", "--action", "operator.session.remove")
-	if len(recs) != 1 || recs[0].Detail != "ended session shell-a1 of admin@contoso.test" || recs[0].TenantID != admin.TenantID {
-		t.Errorf("audit of the removal = %+v", recs)
+	if len(recs) != 2 || recs[0].Detail != "ended session shell-a1 of admin@contoso.test" || recs[0].TenantID != admin.TenantID ||
+		recs[1].Detail != "ended session shell-a2 of admin@contoso.test" {
+		t.Errorf("audit of the removals = %+v", recs)
+	}
+	if want := operatorName(); recs[0].User != want || !strings.HasPrefix(want, "operator:") || !strings.Contains(want, "@") {
+		t.Errorf("audit actor %q, want operator:<OS user>@<host> (%q)", recs[0].User, want)
 	}
 }

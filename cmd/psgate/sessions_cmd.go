@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -12,12 +10,26 @@ import (
 	"github.com/psgate/psgate/client"
 )
 
+// sessionsLong says what psgate sessions is, and how it differs from the
+// operator's psgate session.
+const sessionsLong = `List or close your own sessions (shells) through the gateway, signed in as
+yourself (psgate login, or --user with $PSGATE_PASSWORD). Each user may hold a
+few open sessions at once; close the ones a crashed script left behind.
+
+This is the connector's command: it works from any machine that reaches the
+gateway and sees only your sessions. Operators on the gateway host use
+"psgate session" instead, which reads the store directly and shows every
+session of every tenant.`
+
 func newSessionsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sessions",
-		Short: "List or close your own sessions on the gateway",
-		Long: `List or close your own sessions (shells) on the gateway. Each user may hold a few
-open sessions at once; close the ones a crashed script left behind.`,
+		Short: "List or close your own sessions through the gateway (connector)",
+		Long:  sessionsLong,
+		Example: `  psgate sessions                   # the same as psgate sessions list
+  psgate sessions list --output json
+  psgate sessions close 6F0A2C1E-...
+  psgate sessions close --all`,
 		Args: cobra.NoArgs,
 	}
 	list := newSessionsListCmd()
@@ -30,13 +42,17 @@ open sessions at once; close the ones a crashed script left behind.`,
 func newSessionsListCmd() *cobra.Command {
 	var (
 		remote *remoteOpts
-		asJSON bool
+		out    outputFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List your open sessions",
+		Long:  sessionsLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := out.check(cmd); err != nil {
+				return err
+			}
 			cfg, err := remote.config(cmd.InOrStdin())
 			if err != nil {
 				return err
@@ -45,20 +61,18 @@ func newSessionsListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				b, err := json.MarshalIndent(list, "", "  ")
-				if err != nil {
-					return err
+			w := cmd.OutOrStdout()
+			if out.isJSON() {
+				if list == nil {
+					list = []client.SessionInfo{}
 				}
-				_, err = fmt.Fprintln(out, string(b))
-				return err
+				return writeJSON(w, list)
 			}
 			if len(list) == 0 {
-				fmt.Fprintln(out, "No open sessions.")
+				fmt.Fprintln(w, "No open sessions.")
 				return nil
 			}
-			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tSTATE\tOPEN FOR\tIDLE\tCLIENT")
 			for _, s := range list {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.State, s.Runtime.Round(time.Second), s.Idle.Round(time.Second), s.ClientIP)
@@ -67,7 +81,7 @@ func newSessionsListCmd() *cobra.Command {
 		},
 	}
 	remote = addRemoteFlags(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	addOutputFlag(cmd, false, &out)
 	return cmd
 }
 
@@ -77,11 +91,15 @@ func newSessionsCloseCmd() *cobra.Command {
 		all    bool
 	)
 	cmd := &cobra.Command{
-		Use:   "close [ID...] [--all]",
-		Short: "Close sessions by ID, or all of them",
+		Use:        "close [ID...] [--all]",
+		Aliases:    []string{"remove"},
+		SuggestFor: []string{"rm", "delete", "kill", "end", "stop"},
+		Short:      "Close your sessions by ID, or all of them",
+		Long:       sessionsLong,
+		Args:       cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all == (len(args) > 0) {
-				return errors.New("name the sessions to close, or pass --all")
+				return &usageError{cmd: cmd.CommandPath(), msg: "name the sessions to close, or pass --all"}
 			}
 			cfg, err := remote.config(cmd.InOrStdin())
 			if err != nil {

@@ -80,7 +80,7 @@ func newTenantCreateCmd(o *adminOpts) *cobra.Command {
 		Long: `Create a tenant with the default policy (psgate limits shows it). With --admin,
 also create its first user with the Tenant Administrator role; the password
 comes from --password-stdin, $PSGATE_PASSWORD or a prompt.`,
-		Example: `  psgate tenant create contoso --domain contoso.com --display-name "Contoso Ltd." --admin admin@contoso.com`,
+		Example: `  psgate tenant create contoso --domain contoso.test --display-name "Contoso Ltd." --admin admin@contoso.test`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := strings.ToLower(strings.TrimSpace(args[0]))
@@ -127,7 +127,7 @@ comes from --password-stdin, $PSGATE_PASSWORD or a prompt.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&domain, "domain", "", "the tenant's DNS domain, e.g. contoso.com (required)")
+	f.StringVar(&domain, "domain", "", "the tenant's DNS domain, e.g. contoso.test (required)")
 	f.StringVar(&display, "display-name", "", "the tenant's display name (default: the name)")
 	f.StringVar(&admin, "admin", "", "also create this user as the tenant's first Tenant Administrator")
 	f.BoolVar(&pwStdin, "password-stdin", false, "read the administrator's password from standard input")
@@ -146,7 +146,7 @@ func checkTenantName(name, domain string) error {
 		return fmt.Errorf("tenant name %q: use 1 to 63 characters", name)
 	}
 	if !strings.Contains(domain, ".") || strings.ContainsAny(domain, " @/\\:") {
-		return fmt.Errorf("--domain %q: want a DNS domain such as contoso.com", domain)
+		return fmt.Errorf("--domain %q: want a DNS domain such as contoso.test", domain)
 	}
 	return nil
 }

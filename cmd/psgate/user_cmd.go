@@ -83,14 +83,14 @@ func newUserAddCmd(o *adminOpts) *cobra.Command {
 		Long: `Add a user. The tenant is the one whose domain ends the UPN unless --tenant names
 it. The password comes from --password-stdin, $PSGATE_PASSWORD or a prompt;
 --no-password creates a user who signs in through federation only.`,
-		Example: `  psgate user add adele.vance@contoso.com --display-name "Adele Vance" --role "Tenant Reader"
-  echo "$PW" | psgate user add helpdesk@contoso.com --role Helpdesk --password-stdin`,
+		Example: `  psgate user add adele.vance@contoso.test --display-name "Adele Vance" --role "Tenant Reader"
+  echo "$PW" | psgate user add helpdesk@contoso.test --role Helpdesk --password-stdin`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			upn := strings.ToLower(strings.TrimSpace(args[0]))
 			local, domain, ok := strings.Cut(upn, "@")
 			if !ok || local == "" || !strings.Contains(domain, ".") || strings.ContainsAny(upn, " /\\") {
-				return fmt.Errorf("UPN %q: want name@domain, for example adele.vance@contoso.com", args[0])
+				return fmt.Errorf("UPN %q: want name@domain, for example adele.vance@contoso.test", args[0])
 			}
 			if maxShells < 0 {
 				return fmt.Errorf("--max-shells %d: use 0 (the tenant's limit) or more", maxShells)
@@ -221,7 +221,7 @@ func newUserSetCmd(o *adminOpts) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "set UPN [flags]",
 		Short:   "Change a user's profile, voice settings or shell limit",
-		Example: `  psgate user set adele.vance@contoso.com --voice --line-uri tel:+14255550100 --max-shells 5`,
+		Example: `  psgate user set adele.vance@contoso.test --voice --line-uri tel:+14255550100 --max-shells 5`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := cmd.Flags()

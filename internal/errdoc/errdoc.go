@@ -19,8 +19,8 @@ func Markdown() []byte {
 	b.WriteString("Every failure psgate shows has a stable code `area.reason`. The code travels in WS-Management\n")
 	b.WriteString("fault details (element `pg:Error` in namespace `urn:psgate:fault`), in `psgate` CLI output\n")
 	b.WriteString("(`error[code]: message` then `fix: resolution`) and in `psgate doctor` reports. Match on the code,\n")
-	b.WriteString("never on the message text. Messages marked *seed* keep the exact wording of the original\n")
-	b.WriteString("connector troubleshooting guide; `{name}` stands for a value filled in at run time.\n\n")
+	b.WriteString("never on the message text. Entries with an *original guide section* keep the exact wording of\n")
+	b.WriteString("the original connector troubleshooting guide; `{name}` stands for a value filled in at run time.\n\n")
 	byArea := map[string][]psgate.Code{}
 	for _, c := range psgate.Codes() {
 		byArea[c.Area()] = append(byArea[c.Area()], c)
@@ -50,8 +50,8 @@ func Markdown() []byte {
 			if len(wire) > 0 {
 				fmt.Fprintf(&b, "- **On the wire:** %s\n", strings.Join(wire, "; "))
 			}
-			if e.Seed != "" {
-				fmt.Fprintf(&b, "- **Seed section:** %s\n", e.Seed)
+			if e.GuideSection != "" {
+				fmt.Fprintf(&b, "- **Original guide section:** %s\n", e.GuideSection)
 			}
 			b.WriteString("\n")
 		}
