@@ -369,7 +369,7 @@ func (d *Decoder) object(se xml.StartElement) (any, error) {
 			}
 			obj.Text = decodeString(s)
 		case "Props", "MS":
-			props, err := d.properties(tag)
+			props, display, err := d.properties(tag)
 			if err != nil {
 				return nil, err
 			}
@@ -377,6 +377,9 @@ func (d *Decoder) object(se xml.StartElement) (any, error) {
 				obj.Props = append(obj.Props, props...)
 			} else {
 				obj.Extended = append(obj.Extended, props...)
+			}
+			if display != nil {
+				obj.DisplayProps = display
 			}
 		case "LST", "IE", "QUE", "STK", "DCT":
 			if isList || isDict {
@@ -543,30 +546,72 @@ func (d *Decoder) typeNameRef(se xml.StartElement) ([]string, error) {
 	return append([]string(nil), names...), nil
 }
 
-// properties decodes the named children of <Props> or <MS>.
-func (d *Decoder) properties(tag string) ([]psobject.Property, error) {
+// properties decodes the named children of <Props> or <MS>. Member sets
+// nested in an <MS> are not properties: the default display property set
+// of a PSStandardMembers set is returned as display, others are dropped.
+func (d *Decoder) properties(tag string) (props []psobject.Property, display []string, err error) {
 	if err := d.enter(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var props []psobject.Property
 	for {
 		ce, err := d.nextStart()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		n, _ := attr(ce, "N")
 		if n == "" {
-			return nil, fmt.Errorf("clixml: <%.40s> without a name in <%s>", ce.Name.Local, tag)
+			return nil, nil, fmt.Errorf("clixml: <%.40s> without a name in <%s>", ce.Name.Local, tag)
+		}
+		if tag == "MS" && ce.Name.Local == "MS" {
+			members, _, err := d.properties("MS")
+			if err != nil {
+				return nil, nil, err
+			}
+			if decodeString(n) == "PSStandardMembers" {
+				display = displayPropertySet(members)
+			}
+			continue
 		}
 		v, err := d.value(ce)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		props = append(props, psobject.Property{Name: decodeString(n), Value: v})
 	}
 	d.depth--
-	return props, nil
+	return props, display, nil
+}
+
+// displayPropertySet returns the property names of the
+// DefaultDisplayPropertySet among the members of a PSStandardMembers set:
+// a PSPropertySet object with a ReferencedPropertyNames list (what
+// Encoder writes), or a plain list of names. Nil when there is none.
+func displayPropertySet(members []psobject.Property) []string {
+	for _, m := range members {
+		if m.Name != "DefaultDisplayPropertySet" {
+			continue
+		}
+		v := m.Value
+		if o, ok := v.(*psobject.Object); ok {
+			v, _ = o.Get("ReferencedPropertyNames")
+		}
+		list, ok := v.([]any)
+		if !ok {
+			return nil
+		}
+		names := make([]string, 0, len(list))
+		for _, e := range list {
+			if s, ok := e.(string); ok && s != "" {
+				names = append(names, s)
+			}
+		}
+		if len(names) == 0 {
+			return nil
+		}
+		return names
+	}
+	return nil
 }

@@ -322,6 +322,9 @@ func (e *Encoder) object(o *psobject.Object, name string, depth int) error {
 	if o.Text != "" {
 		e.str("ToString", "", o.Text)
 	}
+	if len(o.DisplayProps) > 0 {
+		e.standardMembers(o.DisplayProps)
+	}
 	if err := e.props("Props", o.Props, depth); err != nil {
 		return err
 	}
@@ -330,6 +333,73 @@ func (e *Encoder) object(o *psobject.Object, name string, depth int) error {
 	}
 	e.buf = append(e.buf, "</Obj>"...)
 	return nil
+}
+
+// Type names of the DefaultDisplayPropertySet value and of its
+// ReferencedPropertyNames, as .NET names them.
+var (
+	propertySetTypes = []string{
+		"System.Management.Automation.PSPropertySet",
+		"System.Management.Automation.PSMemberInfo",
+		"System.Object",
+	}
+	stringCollectionTypes = []string{
+		"System.Collections.ObjectModel.Collection`1[[System.String, mscorlib, Version=4.0.0.0, Culture=neutral, PublicKeyToken=b77a5c561934e089]]",
+		"System.Object",
+	}
+)
+
+// standardMembers writes an object's default display property set as an
+// instance member set named PSStandardMembers, in an <MS> of its own:
+//
+//	<MS><MS N="PSStandardMembers">
+//	  <Obj N="DefaultDisplayPropertySet" RefId="n">
+//	    <TN>PSPropertySet, PSMemberInfo, Object</TN>
+//	    <ToString>DefaultDisplayPropertySet {A, B}</ToString>
+//	    <Props>
+//	      <S N="Name">DefaultDisplayPropertySet</S>
+//	      <Obj N="ReferencedPropertyNames"><TN>Collection`1[String]</TN><LST><S>A</S><S>B</S></LST></Obj>
+//	    </Props>
+//	  </Obj>
+//	</MS></MS>
+//
+// The enclosing element is the shape PowerShell's serializer gives an
+// instance member set (PowerShell/PowerShell
+// src/System.Management.Automation/engine/serialization.cs,
+// InternalSerializer.WriteMemberSet: an <MS N="name"> element nested in
+// the object's <MS>; InternalDeserializer.ReadMemberSet reads it back into
+// a PSMemberSet of note properties). PowerShell itself serializes only the
+// properties and member sets of a member set, not property sets, so the
+// set travels here as a note property holding the PSPropertySet as
+// PowerShell serializes such a value (its Name and ReferencedPropertyNames
+// properties). A Windows client reads it as a note without error but its
+// formatter only honours a real PSPropertySet, so it is psgate's connector
+// that uses it. pypsrp keeps the member set as an extended property
+// "PSStandardMembers" (its raw XML).
+//
+// PowerShell writes <Props> before <MS>; this <MS> comes before <Props>
+// because go-psrpcore keeps only the last <Props> or <MS> of an object,
+// and would otherwise lose the adapted properties. Every deserializer
+// (PowerShell's, pypsrp's, this package's) reads the elements of an <Obj>
+// in any order and merges several <MS>.
+func (e *Encoder) standardMembers(names []string) {
+	e.buf = append(e.buf, `<MS><MS N="PSStandardMembers">`...)
+	e.objStart("DefaultDisplayPropertySet", propertySetTypes)
+	e.buf = append(e.buf, "<ToString>DefaultDisplayPropertySet {"...)
+	for i, n := range names {
+		if i > 0 {
+			e.buf = append(e.buf, ", "...)
+		}
+		e.buf = appendEscaped(e.buf, n, false)
+	}
+	e.buf = append(e.buf, "}</ToString><Props>"...)
+	e.str("S", "Name", "DefaultDisplayPropertySet")
+	e.objStart("ReferencedPropertyNames", stringCollectionTypes)
+	e.buf = append(e.buf, "<LST>"...)
+	for _, n := range names {
+		e.str("S", "", n)
+	}
+	e.buf = append(e.buf, "</LST></Obj></Props></Obj></MS></MS>"...)
 }
 
 func (e *Encoder) props(tag string, props []psobject.Property, depth int) error {

@@ -50,8 +50,8 @@ func searchCsAdminAuditLog(dir Directory) *engine.Command {
 		},
 		Examples: []engine.Example{
 			{
-				Code:    "Search-CsAdminAuditLog -User adele.vance@contoso.com -ResultSize 20",
-				Remarks: "Shows the last 20 records of Adele Vance.",
+				Code:    "Search-CsAdminAuditLog -User alice@contoso.test -ResultSize 20",
+				Remarks: "Shows the last 20 records of Alice Wong.",
 			},
 			{
 				Code:    "Search-CsAdminAuditLog -Action session.refused -StartTime 2026-05-01",

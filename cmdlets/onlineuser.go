@@ -36,9 +36,9 @@ func getCsOnlineUser(dir Directory) *engine.Command {
 				Type:                   engine.TypeString,
 				Position:               0,
 				ValidateNotNullOrEmpty: true,
-				Help: "The user to get: the user principal name (adele.vance@contoso.com), " +
-					"the SIP address (sip:adele.vance@contoso.com), the display name " +
-					"(\"Adele Vance\") or the object id (a GUID). A display name can match " +
+				Help: "The user to get: the user principal name (alice@contoso.test), " +
+					"the SIP address (sip:alice@contoso.test), the display name " +
+					"(\"Alice Wong\") or the object id (a GUID). A display name can match " +
 					"several users; all of them are returned. When nothing matches, the " +
 					"cmdlet writes an ObjectNotFound error.",
 			},
@@ -63,8 +63,8 @@ func getCsOnlineUser(dir Directory) *engine.Command {
 		},
 		Examples: []engine.Example{
 			{
-				Code:    "Get-CsOnlineUser -Identity adele.vance@contoso.com",
-				Remarks: "Gets the user whose user principal name is adele.vance@contoso.com.",
+				Code:    "Get-CsOnlineUser -Identity alice@contoso.test",
+				Remarks: "Gets the user whose user principal name is alice@contoso.test.",
 			},
 			{
 				Code:    "Get-CsOnlineUser -Filter \"Department -eq 'Sales' -and EnterpriseVoiceEnabled -eq $true\" | Select-Object DisplayName, LineURI",

@@ -40,8 +40,8 @@ func testCsAdminPermission(dir Directory) *engine.Command {
 				Remarks: "Says whether you may change a user's department, and which role decides.",
 			},
 			{
-				Code:    "Test-CsAdminPermission -Cmdlet Grant-CsAdminRole -User alex.wilber@contoso.com",
-				Remarks: "Says whether Alex Wilber may assign roles.",
+				Code:    "Test-CsAdminPermission -Cmdlet Grant-CsAdminRole -User bob@contoso.test",
+				Remarks: "Says whether Bob Kelly may assign roles.",
 			},
 		},
 		Run: func(ctx context.Context, inv *engine.Invocation) error {

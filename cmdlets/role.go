@@ -145,11 +145,11 @@ func grantCsAdminRole(dir Directory) *engine.Command {
 		Parameters:            roleAssignmentParams("give the role to"),
 		Examples: []engine.Example{
 			{
-				Code:    "Grant-CsAdminRole -Identity alex.wilber@contoso.com -Role \"Tenant Reader\"",
-				Remarks: "Lets Alex Wilber run the Get- and Search- cmdlets.",
+				Code:    "Grant-CsAdminRole -Identity bob@contoso.test -Role \"Tenant Reader\"",
+				Remarks: "Lets Bob Kelly run the Get- and Search- cmdlets.",
 			},
 			{
-				Code:    "Grant-CsAdminRole -Identity megan.bowen@contoso.com -Role \"Tenant Administrator\" -WhatIf",
+				Code:    "Grant-CsAdminRole -Identity carol@contoso.test -Role \"Tenant Administrator\" -WhatIf",
 				Remarks: "Shows what would be assigned, without assigning it.",
 			},
 		},
@@ -201,8 +201,8 @@ func revokeCsAdminRole(dir Directory) *engine.Command {
 		Parameters:            roleAssignmentParams("take the role from"),
 		Examples: []engine.Example{
 			{
-				Code:    "Revoke-CsAdminRole -Identity alex.wilber@contoso.com -Role \"Tenant Reader\"",
-				Remarks: "Takes the Tenant Reader role away from Alex Wilber.",
+				Code:    "Revoke-CsAdminRole -Identity bob@contoso.test -Role \"Tenant Reader\"",
+				Remarks: "Takes the Tenant Reader role away from Bob Kelly.",
 			},
 		},
 		Run: func(ctx context.Context, inv *engine.Invocation) error {

@@ -33,8 +33,8 @@ func getCsOnlineSession(dir Directory) *engine.Command {
 		Examples: []engine.Example{
 			{Code: "Get-CsOnlineSession", Remarks: "Lists the sessions you may see: all of the tenant's for an administrator, your own otherwise."},
 			{
-				Code:    "Get-CsOnlineSession -User adele.vance@contoso.com | Format-List",
-				Remarks: "Shows every detail of Adele Vance's sessions.",
+				Code:    "Get-CsOnlineSession -User alice@contoso.test | Format-List",
+				Remarks: "Shows every detail of Alice Wong's sessions.",
 			},
 		},
 		Run: func(ctx context.Context, inv *engine.Invocation) error {

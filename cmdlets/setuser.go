@@ -56,16 +56,16 @@ func setCsUser(dir Directory) *engine.Command {
 		},
 		Examples: []engine.Example{
 			{
-				Code:    "Set-CsUser -Identity adele.vance@contoso.com -EnterpriseVoiceEnabled $true -LineURI tel:+14255550100",
-				Remarks: "Enables Adele Vance for Enterprise Voice and gives her a phone number.",
+				Code:    "Set-CsUser -Identity alice@contoso.test -EnterpriseVoiceEnabled $true -LineURI tel:+14255550100",
+				Remarks: "Enables Alice Wong for Enterprise Voice and gives her a phone number.",
 			},
 			{
-				Code:    "Set-CsUser -Identity alex.wilber@contoso.com -Department Sales -WhatIf",
+				Code:    "Set-CsUser -Identity bob@contoso.test -Department Sales -WhatIf",
 				Remarks: "Shows what would change, without changing it.",
 			},
 			{
-				Code:    "Set-CsUser -Identity megan.bowen@contoso.com -Enabled $false -PassThru",
-				Remarks: "Blocks Megan Bowen from signing in and shows the updated user.",
+				Code:    "Set-CsUser -Identity carol@contoso.test -Enabled $false -PassThru",
+				Remarks: "Blocks Carol Diaz from signing in and shows the updated user.",
 			},
 		},
 		Run: func(ctx context.Context, inv *engine.Invocation) error {

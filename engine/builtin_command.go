@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/format"
 	"github.com/psgate/psgate/psobject"
 )
 
@@ -359,11 +360,20 @@ func runGetHelp(ctx context.Context, inv *Invocation) error {
 	return nil
 }
 
+// Type names of the objects Get-Help writes, as PowerShell's: the first
+// names the view (format.Help lays it out, and PowerShell's own help views
+// match the same names).
+var (
+	helpInfoTail      = []string{format.HelpType, "System.Management.Automation.PSCustomObject", "System.Object"}
+	helpExampleTypes  = []string{"MamlCommandHelpInfo#example", "System.Management.Automation.PSCustomObject", "System.Object"}
+	helpParameterType = []string{format.HelpTypeParameter, "System.Management.Automation.PSCustomObject", "System.Object"}
+)
+
 // helpObject builds a command's help; view is the Get-Help parameter set.
 func helpObject(cmd *Command, view string, full bool) *psobject.Object {
 	var examples []any
 	for i, e := range cmd.Examples {
-		ex := psobject.New([]string{"MamlCommandHelpInfo#example", "System.Object"},
+		ex := psobject.New(helpExampleTypes,
 			psobject.P("Title", fmt.Sprintf("-------------------------- EXAMPLE %d --------------------------", i+1)),
 			psobject.P("Code", e.Code),
 			psobject.P("Remarks", e.Remarks))
@@ -371,14 +381,30 @@ func helpObject(cmd *Command, view string, full bool) *psobject.Object {
 		examples = append(examples, ex)
 	}
 	var params []any
+	var inputs []string
 	for i := range cmd.Parameters {
-		params = append(params, parameterHelp(&cmd.Parameters[i]))
+		p := &cmd.Parameters[i]
+		params = append(params, parameterHelp(p))
+		if p.ValueFromPipeline || p.ValueFromPipelineByPropertyName {
+			inputs = append(inputs, p.Type.String())
+		}
 	}
 	aliases := any(nil)
 	if len(cmd.Aliases) > 0 {
 		aliases = strings.Join(cmd.Aliases, ", ")
 	}
-	o := psobject.New([]string{"MamlCommandHelpInfo", "HelpInfo", "System.Object"},
+	var typeNames []string
+	switch {
+	case view == "Examples":
+		typeNames = append([]string{format.HelpTypeExamples}, helpInfoTail...)
+	case full:
+		typeNames = append([]string{format.HelpTypeFull}, helpInfoTail...)
+	case view == "DetailedView":
+		typeNames = append([]string{format.HelpTypeDetailed}, helpInfoTail...)
+	default:
+		typeNames = helpInfoTail
+	}
+	o := psobject.New(typeNames,
 		psobject.P("Name", cmd.Name),
 		psobject.P("Category", "Cmdlet"),
 		psobject.P("ModuleName", ModuleName),
@@ -388,10 +414,13 @@ func helpObject(cmd *Command, view string, full bool) *psobject.Object {
 		psobject.P("Aliases", aliases),
 		psobject.P("Parameters", params),
 		psobject.P("Examples", examples),
+		psobject.P("InputType", strings.Join(uniqueStrings(inputs), ", ")),
 		psobject.P("OutputType", strings.Join(cmd.OutputType, ", ")),
 		psobject.P("Remarks", "To see the examples, type: \"Get-Help "+cmd.Name+" -Examples\". For all the details, type: \"Get-Help "+cmd.Name+" -Full\"."),
 	)
 	o.Text = cmd.Name
+	// The default display sets are for clients without psgate's help
+	// layout: they show the help as a list of these properties.
 	switch {
 	case view == "Examples":
 		o.DisplayProps = []string{"Name", "Synopsis", "Examples"}
@@ -401,6 +430,18 @@ func helpObject(cmd *Command, view string, full bool) *psobject.Object {
 		o.DisplayProps = []string{"Name", "Synopsis", "Syntax", "Description", "Aliases", "Remarks"}
 	}
 	return o
+}
+
+func uniqueStrings(list []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // parameterHelp describes one parameter as Get-Help -Parameter does.
@@ -428,13 +469,15 @@ func parameterHelp(p *Parameter) *psobject.Object {
 	if len(p.Sets) > 0 {
 		sets = strings.Join(p.Sets, ", ")
 	}
-	o := psobject.New([]string{"MamlCommandHelpInfo#parameter", "System.Object"},
+	o := psobject.New(helpParameterType,
 		psobject.P("Name", p.Name),
 		psobject.P("Type", p.Type.ShortName()),
 		psobject.P("Description", p.Help),
 		psobject.P("Required", p.Mandatory),
 		psobject.P("Position", position),
+		psobject.P("DefaultValue", "None"),
 		psobject.P("PipelineInput", pipelineText),
+		psobject.P("Globbing", false),
 		psobject.P("Aliases", aliases),
 		psobject.P("ParameterSets", sets),
 		psobject.P("AcceptedValues", strings.Join(p.ValidateSet, ", ")),

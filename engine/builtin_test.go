@@ -236,7 +236,9 @@ func TestGetCommand(t *testing.T) {
 		t.Errorf("-Syntax (-got +want):\n%s", diff)
 	}
 	lines = outLines(t, env, "Get-Command -Noun CsTenant | Format-Table")
-	if diff := cmp.Diff(lines[1:3], []string{"CommandType Name         Version Source", "----------- ----         ------- ------"}); diff != "" {
+	if diff := cmp.Diff(lines[1:3], []string{
+		"CommandType     Name                                               Version    Source",
+		"-----------     ----                                               -------    ------"}); diff != "" {
 		t.Errorf("default view (-got +want):\n%s", diff)
 	}
 }

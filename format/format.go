@@ -59,7 +59,7 @@ type formatter struct {
 
 func newFormatter(s shape, props []string, opt Options) *formatter {
 	opt = opt.withDefaults()
-	return &formatter{opt: opt, shape: s, props: props, w: writer{nl: opt.Newline}}
+	return &formatter{opt: opt, shape: s, props: props, w: writer{nl: opt.Newline, color: opt.Color}}
 }
 
 func (f *formatter) run(objs []any) string {
@@ -86,6 +86,13 @@ func (f *formatter) add(v any) {
 		return
 	case *psobject.Object:
 		if x == nil {
+			return
+		}
+		if f.shape == shapeAuto && viewOf(x) != notHelp {
+			// Help has a layout of its own, as in PowerShell's views.
+			f.flush()
+			text, _ := Help(x, f.opt)
+			f.w.b.WriteString(text)
 			return
 		}
 	case *psobject.Dict:
@@ -131,6 +138,9 @@ func (f *formatter) record(r record) {
 // open starts the section for the first record r, or returns nil when r
 // has no property to show.
 func (f *formatter) open(r record) *section {
+	if r.view != nil && len(f.props) == 0 && f.shape != shapeList {
+		return &section{typeName: r.typeName, cols: r.view.cols}
+	}
 	names, all := f.columns(r)
 	if len(names) == 0 {
 		return nil
@@ -208,7 +218,7 @@ func (s *section) add(r record, f *formatter) {
 	}
 	it := item{cells: make([]string, len(s.cols))}
 	for i, c := range s.cols {
-		it.cells[i] = firstLine(text(value(r.obj, c.label), limit))
+		it.cells[i] = firstLine(text(c.cell(r.obj), limit))
 	}
 	s.items = append(s.items, it)
 }

@@ -37,6 +37,9 @@ func writeEntry(w *writer, labels, values []string, width int) {
 	field := width - len(indent)
 	for i, l := range labels {
 		prefix := fit(head(l, lw), lw, false) + listSeparator
+		if w.color {
+			prefix = SGRTableHeader + prefix + SGRReset
+		}
 		for _, line := range splitLines(values[i]) {
 			for _, part := range wrap(line, field) {
 				w.line(prefix + part)

@@ -16,7 +16,20 @@ type Options struct {
 	// before "...", like $FormatEnumerationLimit. 0 means 4 (PowerShell's
 	// default); a negative value shows all items.
 	EnumerationLimit int
+	// Color marks table headers and list labels with ANSI escape
+	// sequences in PowerShell 7's default $PSStyle.Formatting colours
+	// (TableHeader and FormatAccent: bold green). For terminals only:
+	// WinRS output never sets it.
+	Color bool
 }
+
+// ANSI SGR sequences of PowerShell 7's default $PSStyle.
+const (
+	SGRTableHeader = "\x1b[32;1m"
+	SGRError       = "\x1b[31;1m"
+	SGRWarning     = "\x1b[33;1m"
+	SGRReset       = "\x1b[0m"
+)
 
 // Layout defaults.
 const (
@@ -45,12 +58,24 @@ func (o Options) withDefaults() Options {
 // writer accumulates lines, trimming trailing spaces and ending each line
 // with the configured newline.
 type writer struct {
-	b  strings.Builder
-	nl string
+	b     strings.Builder
+	nl    string
+	color bool
 }
 
 func (w *writer) line(s string) {
 	w.b.WriteString(strings.TrimRight(s, " "))
+	w.b.WriteString(w.nl)
+}
+
+// accent writes s in the table header colour when colours are on, else as
+// line does.
+func (w *writer) accent(s string) {
+	s = strings.TrimRight(s, " ")
+	if w.color && s != "" {
+		s = SGRTableHeader + s + SGRReset
+	}
+	w.b.WriteString(s)
 	w.b.WriteString(w.nl)
 }
 

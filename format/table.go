@@ -3,6 +3,8 @@ package format
 import (
 	"math"
 	"strings"
+
+	"github.com/psgate/psgate/psobject"
 )
 
 // column is a table column.
@@ -10,6 +12,16 @@ type column struct {
 	label string // header text, also the property shown
 	fixed int    // width in cells; 0 sizes the column to its content
 	right bool   // right-aligned (numbers, booleans), header included
+	// pick returns the cell's value; nil shows the property named label.
+	pick func(*psobject.Object) any
+}
+
+// cell returns the value of column c for o.
+func (c column) cell(o *psobject.Object) any {
+	if c.pick != nil {
+		return c.pick(o)
+	}
+	return value(o, c.label)
 }
 
 // minColumnWidth is how narrow a column may be squeezed before columns are
@@ -41,7 +53,7 @@ func renderTable(w *writer, cols []column, items []item, width int) {
 	for i, cw := range widths {
 		parts[i] = fit(cols[i].label, cw, cols[i].right)
 	}
-	w.line(strings.Join(parts, " "))
+	w.accent(strings.Join(parts, " "))
 	for i, cw := range widths {
 		// Dashes under the label's text, cut to the column.
 		n := cw
@@ -50,7 +62,7 @@ func renderTable(w *writer, cols []column, items []item, width int) {
 		}
 		parts[i] = fit(strings.Repeat("-", n), cw, cols[i].right)
 	}
-	w.line(strings.Join(parts, " "))
+	w.accent(strings.Join(parts, " "))
 	for _, it := range items {
 		if it.isRaw {
 			writeRaw(w, it.raw)

@@ -66,6 +66,10 @@ type record struct {
 	// dictEntry marks a hashtable entry, shown with a 30-cell Name column
 	// as PowerShell's view for DictionaryEntry does.
 	dictEntry bool
+	// view is PowerShell's table view for the object's type, if it has
+	// one; typeName is then the view's name, so that all its types share
+	// one table.
+	view *tableView
 }
 
 const dictEntryType = "System.Collections.DictionaryEntry"
@@ -75,6 +79,9 @@ const dictEntryType = "System.Collections.DictionaryEntry"
 func records(v any, limit int) []record {
 	switch x := v.(type) {
 	case *psobject.Object:
+		if v := viewFor(x); v != nil {
+			return []record{{typeName: "view:" + v.name, obj: x, view: v}}
+		}
 		return []record{{typeName: x.TypeName(), obj: x}}
 	case *psobject.Dict:
 		out := make([]record, 0, len(x.Entries))

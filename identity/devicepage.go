@@ -42,7 +42,7 @@ button { margin-top: 1.5rem; padding: .6rem 1.2rem; font-size: 1rem; }
 <label for="user_code">Code</label>
 <input id="user_code" name="user_code" value="{{.UserCode}}" placeholder="XXXX-XXXX" required autofocus>
 <label for="username">User name</label>
-<input id="username" name="username" value="{{.Username}}" placeholder="you@contoso.com" autocomplete="username" required>
+<input id="username" name="username" value="{{.Username}}" placeholder="you@contoso.test" autocomplete="username" required>
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>

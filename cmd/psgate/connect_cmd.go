@@ -22,6 +22,7 @@ func newConnectCmd() *cobra.Command {
 		remote      *remoteOpts
 		output      string
 		width       int
+		color       string
 		noReconnect bool
 	)
 	cmd := &cobra.Command{
@@ -40,13 +41,18 @@ have run is reported as interrupted and not run again.`,
 			if err := checkOutputFormat(output); err != nil {
 				return err
 			}
+			if err := checkColorMode(color); err != nil {
+				return err
+			}
 			cfg, err := remote.config(cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
 			sh := &shell{
 				out: cmd.OutOrStdout(), errw: cmd.ErrOrStderr(), output: output, width: width,
-				prompt: "[" + tenantLabel(cfg.User) + "] PS> ",
+				color:    useColor(color, cmd.OutOrStdout(), os.Getenv),
+				errColor: useColor(color, cmd.ErrOrStderr(), os.Getenv),
+				prompt:   "[" + tenantLabel(cfg.User) + "] PS> ",
 			}
 			if noReconnect {
 				s, err := client.Dial(cmd.Context(), cfg)
@@ -68,6 +74,7 @@ have run is reported as interrupted and not run again.`,
 	f := cmd.Flags()
 	f.StringVarP(&output, "output", "o", "", "output format: table, list, json or csv (default: as PowerShell)")
 	f.IntVar(&width, "width", 0, "line width of table and list output (default 120)")
+	f.StringVar(&color, "color", "auto", "colour table headers, errors and warnings: auto (on a terminal, unless NO_COLOR is set), always or never")
 	f.BoolVar(&noReconnect, "no-reconnect", false, "do not replace a lost session")
 	return cmd
 }
@@ -84,6 +91,8 @@ type shell struct {
 	out, errw io.Writer
 	output    string
 	width     int
+	color     bool // colours on out
+	errColor  bool // colours on errw
 	prompt    string
 	run       func(context.Context, client.Command, client.RunOptions) (*client.Result, error)
 	close     func(context.Context) error
@@ -238,9 +247,9 @@ func (sh *shell) execute(ctx context.Context, line string) {
 		sh.mu.Unlock()
 		cancel()
 	}()
-	res, err := sh.run(cctx, client.Script(line), client.RunOptions{Record: func(r client.Record) { writeRecord(sh.errw, r) }})
+	res, err := sh.run(cctx, client.Script(line), client.RunOptions{Record: func(r client.Record) { writeRecord(sh.errw, r, sh.errColor) }})
 	if res != nil {
-		if werr := writeObjects(sh.out, res.Output, sh.output, sh.width); werr != nil {
+		if werr := writeObjects(sh.out, res.Output, sh.output, sh.width, sh.color); werr != nil {
 			fmt.Fprintf(sh.errw, "error: %v\n", werr)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -26,13 +27,54 @@ func checkOutputFormat(f string) error {
 	return fmt.Errorf("--output %q: use table, list, json or csv", f)
 }
 
-// writeObjects renders command output: as PowerShell formats it (table
-// for few properties, list otherwise) by default, or as asked.
-func writeObjects(w io.Writer, objs []any, mode string, width int) error {
+// outputStyle is how run and connect print output: --output, --width and
+// the resolved --color.
+type outputStyle struct {
+	mode  string
+	width int
+	color bool
+}
+
+// Values of --color.
+var colorModes = []string{"auto", "always", "never"}
+
+func checkColorMode(m string) error {
+	for _, ok := range colorModes {
+		if m == ok {
+			return nil
+		}
+	}
+	return fmt.Errorf("--color %q: use auto, always or never", m)
+}
+
+// useColor resolves --color for output written to w: auto colours a
+// terminal whose TERM is not "dumb", unless NO_COLOR is set to anything
+// (https://no-color.org); pipes and files never get colours.
+func useColor(mode string, w io.Writer, getenv func(string) string) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if getenv("NO_COLOR") != "" || getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && isTerminal(f)
+}
+
+// writeObjects renders command output with the format package, as the
+// server renders it for WinRS: each object through its own view (the
+// default display property set its CLIXML carries, help as Get-Help lays
+// it out), or as --output asks. Text the server already formatted
+// (Format-Table, Format-List, Out-String) arrives as strings and is
+// written as is.
+func writeObjects(w io.Writer, objs []any, mode string, width int, color bool) error {
 	if len(objs) == 0 {
 		return nil
 	}
-	opt := format.Options{Newline: "\n", Width: width}
+	opt := format.Options{Newline: "\n", Width: width, Color: color && (mode == "" || mode == "table" || mode == "list")}
 	var text string
 	switch mode {
 	case "":
@@ -167,21 +209,28 @@ func writeCSV(w io.Writer, objs []any) error {
 }
 
 // writeRecord prints a non-output record on stderr as PowerShell's host
-// does.
-func writeRecord(w io.Writer, r client.Record) {
+// does, in PowerShell 7's colours when color is set: errors red,
+// warnings, verbose and debug messages yellow.
+func writeRecord(w io.Writer, r client.Record, color bool) {
+	paint := func(sgr, s string) string {
+		if !color {
+			return s
+		}
+		return sgr + s + format.SGRReset
+	}
 	switch r.Stream {
 	case client.StreamError:
 		code := ""
 		if r.Error != nil && r.Error.Code != "" {
 			code = "[" + r.Error.Code + "] "
 		}
-		fmt.Fprintf(w, "ERROR: %s%s\n", code, r.Message)
+		fmt.Fprintln(w, paint(format.SGRError, "ERROR: "+code+r.Message))
 	case client.StreamWarning:
-		fmt.Fprintf(w, "WARNING: %s\n", r.Message)
+		fmt.Fprintln(w, paint(format.SGRWarning, "WARNING: "+r.Message))
 	case client.StreamVerbose:
-		fmt.Fprintf(w, "VERBOSE: %s\n", r.Message)
+		fmt.Fprintln(w, paint(format.SGRWarning, "VERBOSE: "+r.Message))
 	case client.StreamDebug:
-		fmt.Fprintf(w, "DEBUG: %s\n", r.Message)
+		fmt.Fprintln(w, paint(format.SGRWarning, "DEBUG: "+r.Message))
 	case client.StreamInformation:
 		fmt.Fprintln(w, strings.TrimRight(r.Message, "\n"))
 	}

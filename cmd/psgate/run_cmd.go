@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +16,7 @@ func newRunCmd() *cobra.Command {
 		output    string
 		reconnect bool
 		width     int
+		color     string
 		remote    *remoteOpts
 	)
 	cmd := &cobra.Command{
@@ -36,7 +38,10 @@ failed, 4 the gateway could not be reached, 5 admission refused the session.`,
 			if err := checkOutputFormat(output); err != nil {
 				return err
 			}
-			return runOnce(cmd, remote, args[0], output, width, reconnect)
+			if err := checkColorMode(color); err != nil {
+				return err
+			}
+			return runOnce(cmd, remote, args[0], output, width, color, reconnect)
 		},
 	}
 	remote = addRemoteFlags(cmd)
@@ -44,11 +49,12 @@ failed, 4 the gateway could not be reached, 5 admission refused the session.`,
 	f.StringVarP(&output, "output", "o", "", "output format: table, list, json or csv (default: as PowerShell)")
 	f.BoolVar(&reconnect, "reconnect", false, "open a new session and retry when the session is lost before the command starts")
 	f.IntVar(&width, "width", 0, "line width of table and list output (default 120)")
+	f.StringVar(&color, "color", "auto", "colour table headers, errors and warnings: auto (on a terminal, unless NO_COLOR is set), always or never")
 	return cmd
 }
 
 // runOnce dials, runs one command line, prints and closes.
-func runOnce(cmd *cobra.Command, o *remoteOpts, line, output string, width int, reconnect bool) error {
+func runOnce(cmd *cobra.Command, o *remoteOpts, line, output string, width int, color string, reconnect bool) error {
 	cfg, err := o.config(cmd.InOrStdin())
 	if err != nil {
 		return err
@@ -57,7 +63,9 @@ func runOnce(cmd *cobra.Command, o *remoteOpts, line, output string, width int, 
 	cfg.NoOpenWait = true
 	ctx := cmd.Context()
 	stderr := cmd.ErrOrStderr()
-	opts := client.RunOptions{Record: func(r client.Record) { writeRecord(stderr, r) }}
+	errColor := useColor(color, stderr, os.Getenv)
+	opts := client.RunOptions{Record: func(r client.Record) { writeRecord(stderr, r, errColor) }}
+	out := outputStyle{mode: output, width: width, color: useColor(color, cmd.OutOrStdout(), os.Getenv)}
 	if reconnect {
 		r, err := client.DialReconnecting(ctx, cfg, func(msg string) { fmt.Fprintln(stderr, msg) })
 		if err != nil {
@@ -65,7 +73,7 @@ func runOnce(cmd *cobra.Command, o *remoteOpts, line, output string, width int, 
 		}
 		defer closeQuietly(ctx, r.Close)
 		res, err := r.Run(ctx, client.Script(line), opts)
-		return finishRun(cmd, res, err, output, width)
+		return finishRun(cmd, res, err, out)
 	}
 	s, err := client.Dial(ctx, cfg)
 	if err != nil {
@@ -73,7 +81,7 @@ func runOnce(cmd *cobra.Command, o *remoteOpts, line, output string, width int, 
 	}
 	defer closeQuietly(ctx, s.Close)
 	res, err := s.Run(ctx, client.Script(line), opts)
-	return finishRun(cmd, res, err, output, width)
+	return finishRun(cmd, res, err, out)
 }
 
 // closeQuietly closes a session with a short deadline, even after Ctrl+C.
@@ -85,9 +93,9 @@ func closeQuietly(ctx context.Context, closeFn func(context.Context) error) {
 
 // finishRun prints the output and returns the command's error: the
 // terminating one, else the first error record (exit status 1).
-func finishRun(cmd *cobra.Command, res *client.Result, err error, output string, width int) error {
+func finishRun(cmd *cobra.Command, res *client.Result, err error, out outputStyle) error {
 	if res != nil {
-		if werr := writeObjects(cmd.OutOrStdout(), res.Output, output, width); werr != nil && err == nil {
+		if werr := writeObjects(cmd.OutOrStdout(), res.Output, out.mode, out.width, out.color); werr != nil && err == nil {
 			err = werr
 		}
 	}
