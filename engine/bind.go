@@ -3,6 +3,7 @@ package engine
 import (
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/psobject"
@@ -60,7 +61,7 @@ func bindArgs(cmd *Command, args []Argument) (*binder, error) {
 			positional = append(positional, a)
 			continue
 		}
-		ref, err := b.resolve(strings.TrimLeft(a.Name, "-"))
+		ref, err := b.resolve(parameterName(a.Name))
 		if err != nil {
 			return nil, err
 		}
@@ -102,9 +103,66 @@ func bindArgs(cmd *Command, args []Argument) (*binder, error) {
 	return b, nil
 }
 
+// StructuredArgument turns one argument of a structured command (a PSRP
+// CREATE_PIPELINE Args entry: name N, value V, with "" for a Nil N) into
+// an Argument, reading the name the way PowerShell's server does
+// (CommandParameter.ToCommandParameterInternal):
+//
+//   - no name: a positional value;
+//   - a plain name ("Identity", as AddParameter sends it): the parameter
+//     with V as its value, even when V is Nil;
+//   - a name starting with a dash is a parameter token as a script would
+//     have it: trailing whitespace is dropped, and a trailing colon
+//     ("-Identity:", "-Identity: ") means V is the value. Without the
+//     colon a Nil V makes the parameter name-only ("-PassThru", or
+//     "-Identity" whose value is the next, positional, argument); any
+//     other V is the value.
+//
+// The result binds exactly as the same text parsed from a command line.
+func StructuredArgument(name string, value any) Argument {
+	if name == "" {
+		return Argument{Value: value, HasValue: true}
+	}
+	dash := dashLen(name)
+	if dash == 0 {
+		return Argument{Name: name, Value: value, HasValue: true}
+	}
+	text := strings.TrimRightFunc(name, unicode.IsSpace)
+	colon := len(text) > dash && text[len(text)-1] == ':'
+	param := text[dash:]
+	if colon {
+		param = param[:len(param)-1]
+	}
+	if param == "" {
+		// A lone dash: keep it a parameter token (it names no parameter)
+		// rather than let it pass for a positional value.
+		param = "-"
+	}
+	if !colon && value == nil {
+		return Argument{Name: param}
+	}
+	return Argument{Name: param, Value: value, HasValue: true}
+}
+
+// parameterName drops one leading dash from a parameter name, as
+// PowerShell's parameter lookup does: structured commands may send
+// "-Name" as a plain name.
+func parameterName(name string) string {
+	return name[dashLen(name):]
+}
+
 // resolve finds the parameter a name designates: an exact name or alias,
-// else an unambiguous prefix.
+// else an unambiguous prefix. When a prefix matches several parameters of
+// which exactly one is the command's own (the others common parameters),
+// the command's parameter wins, as in PowerShell.
 func (b *binder) resolve(name string) (paramRef, error) {
+	notFound := func() (paramRef, error) {
+		return paramRef{}, b.error("NamedParameterNotFound", CategoryInvalidArgument, bindingException,
+			psgate.E(psgate.CodeParameterNotFound, psgate.Args{"name": name, "command": b.cmd.Name}))
+	}
+	if name == "" {
+		return notFound()
+	}
 	var matches []paramRef
 	candidates := b.candidates()
 	for _, r := range candidates {
@@ -115,20 +173,27 @@ func (b *binder) resolve(name string) (paramRef, error) {
 		}
 	}
 	lower := strings.ToLower(name)
+	own := 0
+	var ownMatch paramRef
 	for _, r := range candidates {
 		for _, n := range r.names() {
 			if strings.HasPrefix(strings.ToLower(n), lower) {
 				matches = append(matches, r)
+				if r.p != nil {
+					own++
+					ownMatch = r
+				}
 				break
 			}
 		}
 	}
-	switch len(matches) {
-	case 1:
+	switch {
+	case len(matches) == 1:
 		return matches[0], nil
-	case 0:
-		return paramRef{}, b.error("NamedParameterNotFound", CategoryInvalidArgument, bindingException,
-			psgate.E(psgate.CodeParameterNotFound, psgate.Args{"name": name, "command": b.cmd.Name}))
+	case len(matches) == 0:
+		return notFound()
+	case own == 1:
+		return ownMatch, nil
 	}
 	names := make([]string, len(matches))
 	for i, m := range matches {

@@ -126,6 +126,16 @@ func convertBool(t Type, v any) (any, string) {
 			// A switch named without a value by a structured command.
 			return true, ""
 		}
+	case *psobject.Object:
+		// A SwitchParameter forwarded from $PSBoundParameters (an
+		// implicit-remoting proxy) binds its IsPresent.
+		if x != nil && x.IsA(typeNames[TypeSwitch]) {
+			if present, ok := x.Get("IsPresent"); ok {
+				if b, ok := present.(bool); ok {
+					return b, ""
+				}
+			}
+		}
 	}
 	if n, ok := numberOf(v); ok {
 		return !n.isZero(), ""

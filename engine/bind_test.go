@@ -58,8 +58,10 @@ func TestBindAccepted(t *testing.T) {
 		{"w1", map[string]any{"Identity": "w1"}, "ByIdentity"},
 		{"-Identity w1", map[string]any{"Identity": "w1"}, "ByIdentity"},
 		{"-identity:w1", map[string]any{"Identity": "w1"}, "ByIdentity"},
-		{"-Ident w1", map[string]any{"Identity": "w1"}, "ByIdentity"}, // unambiguous prefix
-		{"-id w1", map[string]any{"Identity": "w1"}, "ByIdentity"},    // alias beats prefixes
+		{"-Ident w1", map[string]any{"Identity": "w1"}, "ByIdentity"},                     // unambiguous prefix
+		{"-id w1", map[string]any{"Identity": "w1"}, "ByIdentity"},                        // alias beats prefixes
+		{"w1 -E 1", map[string]any{"Identity": "w1", "Enabled": true}, "ByIdentity"},      // own parameter beats -ErrorAction, -ErrorVariable
+		{"w1 -W 2026-01-31", map[string]any{"Identity": "w1", "When": day}, "ByIdentity"}, // and -WarningAction, -WarningVariable
 		{"w1 widget", map[string]any{"Identity": "w1", "Name": "widget"}, "ByIdentity"},
 		{"-Name widget w1", map[string]any{"Identity": "w1", "Name": "widget"}, "ByIdentity"},
 		{"-InputObject 5", map[string]any{"InputObject": int32(5)}, "ByObject"},
@@ -117,8 +119,12 @@ func TestBindErrors(t *testing.T) {
 			"A parameter cannot be found that matches parameter name 'Nope'."},
 		{"w1 -N x", psgate.CodeAmbiguousParameter, "AmbiguousParameter,Set-Widget",
 			"Parameter cannot be processed because the parameter name 'N' is ambiguous. Possible matches include: -Name -Names -NameFilter."},
-		{"w1 -E x", psgate.CodeAmbiguousParameter, "AmbiguousParameter,Set-Widget",
-			"Parameter cannot be processed because the parameter name 'E' is ambiguous. Possible matches include: -Enabled -ErrorAction -ErrorVariable."},
+		{"w1 -Inf x", psgate.CodeAmbiguousParameter, "AmbiguousParameter,Set-Widget",
+			"Parameter cannot be processed because the parameter name 'Inf' is ambiguous. Possible matches include: -InformationAction -InformationVariable."},
+		// The command's own parameter wins over common ones only when it
+		// is the only one of its own that matches.
+		{"w1 -Na x", psgate.CodeAmbiguousParameter, "AmbiguousParameter,Set-Widget",
+			"Parameter cannot be processed because the parameter name 'Na' is ambiguous. Possible matches include: -Name -Names -NameFilter."},
 		{"w1 -Count abc", psgate.CodeParameterBinding, "CannotConvertArgumentNoMessage,Set-Widget",
 			`Cannot bind parameter 'Count'. Cannot convert value "abc" to type "System.Int32". Error: "Input string was not in a correct format."`},
 		{"w1 -Count 3000000000", psgate.CodeParameterBinding, "CannotConvertArgumentNoMessage,Set-Widget",
@@ -194,7 +200,7 @@ func TestBindCommon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := commonSettings{verbose: true, errorAction: ActionStop, warningAction: ActionIgnore, informationAction: ActionSilentlyContinue}
+	want := commonSettings{verbose: true, errorAction: ActionStop, warningAction: ActionIgnore, informationAction: ActionSilentlyContinue, progressAction: ActionContinue}
 	if b.common != want {
 		t.Errorf("common = %+v, want %+v", b.common, want)
 	}

@@ -17,6 +17,8 @@ type commonParam struct {
 	// shouldProcess parameters exist only on commands that declare
 	// SupportsShouldProcess.
 	shouldProcess bool
+	// bindOnly parameters bind but are left out of Metadata.
+	bindOnly bool
 }
 
 type commonKind uint8
@@ -36,6 +38,10 @@ var commonParameters = []commonParam{
 	{name: "ErrorAction", aliases: []string{"ea"}, typeName: actionPreferenceType, kind: commonAction},
 	{name: "WarningAction", aliases: []string{"wa"}, typeName: actionPreferenceType, kind: commonAction},
 	{name: "InformationAction", aliases: []string{"infa"}, typeName: actionPreferenceType, kind: commonAction},
+	// ProgressAction is PowerShell 7.4's; implicit-remoting proxies of
+	// 7.4+ clients forward it. It is accepted but not listed in command
+	// metadata, which describes the Windows PowerShell 5.1 set.
+	{name: "ProgressAction", aliases: []string{"proga"}, typeName: actionPreferenceType, kind: commonAction, bindOnly: true},
 	{name: "ErrorVariable", aliases: []string{"ev"}, typeName: "System.String", kind: commonVariable},
 	{name: "WarningVariable", aliases: []string{"wv"}, typeName: "System.String", kind: commonVariable},
 	{name: "InformationVariable", aliases: []string{"iv"}, typeName: "System.String", kind: commonVariable},
@@ -74,6 +80,7 @@ type commonSettings struct {
 	verbose, debug, whatIf, confirm bool
 	errorAction, warningAction      ActionPreference
 	informationAction               ActionPreference
+	progressAction                  ActionPreference
 }
 
 func defaultCommon() commonSettings {
@@ -81,6 +88,7 @@ func defaultCommon() commonSettings {
 		errorAction:       ActionContinue,
 		warningAction:     ActionContinue,
 		informationAction: ActionContinue,
+		progressAction:    ActionContinue,
 	}
 }
 
@@ -132,6 +140,8 @@ func (b *binder) setCommon(c *commonParam, v any) error {
 		b.common.warningAction = a
 	case "InformationAction":
 		b.common.informationAction = a
+	case "ProgressAction":
+		b.common.progressAction = a
 	}
 	return nil
 }
@@ -152,6 +162,12 @@ func parseAction(v any) (ActionPreference, bool) {
 			return a, true
 		}
 		return parseAction(x.Value)
+	case *psobject.Object:
+		// An enum serialized without System.Enum among its type names
+		// keeps only its ToString.
+		if x != nil {
+			return parseAction(x.String())
+		}
 	}
 	if n, ok := numberOf(v); ok && !n.isFloat && n.i >= 0 && int(n.i) < len(actionNames) {
 		return ActionPreference(n.i), true
@@ -198,7 +214,7 @@ func (cmd *Command) Metadata() []ParameterMetadata {
 		})
 	}
 	for _, c := range commonParameters {
-		if c.shouldProcess && !cmd.SupportsShouldProcess {
+		if c.shouldProcess && !cmd.SupportsShouldProcess || c.bindOnly {
 			continue
 		}
 		out = append(out, ParameterMetadata{

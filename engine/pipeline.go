@@ -353,8 +353,15 @@ func (st *stage) Information(rec InformationRecord) {
 	}
 }
 
-// Progress passes a progress record.
+// Progress passes a progress record per -ProgressAction.
 func (st *stage) Progress(rec ProgressRecord) {
+	switch st.b.common.progressAction {
+	case ActionIgnore, ActionSilentlyContinue:
+		return
+	case ActionStop:
+		st.actionStop("ProgressPreference", rec.Activity)
+		return
+	}
 	if st.run.err == nil {
 		st.run.out.Progress(rec)
 	}

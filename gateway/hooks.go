@@ -147,7 +147,7 @@ func psrpCalls(cp *psrp.CreatePipeline) []engine.CommandCall {
 			}
 			call := engine.CommandCall{Name: c.Cmd}
 			for _, a := range c.Args {
-				call.Args = append(call.Args, engine.Argument{Name: a.Name, Value: a.Value, HasValue: true})
+				call.Args = append(call.Args, engine.StructuredArgument(a.Name, a.Value))
 			}
 			calls = append(calls, call)
 		}

@@ -55,7 +55,10 @@ func (p *psrpPool) runPipeline(ctx context.Context, s *psrpSink, cp *psrp.Create
 	return nil
 }
 
-// enginePipeline converts PSRP commands to the engine's pipeline.
+// enginePipeline converts PSRP commands to the engine's pipeline. Argument
+// names are read as PowerShell's server reads them ("-Name", "-Name:",
+// plain names; see engine.StructuredArgument), so they bind as the same
+// command line typed into a WinRS shell would.
 func enginePipeline(cmds []psrp.Command) (engine.Pipeline, error) {
 	pl := engine.Pipeline{Commands: make([]engine.CommandCall, 0, len(cmds))}
 	for _, c := range cmds {
@@ -67,10 +70,11 @@ func enginePipeline(cmds []psrp.Command) (engine.Pipeline, error) {
 				c.MergeError == psrp.ResultOutput,
 		}
 		for _, a := range c.Args {
+			arg := engine.StructuredArgument(a.Name, a.Value)
 			if psrp.HasSecureString(a.Value) {
-				return pl, psgate.E(psgate.CodeSecureString, psgate.Args{"name": a.Name})
+				return pl, psgate.E(psgate.CodeSecureString, psgate.Args{"name": arg.Name})
 			}
-			call.Args = append(call.Args, engine.Argument{Name: a.Name, Value: a.Value, HasValue: true})
+			call.Args = append(call.Args, arg)
 		}
 		pl.Commands = append(pl.Commands, call)
 	}

@@ -64,9 +64,15 @@ type Command struct {
 	Args                                                                 []Arg
 }
 
-// Arg is a command argument. Name is empty for a positional argument (the
-// client sends N as Nil). A switch arrives as Value true; a SwitchParameter
-// object (forwarded $PSBoundParameters) is turned into its IsPresent bool.
+// Arg is a command argument as sent. Name is empty for a positional
+// argument (the client sends N as Nil). Name is either a plain name
+// ("Identity", PowerShell's AddParameter) or a parameter token as Windows
+// PowerShell's ScriptBlock.GetPowerShell and implicit-remoting proxies
+// write it: "-Name" (with Nil: name-only, its value, if any, is the next
+// positional argument), "-Name:" or "-Name: " (the value is in Value).
+// The engine reads it with engine.StructuredArgument. A switch arrives as
+// Value true or Nil; a SwitchParameter object (forwarded
+// $PSBoundParameters) is turned into its IsPresent bool.
 type Arg struct {
 	Name  string
 	Value any
