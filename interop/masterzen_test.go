@@ -2,33 +2,20 @@ package interop
 
 import (
 	"io"
-	"net"
-	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/masterzen/winrm"
 
 	"github.com/psgate/psgate/server"
+	"github.com/psgate/psgate/server/servertest"
 )
 
 // masterzenClient returns a masterzen/winrm client for the server's HTTP or
 // HTTPS listener (masterzen always posts to /wsman).
 func masterzenClient(t *testing.T, rawURL, user, pw string) *winrm.Client {
 	t.Helper()
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, portStr, _ := net.SplitHostPort(u.Host)
-	port, _ := strconv.Atoi(portStr)
-	ep := winrm.NewEndpoint(host, port, u.Scheme == "https", true, nil, nil, nil, 0)
-	c, err := winrm.NewClient(ep, user, pw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return servertest.Masterzen(t, rawURL, user, pw)
 }
 
 func readAll(r io.Reader) string {

@@ -2,11 +2,8 @@ package main
 
 import (
 	"flag"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -16,6 +13,7 @@ import (
 	"github.com/psgate/psgate/client"
 	"github.com/psgate/psgate/psobject"
 	"github.com/psgate/psgate/server"
+	"github.com/psgate/psgate/server/servertest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/output from the connector's output")
@@ -98,18 +96,7 @@ func newGatewayForOutput(t *testing.T) *gateway {
 // masterzenClient is a WinRS client signed in as the demo administrator.
 func masterzenClient(t *testing.T, rawURL string) *winrm.Client {
 	t.Helper()
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, portStr, _ := net.SplitHostPort(u.Host)
-	port, _ := strconv.Atoi(portStr)
-	ep := winrm.NewEndpoint(host, port, u.Scheme == "https", true, nil, nil, nil, 0)
-	c, err := winrm.NewClient(ep, server.DemoAdmin, gatewayPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return servertest.Masterzen(t, rawURL, server.DemoAdmin, gatewayPassword)
 }
 
 // Colours only where asked for or on a terminal, never with NO_COLOR or
