@@ -55,7 +55,17 @@ type Config struct {
 	StoreDSN string
 	// MaxEnvelopeSize is the largest WS-Man request accepted; 0 = 512000.
 	MaxEnvelopeSize int
-	Logger          *slog.Logger
+	// BodyTimeout is how long a client may take to send a request body;
+	// 0 means DefaultBodyTimeout.
+	BodyTimeout time.Duration
+	// MaxConnections bounds the open client connections; 0 means
+	// DefaultMaxConnections.
+	MaxConnections int
+	// AuditRetention is how long audit records are kept: older ones are
+	// purged every hour. 0 means DefaultAuditRetention; negative keeps
+	// them forever.
+	AuditRetention time.Duration
+	Logger         *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -88,6 +98,12 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = DefaultMaxConnections
+	}
 	if cfg.PasswordParams.Memory == 0 {
 		cfg.PasswordParams = password.Default()
 	}
@@ -102,6 +118,9 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("server: data directory: %w", err)
+	}
+	if err := secureDataDir(cfg.DataDir, log); err != nil {
+		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log}
 	defer func() {
@@ -378,9 +397,13 @@ func (s *Server) Run(ctx context.Context, grace time.Duration) error {
 	defer s.Close()
 	var servers []*http.Server
 	errc := make(chan error, 2)
+	limiter := &connLimiter{max: int64(s.cfg.MaxConnections), log: s.log}
+	handler := bodyDeadline(s.handler, s.cfg.BodyTimeout)
 	serve := func(ln net.Listener, useTLS bool) {
+		ln = limiter.wrap(ln)
 		hs := &http.Server{
-			Handler:           s.handler,
+			Handler:           handler,
+			MaxHeaderBytes:    64 << 10,
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       120 * time.Second,
 			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -410,6 +433,7 @@ func (s *Server) Run(ctx context.Context, grace time.Duration) error {
 			s.log.Error("identity service stopped", "err", err)
 		}
 	}()
+	go s.retainAudit(janitor)
 	go s.adm.Run(janitor, func(ids []string) { s.gw.CloseShells(context.WithoutCancel(janitor), ids, "lost") })
 
 	var runErr error

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // Audit actions and outcomes used by the gateway.
@@ -59,8 +62,56 @@ type AuditFilter struct {
 
 // Audit is the append-only audit log.
 type Audit interface {
-	// AppendAudit stores r durably (committed) before returning its ID.
+	// AppendAudit stores r durably (committed) before returning its ID,
+	// with its fields cut to their bounds (AuditRecord.Bounded).
 	AppendAudit(ctx context.Context, r AuditRecord) (int64, error)
 	// SearchAudit returns matching records, newest first.
 	SearchAudit(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
+	// PurgeAudit deletes the records older than before and returns how
+	// many it deleted. Retention is the only way records leave the log.
+	PurgeAudit(ctx context.Context, before time.Time) (int64, error)
+}
+
+// Bounds of stored audit fields. Many come from the client (shell ids,
+// user agents, names, parameters): a record is at most about 30 KiB
+// whatever a client sends, so refused requests cannot fill the disk.
+const (
+	MaxAuditField      = 256      // UPN, action, ids, cmdlet, outcome, code, client address
+	MaxAuditDetail     = 4 << 10  // detail
+	MaxAuditParameters = 16 << 10 // parameters (JSON)
+)
+
+// Bounded returns r with each field cut to its bound at a character
+// boundary, followed by how much was cut ("…(+123 bytes)"). Parameters
+// over their bound become a JSON object holding the start of the text, so
+// that the column stays JSON.
+func (r AuditRecord) Bounded() AuditRecord {
+	for _, f := range []*string{&r.UPN, &r.Action, &r.ShellID, &r.CommandID, &r.Cmdlet, &r.Outcome, &r.Code, &r.ClientAddr} {
+		*f = cut(*f, MaxAuditField)
+	}
+	r.Detail = cut(r.Detail, MaxAuditDetail)
+	if len(r.Parameters) > MaxAuditParameters {
+		b, err := json.Marshal(map[string]string{"psgate.truncated": cut(r.Parameters, MaxAuditParameters/2)})
+		if err != nil {
+			b = []byte(`{"psgate.truncated":""}`)
+		}
+		r.Parameters = string(b)
+	}
+	return r
+}
+
+// cut shortens s to at most max bytes (plus the marker), at a rune
+// boundary; invalid UTF-8 is replaced so stored text is always valid.
+func cut(s string, max int) string {
+	if !utf8.ValidString(s) {
+		s = string([]rune(s)) // invalid bytes become U+FFFD
+	}
+	if len(s) <= max {
+		return s
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + fmt.Sprintf("…(+%d bytes)", len(s)-n)
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -126,15 +128,40 @@ func (o *adminOpts) print(w io.Writer, v any, table func(tw io.Writer)) error {
 	return tw.Flush()
 }
 
-// tableRow writes tab-separated cells ending the line.
+// tableRow writes tab-separated cells ending the line. Cells are stored
+// strings that users and clients chose (display names, user agents):
+// control characters are shown escaped, so that none reaches the
+// operator's terminal as an escape sequence.
 func tableRow(w io.Writer, cells ...any) {
 	for i, c := range cells {
 		if i > 0 {
 			fmt.Fprint(w, "\t")
 		}
-		fmt.Fprint(w, c)
+		fmt.Fprint(w, terminalSafe(fmt.Sprint(c)))
 	}
 	fmt.Fprintln(w)
+}
+
+// terminalSafe escapes the control characters of s (C0, DEL, C1; tabs
+// and newlines included, since a cell is one line) as \x.. or \u....
+func terminalSafe(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], string(utf8.RuneError)):
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case unicode.IsControl(r) && r < 0x80:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case unicode.IsControl(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // resolveTenant finds a tenant by ID, name or domain.

@@ -38,10 +38,47 @@ type auditJSON struct {
 func newAuditCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit",
-		Short: "Search the audit log",
+		Short: "Search and purge the audit log",
 	}
 	o := addAdminFlags(cmd)
-	cmd.AddCommand(newAuditSearchCmd(o))
+	cmd.AddCommand(newAuditSearchCmd(o), newAuditPurgeCmd(o))
+	return cmd
+}
+
+func newAuditPurgeCmd(o *adminOpts) *cobra.Command {
+	var before string
+	cmd := &cobra.Command{
+		Use:   "purge --before TIME",
+		Short: "Delete the audit records older than a time, in every tenant",
+		Long: `Delete the audit records older than --before, in every tenant. --before is an
+RFC 3339 time, a date, or an age (90d, 2160h). The gateway also purges records
+older than its --audit-retention by itself. The purge is itself audited.`,
+		Example: `  psgate audit purge --before 90d
+  psgate audit purge --before 2026-01-01`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if before == "" {
+				return errors.New("--before is required: the records older than it are deleted (e.g. --before 90d)")
+			}
+			t, err := parseWhen("--before", before, time.Now())
+			if err != nil {
+				return err
+			}
+			return o.withStore(cmd.Context(), false, func(st store.Store) error {
+				n, err := st.PurgeAudit(cmd.Context(), t)
+				if err != nil {
+					return storeFailed("purge the audit log", err)
+				}
+				detail := fmt.Sprintf("deleted %d records older than %s", n, t.UTC().Format(time.RFC3339))
+				if err := auditOperator(cmd.Context(), st, 0, "audit.purge", detail); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Deleted %d audit records older than %s.\n", n, t.UTC().Format(time.RFC3339))
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&before, "before", "", "delete the records older than this time or age (90d)")
 	return cmd
 }
 
@@ -167,10 +204,25 @@ func parseWhen(flag, s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t, nil
 	}
-	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+	if d, err := parseAge(s); err == nil && d > 0 {
 		return now.Add(-d), nil
 	}
-	return time.Time{}, fmt.Errorf("%s %q: want an RFC 3339 time (2026-05-01T12:00:00Z), a date (2026-05-01) or a duration ago (24h)", flag, s)
+	return time.Time{}, fmt.Errorf("%s %q: want an RFC 3339 time (2026-05-01T12:00:00Z), a date (2026-05-01) or a duration ago (24h, 90d)", flag, s)
+}
+
+// parseAge reads a Go duration (36h, 90m) or a whole number of days or
+// weeks (90d, 2w), as operators write retention periods.
+func parseAge(s string) (time.Duration, error) {
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			v, err := strconv.ParseUint(n, 10, 16)
+			if err != nil {
+				return 0, fmt.Errorf("%q: want a whole number of days or weeks (90d, 2w)", s)
+			}
+			return time.Duration(v) * unit, nil
+		}
+	}
+	return time.ParseDuration(s)
 }
 
 // oneLine shortens text for a table cell.

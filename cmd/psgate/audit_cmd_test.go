@@ -3,9 +3,12 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/psgate/psgate/store"
 )
 
 func TestAuditSearch(t *testing.T) {
@@ -41,4 +44,44 @@ func TestAuditSearch(t *testing.T) {
 	c.fails(`--since "yesterday": want an RFC 3339 time`, "audit", "search", "--since", "yesterday")
 	c.fails("is not after --since", "audit", "search", "--since", "2026-05-02", "--until", "2026-05-01")
 	c.fails("--limit 0: use 1 or more", "audit", "search", "--limit", "0")
+}
+
+func TestAuditPurge(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	st := c.store()
+	old := time.Now().Add(-100 * 24 * time.Hour)
+	for i := 0; i < 3; i++ {
+		if _, err := st.AppendAudit(context.Background(), store.AuditRecord{Time: old, TenantID: 1, UPN: "alice@contoso.test",
+			Action: store.ActionCommand, Outcome: store.OutcomeOK}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	c.fails("--before is required", "audit", "purge")
+	c.fails(`--before "soon"`, "audit", "purge", "--before", "soon")
+	if out := c.ok("", "audit", "purge", "--before", "90d"); !strings.Contains(out, "Deleted 3 audit records older than") {
+		t.Errorf("purge said %q, want 3 records deleted", out)
+	}
+	var all []auditJSON
+	c.json(&all, "audit", "search")
+	if len(all) != 5 || all[0].Action != "operator.audit.purge" || !strings.Contains(all[0].Detail, "deleted 3 records") {
+		t.Errorf("after the purge: %d records, newest %+v; want the 4 recent ones and the purge's own record", len(all), all[0])
+	}
+}
+
+// Stored strings chosen by users reach the operator's terminal escaped.
+func TestTablesEscapeControlCharacters(t *testing.T) {
+	for in, want := range map[string]string{
+		"Alice Wong":                "Alice Wong",
+		"evil\x1b[2J\x1b]0;pwned\a": `evil\x1b[2J\x1b]0;pwned\x07`,
+		"two\nlines\ttab":           `two\x0alines\x09tab`,
+		"c1\u009bcsi":               `c1\u009bcsi`,
+		"bad\xffbyte":               `bad\xffbyte`,
+		"Zoë 日本":                    "Zoë 日本",
+	} {
+		if got := terminalSafe(in); got != want {
+			t.Errorf("terminalSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

@@ -19,10 +19,11 @@ import (
 
 func newServeCmd() *cobra.Command {
 	var (
-		cfg      server.Config
-		grace    time.Duration
-		logLevel string
-		logJSON  bool
+		cfg       server.Config
+		grace     time.Duration
+		logLevel  string
+		logJSON   bool
+		retention string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -45,6 +46,14 @@ from $PSGATE_BOOTSTRAP_PASSWORD or is generated into <data>/bootstrap-admin.txt.
 				h = slog.NewJSONHandler(os.Stderr, opts)
 			}
 			cfg.Logger = slog.New(h)
+			keep, err := parseAge(retention)
+			if err != nil {
+				return fmt.Errorf("--audit-retention: %w", err)
+			}
+			cfg.AuditRetention = keep
+			if keep == 0 {
+				cfg.AuditRetention = -1 // 0 on the command line: keep forever
+			}
 			cfg.BootstrapPassword = os.Getenv("PSGATE_BOOTSTRAP_PASSWORD")
 			s, err := server.New(cmd.Context(), cfg)
 			if err != nil {
@@ -64,6 +73,9 @@ from $PSGATE_BOOTSTRAP_PASSWORD or is generated into <data>/bootstrap-admin.txt.
 	f.StringVar(&cfg.StoreDSN, "store", "", "PostgreSQL store shared by several gateway nodes (postgres://user:pass@host/db); default: SQLite in the data directory")
 	f.StringVar(&cfg.Issuer, "issuer", "", "token service issuer URL as clients reach it (default: https://<host name>:<HTTPS port>)")
 	f.IntVar(&cfg.MaxEnvelopeSize, "max-envelope-size", 512000, "largest WS-Management request accepted, in bytes")
+	f.StringVar(&retention, "audit-retention", "180d", "how long audit records are kept (90d, 2160h); 0 keeps them forever")
+	f.DurationVar(&cfg.BodyTimeout, "body-timeout", server.DefaultBodyTimeout, "longest time a client may take to send a request body")
+	f.IntVar(&cfg.MaxConnections, "max-connections", server.DefaultMaxConnections, "most client connections open at once; more are closed at once")
 	f.DurationVar(&grace, "shutdown-grace", 30*time.Second, "how long shutdown waits for running commands")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.BoolVar(&logJSON, "log-json", false, "write logs as JSON")

@@ -181,3 +181,42 @@ func TestServeNamesTheFlagWhenThePortIsTaken(t *testing.T) {
 		t.Fatalf("serve on a taken port = %v, want \"in use\" and the --http flag", err)
 	}
 }
+
+// The data directory holds password hashes, signing keys, the TLS key and
+// the audit log: after a start it and every file in it are private to the
+// owner, even when it existed before with wider modes.
+func TestServeDataDirectoryIsPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A leftover from an earlier run, world-readable.
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PSGATE_BOOTSTRAP_PASSWORD", "")
+	runServe(t, "--data", dir, "--http", freePort(t), "--https", freePort(t))
+	seen := 0
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %#o: readable or writable by others", path, info.Mode().Perm())
+		}
+		seen++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The directory, tls/, the certificate and key, the store (with its
+	// WAL), the lock, the bootstrap password and the leftover at least.
+	if seen < 8 {
+		t.Errorf("walked only %d entries of the data directory", seen)
+	}
+}

@@ -18,6 +18,7 @@ func (db *DB) AppendAudit(ctx context.Context, r store.AuditRecord) (int64, erro
 	if r.Action == "" {
 		return 0, fmt.Errorf("postgres: append audit: action is required: %w", store.ErrInvalid)
 	}
+	r = r.Bounded()
 	var id int64
 	err := db.do(ctx, op{name: "append audit"}, func(c *pgx.Conn) error {
 		return c.QueryRow(ctx, `INSERT INTO audit_log (at, tenant_id, user_id, upn, action, shell_id, command_id,
@@ -27,6 +28,26 @@ func (db *DB) AppendAudit(ctx context.Context, r store.AuditRecord) (int64, erro
 			r.Parameters, r.Outcome, r.Code, int64(r.Duration), r.ClientAddr, r.Detail).Scan(&id)
 	})
 	return id, err
+}
+
+// PurgeAudit implements store.Audit, in batches of 5000 rows.
+func (db *DB) PurgeAudit(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		var n int64
+		err := db.do(ctx, op{name: "purge audit"}, func(c *pgx.Conn) error {
+			tag, err := c.Exec(ctx, `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 LIMIT 5000)`, before)
+			n = tag.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < 5000 {
+			return total, nil
+		}
+	}
 }
 
 // SearchAudit implements store.Audit.

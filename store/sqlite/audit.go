@@ -16,6 +16,7 @@ func (db *DB) AppendAudit(ctx context.Context, r store.AuditRecord) (int64, erro
 	if r.Action == "" {
 		return 0, fmt.Errorf("sqlite: append audit: action is required: %w", store.ErrInvalid)
 	}
+	r = r.Bounded()
 	res, err := db.w.ExecContext(ctx, `INSERT INTO audit_log (at, tenant_id, user_id, upn, action, shell_id, command_id,
 		cmdlet, parameters, outcome, code, duration_ns, client_addr, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -26,6 +27,26 @@ func (db *DB) AppendAudit(ctx context.Context, r store.AuditRecord) (int64, erro
 	}
 	id, err := res.LastInsertId()
 	return id, wrap("append audit", err)
+}
+
+// PurgeAudit implements store.Audit. It deletes in batches, so that the
+// single writer is never held for long.
+func (db *DB) PurgeAudit(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := db.w.ExecContext(ctx, `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? LIMIT 5000)`, ms(before))
+		if err != nil {
+			return total, wrap("purge audit", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, wrap("purge audit", err)
+		}
+		total += n
+		if n < 5000 {
+			return total, nil
+		}
+	}
 }
 
 // SearchAudit implements store.Audit.

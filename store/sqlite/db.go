@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -47,6 +48,14 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || strings.Contains(path, ":memory:") {
 		return nil, fmt.Errorf("sqlite: open %q: want a plain file path: %w", path, store.ErrInvalid)
 	}
+	// The database holds password hashes, signing keys and the audit
+	// log: create it readable by its owner only. SQLite gives its -wal
+	// and -shm files the mode of the database file.
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	f.Close()
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

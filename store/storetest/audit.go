@@ -1,14 +1,69 @@
 package storetest
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/psgate/psgate/store"
 )
 
 var auditTests = []test{
 	{"AppendAndSearch", testAuditAppendAndSearch},
+	{"Bounded", testAuditBounded},
+	{"Purge", testAuditPurge},
+}
+
+// A client controls many audited strings (shell ids, user agents, names):
+// what is stored is bounded whatever it sends, and stays valid text.
+func testAuditBounded(t *testing.T, e *env) {
+	huge := strings.Repeat("x", 1<<20)
+	id, err := e.s.AppendAudit(e.ctx, store.AuditRecord{TenantID: 1, UPN: "alice@contoso.test", Action: store.ActionSessionRefused,
+		ShellID: huge, ClientAddr: huge, Detail: "user agent " + huge, Parameters: `{"a":"` + huge + `"}`, Cmdlet: "\xff\xfe" + huge})
+	wantErr(t, "AppendAudit(huge)", err, nil)
+	got, err := e.s.SearchAudit(e.ctx, store.AuditFilter{TenantID: 1})
+	wantErr(t, "SearchAudit", err, nil)
+	if len(got) != 1 || got[0].ID != id {
+		t.Fatalf("SearchAudit = %d records, want the one appended", len(got))
+	}
+	r := got[0]
+	size := len(r.UPN) + len(r.Action) + len(r.ShellID) + len(r.CommandID) + len(r.Cmdlet) + len(r.Outcome) +
+		len(r.Code) + len(r.ClientAddr) + len(r.Detail) + len(r.Parameters)
+	if size > 32<<10 {
+		t.Errorf("a record of client strings of 1 MiB each was stored as %d bytes", size)
+	}
+	for name, v := range map[string]string{"ShellID": r.ShellID, "ClientAddr": r.ClientAddr, "Detail": r.Detail, "Cmdlet": r.Cmdlet} {
+		if !strings.Contains(v, "bytes)") || !utf8.ValidString(v) {
+			t.Errorf("%s stored as %.60q…: want valid text that says how much was cut", name, v)
+		}
+	}
+	if !json.Valid([]byte(r.Parameters)) {
+		t.Errorf("cut Parameters are no longer JSON: %.60q", r.Parameters)
+	}
+}
+
+func testAuditPurge(t *testing.T, e *env) {
+	t0 := e.clock.Now()
+	for i := 0; i < 12; i++ {
+		_, err := e.s.AppendAudit(e.ctx, store.AuditRecord{Time: t0.Add(time.Duration(i) * time.Hour), TenantID: 1,
+			UPN: "alice@contoso.test", Action: store.ActionCommand, Outcome: store.OutcomeOK})
+		wantErr(t, "AppendAudit", err, nil)
+	}
+	n, err := e.s.PurgeAudit(e.ctx, t0.Add(5*time.Hour))
+	wantErr(t, "PurgeAudit", err, nil)
+	if n != 5 {
+		t.Errorf("PurgeAudit(before the 6th record) deleted %d, want 5", n)
+	}
+	left, err := e.s.SearchAudit(e.ctx, store.AuditFilter{TenantID: 1})
+	wantErr(t, "SearchAudit", err, nil)
+	if len(left) != 7 || !left[len(left)-1].Time.Equal(t0.Add(5*time.Hour)) {
+		t.Errorf("after the purge %d records remain, oldest %v; want 7 from %v", len(left), left[len(left)-1].Time, t0.Add(5*time.Hour))
+	}
+	if n, err := e.s.PurgeAudit(e.ctx, t0); err != nil || n != 0 {
+		t.Errorf("PurgeAudit(nothing older) = %d, %v", n, err)
+	}
 }
 
 func testAuditAppendAndSearch(t *testing.T, e *env) {
