@@ -603,3 +603,21 @@ func TestHelpdeskThroughAuthorizer(t *testing.T) {
 		t.Errorf("adele after helpdesk: LineURI %q, department %q", u.LineURI, u.Department)
 	}
 }
+
+// A shell id typed in lower case, or with braces, names the shell: ids are
+// GUIDs that the gateway keeps in upper case.
+func TestRemoveCsOnlineSessionAnyCase(t *testing.T) {
+	e := newAdminEnv(t)
+	ctx := t.Context()
+	const id = "5C1B2E7A-3F4D-4E0B-9A61-2D8C7E5F1A30"
+	if _, err := e.db.AcquireLease(ctx, store.LeaseRequest{
+		ShellID: id, TenantID: e.help.TenantID, UserID: e.help.ID, NodeID: "node-a", Kind: store.KindPSRP,
+		MaxPerUser: 3, MaxPerTenant: 20, TTL: time.Minute,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRun(t, e.callAdmin, "Remove-CsOnlineSession -Identity '{"+strings.ToLower(id)+"}'")
+	if _, err := e.db.Lease(ctx, id); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("lease of %s after removing it by its lower-case id: %v, want not found", id, err)
+	}
+}

@@ -115,6 +115,11 @@ func removeCsOnlineSession(dir Directory, closer SessionCloser) *engine.Command 
 func runRemoveCsOnlineSession(ctx context.Context, inv *engine.Invocation, dir Directory, closer SessionCloser) error {
 	id := inv.String("Identity")
 	l, err := dir.Lease(ctx, id)
+	if canon := strings.ToUpper(strings.Trim(strings.TrimSpace(id), "{}")); errors.Is(err, store.ErrNotFound) && canon != id {
+		// Shell ids are GUIDs, which the gateway keeps in upper case: any
+		// case, and braces, name the same shell.
+		l, err = dir.Lease(ctx, canon)
+	}
 	if errors.Is(err, store.ErrNotFound) || err == nil && l.TenantID != inv.Caller.TenantID {
 		inv.WriteError(notFound(inv, id))
 		return nil

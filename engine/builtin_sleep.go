@@ -14,8 +14,10 @@ func startSleepCmd() *Command {
 		Synopsis:    "Suspends the pipeline for a period of time.",
 		Description: "Start-Sleep waits for the given time, at most one hour. Stopping the pipeline (Ctrl+C) ends the wait at once. Scripts use it between polls; client developers use it to test long-running and stopped pipelines.",
 		Parameters: []Parameter{
-			{Name: "Seconds", Type: TypeDouble, Position: 0, Sets: []string{"Seconds"}, Mandatory: true, Aliases: []string{"s"}, Help: "How many seconds to wait (fractions allowed)."},
-			{Name: "Milliseconds", Type: TypeInt, Position: NotPositional, Sets: []string{"Milliseconds"}, Mandatory: true, Aliases: []string{"ms"}, Help: "How many milliseconds to wait."},
+			{Name: "Seconds", Type: TypeDouble, Position: 0, Sets: []string{"Seconds"}, Mandatory: true, Aliases: []string{"s"},
+				ValidateRange: &Range{Min: 0, Max: int64(maxSleep / time.Second)}, Help: "How many seconds to wait (fractions allowed), at most 3600."},
+			{Name: "Milliseconds", Type: TypeInt, Position: NotPositional, Sets: []string{"Milliseconds"}, Mandatory: true, Aliases: []string{"ms"},
+				ValidateRange: &Range{Min: 0, Max: int64(maxSleep / time.Millisecond)}, Help: "How many milliseconds to wait, at most 3600000."},
 		},
 		DefaultParameterSet: "Seconds",
 		Examples: []Example{
@@ -28,7 +30,7 @@ func startSleepCmd() *Command {
 			} else if s, ok := inv.Params["Seconds"].(float64); ok {
 				d = time.Duration(s * float64(time.Second))
 			}
-			d = min(max(d, 0), maxSleep)
+			d = min(max(d, 0), maxSleep) // the parameters' ranges hold already
 			t := time.NewTimer(d)
 			defer t.Stop()
 			select {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,5 +34,25 @@ func TestStartSleepStopsOnCancel(t *testing.T) {
 	}
 	if err := rs.RunScript(context.Background(), "Start-Sleep -Milliseconds 10", nil, &recorder{}); err != nil {
 		t.Fatalf("Start-Sleep -Milliseconds 10: %v", err)
+	}
+}
+
+// Start-Sleep waits at most an hour: a longer or negative wait is refused
+// with PowerShell's range text instead of overflowing to no wait at all.
+func TestStartSleepRange(t *testing.T) {
+	c := NewCatalog()
+	if err := RegisterBuiltins(c); err != nil {
+		t.Fatal(err)
+	}
+	rs := NewRunspace(RunspaceConfig{Catalog: c})
+	for line, want := range map[string]string{
+		"Start-Sleep -Seconds 1e10":         "The 1E+10 argument is greater than the maximum allowed range of 3600.",
+		"Start-Sleep -Seconds -1":           "The -1 argument is less than the minimum allowed range of 0.",
+		"Start-Sleep -Milliseconds 3600001": "greater than the maximum allowed range of 3600000",
+	} {
+		err := rs.RunScript(context.Background(), line, nil, &recorder{})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s = %v, want an error containing %q", line, err, want)
+		}
 	}
 }
