@@ -165,17 +165,9 @@ func (g *Gateway) onShell(ctx context.Context, req *request) ([]byte, error) {
 	case wsman.ActionGet:
 		return wsman.EncodeGetShell(g.header(req, wsman.ActionGetResponse), s.info(now)), nil
 	case wsman.ActionDisconnect:
-		s.setState("Disconnected")
-		// Disconnect-PSSession -IdleTimeoutSec: any value up to
-		// MaxIdleTimeOut, as WinRM allows.
-		if d := env.Disconnect; d != nil && d.IdleTimeout > 0 {
-			s.mu.Lock()
-			s.grant.IdleTimeout = s.idleFor(d.IdleTimeout)
-			s.mu.Unlock()
-		}
-		return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionDisconnectResponse), wsman.BodyNone), nil
+		return g.disconnect(ctx, req, s)
 	case wsman.ActionReconnect:
-		s.setState("Connected")
+		s.reattach()
 		return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionReconnectResponse), wsman.BodyNone), nil
 	case wsman.ActionConnect:
 		c, ok := s.plugin.(connector)
@@ -186,12 +178,17 @@ func (g *Gateway) onShell(ctx context.Context, req *request) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.setState("Connected")
+		s.reattach()
 		return wsman.EncodeConnectResponse(g.header(req, wsman.ActionConnectResponse), xml), nil
 	}
-	if s.disconnected() {
-		return nil, psgate.E(psgate.CodeShellDisconnected, nil)
+	detach, err := s.beginOp()
+	if err != nil {
+		return nil, err
 	}
+	// The operation ends once its response is written: a Disconnect
+	// waiting for it then answers after it.
+	req.afterWrite(func(bool) { s.endOp() })
+	req.detach = detach
 	resp, err := g.onOpenShell(ctx, req, s)
 	if psgate.CodeOf(err) == psgate.CodeBadFragment {
 		// A broken fragment stream poisons the shell's reassembler for
@@ -200,6 +197,41 @@ func (g *Gateway) onShell(ctx context.Context, req *request) ([]byte, error) {
 		g.closeShell(ctx, s, "broken")
 	}
 	return resp, err
+}
+
+// disconnect serves Disconnect as [MS-WSMV] §3.1.4.15 asks: no new
+// operation starts, the pending Receives answer at once with the output
+// they have, and the DisconnectResponse goes out only after every
+// operation in flight has written its response. rsp:IdleTimeOut then
+// becomes the shell's idle timeout, up to the tenant policy's
+// (rsp:MaxIdleTimeOut); the session lifetime still applies.
+func (g *Gateway) disconnect(ctx context.Context, req *request, s *shell) ([]byte, error) {
+	var idle time.Duration
+	if d := req.env.Disconnect; d != nil {
+		idle = d.IdleTimeout
+	}
+	drained := s.beginDisconnect()
+	timer := time.NewTimer(g.receiveWait(req.env.OperationTimeout))
+	defer timer.Stop()
+	select {
+	case <-drained:
+	case <-s.done:
+		s.endDisconnect(false, 0)
+		if e := s.closeReason(); e != nil {
+			return nil, e
+		}
+		return nil, psgate.E(psgate.CodeShellNotFound, psgate.Args{"shell": s.id})
+	case <-timer.C:
+		// An operation did not end in time (a WinRS Receive holds until
+		// its own timeout): the shell stays connected.
+		s.endDisconnect(false, 0)
+		return nil, psgate.E(psgate.CodeOperationTimeout, nil)
+	case <-ctx.Done():
+		s.endDisconnect(false, 0)
+		return nil, ctx.Err()
+	}
+	s.endDisconnect(true, idle)
+	return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionDisconnectResponse), wsman.BodyNone), nil
 }
 
 // onOpenShell serves the data actions on a connected shell.

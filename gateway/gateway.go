@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -195,6 +196,25 @@ type request struct {
 	address   string // the URL the client posted to, for ResourceCreated
 	relatesTo string // the MessageID when the envelope could not be decoded
 	log       *slog.Logger
+	// detach is closed when a Disconnect of the addressed shell begins.
+	detach <-chan struct{}
+	// after holds what runs once the response was written (ok) or could
+	// not be (the client went away), last registered first.
+	after []func(ok bool)
+}
+
+// afterWrite registers fn to run once the response has been written; ok
+// reports whether it reached the client's connection. Output a Receive
+// takes off a queue is committed or put back this way.
+func (req *request) afterWrite(fn func(ok bool)) {
+	req.after = append(req.after, fn)
+}
+
+func (req *request) finish(ok bool) {
+	for i := len(req.after) - 1; i >= 0; i-- {
+		req.after[i](ok)
+	}
+	req.after = nil
 }
 
 // ServeHTTP serves WS-Management requests on any path it is mounted at.
@@ -207,6 +227,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		address:   requestURL(r),
 	}
 	req.log = g.log.With(logKeyRequestID, req.id, logKeyClient, req.client)
+	written := false
+	defer func() { req.finish(written) }()
 
 	w.Header().Set("Server", "psgate/"+psgate.Version)
 	if r.Method != http.MethodPost {
@@ -249,7 +271,27 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.writeError(w, req, err)
 		return
 	}
-	writeSOAP(w, http.StatusOK, resp)
+	written = writeDelivered(ctx, w, resp)
+}
+
+// writeDelivered writes a success response and reports whether it reached
+// the client's connection: nothing is written for a client that already
+// went away, and a failed write or flush counts as not delivered.
+func writeDelivered(ctx context.Context, w http.ResponseWriter, body []byte) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	h := w.Header()
+	h.Set("Content-Type", soapContentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if _, err := w.Write(body); err != nil {
+		return false
+	}
+	if err := http.NewResponseController(w).Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return false
+	}
+	return true
 }
 
 // readBody reads the request body, refusing more than limit bytes.

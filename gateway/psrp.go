@@ -54,11 +54,15 @@ type psrpPool struct {
 }
 
 // queue is a list of encoded fragments waiting for a Receive, guarded by the
-// pool's mutex.
+// pool's mutex. A Receive leases what it takes: the fragments leave the
+// queue, but come back to its front unless the response carrying them
+// reaches the client; until then no other Receive takes from the queue.
 type queue struct {
 	frags   [][]byte
 	bytes   int
 	changed chan struct{}
+	leased  bool
+	gen     int // bumped by reset: a lease of an older generation is void
 }
 
 func (q *queue) push(frags [][]byte) {
@@ -83,22 +87,60 @@ func (q *queue) wait() <-chan struct{} {
 	return q.changed
 }
 
+// reset empties the queue for a new client and voids any lease.
+func (q *queue) reset() {
+	q.frags, q.bytes, q.leased = nil, 0, false
+	q.gen++
+	q.wake()
+}
+
+// lease is fragments a Receive took off a queue.
+type lease struct {
+	frags [][]byte
+	gen   int
+}
+
 // take removes whole fragments totalling at most limit bytes (always at
-// least one) and returns them concatenated.
-func (q *queue) take(limit int) []byte {
+// least one), leasing them; it returns them concatenated. The caller must
+// end the lease with commit or giveBack.
+func (q *queue) take(limit int) ([]byte, lease) {
 	var data []byte
 	n := 0
 	for n < len(q.frags) && (n == 0 || len(data)+len(q.frags[n]) <= limit) {
 		data = append(data, q.frags[n]...)
 		n++
 	}
+	l := lease{frags: append([][]byte(nil), q.frags[:n]...), gen: q.gen}
 	for i := range n {
 		q.bytes -= len(q.frags[i])
 		q.frags[i] = nil
 	}
 	q.frags = q.frags[n:]
+	q.leased = true
 	q.wake()
-	return data
+	return data, l
+}
+
+// commit ends a lease whose response reached the client.
+func (q *queue) commit(l lease) {
+	if l.gen == q.gen {
+		q.leased = false
+		q.wake()
+	}
+}
+
+// giveBack ends a lease whose response did not reach the client: its
+// fragments return to the front of the queue, in order.
+func (q *queue) giveBack(l lease) {
+	if l.gen != q.gen {
+		return
+	}
+	q.frags = append(l.frags, q.frags...)
+	for _, f := range l.frags {
+		q.bytes += len(f)
+	}
+	q.leased = false
+	q.wake()
 }
 
 // psrpPipe is one pipeline (WS-Man command) of a pool.
@@ -145,6 +187,16 @@ func newPSRPPool(g *Gateway, s *shell, env *wsman.Envelope) (*psrpPool, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// privateData is the APPLICATION_PRIVATE_DATA of every pool. Its
+// ImplicitRemoting.CommandsToSkip names every engine built-in and alias
+// (the utility commands PowerShell has locally: Select-Object,
+// Out-Default, Get-Date, prompt, TabExpansion2...), so that
+// Import-PSSession proxies only the tenant's cmdlets and never shadows the
+// user's own core commands.
+func privateData() psrp.PrivateData {
+	return psrp.PrivateData{CommandsToSkip: engine.BuiltinNames()}
 }
 
 // checkProtocolOption validates the protocolversion option of a PSRP Create
@@ -237,7 +289,7 @@ func (p *psrpPool) handlePoolMessage(m psrp.Message) error {
 		if p.maxRS < 1 {
 			p.maxRS = 1
 		}
-		if err := p.poolMsgLocked(psrp.NewApplicationPrivateData(p.rpid, psrp.PrivateData{})); err != nil {
+		if err := p.poolMsgLocked(psrp.NewApplicationPrivateData(p.rpid, privateData())); err != nil {
 			return err
 		}
 		p.opened = true
@@ -498,6 +550,12 @@ func (p *psrpPool) send(_ context.Context, req *request) error {
 	return nil
 }
 
+// receive answers a Receive with the output waiting on the pool or on one
+// pipeline, holding it until output arrives, the wait ends, or a
+// Disconnect begins (then it answers at once, with what it has or with
+// nothing). What it takes is leased: it leaves the queue for good only once
+// the response reached the client, and a pipeline whose final state went
+// out is retired only then.
 func (p *psrpPool) receive(ctx context.Context, req *request, wait time.Duration) (wsman.ReceiveResult, error) {
 	rc := req.env.Receive
 	if rc == nil {
@@ -511,6 +569,15 @@ func (p *psrpPool) receive(ctx context.Context, req *request, wait time.Duration
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	id := strings.ToUpper(rc.CommandID)
+	detach := req.detach
+	detached := func() bool {
+		select {
+		case <-detach:
+			return true
+		default:
+			return false
+		}
+	}
 	coalesced := false
 	for {
 		p.mu.Lock()
@@ -524,7 +591,19 @@ func (p *psrpPool) receive(ctx context.Context, req *request, wait time.Duration
 			}
 			q = &pipe.out
 		}
-		if len(q.frags) > 0 && pipe != nil && !pipe.final && !coalesced && q.bytes < limit {
+		if err := ctx.Err(); err != nil {
+			// The client went away: take nothing for it.
+			p.mu.Unlock()
+			return wsman.ReceiveResult{}, err
+		}
+		if q.leased || len(q.frags) == 0 {
+			if detached() {
+				// A Disconnect is waiting for this Receive: answer
+				// now, with no output.
+				p.mu.Unlock()
+				return emptyReceive(rc.CommandID, pipe != nil), nil
+			}
+		} else if pipe != nil && !pipe.final && !coalesced && q.bytes < limit && !detached() {
 			// Output of a short pipeline is usually followed at once by its
 			// final state: wait a moment so that one response carries both
 			// and the client saves a round trip. A long pipeline loses at
@@ -536,29 +615,30 @@ func (p *psrpPool) receive(ctx context.Context, req *request, wait time.Duration
 			case <-ch:
 			case <-time.After(coalesceWait):
 			case <-ctx.Done():
+			case <-detach:
 			}
 			continue
-		}
-		if len(q.frags) > 0 {
-			res := wsman.ReceiveResult{Streams: []wsman.OutStream{{Name: stream, CommandID: rc.CommandID, Data: q.take(limit)}}}
+		} else {
+			data, l := q.take(limit)
+			res := wsman.ReceiveResult{Streams: []wsman.OutStream{{Name: stream, CommandID: rc.CommandID, Data: data}}}
+			done := false
 			if pipe != nil {
-				st := wsman.StateRunning
-				if pipe.final && len(q.frags) == 0 {
-					st = wsman.StateDone
+				done = pipe.final && len(q.frags) == 0
+				res.State = &wsman.CommandState{CommandID: rc.CommandID, State: wsman.StateRunning}
+				if done {
 					code := 0
-					res.State = &wsman.CommandState{CommandID: rc.CommandID, State: st, ExitCode: &code}
-					p.retireLocked(id)
-				} else {
-					res.State = &wsman.CommandState{CommandID: rc.CommandID, State: st}
+					res.State = &wsman.CommandState{CommandID: rc.CommandID, State: wsman.StateDone, ExitCode: &code}
 				}
 			}
 			p.mu.Unlock()
+			req.afterWrite(func(ok bool) { p.endLease(pipe, q, l, ok, done) })
 			return res, nil
 		}
 		ch := q.wait()
 		p.mu.Unlock()
 		select {
 		case <-ch:
+		case <-detach:
 		case <-timer.C:
 			return wsman.ReceiveResult{}, psgate.E(psgate.CodeOperationTimeout, nil)
 		case <-p.sh.done:
@@ -569,6 +649,35 @@ func (p *psrpPool) receive(ctx context.Context, req *request, wait time.Duration
 		case <-ctx.Done():
 			return wsman.ReceiveResult{}, ctx.Err()
 		}
+	}
+}
+
+// emptyReceive is the answer of a Receive woken by a Disconnect with no
+// output for it: a command that still runs says so.
+func emptyReceive(commandID string, command bool) wsman.ReceiveResult {
+	if !command {
+		return wsman.ReceiveResult{}
+	}
+	return wsman.ReceiveResult{State: &wsman.CommandState{CommandID: commandID, State: wsman.StateRunning}}
+}
+
+// endLease ends what a Receive took from q (a pipeline's queue when pipe
+// is not nil): delivered output is gone for good, and a pipeline whose
+// final state was delivered (done) is retired; undelivered output goes
+// back to the front of the queue for the next Receive.
+func (p *psrpPool) endLease(pipe *psrpPipe, q *queue, l lease, delivered, done bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pipe != nil && !p.pipe(pipe) {
+		return // terminated or closed meanwhile
+	}
+	if !delivered {
+		q.giveBack(l)
+		return
+	}
+	q.commit(l)
+	if done {
+		p.retireLocked(pipe.id)
 	}
 }
 
@@ -775,9 +884,8 @@ func (p *psrpPool) connect(_ context.Context, req *request) ([]byte, error) {
 	}
 	// A new client starts with a clean pool-level stream; a Receive still
 	// waiting on the old one is woken.
-	p.out.frags, p.out.bytes = nil, 0
-	p.out.wake()
-	if err := p.poolMsgLocked(psrp.NewApplicationPrivateData(p.rpid, psrp.PrivateData{})); err != nil {
+	p.out.reset()
+	if err := p.poolMsgLocked(psrp.NewApplicationPrivateData(p.rpid, privateData())); err != nil {
 		return nil, err
 	}
 	return resp, nil

@@ -45,6 +45,19 @@ type shell struct {
 	closed     bool
 	closeErr   *psgate.Error
 	plugin     plugin
+	// ops counts the data operations (Command, Send, Receive, Signal)
+	// in flight, each until its response is written: a Disconnect waits
+	// for them ([MS-WSMV] §3.1.4.15).
+	ops int
+	// detaching is set while a Disconnect waits for ops to drain; no new
+	// data operation starts meanwhile.
+	detaching bool
+	// detach is closed when a Disconnect begins, so that pending Receives
+	// answer at once with the output they have; Reconnect and Connect
+	// replace it.
+	detach chan struct{}
+	// drained is closed when ops drops to zero while detaching.
+	drained chan struct{}
 }
 
 // plugin is what a shell kind implements.
@@ -57,16 +70,85 @@ type plugin interface {
 	close()
 }
 
-func (s *shell) setState(state string) {
-	s.mu.Lock()
-	s.state = state
-	s.mu.Unlock()
-}
-
-func (s *shell) disconnected() bool {
+// beginOp admits a data operation on a connected shell; it returns the
+// channel a Disconnect closes to wake the operation. Every successful
+// beginOp must be matched by endOp once the operation's response has been
+// written.
+func (s *shell) beginOp() (<-chan struct{}, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.state == "Disconnected"
+	if s.state == "Disconnected" || s.detaching {
+		return nil, psgate.E(psgate.CodeShellDisconnected, nil)
+	}
+	if s.detach == nil {
+		s.detach = make(chan struct{})
+	}
+	s.ops++
+	return s.detach, nil
+}
+
+func (s *shell) endOp() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ops--
+	if s.ops == 0 && s.drained != nil {
+		close(s.drained)
+		s.drained = nil
+	}
+}
+
+// beginDisconnect stops new data operations, wakes the pending Receives
+// and returns a channel closed once every operation in flight has written
+// its response.
+func (s *shell) beginDisconnect() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != "Disconnected" && !s.detaching {
+		s.detaching = true
+		if s.detach == nil {
+			s.detach = make(chan struct{})
+		}
+		close(s.detach)
+	}
+	if s.ops == 0 {
+		done := make(chan struct{})
+		close(done)
+		return done
+	}
+	if s.drained == nil {
+		s.drained = make(chan struct{})
+	}
+	return s.drained
+}
+
+// endDisconnect ends a Disconnect: the shell is Disconnected with idle
+// timeout idle (zero keeps the current one), or, when the operations in
+// flight did not drain (ok false), Connected as before.
+func (s *shell) endDisconnect(ok bool, idle time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.detaching && s.state == "Disconnected" {
+		ok = true // another Disconnect finished meanwhile
+	}
+	s.detaching = false
+	if !ok {
+		s.detach = make(chan struct{})
+		return
+	}
+	s.state = "Disconnected"
+	if idle > 0 {
+		s.grant.IdleTimeout = s.idleFor(idle)
+	}
+}
+
+// reattach marks the shell Connected again (Reconnect, Connect).
+func (s *shell) reattach() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state = "Connected"
+	if !s.detaching {
+		s.detach = make(chan struct{})
+	}
 }
 
 // idleTimeout is the shell's current idle timeout (Disconnect changes it).

@@ -18,6 +18,8 @@ type HostInfo struct {
 	BufferWidth, BufferHeight int32
 	// WindowWidth and WindowHeight are the window size (key 6).
 	WindowWidth, WindowHeight int32
+	// Colors are the console colours (keys 0 and 1), for Write-Host.
+	Colors HostColors
 }
 
 // HasUI reports whether the server may send host calls that reach a UI.
@@ -59,6 +61,7 @@ func parseHostInfo(f fields, name string) (HostInfo, error) {
 		}
 		hi.BufferWidth, hi.BufferHeight = hostSize(dict, 5)
 		hi.WindowWidth, hi.WindowHeight = hostSize(dict, 6)
+		hi.Colors = hostColors(dict)
 	}
 	return hi, nil
 }
@@ -263,9 +266,15 @@ type PrivateData struct {
 	// PSVersion, BuildVersion and CLRVersion of PSVersionTable; empty
 	// means the defaults above.
 	PSVersion, BuildVersion, CLRVersion psobject.Version
-	// Extra holds further top-level entries, e.g. "ImplicitRemoting"
-	// ({Hash, CommandsToSkip}) read by Import-PSSession. Do not add
-	// "DebugMode": it makes clients start remote debugging.
+	// CommandsToSkip, when not nil, is sent as ImplicitRemoting.
+	// CommandsToSkip: the commands Import-PSSession must not proxy. It
+	// replaces the client's default list of seven (Get-Command,
+	// Get-FormatData, Get-Help, Select-Object, Measure-Object,
+	// Exit-PSSession, Out-Default), so it must name those too when the
+	// server has them.
+	CommandsToSkip []string
+	// Extra holds further top-level entries. Do not add "DebugMode": it
+	// makes clients start remote debugging.
 	Extra []psobject.DictEntry
 }
 
@@ -301,7 +310,24 @@ func NewApplicationPrivateData(rpid GUID, pd PrivateData) (Message, error) {
 		{Key: "PSRemotingProtocolVersion", Value: MaxProtocolVersion},
 		{Key: "SerializationVersion", Value: SerializationVersion},
 	}}
-	entries := append([]psobject.DictEntry{{Key: "PSVersionTable", Value: table}}, pd.Extra...)
+	entries := []psobject.DictEntry{{Key: "PSVersionTable", Value: table}}
+	if pd.CommandsToSkip != nil {
+		// Import-PSSession reads it with PSPrimitiveDictionary.TryPathGet
+		// ("ImplicitRemoting", "CommandsToSkip") as a string[]; a nested
+		// dictionary must itself be a PSPrimitiveDictionary.
+		skip := make([]any, len(pd.CommandsToSkip))
+		for i, n := range pd.CommandsToSkip {
+			skip[i] = n
+		}
+		entries = append(entries, psobject.DictEntry{Key: "ImplicitRemoting", Value: &psobject.Dict{
+			TypeNames: primitiveDict,
+			Entries: []psobject.DictEntry{{Key: "CommandsToSkip", Value: clixml.List{
+				TypeNames: []string{"System.String[]", "System.Array", "System.Object"},
+				Items:     skip,
+			}}},
+		}})
+	}
+	entries = append(entries, pd.Extra...)
 	return marshal(MsgApplicationPrivateData, rpid, GUID{}, root(
 		p("ApplicationPrivateData", &psobject.Dict{TypeNames: primitiveDict, Entries: entries}),
 	))
