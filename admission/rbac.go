@@ -31,6 +31,9 @@ func AlwaysVisible() map[string]bool {
 		"Invoke-Expression": true,
 		"Exit-PSSession":    true,
 		"prompt":            true,
+		// The console host's Tab key; it completes only what the
+		// caller may see.
+		"TabExpansion2": true,
 		// Test-CsAdminPermission explains refusals, which tell users to
 		// run it; it answers about other users to administrators only.
 		"Test-CsAdminPermission": true,

@@ -14,9 +14,9 @@ import (
 // Group-Object, Format-Table, Format-List, Out-String, Out-Default,
 // Out-Null, Write-Output, Write-Host, Write-Error, Write-Warning,
 // Write-Verbose, Write-Debug, Write-Information, Write-Progress,
-// Invoke-Expression, Get-FormatData, Exit-PSSession and Get-Date, with
-// their usual aliases (select, where, ?, sort, measure, group, ft, fl,
-// gcm, echo, iex...).
+// Invoke-Expression, Get-FormatData, Exit-PSSession, Get-Date and
+// TabExpansion2 (callable but unlisted), with their usual aliases (select,
+// where, ?, sort, measure, group, ft, fl, gcm, echo, iex...).
 func RegisterBuiltins(c *Catalog) error {
 	cmds := []*Command{
 		getCommandCmd(),
@@ -45,6 +45,7 @@ func RegisterBuiltins(c *Catalog) error {
 		getDateCmd(),
 		startSleepCmd(),
 		promptCmd(),
+		tabExpansion2Cmd(),
 	}
 	if err := c.Register(cmds...); err != nil {
 		return fmt.Errorf("engine: built-ins: %w", err)

@@ -50,9 +50,21 @@ func writeHostCmd() *Command {
 		Parameters: []Parameter{
 			{Name: "Object", Type: TypeObjectArray, Position: 0, ValueFromPipeline: true, ValueFromRemainingArguments: true, Help: "What to write."},
 			{Name: "Separator", Type: TypeString, Position: NotPositional, Help: "Put between the objects; a space by default."},
-			{Name: "NoNewline", Type: TypeSwitch, Position: NotPositional, Help: "Accepted for compatibility."},
+			{Name: "NoNewline", Type: TypeSwitch, Position: NotPositional, Help: "Writes no newline after the text."},
+			{Name: "ForegroundColor", Type: TypeString, Position: NotPositional, ValidateSet: consoleColorNames, Help: "The text colour (a System.ConsoleColor name)."},
+			{Name: "BackgroundColor", Type: TypeString, Position: NotPositional, ValidateSet: consoleColorNames, Help: "The background colour (a System.ConsoleColor name)."},
 		},
 		Run: func(ctx context.Context, inv *Invocation) error {
+			msg := HostMessage{
+				Foreground: consoleColor(inv.String("ForegroundColor")),
+				Background: consoleColor(inv.String("BackgroundColor")),
+				NoNewline:  inv.Switch("NoNewline"),
+			}
+			write := func(text string) {
+				m := msg
+				m.Text = text
+				inv.writeHost(m)
+			}
 			sep := " "
 			if inv.Bound("Separator") {
 				sep = inv.String("Separator")
@@ -69,15 +81,29 @@ func writeHostCmd() *Command {
 				return strings.Join(parts, sep)
 			}
 			if v, ok := inv.Params["Object"]; ok {
-				inv.WriteHost(join(v))
+				write(join(v))
 				return nil
 			}
 			return eachInput(ctx, inv, func(obj any) (bool, error) {
-				inv.WriteHost(join(obj))
+				write(join(obj))
 				return true, nil
 			})
 		},
 	}
+}
+
+// consoleColorNames are the System.ConsoleColor members, by value.
+var consoleColorNames = []string{"Black", "DarkBlue", "DarkGreen", "DarkCyan", "DarkRed", "DarkMagenta",
+	"DarkYellow", "Gray", "DarkGray", "Blue", "Green", "Cyan", "Red", "Magenta", "Yellow", "White"}
+
+// consoleColor returns a colour name's value, NoColor for "".
+func consoleColor(name string) int32 {
+	for i, n := range consoleColorNames {
+		if strings.EqualFold(n, name) {
+			return int32(i)
+		}
+	}
+	return NoColor
 }
 
 // errorCategoryNames lists ErrorCategory members for -Category.

@@ -31,6 +31,10 @@ type Command struct {
 	// from that object (ValueFromPipeline, ValueFromPipelineByPropertyName)
 	// and inv.Input yielding just that object.
 	StreamInput bool
+	// Unlisted keeps the command out of listings (Get-Command, command
+	// metadata, Get-Help's list, tab completion) while it stays callable:
+	// TabExpansion2, which a client's host calls but a user never types.
+	Unlisted bool
 	// Run is called once per invocation. Input yields the pipeline input
 	// (nothing when the command is first in the pipeline); Run writes its
 	// results through inv.
@@ -188,4 +192,19 @@ type InformationRecord struct {
 	MessageData any
 	Source      string
 	Tags        []string
+	// Host is set for text written for the user's console (Write-Host,
+	// -WhatIf), what PowerShell keeps as a HostInformationMessage.
+	Host *HostMessage
 }
+
+// HostMessage is text for the user's console, with optional colours.
+type HostMessage struct {
+	Text string
+	// Foreground and Background are System.ConsoleColor values (0-15), or
+	// NoColor when not given.
+	Foreground, Background int32
+	NoNewline              bool
+}
+
+// NoColor marks a HostMessage colour that was not given.
+const NoColor int32 = -1

@@ -1,6 +1,10 @@
 package engine
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/psgate/psgate/format"
+)
 
 // String returns the exception message, as ErrorRecord.ToString does.
 func (r *ErrorRecord) String() string { return r.Message() }
@@ -37,6 +41,51 @@ func (r *ErrorRecord) DisplayText() []string {
 		"    + CategoryInfo          : "+r.CategoryInfo(),
 		"    + FullyQualifiedErrorId : "+r.FullyQualifiedErrorID,
 	)
+}
+
+// ConsoleLines renders the record as Windows PowerShell 5.1's Out-Default
+// writes it on a console width columns wide (the ErrorInstance view,
+// $ErrorView NormalView), one WriteErrorLine per element:
+//
+//	Get-CsOnlineUser : Cannot find an object with identity 'x' in tenant 'contoso'.
+//	    + CategoryInfo          : ObjectNotFound: (x:String) [Get-CsOnlineUser], ItemNotFoundException
+//	    + FullyQualifiedErrorId : ObjectNotFound,Get-CsOnlineUser
+//	(a line holding one space)
+//
+// The first line is word-wrapped at width; the "+" lines are cut every
+// width-6 characters and indented by four spaces, as the view's
+// `-split "(.{$width})"` does; the view's closing "`n " gives the last
+// line. psgate's commands run from PSRP commands, not script text, so
+// there is no "At line:1 char:1" position message, as on a real server
+// for a command added with AddCommand.
+func (r *ErrorRecord) ConsoleLines(width int) []string {
+	if width <= 0 {
+		width = 120
+	}
+	first := r.Message()
+	if r.Activity != "" {
+		first = r.Activity + " : " + first
+	}
+	var out []string
+	for _, line := range strings.Split(strings.ReplaceAll(first, "\r\n", "\n"), "\n") {
+		out = append(out, format.Wrap(line, width)...)
+	}
+	chunk := width - 6
+	if chunk < 1 {
+		chunk = 1
+	}
+	for _, info := range []string{
+		"+ CategoryInfo          : " + r.CategoryInfo(),
+		"+ FullyQualifiedErrorId : " + r.FullyQualifiedErrorID,
+	} {
+		rs := []rune(info)
+		for len(rs) > 0 {
+			n := min(chunk, len(rs))
+			out = append(out, "    "+string(rs[:n]))
+			rs = rs[n:]
+		}
+	}
+	return append(out, " ")
 }
 
 // errorRecordProperty exposes an error record's properties to

@@ -69,7 +69,11 @@ func (inv *Invocation) WriteProgress(rec ProgressRecord) {
 // WriteHost writes text for the user's console, as Write-Host does: an
 // information record tagged PSHOST.
 func (inv *Invocation) WriteHost(text string) {
-	inv.WriteInformation(InformationRecord{MessageData: text, Tags: []string{"PSHOST"}})
+	inv.writeHost(HostMessage{Text: text, Foreground: NoColor, Background: NoColor})
+}
+
+func (inv *Invocation) writeHost(m HostMessage) {
+	inv.WriteInformation(InformationRecord{MessageData: m.Text, Tags: []string{"PSHOST"}, Host: &m})
 }
 
 // ShouldProcess reports whether the command should make a change to

@@ -110,11 +110,12 @@ func (r *Runspace) LookupVisible(name string) (*Command, bool) {
 }
 
 // VisibleCommands lists the commands the caller may see, sorted by name.
+// Unlisted commands are left out.
 func (r *Runspace) VisibleCommands() []*Command {
 	all := r.cfg.Catalog.Commands()
 	out := all[:0]
 	for _, c := range all {
-		if r.Visible(c) {
+		if !c.Unlisted && r.Visible(c) {
 			out = append(out, c)
 		}
 	}

@@ -336,7 +336,7 @@ func TestStreamsAndPreferences(t *testing.T) {
 	rec, _ := env.run(t, RunspaceConfig{}, "Write-Information i -Tags t; Write-Progress -Activity Import -Status Half -PercentComplete 50; Write-Host a b -Separator -")
 	wantInfo := []InformationRecord{
 		{MessageData: "i", Source: "Write-Information", Tags: []string{"t"}},
-		{MessageData: "a-b", Source: "Write-Host", Tags: []string{"PSHOST"}},
+		{MessageData: "a-b", Source: "Write-Host", Tags: []string{"PSHOST"}, Host: &HostMessage{Text: "a-b", Foreground: NoColor, Background: NoColor}},
 	}
 	if diff := cmp.Diff(rec.info, wantInfo); diff != "" {
 		t.Errorf("information (-got +want):\n%s", diff)

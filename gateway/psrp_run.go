@@ -17,20 +17,43 @@ import (
 //
 // Enter-PSSession appends Out-Default to every statement and shows only
 // what arrives as host calls, so for such statements the output is
-// formatted here and sent as WriteLine host calls. Exit-PSSession answers
-// with the PopRunspace host call that makes the client leave the session.
+// formatted here and sent as WriteLine host calls; an Out-Default with
+// MergePreviousResults also claims the statement's errors, which it writes
+// with WriteErrorLine instead of sending ERROR_RECORDs. When the
+// pipeline's host has a UI, warnings, verbose and debug messages, progress
+// and Write-Host text also go to it as host calls (see psrpSink). Exit-
+// PSSession answers with the PopRunspace host call that makes the client
+// leave the session.
 func (p *psrpPool) runPipeline(ctx context.Context, s *psrpSink, cp *psrp.CreatePipeline) error {
 	var input engine.Input
 	if s.pipe.input != nil {
 		input = s.pipe.input
 	}
+	hi := p.pipelineHost(cp)
+	s.ui, s.colors = hi.HasUI(), hi.Colors
 	for _, stmt := range cp.PowerShell.Statements() {
 		if len(stmt) == 0 {
 			continue
 		}
+		s.host, s.claim = false, false
 		if last := stmt[len(stmt)-1]; len(stmt) > 1 && !last.IsScript && strings.EqualFold(last.Cmd, "Out-Default") {
 			stmt = stmt[:len(stmt)-1]
 			s.host = true
+			// PowerShell's PipelineProcessor.AddCommand: an Out-Default
+			// sent with MergePreviousResults takes the error output of
+			// every earlier command of its pipeline.
+			s.claim = last.MergePreviousResults&psrp.ResultError != 0
+		}
+		if s.ui && len(stmt) == 1 && !stmt[0].IsScript && strings.EqualFold(stmt[0].Cmd, "Out-Default") && len(stmt[0].Args) == 0 {
+			// An Out-Default of its own formats the pipeline's input for
+			// the console. The console host sends one after a line failed
+			// (ConsoleHost.ReportException pipes the error record, with a
+			// writeErrorStream note, into Out-Default on the remote
+			// runspace): the error is shown with WriteErrorLine.
+			s.host = true
+			s.outDefault(ctx, input)
+			s.flushHost()
+			continue
 		}
 		if len(stmt) == 1 && !stmt[0].IsScript && strings.EqualFold(stmt[0].Cmd, "Exit-PSSession") {
 			s.hostCall(psrp.HostCall{CallID: psrp.VoidCallID, Method: psrp.HostPopRunspace})
@@ -53,6 +76,20 @@ func (p *psrpPool) runPipeline(ctx context.Context, s *psrpSink, cp *psrp.Create
 		s.flushHost()
 	}
 	return nil
+}
+
+// pipelineHost returns the host the pipeline runs with. As in
+// PowerShell's GetHostAssociatedWithPowerShell, a pipeline whose HostInfo
+// says UseRunspaceHost uses the pool's (from INIT_RUNSPACEPOOL): the
+// console host's pipelines (RemotePipeline, with no host in their
+// settings) do.
+func (p *psrpPool) pipelineHost(cp *psrp.CreatePipeline) psrp.HostInfo {
+	if !cp.HostInfo.UseRunspaceHost {
+		return cp.HostInfo
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.host
 }
 
 // enginePipeline converts PSRP commands to the engine's pipeline. Argument
@@ -146,6 +183,14 @@ type psrpSink struct {
 	host   bool
 	width  int
 	stream *format.Stream
+	// claim: the statement's Out-Default claims its errors (writes them
+	// with WriteErrorLine) instead of leaving them to ERROR_RECORD.
+	claim bool
+	// ui: the pipeline's host has a UI, so warnings, verbose, debug,
+	// progress and Write-Host also become host calls; colors are its
+	// console colours.
+	ui     bool
+	colors psrp.HostColors
 }
 
 func (s *psrpSink) send(m psrp.Message, err error) {
@@ -182,10 +227,7 @@ func (s *psrpSink) Output(obj any) {
 		// An error merged into Out-Default's input (2>&1, as
 		// Enter-PSSession asks for): PowerShell's Out-Default writes it
 		// with WriteErrorLine, which the console shows in red.
-		s.flushHost()
-		for _, line := range rec.DisplayText() {
-			s.hostCall(psrp.HostCall{CallID: psrp.VoidCallID, Method: psrp.HostWriteErrorLine, Params: []any{line}})
-		}
+		s.writeError(rec)
 		return
 	}
 	if s.host {
@@ -201,6 +243,84 @@ func (s *psrpSink) Output(obj any) {
 		return
 	}
 	s.send(psrp.NewPipelineOutput(s.rpid, s.pipe.pid, obj))
+}
+
+// outDefault writes in to the console as Out-Default does: error records
+// (objects of type ErrorRecord, as a client serializes them) in
+// PowerShell's error view, with WriteErrorLine when they carry the
+// writeErrorStream note; anything else formatted with WriteLine.
+func (s *psrpSink) outDefault(ctx context.Context, in engine.Input) {
+	if in == nil {
+		return
+	}
+	for {
+		v, ok := in.Next(ctx)
+		if !ok {
+			return
+		}
+		rec, toErr, isRec := errorRecordOf(v)
+		switch {
+		case isRec && toErr:
+			s.writeError(rec)
+		case isRec:
+			s.flushHost()
+			s.writeLines(strings.Join(rec.ConsoleLines(s.consoleWidth()), "\n"))
+		default:
+			s.Output(v)
+		}
+	}
+}
+
+// errorRecordOf reads an ErrorRecord object as PowerShell serializes one
+// (ErrorRecord.ToPSObjectForRemoting: the exception, FullyQualifiedErrorId
+// and ErrorCategory_* notes) back into a record; toErrorStream reports its
+// writeErrorStream note.
+func errorRecordOf(v any) (rec *engine.ErrorRecord, toErrorStream, ok bool) {
+	o, isObj := v.(*psobject.Object)
+	if !isObj || !slicesContainsFold(o.TypeNames, "System.Management.Automation.ErrorRecord") {
+		return nil, false, false
+	}
+	str := func(name string) string {
+		x, _ := o.Get(name)
+		s, _ := x.(string)
+		return s
+	}
+	msg := str("ErrorDetails_Message")
+	if msg == "" {
+		if exc, ok := o.Get("Exception"); ok {
+			if eo, ok := exc.(*psobject.Object); ok {
+				if m, ok := eo.Get("Message"); ok {
+					msg, _ = m.(string)
+				}
+			}
+		}
+	}
+	if msg == "" {
+		msg = o.String()
+	}
+	cat, _ := o.Get("ErrorCategory_Category")
+	n, _ := cat.(int32)
+	rec = &engine.ErrorRecord{
+		Err:                   &psgate.Error{Message: msg},
+		FullyQualifiedErrorID: str("FullyQualifiedErrorId"),
+		Category:              engine.Category(n),
+		Activity:              str("ErrorCategory_Activity"),
+		Reason:                str("ErrorCategory_Reason"),
+		TargetName:            str("ErrorCategory_TargetName"),
+		TargetType:            str("ErrorCategory_TargetType"),
+	}
+	ws, _ := o.Get("writeErrorStream")
+	toErrorStream, _ = ws.(bool)
+	return rec, toErrorStream, true
+}
+
+func slicesContainsFold(list []string, want string) bool {
+	for _, s := range list {
+		if strings.EqualFold(strings.TrimPrefix(s, "Deserialized."), want) {
+			return true
+		}
+	}
+	return false
 }
 
 // flushHost ends the console table or list being written, so that what
@@ -226,41 +346,117 @@ func (s *psrpSink) hostCall(c psrp.HostCall) {
 	s.send(psrp.NewPipelineHostCall(s.rpid, s.pipe.pid, c))
 }
 
+// writeError writes an error record as Out-Default shows it, line by line
+// with WriteErrorLine.
+func (s *psrpSink) writeError(rec *engine.ErrorRecord) {
+	s.flushHost()
+	for _, line := range rec.ConsoleLines(s.consoleWidth()) {
+		s.hostCall(psrp.HostLine(psrp.HostWriteErrorLine, line))
+	}
+}
+
+// consoleWidth is the width Out-Default formats for.
+func (s *psrpSink) consoleWidth() int {
+	if s.width > 0 {
+		return s.width
+	}
+	return 120
+}
+
 func (s *psrpSink) Error(r *engine.ErrorRecord) {
+	if s.host && s.claim {
+		// Claimed by Out-Default: shown once, in full, and not sent as
+		// ERROR_RECORD (PowerShell's pipeline never sees it).
+		s.writeError(r)
+		return
+	}
 	s.flushHost()
 	s.send(psrp.NewErrorRecord(s.rpid, s.pipe.pid, wireRecord(r)))
 }
 
+// hostLine writes a message to the client's host UI when it has one, after
+// what Out-Default has written so far.
+func (s *psrpSink) hostLine(m psrp.HostMethodID, msg string) {
+	if !s.ui {
+		return
+	}
+	s.flushHost()
+	s.hostCall(psrp.HostLine(m, msg))
+}
+
+// Warning, Verbose and Debug send the record (which the console host only
+// buffers) and, with a UI, the host call it shows: a real server's
+// InternalHostUserInterface.WriteWarningRecord does both.
 func (s *psrpSink) Warning(msg string) {
 	s.send(psrp.NewInformationalRecord(psrp.MsgWarningRecord, s.rpid, s.pipe.pid, msg))
+	s.hostLine(psrp.HostWriteWarningLine, msg)
 }
 
 func (s *psrpSink) Verbose(msg string) {
 	s.send(psrp.NewInformationalRecord(psrp.MsgVerboseRecord, s.rpid, s.pipe.pid, msg))
+	s.hostLine(psrp.HostWriteVerboseLine, msg)
 }
 
 func (s *psrpSink) Debug(msg string) {
 	s.send(psrp.NewInformationalRecord(psrp.MsgDebugRecord, s.rpid, s.pipe.pid, msg))
+	s.hostLine(psrp.HostWriteDebugLine, msg)
 }
 
 func (s *psrpSink) Information(r engine.InformationRecord) {
-	if !psrp.VersionAtLeast(s.version, 2, 3) {
+	if psrp.VersionAtLeast(s.version, 2, 3) {
 		// INFORMATION_RECORD does not exist before protocol 2.3.
-		return
+		s.send(psrp.NewInformationRecord(s.rpid, s.pipe.pid, psrp.InformationRecord{
+			MessageData: r.MessageData, Source: r.Source, Tags: r.Tags,
+			User: s.p.sh.owner.UPN, Computer: "psgate",
+			TimeGenerated: s.p.g.cfg.Now(),
+		}))
 	}
-	s.send(psrp.NewInformationRecord(s.rpid, s.pipe.pid, psrp.InformationRecord{
-		MessageData: r.MessageData, Source: r.Source, Tags: r.Tags,
-		User: s.p.sh.owner.UPN, Computer: "psgate",
-		TimeGenerated: s.p.g.cfg.Now(),
-	}))
+	if s.ui && r.Host != nil {
+		// Write-Host (MshCommandRuntime.WriteInformation, PSHOST tag).
+		s.flushHost()
+		s.hostCall(s.hostText(*r.Host))
+	}
 }
 
+// hostText is the host call for Write-Host text. Windows PowerShell's
+// Write-Host reads the colour it was not given from the host's RawUI, so
+// it always calls WriteLine(foreground, background, text) (WriteLine3,
+// or Write2 with -NoNewline) on a console that told its colours.
+func (s *psrpSink) hostText(m engine.HostMessage) psrp.HostCall {
+	fg, bg := psrp.ColorGray, psrp.ColorBlack
+	if s.colors.Known {
+		fg, bg = s.colors.Foreground, s.colors.Background
+	}
+	if m.Foreground != engine.NoColor {
+		fg = psrp.ConsoleColor(m.Foreground)
+	}
+	if m.Background != engine.NoColor {
+		bg = psrp.ConsoleColor(m.Background)
+	}
+	if !s.colors.Known && m.Foreground == engine.NoColor && m.Background == engine.NoColor {
+		if m.NoNewline {
+			return psrp.HostLine(psrp.HostWrite1, m.Text)
+		}
+		return psrp.WriteLine(m.Text)
+	}
+	return psrp.WriteColored(fg, bg, m.Text, m.NoNewline)
+}
+
+// progressSourceID is the sourceId of WriteProgress host calls. PowerShell
+// numbers each command's progress source; one pipeline's commands share
+// it here, so two commands reporting the same activity id share a bar.
+const progressSourceID = 1
+
 func (s *psrpSink) Progress(r engine.ProgressRecord) {
-	s.send(psrp.NewProgressRecord(s.rpid, s.pipe.pid, psrp.ProgressRecord{
+	rec := psrp.ProgressRecord{
 		Activity: r.Activity, ActivityID: r.ActivityID, StatusDescription: r.StatusDescription,
 		CurrentOperation: r.CurrentOperation, ParentActivityID: r.ParentActivityID,
 		PercentComplete: r.PercentComplete, Completed: r.Completed, SecondsRemaining: r.SecondsRemaining,
-	}), nil)
+	}
+	s.send(psrp.NewProgressRecord(s.rpid, s.pipe.pid, rec), nil)
+	if s.ui {
+		s.hostCall(psrp.WriteProgress(progressSourceID, rec))
+	}
 }
 
 // wireRecord converts an engine error record to its PSRP form, carrying

@@ -256,22 +256,5 @@ type ProgressRecord struct {
 
 // NewProgressRecord builds PROGRESS_RECORD.
 func NewProgressRecord(rpid, pid GUID, r ProgressRecord) Message {
-	var op any
-	if r.CurrentOperation != "" {
-		op = r.CurrentOperation
-	}
-	typ := enum("System.Management.Automation.ProgressRecordType", "Processing", 0)
-	if r.Completed {
-		typ = enum("System.Management.Automation.ProgressRecordType", "Completed", 1)
-	}
-	return mustMarshal(MsgProgressRecord, rpid, pid, root(
-		p("Activity", r.Activity),
-		p("ActivityId", r.ActivityID),
-		p("StatusDescription", r.StatusDescription),
-		p("CurrentOperation", op),
-		p("ParentActivityId", r.ParentActivityID),
-		p("PercentComplete", r.PercentComplete),
-		p("Type", typ),
-		p("SecondsRemaining", r.SecondsRemaining),
-	))
+	return mustMarshal(MsgProgressRecord, rpid, pid, r.object())
 }
