@@ -1,28 +1,31 @@
 package interop
 
-// Windows PowerShell 5.1 and PowerShell 7 (on Windows) against psgate's PSRP
-// endpoint.
+// Windows PowerShell 5.1 against psgate's PSRP endpoint.
 //
-// There is no Windows on this machine, so these tests play the client:
-// winpsClient writes the HTTP requests, WS-Management envelopes and PSRP
-// messages that Windows PowerShell's WinRM client sends for New-PSSession,
-// Invoke-Command, Enter-PSSession, Import-PSSession, Disconnect-PSSession and
-// Connect-PSSession, and reads the answers the way PowerShell does. Every
-// byte is derived from the research notes (shared/research/winps-compat.md,
-// shared/research/protocol.md), the message examples of [MS-WSMV] §4.7 and
-// [MS-PSRP] §2.2.2, PowerShell's source and pypsrp's recorded traffic; no
-// capture of a real Windows client exists. The server is the real one
-// (startServer): the client is the only stand-in, for what cannot exist
-// here.
+// No Windows machine can run here, so winpsClient STANDS IN for Windows
+// PowerShell: it writes the HTTP requests, WS-Management envelopes and
+// PSRP messages that Windows PowerShell 5.1.17763.771 sends for
+// New-PSSession, Invoke-Command, Enter-PSSession, Import-PSSession,
+// Disconnect-PSSession and Connect-PSSession, and reads the answers the way
+// that client does. The server is the real one (startServer).
 //
-// What Windows does and the tests copy: Basic credentials on the first
-// request; `?PSVersion=` (or `;PSVersion=` after an existing query) on the
-// URL; `User-Agent: Microsoft WinRM Client`; p:SessionId/OperationID/
-// SequenceId headers; `rsp:CompressionType xpress` with every Send stream
-// compressed (MS-XCA LZ77+Huffman in the chunk framing) and every Receive
-// stream expected framed; creationXml, connectXml and Command Arguments
-// uncompressed; CLIXML with enum objects, TypeName tables and a HostInfo
-// that has _hostDefaultData.
+// Every rule the stand-in follows cites the line of the client's source it
+// comes from, in a comment beside the rule:
+//   - [PS51] github.com/PowerShell/PowerShell at tag SD/725290 (the Windows
+//     PowerShell 5.1 sources); paths are under src/System.Management.Automation
+//     unless they name another project;
+//   - [cap] the verbatim Create request of Windows PowerShell 5.1.17763.771
+//     kept in jborean93/pypsrp pypsrp/wsman.py (commit 1df6223d, l.703), our
+//     fixture testdata/winps/create-5.1.17763.771.xml;
+//   - [WSMV] MS-WSMV, for what the WinRM client (wsmsvc, not PowerShell)
+//     adds.
+// The research notes are shared/research/winps-client.md. What the stand-in
+// cannot know (how WinRM itself behaves on Disconnect, for example) is said
+// where it matters.
+//
+// Where the real client would refuse the server (negotiation, a probe that
+// returns too little, metadata it cannot rehydrate), the model fails the
+// test with the client's reason.
 
 import (
 	"bytes"
@@ -38,6 +41,7 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -54,10 +58,11 @@ import (
 	"github.com/psgate/psgate/xpress"
 )
 
-// Windows PowerShell 5.1 on Windows 10 2004 (19041) announces this PSVersion
-// in the URL and PSRP protocol 2.3.
+// The client of [cap]: PSVersionInfo.PSVersion goes on the URL ([PS51]
+// engine/remoting/fanin/WSManTransportManager.cs l.1397–1437) and into
+// INIT_RUNSPACEPOOL; it speaks PSRP 2.3 (RemotingConstants.ProtocolVersion).
 const (
-	winpsVersion  = "5.1.19041.1"
+	winpsVersion  = "5.1.17763.771"
 	winpsProtocol = "2.3"
 
 	actWinCreate     = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Create"
@@ -196,49 +201,11 @@ func xmlEscape(s string) string {
 
 const psObjectList = "System.Collections.Generic.List`1[[System.Management.Automation.PSObject, System.Management.Automation, Version=3.0.0.0, Culture=neutral, PublicKeyToken=31bf3856ad364e35]]"
 
-// hostInfo is the HostInfo of the console host ([MS-PSRP] §2.2.3.14):
-// _hostDefaultData with the ten RawUI values, nothing null.
-func (x *cx) hostInfo(width int) string {
-	entry := func(key int, typ, v string) string {
-		return `<En><I32 N="Key">` + strconv.Itoa(key) + `</I32>` + x.obj("Value", ms(xS("T", typ), v)) + `</En>`
-	}
-	size := func(w, h int) string { return x.obj("V", ms(xI32("width", w), xI32("height", h))) }
-	coord := func(cx, cy int) string { return x.obj("V", ms(xI32("x", cx), xI32("y", cy))) }
-	dct := entry(9, "System.String", xS("V", "Windows PowerShell")) +
-		entry(8, "System.Management.Automation.Host.Size", size(width, 62)) +
-		entry(7, "System.Management.Automation.Host.Size", size(width, 62)) +
-		entry(6, "System.Management.Automation.Host.Size", size(width, 50)) +
-		entry(5, "System.Management.Automation.Host.Size", size(width, 9001)) +
-		entry(4, "System.Int32", xI32("V", 25)) +
-		entry(3, "System.Management.Automation.Host.Coordinates", coord(0, 0)) +
-		entry(2, "System.Management.Automation.Host.Coordinates", coord(0, 4)) +
-		entry(1, "System.ConsoleColor", xI32("V", 5)) +
-		entry(0, "System.ConsoleColor", xI32("V", 6))
-	data := x.obj("data", x.typeNames("System.Collections.Hashtable", "System.Object")+"<DCT>"+dct+"</DCT>")
-	return x.obj("HostInfo", ms(
-		x.obj("_hostDefaultData", ms(data)),
-		xB("_isHostNull", false), xB("_isHostUINull", false), xB("_isHostRawUINull", false), xB("_useRunspaceHost", false),
-	))
-}
-
-// winCmd is one command of a PowerShell object.
-type winCmd struct {
-	cmd           string
-	isScript      bool
-	useLocalScope *bool
-	mergeMy       int // PipelineResultTypes
-	mergeTo       int
-	mergePrevious int
-	args          []winArg
-}
-
-// winArg is a named (or positional, name "") argument; value writes a
-// CLIXML element with N="V" using the document's cx.
-type winArg struct {
-	name  string
-	value func(x *cx) string
-}
-
+// command is Command.ToPSObjectForRemoting for protocol 2.3 ([PS51]
+// engine/hostifaces/Command.cs l.689–771): Cmd, IsScript, UseLocalScope,
+// the V2 merge fields, MergePreviousResults, the five V5 merge
+// instructions, then Args, each a CommandParameter {N, V} (Parameter.cs
+// l.246–252).
 func (x *cx) command(c winCmd) string {
 	var args strings.Builder
 	for _, a := range c.args {
@@ -253,57 +220,114 @@ func (x *cx) command(c winCmd) string {
 		uls = xB("UseLocalScope", *c.useLocalScope)
 	}
 	const prt = "System.Management.Automation.Runspaces.PipelineResultTypes"
-	names := map[int]string{0: "None", 1: "Output", 2: "Error", 3: "Output, Error"}
+	e := func(name string, v int) string { return x.enum(name, prt, prtNames[v], v) }
 	return x.obj("", ms(
 		xS("Cmd", c.cmd),
 		xB("IsScript", c.isScript),
 		uls,
-		x.enum("MergeMyResult", prt, names[c.mergeMy], c.mergeMy),
-		x.enum("MergeToResult", prt, names[c.mergeTo], c.mergeTo),
-		x.enum("MergePreviousResults", prt, names[c.mergePrevious], c.mergePrevious),
-		x.enum("MergeError", prt, "None", 0),
-		x.enum("MergeWarning", prt, "None", 0),
-		x.enum("MergeVerbose", prt, "None", 0),
-		x.enum("MergeDebug", prt, "None", 0),
-		x.enum("MergeInformation", prt, "None", 0),
+		e("MergeMyResult", c.mergeMy),
+		e("MergeToResult", c.mergeTo),
+		e("MergePreviousResults", c.mergePrevious),
+		e("MergeError", c.mergeError),
+		e("MergeWarning", prtNone),
+		e("MergeVerbose", prtNone),
+		e("MergeDebug", prtNone),
+		e("MergeInformation", prtNone),
 		x.obj("Args", x.typeNames(psObjectList, "System.Object")+"<LST>"+args.String()+"</LST>"),
 	))
 }
 
-// createPipeline writes CREATE_PIPELINE ([MS-PSRP] §2.2.2.10): the first
-// statement in Cmds and, for several statements, all of them in ExtraCmds
-// (PowerShell.ToPSObjectForRemoting).
-func createPipeline(noInput bool, streamOptions int, statements ...[]winCmd) string {
-	x := &cx{}
-	cmds := func(st []winCmd) string {
+// pipelineSpec is what decides a CREATE_PIPELINE besides the commands.
+type pipelineSpec struct {
+	noInput bool
+	// streamOptions is RemoteStreamOptions: AddInvocationInfo (15) when
+	// PowerShell.Invoke runs without settings, 0 for a RemotePipeline,
+	// whose PSInvocationSettings keep the default ([PS51]
+	// engine/hostifaces/PowerShell.cs l.351–357; remoting/client/
+	// remotepipeline.cs l.904–908).
+	streamOptions int
+	addToHistory  bool
+	history       string // PowerShell.HistoryString; "" is Nil
+	isNested      bool
+}
+
+// createPipelineFor writes CREATE_PIPELINE ([PS51] remoting/common/
+// WireDataFormat/EncodeAndDecode.cs GenerateCreatePowerShell l.1097–1155):
+// PowerShell, NoInput, ApartmentState, RemoteStreamOptions, AddToHistory,
+// HostInfo, IsNested. The PowerShell object is PowerShell.
+// ToPSObjectForRemoting (PowerShell.cs l.5716–5747). When a command ends a
+// statement, InitForRemotePipeline/SetupAsyncBatchExecution (l.837–868,
+// l.3466–3497) split the commands at each IsEndOfStatement: ExtraCmds holds
+// every statement (the first included) and Cmds only the first.
+func createPipelineFor(spec pipelineSpec, cmds []winCmd) string {
+	var statements [][]winCmd
+	cur := []winCmd{}
+	for _, c := range cmds {
+		cur = append(cur, c)
+		if c.endOfStatement {
+			statements = append(statements, cur)
+			cur = []winCmd{}
+		}
+	}
+	if len(cur) > 0 || len(statements) == 0 {
+		statements = append(statements, cur)
+	}
+	x := &cx{ref: 1} // RefId 0 is the top object
+	list := func(st []winCmd) string {
 		var b strings.Builder
 		for _, c := range st {
 			b.WriteString(x.command(c))
 		}
 		return x.obj("Cmds", x.typeNames(psObjectList, "System.Object")+"<LST>"+b.String()+"</LST>")
 	}
-	// RefId 0 belongs to the top object: reserve it.
-	x.ref = 1
-	ps := []string{cmds(statements[0]), xB("IsNested", false), xNil("History"), xB("RedirectShellErrorOutputPipe", true)}
+	var ps []string
 	if len(statements) > 1 {
-		// A batch (PowerShell's SetupAsyncBatchExecution): ExtraCmds holds
-		// every statement, the first included, each object with only Cmds.
 		var extra strings.Builder
 		for _, st := range statements {
-			extra.WriteString(x.obj("", ms(cmds(st))))
+			extra.WriteString(x.obj("", ms(list(st))))
 		}
 		ps = append(ps, x.obj("ExtraCmds", x.typeNames(psObjectList, "System.Object")+"<LST>"+extra.String()+"</LST>"))
 	}
+	history := xNil("History")
+	if spec.history != "" {
+		history = xS("History", spec.history)
+	}
+	ps = append(ps, list(statements[0]), xB("IsNested", spec.isNested), history, xB("RedirectShellErrorOutputPipe", true))
+	streamText := map[int]string{0: "None", 15: "AddInvocationInfo"}[spec.streamOptions]
 	body := ms(
-		xB("NoInput", noInput),
-		x.enum("ApartmentState", "System.Threading.ApartmentState", "Unknown", 2),
-		x.enum("RemoteStreamOptions", "System.Management.Automation.RemoteStreamOptions", "AddInvocationInfo", streamOptions),
-		xB("AddToHistory", false),
-		x.hostInfo(120),
 		x.obj("PowerShell", ms(ps...)),
-		xB("IsNested", false),
+		xB("NoInput", spec.noInput),
+		x.enum("ApartmentState", "System.Threading.ApartmentState", "Unknown", 2),
+		x.enum("RemoteStreamOptions", "System.Management.Automation.RemoteStreamOptions", streamText, spec.streamOptions),
+		xB("AddToHistory", spec.addToHistory),
+		x.hostInfoNull(),
+		xB("IsNested", spec.isNested),
 	)
 	return `<Obj RefId="0">` + body + `</Obj>`
+}
+
+// hostInfoNull is HostInfo(null) with UseRunspaceHost, what every
+// CREATE_PIPELINE of these cmdlets carries: their PSInvocationSettings have
+// no Host (EncodeAndDecode.cs l.1115–1135), so CheckHostChain marks host, UI
+// and RawUI null (remoting/common/WireDataFormat/RemoteSessionCapability.cs
+// l.445–456) and RemoteHostEncoder leaves out the null _hostDefaultData
+// (RemoteHostEncoder.cs l.63–82). The server then uses the pool's host.
+func (x *cx) hostInfoNull() string {
+	return x.obj("HostInfo", ms(xB("_isHostNull", true), xB("_isHostUINull", true), xB("_isHostRawUINull", true), xB("_useRunspaceHost", true)))
+}
+
+// createPipeline is a PowerShell.Invoke of the given statements (one
+// command list each), for the tests that send hand-made argument shapes.
+func createPipeline(noInput bool, streamOptions int, statements ...[]winCmd) string {
+	var cmds []winCmd
+	for i, st := range statements {
+		st = append([]winCmd(nil), st...)
+		if i < len(statements)-1 {
+			st[len(st)-1].endOfStatement = true
+		}
+		cmds = append(cmds, st...)
+	}
+	return createPipelineFor(pipelineSpec{noInput: noInput, streamOptions: streamOptions}, cmds)
 }
 
 // getCommandMetadata writes GET_COMMAND_METADATA ([MS-PSRP] §2.2.2.14) as
@@ -321,36 +345,6 @@ func getCommandMetadata(names []string, commandType int, typeText string, namesp
 		ns,
 		xNil("FullyQualifiedModule"),
 		xNil("ArgumentList"),
-	) + `</Obj>`
-}
-
-// sessionCapability is the client's SESSION_CAPABILITY ([MS-PSRP]
-// §2.2.2.1), with the TimeZone blob Windows adds (contents are opaque to the
-// server).
-func sessionCapability(protocol string) string {
-	tz := base64.StdEncoding.EncodeToString([]byte("\x00\x01\x00\x00\x00\xff\xff\xff\xffSystem.CurrentSystemTimeZone"))
-	return `<Obj RefId="0"><MS><Version N="protocolversion">` + protocol + `</Version><Version N="PSVersion">2.0</Version>` +
-		`<Version N="SerializationVersion">1.1.0.1</Version><BA N="TimeZone">` + tz + `</BA></MS></Obj>`
-}
-
-// initRunspacePool is INIT_RUNSPACEPOOL ([MS-PSRP] §2.2.2.2) with the
-// console host and the client's PSVersionTable as ApplicationArguments.
-func initRunspacePool(width int) string {
-	x := &cx{ref: 1}
-	pvt := x.obj("Value", x.typeNames("System.Management.Automation.PSPrimitiveDictionary", "System.Collections.Hashtable", "System.Object")+
-		`<DCT><En><S N="Key">PSVersion</S><Version N="Value">`+winpsVersion+`</Version></En>`+
-		`<En><S N="Key">PSEdition</S><S N="Value">Desktop</S></En>`+
-		`<En><S N="Key">PSRemotingProtocolVersion</S><Version N="Value">2.3</Version></En>`+
-		`<En><S N="Key">SerializationVersion</S><Version N="Value">1.1.0.1</Version></En></DCT>`)
-	appArgs := x.obj("ApplicationArguments", x.typeNames("System.Management.Automation.PSPrimitiveDictionary", "System.Collections.Hashtable", "System.Object")+
-		`<DCT><En><S N="Key">PSVersionTable</S>`+pvt+`</En></DCT>`)
-	return `<Obj RefId="0">` + ms(
-		xI32("MinRunspaces", 1),
-		xI32("MaxRunspaces", 1),
-		x.enum("PSThreadOptions", "System.Management.Automation.Runspaces.PSThreadOptions", "Default", 0),
-		x.enum("ApartmentState", "System.Threading.ApartmentState", "Unknown", 2),
-		x.hostInfo(width),
-		appArgs,
 	) + `</Obj>`
 }
 
@@ -383,8 +377,9 @@ type winpsClient struct {
 	// idle is the rsp:IdleTimeOut of Create, set only by
 	// New-PSSessionOption -IdleTimeout.
 	idle string
-	// width is the console buffer width in the host's default data.
-	width int
+	// apd is the pool's APPLICATION_PRIVATE_DATA, as
+	// RemoteRunspace.GetApplicationPrivateData returns it.
+	apd *psobject.Dict
 }
 
 func newWinPSClient(t *testing.T, url, user, pw string) *winpsClient {
@@ -392,7 +387,6 @@ func newWinPSClient(t *testing.T, url, user, pw string) *winpsClient {
 		t: t, url: url, user: user, pw: pw,
 		resource: "http://schemas.microsoft.com/powershell/Microsoft.PowerShell",
 		compress: true,
-		width:    120,
 		session:  "uuid:" + strings.ToUpper(newUUID()),
 		hc:       &http.Client{Timeout: 90 * time.Second},
 	}
@@ -540,12 +534,26 @@ func (c *winpsClient) message(t psrp.MessageType, pid psrp.GUID, data string) ps
 	return psrp.Message{Destination: psrp.DestinationServer, Type: t, RPID: c.rpid, PID: pid, Data: []byte(data)}
 }
 
-// fragments encodes messages with the client's own ObjectIds.
+// clientEncode is a message as the client writes it: the 40-byte header,
+// then a UTF-8 byte order mark and the CLIXML ([cap]: both creationXml
+// messages start with EF BB BF).
+func clientEncode(m psrp.Message) []byte {
+	b := m.Encode()
+	h := psrp.MessageHeaderSize
+	if bytes.HasPrefix(b[h:], []byte{0xEF, 0xBB, 0xBF}) {
+		return b
+	}
+	return append(append(append([]byte{}, b[:h]...), 0xEF, 0xBB, 0xBF), b[h:]...)
+}
+
+// fragments encodes messages with the client's own ObjectIds, in fragments
+// of at most 32 KiB of blob (BaseTransportManager's DefaultFragmentSize).
 func (c *winpsClient) fragments(msgs ...psrp.Message) []byte {
 	var out []byte
 	for _, m := range msgs {
 		c.objectID++
-		out = append(out, psrp.EncodeFragments(c.objectID, m, 32<<10)...)
+		f := psrp.Fragmenter{MaxBlob: 32 << 10, NextObjectID: c.objectID}
+		out = f.AppendFragments(out, clientEncode(m))
 	}
 	return out
 }
@@ -558,33 +566,110 @@ func (c *winpsClient) stream(data []byte) string {
 	return base64.StdEncoding.EncodeToString(data)
 }
 
-const compressionHeader = `<rsp:CompressionType s:mustUnderstand="true" xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell">xpress</rsp:CompressionType>`
+const createFixture = "testdata/winps/create-5.1.17763.771.xml"
 
-// createShell sends New-PSSession's Create; it returns the raw response.
+// createShell sends New-PSSession's Create: the envelope of [cap] with only
+// the ids, the URL and the endpoint filled in. protocol other than 2.3
+// stands for another client (PowerShell 7.6 says 2.4, PowerShell 2.0 says
+// 2.1): it is written into the OptionSet and SESSION_CAPABILITY, nothing
+// else changes. It returns the raw response.
 func (c *winpsClient) createShell(name, protocol string) winResponse {
 	c.t.Helper()
-	id := strings.ToUpper(newUUID())
-	c.shellID = id
-	rpid, err := psrp.ParseGUID(id)
+	env, err := readCreateFixture()
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	c.rpid = rpid
-	creation := c.fragments(
-		c.message(psrp.MsgSessionCapability, psrp.GUID{}, sessionCapability(protocol)),
-		c.message(psrp.MsgInitRunspacePool, psrp.GUID{}, initRunspacePool(c.width)),
-	)
-	opts := `<w:OptionSet xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><w:Option Name="protocolversion" MustComply="true">` + protocol + `</w:Option></w:OptionSet>`
-	if c.compress {
-		opts += compressionHeader
+	// WSManCreateShellEx takes RunspacePoolInstanceId.ToString().
+	// ToUpperInvariant() as the ShellId ([PS51] WSManTransportManager.cs
+	// l.1181–1184) and the same id is the RPID of every message.
+	id := strings.ToUpper(newUUID())
+	c.shellID = id
+	if c.rpid, err = psrp.ParseGUID(id); err != nil {
+		c.t.Fatal(err)
 	}
-	idle := ""
+	c.seq++
+	creation := c.creationXML(env, protocol)
+	// [cap] is the Exchange endpoint; ours is the ConnectionInfo's ShellUri.
+	// Name="WinRM<n>" is the session name, an attribute of rsp:Shell.
+	env = strings.NewReplacer(
+		"{{To}}", xmlEscape(c.url),
+		"{{ResourceURI}}", c.resource,
+		"{{MessageID}}", strings.ToUpper(newUUID()),
+		"{{SessionId}}", strings.TrimPrefix(c.session, "uuid:"),
+		"{{OperationID}}", strings.ToUpper(newUUID()),
+		"{{ShellId}}", id,
+		`Name="WinRM2"`, `Name="`+xmlEscape(name)+`"`,
+		`MustComply="true">2.3<`, `MustComply="true">`+protocol+`<`,
+	).Replace(env)
+	env = regexp.MustCompile(`(<creationXml [^>]*>)[^<]*(</creationXml>)`).ReplaceAllString(env, "${1}"+base64.StdEncoding.EncodeToString(creation)+"${2}")
+	if !c.compress {
+		// -SessionOption (New-PSSessionOption -NoCompression):
+		// WSMAN_FLAG_NO_COMPRESSION (l.1173, l.1551), and WinRM leaves out
+		// rsp:CompressionType.
+		env = regexp.MustCompile(`<rsp:CompressionType [^>]*>xpress</rsp:CompressionType>`).ReplaceAllString(env, "")
+	}
 	if c.idle != "" {
-		idle = `<rsp:IdleTimeOut>` + c.idle + `</rsp:IdleTimeOut>`
+		// Only New-PSSessionOption -IdleTimeout makes the client pass an
+		// idle timeout instead of UseServerDefaultIdleTimeoutUInt
+		// (l.1085–1095); WinRM writes it as rsp:IdleTimeOut before the
+		// streams ([WSMV] §2.2.4.37).
+		env = strings.Replace(env, "<rsp:InputStreams>", "<rsp:IdleTimeOut>"+c.idle+"</rsp:IdleTimeOut><rsp:InputStreams>", 1)
 	}
-	body := `<rsp:Shell ShellId="` + id + `"><rsp:Name>` + xmlEscape(name) + `</rsp:Name>` + idle + `<rsp:InputStreams>stdin pr</rsp:InputStreams><rsp:OutputStreams>stdout</rsp:OutputStreams>` +
-		`<creationXml xmlns="http://schemas.microsoft.com/powershell">` + base64.StdEncoding.EncodeToString(creation) + `</creationXml></rsp:Shell>`
-	return c.post(actWinCreate, c.resource, false, opts, body)
+	return c.postRaw(env, "basic")
+}
+
+func readCreateFixture() (string, error) {
+	raw, err := os.ReadFile(createFixture)
+	return strings.TrimSpace(string(raw)), err
+}
+
+// creationXML re-encodes [cap]'s creationXml — SESSION_CAPABILITY (ObjectId
+// 3) and INIT_RUNSPACEPOOL (ObjectId 4) — for this client's RPID.
+func (c *winpsClient) creationXML(env, protocol string) []byte {
+	c.t.Helper()
+	msgs, ids := captureCreation(c.t, env)
+	var out []byte
+	for i, m := range msgs {
+		m.RPID = c.rpid
+		if protocol != winpsProtocol && m.Type == psrp.MsgSessionCapability {
+			m.Data = bytes.Replace(m.Data, []byte(`<Version N="protocolversion">2.3</Version>`), []byte(`<Version N="protocolversion">`+protocol+`</Version>`), 1)
+		}
+		f := psrp.Fragmenter{MaxBlob: 32 << 10, NextObjectID: ids[i]}
+		out = f.AppendFragments(out, clientEncode(m))
+	}
+	c.objectID = ids[len(ids)-1]
+	return out
+}
+
+// captureCreation decodes the creationXml of the fixture: its messages and
+// their ObjectIds.
+func captureCreation(t testing.TB, env string) ([]psrp.Message, []uint64) {
+	t.Helper()
+	m := regexp.MustCompile(`<creationXml [^>]*>([^<]*)</creationXml>`).FindStringSubmatch(env)
+	if m == nil {
+		t.Fatal("fixture has no creationXml")
+	}
+	raw, err := base64.StdEncoding.DecodeString(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []uint64
+	for rest := raw; len(rest) > 0; {
+		f, n, err := psrp.DecodeFragment(rest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Start {
+			ids = append(ids, f.ObjectID)
+		}
+		rest = rest[n:]
+	}
+	var in psrp.Reassembler
+	msgs, err := in.Write(raw)
+	if err != nil || len(msgs) != 2 || len(ids) != 2 {
+		t.Fatalf("fixture creationXml: %v messages, %v ids, %v", len(msgs), ids, err)
+	}
+	return msgs, ids
 }
 
 func (c *winpsClient) delete() {
@@ -672,21 +757,59 @@ func (r pipeResult) of(t psrp.MessageType) []psrp.Message {
 	return out
 }
 
-// runCommand sends Command with the first message in Arguments
-// (uncompressed) and the others in one command-level Send (compressed).
+// runCommand is WSManClientCommandTransportManager.CreateAsync ([PS51]
+// WSManTransportManager.cs l.2990–3045): WSManRunShellCommandEx with the
+// PowerShell's id upper-cased as CommandId, the first command's text (at
+// most 256 characters) as rsp:Command (cmdLine, l.2905 →
+// CommandCollection.GetCommandStringForHistory, Command.cs l.935–940), no
+// options, and the first fragment(s) of the serialized pipeline as
+// rsp:Arguments, uncompressed. The rest goes in command-level Sends,
+// compressed (l.3854–3950).
 func (c *winpsClient) runCommand(pid psrp.GUID, first psrp.Message, more ...psrp.Message) {
 	c.t.Helper()
+	c.runCommandRaw(pid, commandLine(c.t, first), c.fragments(first), c.fragments(more...))
+}
+
+// runCommandRaw sends Command with the given Arguments bytes, then rest in
+// a Send when there is any.
+func (c *winpsClient) runCommandRaw(pid psrp.GUID, cmdLine string, args, rest []byte) {
+	c.t.Helper()
 	cid := strings.ToUpper(pid.String())
-	opts := `<w:OptionSet xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><w:Option Name="WINRS_SKIP_CMD_SHELL">FALSE</w:Option></w:OptionSet>`
-	body := `<rsp:CommandLine CommandId="` + cid + `"><rsp:Command></rsp:Command><rsp:Arguments>` +
-		base64.StdEncoding.EncodeToString(c.fragments(first)) + `</rsp:Arguments></rsp:CommandLine>`
-	r := c.post(actWinCommand, c.resource, true, opts, body).mustOK(c.t, "Command")
+	if cmdLine == "" {
+		cmdLine = " " // "WSManRunsShellCommand doesn't accept empty string" (l.3036)
+	}
+	if len(cmdLine) > 256 {
+		cmdLine = cmdLine[:255]
+	}
+	body := `<rsp:CommandLine CommandId="` + cid + `"><rsp:Command>` + xmlEscape(cmdLine) + `</rsp:Command><rsp:Arguments>` +
+		base64.StdEncoding.EncodeToString(args) + `</rsp:Arguments></rsp:CommandLine>`
+	r := c.post(actWinCommand, c.resource, true, "", body).mustOK(c.t, "Command")
 	if got := strings.TrimSpace(r.doc.first("CommandId").text); !strings.EqualFold(got, cid) {
 		c.t.Fatalf("CommandResponse CommandId = %q, want %q", got, cid)
 	}
-	if len(more) > 0 {
-		c.sendCommand(pid, c.fragments(more...))
+	if len(rest) > 0 {
+		c.sendCommand(pid, rest)
 	}
+}
+
+// commandLine is the first command's text of a CREATE_PIPELINE, or of
+// GET_COMMAND_METADATA's Get-Command.
+func commandLine(t testing.TB, m psrp.Message) string {
+	if m.Type == psrp.MsgGetCommandMetadata {
+		return "Get-Command"
+	}
+	if m.Type != psrp.MsgCreatePipeline {
+		return ""
+	}
+	match := regexp.MustCompile(`<S N="Cmd">([^<]*)</S>`).FindSubmatch(m.Data)
+	if match == nil {
+		t.Fatalf("CREATE_PIPELINE without Cmd: %s", m.Data)
+	}
+	var s string
+	if err := xml.Unmarshal([]byte("<s>"+string(match[1])+"</s>"), &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func (c *winpsClient) sendCommand(pid psrp.GUID, data []byte) {
@@ -790,13 +913,73 @@ func prop(o *psobject.Object, name string) any {
 }
 
 // open runs New-PSSession: Create, then the shell-level Receive of the
-// pool's opening messages. It returns those messages.
+// pool's opening messages, checked as the client checks them. It returns
+// those messages.
 func (c *winpsClient) open(name string) []psrp.Message {
 	c.t.Helper()
 	c.createShell(name, winpsProtocol).mustOK(c.t, "Create")
-	msgs := c.receivePool(3)
 	c.t.Cleanup(c.delete)
+	msgs := c.receivePool(3)
+	c.negotiate(msgs)
 	return msgs
+}
+
+// negotiate is what the client does with the pool's first messages; it
+// fails the test where Windows PowerShell would refuse the server.
+func (c *winpsClient) negotiate(msgs []psrp.Message) {
+	c.t.Helper()
+	want := []psrp.MessageType{psrp.MsgSessionCapability, psrp.MsgApplicationPrivateData, psrp.MsgRunspacePoolState}
+	for i, m := range msgs {
+		if i >= len(want) || m.Type != want[i] || m.Destination != psrp.DestinationClient {
+			c.t.Fatalf("pool messages %v, want SESSION_CAPABILITY, APPLICATION_PRIVATE_DATA, RUNSPACEPOOL_STATE to the client", msgs)
+		}
+	}
+	// RunClientNegotiationAlgorithm ([PS51] remoting/client/
+	// clientremotesession.cs l.585–651): a 2.3 client accepts protocol 2.0
+	// (Win7RC), 2.1, 2.2 or 2.3; PSVersion must equal its own capability's
+	// 2.0 and SerializationVersion 1.1.0.1, exactly.
+	capa := decodeObj(c.t, msgs[0])
+	proto := fmt.Sprint(prop(capa, "protocolversion"))
+	if proto != "2.0" && proto != "2.1" && proto != "2.2" && proto != "2.3" {
+		c.t.Fatalf("Windows PowerShell refuses the server: protocolversion %q (ClientNegotiationFailed)", proto)
+	}
+	for name, want := range map[string]string{"PSVersion": "2.0", "SerializationVersion": "1.1.0.1"} {
+		if got := fmt.Sprint(prop(capa, name)); got != want {
+			c.t.Fatalf("Windows PowerShell refuses the server: %s %q, not %s (ClientNegotiationFailed)", name, got, want)
+		}
+	}
+	apd := decodeObj(c.t, msgs[1])
+	dict, ok := prop(apd, "ApplicationPrivateData").(*psobject.Dict)
+	if !ok {
+		c.t.Fatalf("APPLICATION_PRIVATE_DATA has no PSPrimitiveDictionary: %s", msgs[1].Data)
+	}
+	c.apd = dict
+	st := decodeObj(c.t, msgs[2])
+	if got := intOf(prop(st, "RunspaceState")); got != int64(psrp.PoolOpened) {
+		c.t.Fatalf("RunspaceState = %d: New-PSSession waits for Opened (2)", got)
+	}
+}
+
+// apdPath is PSPrimitiveDictionary.TryPathGet on the pool's private data.
+func (c *winpsClient) apdPath(keys ...string) (any, bool) {
+	var cur any = c.apd
+	for _, k := range keys {
+		d, ok := cur.(*psobject.Dict)
+		if !ok {
+			return nil, false
+		}
+		found := false
+		for _, en := range d.Entries {
+			if fmt.Sprint(en.Key) == k {
+				cur, found = en.Value, true
+				break
+			}
+		}
+		if !found {
+			return nil, false
+		}
+	}
+	return cur, true
 }
 
 // invoke runs one CREATE_PIPELINE (plus input) to completion.
@@ -847,6 +1030,39 @@ func lit(v string) func(*cx) string { return func(*cx) string { return v } }
 // ---------------------------------------------------------------------------
 // 1. New-PSSession
 
+// TestWinpsCreateFixture pins the model to [cap]: the Create envelope is
+// the capture with only ids, URL and endpoint filled in, and the model's
+// message encoder rebuilds the captured creationXml byte for byte.
+func TestWinpsCreateFixture(t *testing.T) {
+	env, err := readCreateFixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`<w:MaxEnvelopeSize s:mustUnderstand="true">512000</w:MaxEnvelopeSize>`,
+		`<w:OptionSet xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" s:mustUnderstand="true"><w:Option Name="protocolversion" MustComply="true">2.3</w:Option></w:OptionSet>`,
+		`<rsp:CompressionType s:mustUnderstand="true" xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell">xpress</rsp:CompressionType>`,
+		`<rsp:Shell xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell" Name="WinRM2" ShellId="{{ShellId}}"><rsp:InputStreams>stdin pr</rsp:InputStreams><rsp:OutputStreams>stdout</rsp:OutputStreams><creationXml xmlns="http://schemas.microsoft.com/powershell">`,
+	} {
+		if !strings.Contains(env, want) {
+			t.Errorf("fixture lacks %s", want)
+		}
+	}
+	msgs, ids := captureCreation(t, env)
+	if ids[0] != 3 || ids[1] != 4 || msgs[0].Type != psrp.MsgSessionCapability || msgs[1].Type != psrp.MsgInitRunspacePool {
+		t.Fatalf("creationXml = %v with ObjectIds %v", msgs, ids)
+	}
+	orig := regexp.MustCompile(`<creationXml [^>]*>([^<]*)</creationXml>`).FindStringSubmatch(env)[1]
+	var again []byte
+	for i, m := range msgs {
+		f := psrp.Fragmenter{MaxBlob: 32 << 10, NextObjectID: ids[i]}
+		again = f.AppendFragments(again, clientEncode(m))
+	}
+	if got := base64.StdEncoding.EncodeToString(again); got != orig {
+		t.Errorf("the model does not rebuild the captured creationXml:\ngot  %s\nwant %s", got, orig)
+	}
+}
+
 func TestWinpsNewPSSession(t *testing.T) {
 	ts := startServer(t)
 	for _, tc := range []struct {
@@ -890,6 +1106,7 @@ func TestWinpsNewPSSession(t *testing.T) {
 			if len(msgs) != 3 {
 				t.Fatalf("pool messages = %v, want 3", msgs)
 			}
+			c.negotiate(msgs)
 			want := []psrp.MessageType{psrp.MsgSessionCapability, psrp.MsgApplicationPrivateData, psrp.MsgRunspacePoolState}
 			for i, m := range msgs {
 				if m.Type != want[i] || m.Destination != psrp.DestinationClient {
@@ -994,417 +1211,6 @@ func versionAtLeast(v string, major, minor int) bool {
 }
 
 // ---------------------------------------------------------------------------
-// 2. Invoke-Command
-
-func TestWinpsInvokeCommand(t *testing.T) {
-	ts := startServer(t)
-	c := newWinPSClient(t, winURL(ts.httpURL, ""), server.DemoAdmin, adminPassword)
-	c.open("WinRM2")
-	// The WinRM client keeps a shell-level Receive outstanding for the
-	// pool's whole life; pipelines run beside it.
-	poolReceive := c.pending(c.envelope(actWinReceive, c.resource, true, keepAlive, c.receiveBody("")))
-	defer func() {
-		c.delete()
-		select {
-		case r := <-poolReceive:
-			if r.status == http.StatusOK && strings.Contains(r.body, "<rsp:Stream") && !strings.Contains(r.body, "></rsp:Stream>") {
-				t.Errorf("the outstanding pool Receive got data during pipelines:\n%s", r.body)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("the outstanding pool Receive did not end when the shell was deleted")
-		}
-	}()
-
-	t.Run("named arguments, CLIXML object back", func(t *testing.T) {
-		r := c.invoke(createPipeline(true, 15, []winCmd{{cmd: "Get-CsOnlineUser", args: []winArg{{"Identity", str("carol@contoso.test")}}}}))
-		r.completed(t, "Get-CsOnlineUser")
-		out := r.outputs(t)
-		if len(out) != 1 {
-			t.Fatalf("got %d outputs, want 1", len(out))
-		}
-		o, ok := out[0].(*psobject.Object)
-		if !ok || prop(o, "DisplayName") != "Carol Diaz" {
-			t.Fatalf("output = %#v, want Carol Diaz's user object", out[0])
-		}
-		if st := intOf(prop(r.stateObj, "PipelineState")); st != 4 {
-			t.Errorf("PipelineState = %d", st)
-		}
-	})
-
-	t.Run("compressed pipeline input", func(t *testing.T) {
-		var input []psrp.Message
-		words := []string{"delta", "alpha", "charlie", "bravo"}
-		for _, w := range words {
-			input = append(input, c.message(psrp.MsgPipelineInput, psrp.GUID{}, `<S>`+w+` `+strings.Repeat("padding ", 20)+`</S>`))
-		}
-		input = append(input, c.message(psrp.MsgEndOfPipelineInput, psrp.GUID{}, ""))
-		// Windows compresses a Send stream of this size: check the test
-		// really sends an LZ77+Huffman chunk, not a stored one.
-		pid := newPID(t)
-		frags := c.fragments(withPID(input, pid)...)
-		framed := xpress.FrameCompressed(frags)
-		if orig, comp := binary.LittleEndian.Uint16(framed[0:]), binary.LittleEndian.Uint16(framed[2:]); orig == comp {
-			t.Fatalf("test setup: chunk is stored raw (%d bytes)", orig+1)
-		}
-		c.runCommand(pid, c.message(psrp.MsgCreatePipeline, pid, createPipeline(false, 15, []winCmd{{cmd: "Sort-Object"}})))
-		c.sendCommand(pid, frags)
-		r := c.receiveCommand(pid)
-		r.completed(t, "Sort-Object")
-		var got []string
-		for _, v := range r.outputs(t) {
-			got = append(got, strings.Fields(fmt.Sprint(v))[0])
-		}
-		if want := "alpha bravo charlie delta"; strings.Join(got, " ") != want {
-			t.Fatalf("sorted input = %q, want %q", got, want)
-		}
-	})
-
-	t.Run("input larger than one xpress chunk", func(t *testing.T) {
-		// 100 000 characters: more than 64 KiB of fragments, so the Send
-		// carries two compressed chunks and the answer two stored ones.
-		var b strings.Builder
-		for i := 0; b.Len() < 100000; i++ {
-			fmt.Fprintf(&b, "line %d of the large input; ", i*7919%100003)
-		}
-		big := b.String()
-		pid := newPID(t)
-		frags := c.fragments(withPID([]psrp.Message{
-			c.message(psrp.MsgPipelineInput, psrp.GUID{}, "<S>"+xmlEscape(big)+"</S>"),
-			c.message(psrp.MsgEndOfPipelineInput, psrp.GUID{}, ""),
-		}, pid)...)
-		if len(frags) <= xpress.MaxChunk {
-			t.Fatalf("test setup: %d bytes fit one chunk", len(frags))
-		}
-		c.runCommand(pid, c.message(psrp.MsgCreatePipeline, pid, createPipeline(false, 15, []winCmd{{cmd: "Write-Output"}})))
-		c.sendCommand(pid, frags)
-		r := c.receiveCommand(pid)
-		r.completed(t, "Write-Output of large input")
-		out := r.outputs(t)
-		if len(out) != 1 || out[0] != big {
-			t.Fatalf("echoed input differs: %d objects", len(out))
-		}
-	})
-
-	t.Run("CREATE_PIPELINE larger than the Command", func(t *testing.T) {
-		// The first fragment rides in Command's Arguments (uncompressed),
-		// the rest follows in a compressed Send for the command.
-		big := strings.Repeat("an argument of the imported proxy, ", 3000)
-		pid := newPID(t)
-		create := c.message(psrp.MsgCreatePipeline, pid, createPipeline(true, 15, []winCmd{{cmd: "Write-Output", args: []winArg{{"InputObject", str(big)}}}}))
-		c.objectID++
-		frags := psrp.EncodeFragments(c.objectID, create, 32<<10)
-		first, n, err := psrp.DecodeFragment(frags)
-		if err != nil || first.End {
-			t.Fatalf("test setup: first fragment %v, %v", first, err)
-		}
-		cid := strings.ToUpper(pid.String())
-		c.post(actWinCommand, c.resource, true, "", `<rsp:CommandLine CommandId="`+cid+`"><rsp:Command></rsp:Command><rsp:Arguments>`+
-			base64.StdEncoding.EncodeToString(frags[:n])+`</rsp:Arguments></rsp:CommandLine>`).mustOK(t, "Command")
-		c.sendCommand(pid, frags[n:])
-		r := c.receiveCommand(pid)
-		r.completed(t, "Write-Output of a large argument")
-		if out := r.outputs(t); len(out) != 1 || out[0] != big {
-			t.Fatalf("got %d objects, want the argument back", len(out))
-		}
-	})
-
-	t.Run("Ctrl+C stops Start-Sleep", func(t *testing.T) {
-		pid := newPID(t)
-		c.runCommand(pid, c.message(psrp.MsgCreatePipeline, pid, createPipeline(true, 15, []winCmd{{cmd: "Start-Sleep", args: []winArg{{"Seconds", lit(`<I32 N="V">30</I32>`)}}}})))
-		time.Sleep(300 * time.Millisecond)
-		start := time.Now()
-		c.signal(pid, signalCrtlC).mustOK(t, "Signal crtl_c")
-		r := c.receiveCommand(pid)
-		if r.state != psrp.PipelineStopped || !r.done {
-			t.Fatalf("after crtl_c: state %v, Done %v; want Stopped; messages %v", r.state, r.done, r.msgs)
-		}
-		if el := time.Since(start); el > 10*time.Second {
-			t.Errorf("stopping took %v", el)
-		}
-		c.signal(pid, signalTerminate).mustOK(t, "Signal terminate")
-	})
-}
-
-// ---------------------------------------------------------------------------
-// 3. Enter-PSSession
-
-func TestWinpsEnterPSSession(t *testing.T) {
-	ts := startServer(t)
-	c := newWinPSClient(t, winURL(ts.httpURL, ""), server.DemoAdmin, adminPassword)
-	c.width = 60 // a narrow console window
-	c.open("WinRM3")
-
-	t.Run("command probe", func(t *testing.T) {
-		pid := newPID(t)
-		c.runCommand(pid, c.message(psrp.MsgGetCommandMetadata, pid,
-			getCommandMetadata([]string{"Out-Default", "Exit-PSSession"}, 271, "Alias, Function, Filter, Cmdlet, Configuration", nil)))
-		r := c.receiveCommand(pid)
-		r.completed(t, "GET_COMMAND_METADATA")
-		out := r.outputs(t)
-		if len(out) < 3 {
-			t.Fatalf("probe returned %d objects, want ≥ 3 (count + Out-Default + Exit-PSSession): %v", len(out), out)
-		}
-		names := map[string]bool{}
-		for _, v := range out[1:] {
-			if o, ok := v.(*psobject.Object); ok {
-				name, _ := prop(o, "Name").(string)
-				names[name] = true
-			}
-		}
-		if !names["Out-Default"] || !names["Exit-PSSession"] {
-			t.Errorf("probe listed %v, want Out-Default and Exit-PSSession", names)
-		}
-	})
-
-	t.Run("prompt", func(t *testing.T) {
-		r := c.invoke(createPipeline(true, 0, []winCmd{{cmd: "prompt"}}))
-		r.completed(t, "prompt")
-		out := r.outputs(t)
-		if len(out) == 0 {
-			t.Fatal("prompt returned nothing")
-		}
-		if s, ok := out[0].(string); !ok || s == "" {
-			t.Fatalf("prompt returned %#v, want a string", out[0])
-		}
-	})
-
-	t.Run("typed line comes back as WriteLine2 host calls", func(t *testing.T) {
-		yes := true
-		outDefault := winCmd{cmd: "Out-Default", useLocalScope: &yes, mergePrevious: 3}
-		line1 := []winCmd{{cmd: "Get-CsOnlineUser", mergeMy: 2, mergeTo: 1, args: []winArg{{"Identity", str("carol@contoso.test")}}}, outDefault}
-		line2 := []winCmd{{cmd: "Write-Output", args: []winArg{{"", str("psgate-marker")}}}, outDefault}
-		r := c.invoke(createPipeline(true, 0, line1, line2))
-		r.completed(t, "typed line")
-		if out := r.of(psrp.MsgPipelineOutput); len(out) != 0 {
-			t.Errorf("got %d PIPELINE_OUTPUT messages: the console host drops them", len(out))
-		}
-		var text strings.Builder
-		for _, m := range r.of(psrp.MsgPipelineHostCall) {
-			o := decodeObj(t, m)
-			if ci := intOf(prop(o, "ci")); ci != -100 {
-				t.Errorf("host call ci = %d, want -100 (void)", ci)
-			}
-			if mi := intOf(prop(o, "mi")); mi != 16 {
-				t.Errorf("host call mi = %d, want 16 (WriteLine2)", mi)
-			}
-			params, _ := prop(o, "mp").([]any)
-			if len(params) != 1 {
-				t.Fatalf("WriteLine2 parameters = %#v, want one string", prop(o, "mp"))
-			}
-			line := fmt.Sprint(params[0])
-			if n := len([]rune(line)); n > c.width {
-				t.Errorf("line of %d characters is wider than the %d-column console: %q", n, c.width, line)
-			}
-			text.WriteString(line + "\n")
-		}
-		for _, want := range []string{"Carol Diaz", "psgate-marker"} {
-			if !strings.Contains(text.String(), want) {
-				for _, m := range r.msgs {
-					t.Logf("%v %s", m.Type, m.Data)
-				}
-				t.Errorf("console text lacks %q:\n%s", want, text.String())
-			}
-		}
-	})
-
-	t.Run("a line PowerShell cannot convert goes as a script", func(t *testing.T) {
-		// RunspaceRef.CreatePipeline falls back to AddScript (IsScript
-		// true) when ScriptBlock.GetPowerShell refuses the line (here: two
-		// statements); the executor still appends Out-Default.
-		yes := true
-		outDefault := winCmd{cmd: "Out-Default", useLocalScope: &yes, mergePrevious: 3}
-		line := []winCmd{{cmd: "Get-CsOnlineUser -Identity carol@contoso.test; Write-Output psgate-second", isScript: true, useLocalScope: &yes, mergeMy: 2, mergeTo: 1}, outDefault}
-		r := c.invoke(createPipeline(true, 0, line))
-		r.completed(t, "script line")
-		if out := r.of(psrp.MsgPipelineOutput); len(out) != 0 {
-			t.Errorf("got %d PIPELINE_OUTPUT messages", len(out))
-		}
-		text := hostText(t, r)
-		for _, want := range []string{"Carol Diaz", "psgate-second"} {
-			if !strings.Contains(text, want) {
-				t.Errorf("console text lacks %q:\n%s", want, text)
-			}
-		}
-
-		// An assignment is language: the NoLanguage endpoint refuses it
-		// with the ParseException PowerShell's restricted endpoints use.
-		line = []winCmd{{cmd: "$u = Get-CsOnlineUser -Identity carol@contoso.test", isScript: true, useLocalScope: &yes, mergeMy: 2, mergeTo: 1}, outDefault}
-		r = c.invoke(createPipeline(true, 0, line))
-		if r.state != psrp.PipelineFailed {
-			t.Fatalf("assignment: state %v, want Failed", r.state)
-		}
-		rec, _ := prop(r.stateObj, "ExceptionAsErrorRecord").(*psobject.Object)
-		if rec == nil {
-			t.Fatal("assignment: no ExceptionAsErrorRecord")
-		}
-		assertErrorPackage(t, rec)
-		exc, _ := prop(rec, "Exception").(*psobject.Object)
-		if msg, _ := prop(exc, "Message").(string); !strings.Contains(msg, "no-language mode") {
-			t.Errorf("assignment refused with %q, want the no-language mode text", msg)
-		}
-	})
-
-	t.Run("an error in a typed line is shown", func(t *testing.T) {
-		yes := true
-		line := []winCmd{{cmd: "Write-Error", mergeMy: 2, mergeTo: 1, args: []winArg{{"Message", str("psgate-boom")}}}, {cmd: "Out-Default", useLocalScope: &yes, mergePrevious: 3}}
-		r := c.invoke(createPipeline(true, 0, line))
-		r.completed(t, "Write-Error line")
-		var errLines []string
-		for _, m := range r.of(psrp.MsgPipelineHostCall) {
-			o := decodeObj(t, m)
-			if mi := intOf(prop(o, "mi")); mi != 18 {
-				t.Errorf("host call mi = %d, want 18 (WriteErrorLine)", mi)
-			}
-			params, _ := prop(o, "mp").([]any)
-			if len(params) == 1 {
-				errLines = append(errLines, fmt.Sprint(params[0]))
-			}
-		}
-		if len(errLines) == 0 || !strings.Contains(errLines[0], "psgate-boom") {
-			t.Fatalf("WriteErrorLine text = %q, want the error's message first", errLines)
-		}
-	})
-
-	t.Run("exit", func(t *testing.T) {
-		yes := true
-		r := c.invoke(createPipeline(true, 0, []winCmd{{cmd: "Exit-PSSession"}, {cmd: "Out-Default", useLocalScope: &yes, mergePrevious: 3}}))
-		r.completed(t, "Exit-PSSession")
-		calls := r.of(psrp.MsgPipelineHostCall)
-		if len(calls) != 1 {
-			t.Fatalf("Exit-PSSession sent %d host calls, want 1 (PopRunspace)", len(calls))
-		}
-		o := decodeObj(t, calls[0])
-		if mi, ci := intOf(prop(o, "mi")), intOf(prop(o, "ci")); mi != 53 || ci != -100 {
-			t.Fatalf("host call mi %d ci %d, want PopRunspace (53), -100", mi, ci)
-		}
-	})
-}
-
-// hostText joins the text of a pipeline's WriteLine host calls.
-func hostText(t *testing.T, r pipeResult) string {
-	t.Helper()
-	var b strings.Builder
-	for _, m := range r.of(psrp.MsgPipelineHostCall) {
-		if params, ok := prop(decodeObj(t, m), "mp").([]any); ok && len(params) == 1 {
-			b.WriteString(fmt.Sprint(params[0]) + "\n")
-		}
-	}
-	return b.String()
-}
-
-// ---------------------------------------------------------------------------
-// 4. Import-PSSession
-
-var safeName = regexp.MustCompile(`^[-._:\\\p{Ll}\p{Lu}\p{Lt}\p{Lo}\p{Nd}\p{Lm}]{1,100}$`)
-
-func TestWinpsImportPSSession(t *testing.T) {
-	ts := startServer(t)
-	c := newWinPSClient(t, winURL(ts.httpURL, ""), server.DemoAdmin, adminPassword)
-	c.open("WinRM4")
-
-	pid := newPID(t)
-	c.runCommand(pid, c.message(psrp.MsgGetCommandMetadata, pid,
-		getCommandMetadata([]string{"*"}, 399, "Alias, Function, Filter, Cmdlet, Workflow, Configuration", []string{})))
-	r := c.receiveCommand(pid)
-	r.completed(t, "GET_COMMAND_METADATA *")
-	out := r.outputs(t)
-	if len(out) < 2 {
-		t.Fatalf("got %d objects, want the count and commands", len(out))
-	}
-	count, ok := out[0].(*psobject.Object)
-	if !ok || intOf(prop(count, "Count")) != int64(len(out)-1) {
-		t.Fatalf("count object %#v, want Count = %d (the objects that follow)", out[0], len(out)-1)
-	}
-	common := []string{"Verbose", "Debug", "ErrorAction", "WarningAction", "InformationAction", "ErrorVariable",
-		"WarningVariable", "InformationVariable", "OutVariable", "OutBuffer", "PipelineVariable"}
-	sawCsUser := false
-	for _, v := range out[1:] {
-		o, ok := v.(*psobject.Object)
-		if !ok {
-			t.Fatalf("command metadata %#v is not an object", v)
-		}
-		name, _ := prop(o, "Name").(string)
-		if !safeName.MatchString(name) {
-			t.Errorf("command name %q would be skipped by Import-PSSession", name)
-		}
-		sawCsUser = sawCsUser || name == "Get-CsOnlineUser"
-		if ct := intOf(prop(o, "CommandType")); ct != 8 {
-			t.Errorf("%s: CommandType %d, want Cmdlet (8)", name, ct)
-		}
-		params, ok := prop(o, "Parameters").(*psobject.Dict)
-		if !ok {
-			t.Fatalf("%s: Parameters is %T, want a dictionary", name, prop(o, "Parameters"))
-		}
-		have := map[string]bool{}
-		for _, en := range params.Entries {
-			key := fmt.Sprint(en.Key)
-			have[key] = true
-			pm, ok := en.Value.(*psobject.Object)
-			if !ok {
-				t.Fatalf("%s -%s: metadata %T", name, key, en.Value)
-			}
-			for _, f := range []string{"Name", "IsDynamic", "SwitchParameter"} {
-				if _, ok := pm.Get(f); !ok {
-					t.Errorf("%s -%s lacks %s: Import-PSSession reports malformed data", name, key, f)
-				}
-			}
-			if strings.Contains(key, ":") || !safeName.MatchString(key) {
-				t.Errorf("%s: parameter name %q is not safe", name, key)
-			}
-		}
-		for _, p := range common {
-			if !have[p] {
-				t.Errorf("%s lacks common parameter %s: the proxy would not be cmdlet-binding", name, p)
-			}
-		}
-	}
-	if !sawCsUser {
-		t.Error("Get-CsOnlineUser is not among the commands")
-	}
-
-	typeNames := func() winArg { return winArg{"TypeName", func(x *cx) string { return x.strings("V", "*") }} }
-	version := winArg{"PowerShellVersion", lit(`<Version N="V">` + winpsVersion + `</Version>`)}
-	r = c.invoke(createPipeline(true, 0, []winCmd{{cmd: "Get-FormatData", args: []winArg{typeNames(), version}}, {cmd: "Measure-Object"}}))
-	r.completed(t, "Get-FormatData | Measure-Object")
-	mo := r.outputs(t)
-	if len(mo) != 1 {
-		t.Fatalf("Measure-Object returned %d objects", len(mo))
-	}
-	if o, ok := mo[0].(*psobject.Object); !ok || intOf(prop(o, "Count")) < 0 {
-		t.Fatalf("Measure-Object returned %#v, want an object with Count", mo[0])
-	}
-	r = c.invoke(createPipeline(true, 0, []winCmd{{cmd: "Get-FormatData", args: []winArg{typeNames(), version}}}))
-	r.completed(t, "Get-FormatData")
-
-	// The imported proxy's call: a plain command, named arguments, and
-	// -ErrorAction forwarded as an ActionPreference enum.
-	errorAction := func(x *cx) string { return x.enum("V", "System.Management.Automation.ActionPreference", "Stop", 1) }
-	r = c.invoke(createPipeline(true, 15, []winCmd{{cmd: "Get-CsOnlineUser", args: []winArg{
-		{"Identity", str("carol@contoso.test")}, {"ErrorAction", errorAction}}}}))
-	r.completed(t, "imported Get-CsOnlineUser")
-	if got := r.outputs(t); len(got) != 1 {
-		t.Fatalf("imported command returned %d objects, want 1", len(got))
-	}
-
-	// A switch forwarded from $PSBoundParameters is a SwitchParameter
-	// object, not a <B>.
-	passThru := func(x *cx) string {
-		return x.obj("V", x.typeNames("System.Management.Automation.SwitchParameter", "System.ValueType", "System.Object")+
-			`<ToString>True</ToString><Props><B N="IsPresent">true</B></Props>`)
-	}
-	r = c.invoke(createPipeline(true, 15, []winCmd{{cmd: "Set-CsUser", args: []winArg{
-		{"Identity", str("carol@contoso.test")}, {"Department", str("Winps")}, {"PassThru", passThru}}}}))
-	r.completed(t, "imported Set-CsUser -PassThru")
-	got := r.outputs(t)
-	if len(got) != 1 {
-		t.Fatalf("Set-CsUser -PassThru returned %d objects, want the user", len(got))
-	}
-	if o, ok := got[0].(*psobject.Object); !ok || prop(o, "Department") != "Winps" {
-		t.Fatalf("Set-CsUser -PassThru returned %#v, want Department Winps", got[0])
-	}
-}
-
-// ---------------------------------------------------------------------------
 // 5. Errors as PowerShell shows them
 
 func TestWinpsErrors(t *testing.T) {
@@ -1467,7 +1273,7 @@ func TestWinpsErrors(t *testing.T) {
 	t.Run("a non-terminating error is complete", func(t *testing.T) {
 		c := newWinPSClient(t, winURL(ts.httpURL, ""), server.DemoAdmin, adminPassword)
 		c.open("WinRM7")
-		r := c.invoke(createPipeline(true, 15, []winCmd{{cmd: "Get-CsOnlineUser", args: []winArg{{"Identity", str("nobody@contoso.test")}}}}))
+		r := c.invoke(remotePipeline(true, invokeCommandPipeline(t, "Get-CsOnlineUser -Identity nobody@contoso.test", sbScope{})))
 		recs := r.of(psrp.MsgErrorRecord)
 		if len(recs) == 0 && r.state != psrp.PipelineFailed {
 			t.Fatalf("no error for an unknown identity: %v", r.msgs)
@@ -1497,8 +1303,9 @@ func TestWinpsErrors(t *testing.T) {
 				`<ToString>System.Management.Automation.PSCredential</ToString><Props>`+xS("UserName", "carol@contoso.test")+
 				`<SS N="Password">`+secureString(t, key, "Pa55word!")+`</SS></Props>`)
 		}
-		r := c.invoke(createPipeline(true, 15, []winCmd{{cmd: "Get-CsOnlineUser", args: []winArg{
-			{"Identity", str("carol@contoso.test")}, {"Credential", cred}}}}))
+		// icm { Get-CsOnlineUser -Identity carol -Credential $using:cred }
+		r := c.invoke(remotePipeline(true, invokeCommandPipeline(t, "Get-CsOnlineUser -Identity carol@contoso.test -Credential $using:cred",
+			sbScope{using: map[string]any{"cred": cred}})))
 		if r.state != psrp.PipelineFailed {
 			t.Fatalf("state %v, want Failed with the SecureString error", r.state)
 		}
@@ -1516,7 +1323,7 @@ func TestWinpsErrors(t *testing.T) {
 	t.Run("unknown cmdlet fails the pipeline", func(t *testing.T) {
 		c := newWinPSClient(t, winURL(ts.httpURL, ""), server.DemoAdmin, adminPassword)
 		c.open("WinRM6")
-		r := c.invoke(createPipeline(true, 15, []winCmd{{cmd: "Get-NoSuchThing", args: []winArg{{"Identity", str("x")}}}}))
+		r := c.invoke(remotePipeline(true, invokeCommandPipeline(t, "Get-NoSuchThing -Identity x", sbScope{})))
 		if r.state != psrp.PipelineFailed || !r.done {
 			t.Fatalf("state %v Done %v, want Failed; %v", r.state, r.done, r.msgs)
 		}
@@ -1605,126 +1412,4 @@ func secureString(t *testing.T, key []byte, text string) string {
 	}
 	cipher.NewCBCEncrypter(block, make([]byte, aes.BlockSize)).CryptBlocks(pt, pt)
 	return base64.StdEncoding.EncodeToString(pt)
-}
-
-// ---------------------------------------------------------------------------
-// 6. Disconnect-PSSession, then Connect-PSSession from another client
-
-func TestWinpsDisconnectConnect(t *testing.T) {
-	ts := startServer(t)
-	c := newWinPSClient(t, winURL(ts.httpURL, ""), server.DemoAdmin, adminPassword)
-	// New-PSSession -SessionOption (New-PSSessionOption -IdleTimeout 120000)
-	c.idle = "PT120.000S"
-	c.createShell("WinRM7", winpsProtocol).mustOK(t, "Create")
-	c.receivePool(3)
-	t.Cleanup(c.delete)
-
-	// Disconnect-PSSession -IdleTimeoutSec 600 first checks, on the client,
-	// 60 s ≤ 600 s ≤ the MaxIdleTimeOut the server reported
-	// (DisconnectPSSessionCommand.ValidateIdleTimeout).
-	r := c.post(actWinEnumerate, winShellResource, false, "",
-		`<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements></n:Enumerate>`).mustOK(t, "Enumerate")
-	if got := seconds(t, r.doc.first("MaxIdleTimeOut").text); got < 600 {
-		t.Fatalf("MaxIdleTimeOut = %v s: Disconnect-PSSession -IdleTimeoutSec 600 would be refused by the client", got)
-	}
-	if got := seconds(t, r.doc.first("IdleTimeOut").text); got != 120 {
-		t.Errorf("IdleTimeOut = %v s, want the 120 s the client asked for", got)
-	}
-	// A command is running when the client disconnects; its output waits
-	// on the server (BufferMode Block).
-	running := newPID(t)
-	c.runCommand(running, c.message(psrp.MsgCreatePipeline, running, createPipeline(true, 15,
-		[]winCmd{{cmd: "Start-Sleep", args: []winArg{{"Milliseconds", lit(`<I32 N="V">300</I32>`)}}}},
-		[]winCmd{{cmd: "Get-CsOnlineUser", args: []winArg{{"Identity", str("carol@contoso.test")}}}})))
-	c.post(actWinDisconnect, c.resource, true, "", `<rsp:Disconnect><rsp:IdleTimeOut>PT600.000S</rsp:IdleTimeOut></rsp:Disconnect>`).mustOK(t, "Disconnect")
-	time.Sleep(500 * time.Millisecond)
-
-	// Get-PSSession -ConnectionUri: Get-WSManInstance drops the query, and
-	// the client is a new process with a new WinRM session.
-	c2 := newWinPSClient(t, strings.Replace(ts.httpURL, "/wsman", "/powershell", 1), server.DemoAdmin, adminPassword)
-	r = c2.post(actWinEnumerate, winShellResource, false, "",
-		`<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements></n:Enumerate>`).mustOK(t, "Enumerate")
-	var found *xnode
-	for _, sh := range r.doc.all("Shell") {
-		if strings.EqualFold(strings.TrimSpace(sh.first("ShellId").text), c.shellID) {
-			found = sh
-		}
-	}
-	if found == nil {
-		t.Fatalf("Enumerate does not list shell %s:\n%s", c.shellID, r.body)
-	}
-	for name, want := range map[string]string{"State": "Disconnected", "Name": "WinRM7", "CompressionMode": "XpressCompression"} {
-		if got := strings.TrimSpace(found.first(name).text); got != want {
-			t.Errorf("enumerated %s = %q, want %q", name, got, want)
-		}
-	}
-	if ru := strings.TrimSpace(found.first("ResourceUri").text); !strings.HasPrefix(ru, "http://schemas.microsoft.com/powershell/") {
-		t.Errorf("ResourceUri = %q: Get-PSSession skips it", ru)
-	}
-	if it := seconds(t, found.first("IdleTimeOut").text); it != 600 {
-		t.Errorf("IdleTimeOut after Disconnect -IdleTimeoutSec 600 = %v s", it)
-	}
-
-	// Then, per PowerShell shell, its commands.
-	filter := `<w:Filter Dialect="http://schemas.dmtf.org/wbem/wsman/1/wsman/SelectorFilter"><w:SelectorSet><w:Selector Name="ShellId">` +
-		c.shellID + `</w:Selector></w:SelectorSet></w:Filter>`
-	r = c2.post(actWinEnumerate, winShellResource+"/Command", false, "",
-		`<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements>`+filter+`</n:Enumerate>`).mustOK(t, "Enumerate commands")
-	if r.doc.first("EndOfSequence").name == "" {
-		t.Errorf("command enumeration is not complete in one response:\n%s", r.body)
-	}
-	if ids := r.doc.all("CommandId"); len(ids) != 1 || !strings.EqualFold(strings.TrimSpace(ids[0].text), running.String()) {
-		t.Errorf("enumerated commands = %d, want the running command %v:\n%s", len(ids), running, r.body)
-	}
-
-	// Connect-PSSession: connectXml carries SESSION_CAPABILITY and
-	// CONNECT_RUNSPACEPOOL, uncompressed.
-	c2.shellID, c2.rpid = c.shellID, c.rpid
-	c2.compress = strings.TrimSpace(found.first("CompressionMode").text) == "XpressCompression"
-	c2.objectID = 100
-	connectXML := c2.fragments(
-		c2.message(psrp.MsgSessionCapability, psrp.GUID{}, sessionCapability(winpsProtocol)),
-		c2.message(psrp.MsgConnectRunspacePool, psrp.GUID{}, `<Obj RefId="0"><MS><I32 N="MinRunspaces">1</I32><I32 N="MaxRunspaces">1</I32></MS></Obj>`),
-	)
-	r = c2.post(actWinConnect, c2.resource, true, "",
-		`<rsp:Connect><connectXml xmlns="http://schemas.microsoft.com/powershell">`+base64.StdEncoding.EncodeToString(connectXML)+`</connectXml></rsp:Connect>`).mustOK(t, "Connect")
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(r.doc.first("connectResponseXml").text))
-	if err != nil {
-		t.Fatalf("connectResponseXml: %v\n%s", err, r.body)
-	}
-	var in psrp.Reassembler
-	msgs, err := in.Write(raw)
-	if err != nil {
-		t.Fatalf("connectResponseXml is not PSRP fragments (it is never compressed): %v", err)
-	}
-	if len(msgs) != 2 || msgs[0].Type != psrp.MsgSessionCapability || msgs[1].Type != psrp.MsgRunspacePoolInitData {
-		t.Fatalf("connectResponseXml = %v, want SESSION_CAPABILITY, RUNSPACEPOOL_INIT_DATA", msgs)
-	}
-	if v := fmt.Sprint(prop(decodeObj(t, msgs[0]), "protocolversion")); v != "2.3" {
-		t.Errorf("protocolversion = %q", v)
-	}
-	init := decodeObj(t, msgs[1])
-	if intOf(prop(init, "MinRunspaces")) != 1 || intOf(prop(init, "MaxRunspaces")) != 1 {
-		t.Errorf("RUNSPACEPOOL_INIT_DATA = %s", msgs[1].Data)
-	}
-
-	pool := c2.receivePool(1)
-	if pool[0].Type != psrp.MsgApplicationPrivateData {
-		t.Fatalf("first pool message after Connect = %v, want APPLICATION_PRIVATE_DATA", pool[0].Type)
-	}
-
-	// Receive-PSSession: Connect to the command, then receive what it
-	// wrote while nobody was connected.
-	c2.post(actWinConnect, c2.resource, true, "", `<rsp:Connect CommandId="`+strings.ToUpper(running.String())+`"/>`).mustOK(t, "Connect command")
-	buffered := c2.receiveCommand(running)
-	buffered.completed(t, "command run while disconnected")
-	if out := buffered.outputs(t); len(out) != 1 {
-		t.Fatalf("got %d buffered objects, want 1", len(out))
-	}
-	c2.signal(running, signalTerminate).mustOK(t, "Signal terminate")
-	res := c2.invoke(createPipeline(true, 15, []winCmd{{cmd: "Get-CsOnlineUser", args: []winArg{{"Identity", str("carol@contoso.test")}}}}))
-	res.completed(t, "pipeline after Connect")
-	if out := res.outputs(t); len(out) != 1 {
-		t.Fatalf("got %d objects after Connect, want 1", len(out))
-	}
 }
