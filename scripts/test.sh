@@ -28,8 +28,9 @@ step "gofmt"
 bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.venv/*' -not -path './.tools/*'))
 if [ -n "$bad" ]; then echo "gofmt would change:"; echo "$bad"; exit 1; fi
 
-step "go mod verify"
+step "go mod verify, go mod tidy"
 go mod verify
+go mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; }
 
 step "go vet"
 go vet ./...

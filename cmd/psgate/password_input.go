@@ -46,18 +46,19 @@ func readPassword(cmd *cobra.Command, fromStdin bool) (string, error) {
 	return pw, nil
 }
 
-// prompt asks for a secret on the terminal, without echo when possible
-// (tenant create, user add and passwd, and psgate login use it).
+// prompt asks for a secret: on a terminal without echo (on every system),
+// else as a line of standard input (tenant create, user add and passwd,
+// and psgate login use it).
 func prompt(cmd *cobra.Command, text string) (string, error) {
 	fmt.Fprint(cmd.ErrOrStderr(), text)
 	in := cmd.InOrStdin()
-	if f, ok := in.(*os.File); ok {
-		if restore, err := disableEcho(f); err == nil {
-			defer func() {
-				restore()
-				fmt.Fprintln(cmd.ErrOrStderr())
-			}()
+	if f, ok := in.(*os.File); ok && isTerminal(f) {
+		line, err := readSecret(f)
+		fmt.Fprintln(cmd.ErrOrStderr())
+		if err != nil {
+			return "", fmt.Errorf("read the password: %w (set PSGATE_PASSWORD or use --password-stdin)", err)
 		}
+		return line, nil
 	}
 	line, err := readLine(in)
 	if err != nil {

@@ -1,24 +1,14 @@
-//go:build !linux
+//go:build !(linux || darwin || freebsd || netbsd || openbsd)
 
 package main
 
 import (
 	"errors"
-	"io"
 	"os"
 )
 
-// makeRaw is not available here: connect reads plain lines.
+// makeRaw is not available here (Windows): connect reads plain lines,
+// with the console's own line editing.
 func makeRaw(*os.File) (func(), error) {
 	return nil, errors.New("no raw terminal mode on this system")
-}
-
-// isTerminal reports whether r is a character device, as terminals are.
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
