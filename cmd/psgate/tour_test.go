@@ -69,8 +69,9 @@ func startTour(t *testing.T) *tour {
 	tr.env = append(tr.env, "HOME="+tr.home, "PATH="+path)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	tr.serve = exec.CommandContext(ctx, "psgate", "serve", "--http", tr.http, "--https", tr.https, "--log-level", "warn")
-	tr.serve.Path = filepath.Join(bin, "psgate")
+	// The link's own path: "psgate" alone would be looked up on this
+	// process's PATH, which need not have it.
+	tr.serve = exec.CommandContext(ctx, filepath.Join(bin, "psgate"), "serve", "--http", tr.http, "--https", tr.https, "--log-level", "warn")
 	tr.serve.Dir, tr.serve.Env = tr.dir, tr.env
 	tr.stdout, tr.stderrB = &syncBuffer{}, &syncBuffer{}
 	tr.serve.Stdout, tr.serve.Stderr = tr.stdout, tr.stderrB
