@@ -73,6 +73,8 @@ const (
 	CodeFederationMisconfig   Code = "identity.federation-misconfigured"
 	CodeFederatedTokenInvalid Code = "identity.federated-token-invalid"
 	CodeSignInThrottled       Code = "identity.sign-in-throttled"
+	CodeSignInBusy            Code = "identity.sign-in-busy"
+	CodeTooManyPending        Code = "identity.too-many-pending"
 
 	CodeNoAdminRole          Code = "admission.no-admin-role"
 	CodeTenantAccessDisabled Code = "admission.tenant-access-disabled"

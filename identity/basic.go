@@ -16,6 +16,7 @@ import (
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/internal/password"
+	"github.com/psgate/psgate/store"
 )
 
 // TokenVerifier validates an access token. *Service implements it.
@@ -35,25 +36,46 @@ type Hint struct {
 	Tenant string
 }
 
+// PasswordChecker verifies a directory password sent with a request, with
+// throttling. *Service implements it. It returns the user and their
+// tenant, or a *psgate.Error: identity.logon-failed (unknown user, wrong
+// password, disabled account, all alike), identity.account-locked,
+// identity.sign-in-throttled, identity.sign-in-busy,
+// identity.too-many-pending or store.unavailable.
+type PasswordChecker interface {
+	CheckPassword(ctx context.Context, r *http.Request, user, pass string) (store.User, store.Tenant, error)
+}
+
 // Config configures an Authenticator.
 type Config struct {
 	Dir Directory
 	// Tokens validates bearer tokens. Nil refuses them.
 	Tokens TokenVerifier
-	// Lockouts counts failed password sign-ins; nil disables throttling
-	// and lockout (tests only).
+	// Passwords checks Basic passwords. Set it to the token service (the
+	// *Service that is also Tokens): the gateway's Basic path and the
+	// token endpoint then share one bound on password hashing, one
+	// smart-lockout state, the trusted proxies and the audit log. Nil
+	// checks passwords here, with Lockouts, Lockout, DummyParams and
+	// Audit, default hashing bounds and the peer address as the client.
+	Passwords PasswordChecker
+	// Lockouts counts failed password sign-ins when Passwords is nil;
+	// nil disables throttling and lockout (tests only).
 	Lockouts Lockouts
-	// Lockout sets the thresholds; zero fields take the defaults.
+	// Lockout sets the thresholds when Passwords is nil; zero fields take
+	// the defaults.
 	Lockout LockoutPolicy
+	// Audit receives auth.failed records when Passwords is nil; nil
+	// writes none.
+	Audit Auditor
 	// CacheTTL is how long a verified password is remembered, so that
 	// WinRM clients, which send Basic credentials on every request, do not
 	// pay for argon2id each time. Disabling a user or changing a password
 	// takes effect at the latest after this. Zero means 10s; negative
 	// disables the cache.
 	CacheTTL time.Duration
-	// DummyParams are the argon2id parameters burnt for unknown users, so
-	// that they cost as much as a wrong password. Zero means
-	// password.Default().
+	// DummyParams are the argon2id parameters burnt for unknown users
+	// when Passwords is nil, so that they cost as much as a wrong
+	// password. Zero means password.Default().
 	DummyParams password.Params
 	// Logger receives failed sign-ins and lockouts (never a password);
 	// nil discards.
@@ -66,7 +88,7 @@ type Authenticator struct {
 	cfg    Config
 	secret [32]byte
 
-	cred *credentials
+	passwords PasswordChecker
 
 	mu    sync.Mutex
 	cache map[[32]byte]cached
@@ -96,14 +118,21 @@ func NewAuthenticator(cfg Config) (*Authenticator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &Authenticator{cfg: cfg, cache: make(map[[32]byte]cached)}
-	a.cred = &credentials{
-		dir:    cfg.Dir,
-		locks:  cfg.Lockouts,
-		policy: cfg.Lockout.withDefaults(),
-		dummy:  cfg.DummyParams,
-		now:    cfg.Now,
-		log:    cfg.Logger,
+	a := &Authenticator{cfg: cfg, cache: make(map[[32]byte]cached), passwords: cfg.Passwords}
+	if a.passwords == nil {
+		cred, err := newCredentials(credConfig{
+			dir:    cfg.Dir,
+			locks:  cfg.Lockouts,
+			policy: cfg.Lockout,
+			dummy:  cfg.DummyParams,
+			audit:  cfg.Audit,
+			now:    cfg.Now,
+			log:    cfg.Logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		a.passwords = localPasswords{cred}
 	}
 	if _, err := rand.Read(a.secret[:]); err != nil {
 		return nil, fmt.Errorf("identity: cache key: %w", err)
@@ -124,11 +153,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (psga
 	if c.bearer {
 		return a.bearer(ctx, c.token, Hint{User: c.user, Tenant: adminDomain(r)})
 	}
-	key := a.cacheKey(h)
+	key := a.cacheKey(c.user, c.password)
 	if p, ok := a.lookup(key); ok {
 		return p, nil
 	}
-	p, err := a.password(ctx, c.user, c.password, remoteAddr(r))
+	p, err := a.password(ctx, r, c.user, c.password)
 	if err != nil {
 		return psgate.Principal{}, err
 	}
@@ -204,26 +233,11 @@ func (a *Authenticator) bearer(ctx context.Context, tok string, h Hint) (psgate.
 	return a.cfg.Tokens.VerifyAccessToken(ctx, tok, h)
 }
 
-// NormalizeUser turns the user names WinRM clients send (user@domain or
-// TENANT\user) into a UPN. For TENANT\user with an unknown tenant it
-// returns the lower-cased name and the store's ErrNotFound.
-func NormalizeUser(ctx context.Context, dir Directory, user string) (string, error) {
-	user = strings.TrimSpace(user)
-	if domain, name, ok := strings.Cut(user, `\`); ok {
-		t, err := dir.TenantByName(ctx, domain)
-		if err != nil {
-			return strings.ToLower(name), err
-		}
-		return strings.ToLower(name + "@" + t.Domain), nil
-	}
-	return strings.ToLower(user), nil
-}
-
 // password checks a directory password with throttling. Every refusal for
 // a wrong user name, a wrong password or a disabled account is the same
 // logon-failed error, and costs the same time.
-func (a *Authenticator) password(ctx context.Context, user, pass, addr string) (psgate.Principal, error) {
-	u, t, err := a.cred.check(ctx, user, pass, addr)
+func (a *Authenticator) password(ctx context.Context, r *http.Request, user, pass string) (psgate.Principal, error) {
+	u, t, err := a.passwords.CheckPassword(ctx, r, user, pass)
 	if err != nil {
 		return psgate.Principal{}, err
 	}
@@ -243,9 +257,21 @@ func storeError(err error) error {
 	return psgate.Wrap(psgate.CodeStoreDown, nil, err)
 }
 
-func (a *Authenticator) cacheKey(header string) [32]byte {
+// localPasswords checks passwords for an Authenticator without a token
+// service, the client being the connection's peer.
+type localPasswords struct{ cred *credentials }
+
+func (l localPasswords) CheckPassword(ctx context.Context, r *http.Request, user, pass string) (store.User, store.Tenant, error) {
+	return l.cred.check(ctx, user, pass, remoteAddr(r), viaBasic)
+}
+
+// cacheKey identifies a verified password in the cache: every spelling
+// of the user name that folds to one canonical name shares the entry.
+func (a *Authenticator) cacheKey(user, pass string) [32]byte {
 	m := hmac.New(sha256.New, a.secret[:])
-	m.Write([]byte(header))
+	m.Write([]byte(canonicalName(user)))
+	m.Write([]byte{0})
+	m.Write([]byte(pass))
 	var k [32]byte
 	copy(k[:], m.Sum(nil))
 	return k

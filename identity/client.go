@@ -2,7 +2,9 @@ package identity
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -13,7 +15,6 @@ import (
 
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/psgate/psgate"
-	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/store"
 )
 
@@ -67,48 +68,81 @@ func (s *Service) authenticateClient(ctx context.Context, r *http.Request, form 
 	if id == "" {
 		id = DefaultClientID
 	}
-	addr := remoteAddr(r)
+	rec, err := s.cfg.Store.OAuthClient(ctx, id)
+	known := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return oauthClient{}, storeError(err)
+	}
+	if secret == "" && assertion == "" {
+		if !known && s.public[id] {
+			return oauthClient{id: id}, nil
+		}
+		// No credential at all: nothing was guessed, nothing is counted.
+		return oauthClient{}, psgate.E(psgate.CodeInvalidClient, psgate.Args{"client": id}).
+			With("reason", "the application presented no secret or client assertion")
+	}
+	// A credential is checked only from an address that is not blocked,
+	// before any hashing.
+	addr := s.clientAddr(r)
 	if err := s.cred.addressLocked(ctx, addr); err != nil {
 		return oauthClient{}, err
 	}
-	rec, err := s.cfg.Store.OAuthClient(ctx, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		if s.public[id] && secret == "" && assertion == "" {
-			return oauthClient{id: id}, nil
+	if assertion != "" {
+		if !known || len(rec.CertificatePEM) == 0 {
+			return oauthClient{}, s.clientFailed(ctx, id, rec, known, addr, errors.New("no certificate registered"))
 		}
-		return oauthClient{}, s.clientFailed(ctx, id, addr, nil)
-	case err != nil:
-		return oauthClient{}, storeError(err)
-	}
-	switch {
-	case assertion != "" && len(rec.CertificatePEM) > 0:
 		if err := s.verifyAssertion(assertion, rec); err != nil {
-			return oauthClient{}, s.clientFailed(ctx, id, addr, err)
+			return oauthClient{}, s.clientFailed(ctx, id, rec, known, addr, err)
 		}
-	case secret != "" && rec.SecretHash != "":
-		ok, err := password.Verify(secret, rec.SecretHash)
-		if err != nil || !ok {
-			return oauthClient{}, s.clientFailed(ctx, id, addr, err)
-		}
-	default:
-		return oauthClient{}, s.clientFailed(ctx, id, addr, errors.New("no credential of the application's kind"))
+		return oauthClient{id: id, registered: true, rec: rec}, nil
+	}
+	// Unknown clients and applications without a secret burn the cost of
+	// one hash, like a wrong secret.
+	sum := sha256.Sum256([]byte(id))
+	key := "client:" + base64.RawURLEncoding.EncodeToString(sum[:])
+	loc := location{addr: addr, addrKey: addressKey(addr)}
+	ok, fresh, err := s.cred.verifySecret(ctx, key, id, rec.SecretHash, secret, loc)
+	switch {
+	case err != nil:
+		return oauthClient{}, err
+	case !ok && fresh:
+		return oauthClient{}, s.clientFailed(ctx, id, rec, known, addr, nil)
+	case !ok:
+		// The same wrong secret again: counted once already.
+		return oauthClient{}, psgate.E(psgate.CodeInvalidClient, psgate.Args{"client": id})
 	}
 	return oauthClient{id: id, registered: true, rec: rec}, nil
 }
 
-// clientFailed counts a failed client authentication and returns
-// invalid_client (or the throttling error).
-func (s *Service) clientFailed(ctx context.Context, id, addr string, cause error) error {
-	if err := s.cred.failAddress(ctx, addr); err != nil {
-		return err
-	}
+// clientFailed counts a failed client authentication against the address,
+// audits it, and returns invalid_client (or the throttling error).
+func (s *Service) clientFailed(ctx context.Context, id string, rec store.OAuthClient, known bool, addr string, cause error) error {
 	e := psgate.E(psgate.CodeInvalidClient, psgate.Args{"client": id})
 	var ae assertionError
 	if errors.As(cause, &ae) {
 		e = e.With("reason", "the client assertion was refused: "+string(ae))
 	}
-	return e
+	var result error = e
+	code := psgate.CodeInvalidClient
+	if err := s.cred.failAddress(ctx, addr); err != nil {
+		result, code = err, psgate.CodeOf(err)
+	}
+	f := signInFailure{addr: addr, via: viaClientSecret, code: code, detail: "unknown application"}
+	if known {
+		// Client IDs of registered applications are not secrets; an
+		// unknown one might be something typed in the wrong field.
+		f.tenantID, f.userID, f.detail = rec.TenantID, rec.UserID, "application '"+rec.ClientID+"'"
+		if cause != nil {
+			f.detail += ": " + cause.Error()
+		}
+	}
+	if known {
+		s.log.Info("client authentication failed", "client_id", rec.ClientID, "client", addr, "reason", f.detail)
+	} else {
+		s.log.Info("client authentication failed for an unknown application", "client", addr)
+	}
+	auditFailure(ctx, s.cfg.Audit, s.log, s.cfg.Now(), f)
+	return result
 }
 
 // verifyAssertion checks a private_key_jwt client assertion (RFC 7523

@@ -19,8 +19,48 @@ const userCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
 
 const userCodeLen = 8
 
-// maxPendingDevices bounds the device codes waiting for approval.
-const maxPendingDevices = 10000
+// DeviceCodeLimits bounds the device authorizations waiting for approval
+// on one node (they live in its memory), so that no client can fill the
+// table and block device-code sign-in for everyone.
+type DeviceCodeLimits struct {
+	// Pending is the most device codes waiting on this node; zero means
+	// 10000. Beyond it the device authorization endpoint answers
+	// temporarily_unavailable (503).
+	Pending int
+	// PerAddress is the most codes one client address (an IPv6 /64) may
+	// have waiting; zero means 10. Beyond, identity.too-many-pending (429).
+	PerAddress int
+	// PerClient is the most codes one registered application may have
+	// waiting; zero means a tenth of Pending. The public client (the
+	// connector) is everyone's, so it is bounded per address only.
+	PerClient int
+	// IdleAfter: once the table is half full, a code whose client has not
+	// polled for this long (and at least three poll intervals) is dropped,
+	// and new codes live at most PressureTTL. Zero means 30 seconds.
+	IdleAfter time.Duration
+	// PressureTTL is the lifetime of codes issued while the table is half
+	// full; zero means 5 minutes.
+	PressureTTL time.Duration
+}
+
+func (l DeviceCodeLimits) withDefaults() DeviceCodeLimits {
+	if l.Pending <= 0 {
+		l.Pending = 10000
+	}
+	if l.PerAddress <= 0 {
+		l.PerAddress = 10
+	}
+	if l.PerClient <= 0 {
+		l.PerClient = max(1, l.Pending/10)
+	}
+	setDefault(&l.IdleAfter, 30*time.Second)
+	setDefault(&l.PressureTTL, 5*time.Minute)
+	return l
+}
+
+// errDevicesFull is the refusal when the table is full of codes that are
+// all in use.
+var errDevicesFull = errors.New("identity: too many pending device codes")
 
 // deviceAuth is one device authorization (RFC 8628). Device codes live in
 // the memory of the node that issued them: in a cluster, the connector's
@@ -29,6 +69,11 @@ const maxPendingDevices = 10000
 type deviceAuth struct {
 	userCode string
 	clientID string
+	// registered is set for a registered application's codes, which count
+	// against its PerClient bound.
+	registered bool
+	// addrKey is the client address that asked for the code.
+	addrKey string
 	// tenantID restricts approval to one tenant's users for a registered
 	// application; 0 for public clients.
 	tenantID int64
@@ -36,29 +81,59 @@ type deviceAuth struct {
 	expires  time.Time
 	interval time.Duration
 	nextPoll time.Time
+	// lastSeen is when the client last asked for or polled the code.
+	lastSeen time.Time
 	// userID is set when a user approved the code.
 	userID int64
 }
 
 type devices struct {
+	limits DeviceCodeLimits
+
 	mu       sync.Mutex
 	byDevice map[string]*deviceAuth // by refreshID(device code)
 	byUser   map[string]string      // user code → device key
+	byAddr   map[string]int         // codes per address key
+	byClient map[string]int         // codes per registered client
 }
 
-func newDevices() *devices {
-	return &devices{byDevice: make(map[string]*deviceAuth), byUser: make(map[string]string)}
+func newDevices(l DeviceCodeLimits) *devices {
+	return &devices{
+		limits:   l.withDefaults(),
+		byDevice: make(map[string]*deviceAuth),
+		byUser:   make(map[string]string),
+		byAddr:   make(map[string]int),
+		byClient: make(map[string]int),
+	}
 }
 
 // start registers a new device authorization and returns its device code.
-func (d *devices) start(a deviceAuth, now time.Time) (string, deviceAuth, error) {
+// It refuses with CodeTooManyPending when the address or application has
+// its share waiting, and with errDevicesFull when the table is full of
+// codes in use. Under pressure (half full) it first drops idle codes, and
+// the new code lives at most PressureTTL.
+func (d *devices) start(a deviceAuth, addr string, now time.Time) (string, deviceAuth, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.byDevice) >= maxPendingDevices {
+	l := d.limits
+	pressure := len(d.byDevice) >= l.Pending/2
+	if pressure {
+		d.evictIdleLocked(now)
+	}
+	if len(d.byDevice) >= l.Pending || a.addrKey != "" && d.byAddr[a.addrKey] >= l.PerAddress ||
+		a.registered && d.byClient[a.clientID] >= l.PerClient {
 		d.sweepLocked(now, 0) // room first: forget every expired code
-		if len(d.byDevice) >= maxPendingDevices {
-			return "", deviceAuth{}, errors.New("identity: too many pending device codes")
-		}
+	}
+	switch {
+	case a.addrKey != "" && d.byAddr[a.addrKey] >= l.PerAddress:
+		return "", deviceAuth{}, tooManyPending("device sign-ins", "the client address "+addr, l.IdleAfter)
+	case a.registered && d.byClient[a.clientID] >= l.PerClient:
+		return "", deviceAuth{}, tooManyPending("device sign-ins", "the application '"+a.clientID+"'", l.IdleAfter)
+	case len(d.byDevice) >= l.Pending:
+		return "", deviceAuth{}, errDevicesFull
+	}
+	if pressure && a.expires.After(now.Add(l.PressureTTL)) {
+		a.expires = now.Add(l.PressureTTL)
 	}
 	for {
 		a.userCode = newUserCode()
@@ -68,10 +143,27 @@ func (d *devices) start(a deviceAuth, now time.Time) (string, deviceAuth, error)
 	}
 	code := randomID(32)
 	key := refreshID(code)
-	a.nextPoll = now
+	a.nextPoll, a.lastSeen = now, now
 	d.byDevice[key] = &a
 	d.byUser[a.userCode] = key
+	if a.addrKey != "" {
+		d.byAddr[a.addrKey]++
+	}
+	if a.registered {
+		d.byClient[a.clientID]++
+	}
 	return code, a, nil
+}
+
+// evictIdleLocked drops the codes not yet approved whose client stopped
+// polling: abandoned sign-ins, or codes requested only to fill the table.
+func (d *devices) evictIdleLocked(now time.Time) {
+	for key, a := range d.byDevice {
+		idle := max(d.limits.IdleAfter, 3*a.interval)
+		if a.userID == 0 && now.Sub(a.lastSeen) >= idle {
+			d.deleteLocked(key, a)
+		}
+	}
 }
 
 // pending returns the authorization waiting for approval under userCode.
@@ -107,6 +199,7 @@ func (d *devices) poll(code, clientID string, now time.Time) (deviceAuth, error)
 	if !ok || a.clientID != clientID {
 		return deviceAuth{}, invalidGrant("the device code is unknown, already used, or was issued to another client")
 	}
+	a.lastSeen = now
 	if !now.Before(a.expires) {
 		d.deleteLocked(key, a)
 		return deviceAuth{}, psgate.E(psgate.CodeDeviceCodeExpired, nil)
@@ -133,6 +226,16 @@ func pollTolerance(interval time.Duration) time.Duration {
 func (d *devices) deleteLocked(key string, a *deviceAuth) {
 	delete(d.byDevice, key)
 	delete(d.byUser, a.userCode)
+	if a.addrKey != "" {
+		if d.byAddr[a.addrKey]--; d.byAddr[a.addrKey] <= 0 {
+			delete(d.byAddr, a.addrKey)
+		}
+	}
+	if a.registered {
+		if d.byClient[a.clientID]--; d.byClient[a.clientID] <= 0 {
+			delete(d.byClient, a.clientID)
+		}
+	}
 }
 
 func (d *devices) sweep(now time.Time) {
@@ -227,19 +330,28 @@ func (s *Service) serveDeviceCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.cfg.Now()
+	addr := s.clientAddr(r)
 	code, a, err := s.devices.start(deviceAuth{
-		clientID: client.id,
-		tenantID: client.rec.TenantID,
-		scope:    scope,
-		expires:  now.Add(s.cfg.DeviceCodeTTL),
-		interval: s.cfg.DevicePollInterval,
-	}, now)
-	if err != nil {
-		s.log.Warn("device authorization refused", "err", err)
+		clientID:   client.id,
+		registered: client.registered,
+		addrKey:    addressKey(addr),
+		tenantID:   client.rec.TenantID,
+		scope:      scope,
+		expires:    now.Add(s.cfg.DeviceCodeTTL),
+		interval:   s.cfg.DevicePollInterval,
+	}, addr, now)
+	if errors.Is(err, errDevicesFull) {
+		s.log.Warn("device authorization refused: the table of pending device codes is full", "client", addr)
+		w.Header().Set("Retry-After", strconv.Itoa(int(s.devices.limits.IdleAfter/time.Second)))
 		writeJSON(w, http.StatusServiceUnavailable, oauthErrorBody{
 			Error:       "temporarily_unavailable",
 			Description: "Too many device sign-ins are pending on this server; try again in a minute.",
 		})
+		return
+	}
+	if err != nil {
+		s.log.Info("device authorization refused", "client", addr, "client_id", client.id, "err", err)
+		s.writeOAuthError(w, err)
 		return
 	}
 	uc := formatUserCode(a.userCode)
@@ -248,7 +360,7 @@ func (s *Service) serveDeviceCode(w http.ResponseWriter, r *http.Request) {
 		UserCode:                uc,
 		VerificationURI:         s.cfg.Issuer + PathDevice,
 		VerificationURIComplete: s.cfg.Issuer + PathDevice + "?user_code=" + uc,
-		ExpiresIn:               int64(s.cfg.DeviceCodeTTL / time.Second),
+		ExpiresIn:               int64(a.expires.Sub(now) / time.Second),
 		Interval:                int64(s.cfg.DevicePollInterval / time.Second),
 	})
 }

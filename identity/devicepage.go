@@ -88,11 +88,14 @@ func (s *Service) serveDeviceSignIn(w http.ResponseWriter, r *http.Request) {
 			if e.Code == psgate.CodeStoreDown {
 				s.log.Error("device sign-in failed", "err", e.Err)
 			}
+			if v, ok := e.Value("retry_after"); ok {
+				w.Header().Set("Retry-After", v)
+			}
 		}
 		s.renderDevicePage(w, status, data)
 	}
-	addr := remoteAddr(r)
-	if err := s.cred.addressLocked(ctx, addr); err != nil {
+	addr := s.clientAddr(r)
+	if err := s.cred.deviceCodeLocked(ctx, addr); err != nil {
 		fail(http.StatusTooManyRequests, err)
 		return
 	}
@@ -100,14 +103,14 @@ func (s *Service) serveDeviceSignIn(w http.ResponseWriter, r *http.Request) {
 	code := normalizeUserCode(typed)
 	a, ok := s.devices.pending(code, now)
 	if !ok {
-		if err := s.cred.failAddress(ctx, addr); err != nil {
+		if err := s.cred.failDeviceCode(ctx, addr); err != nil {
 			fail(http.StatusTooManyRequests, err)
 			return
 		}
 		fail(http.StatusBadRequest, invalidGrant("the code is not valid or has expired; check the code your application shows, or start again there"))
 		return
 	}
-	u, t, err := s.cred.check(ctx, user, pass, addr)
+	u, t, err := s.cred.check(ctx, user, pass, addr, viaDevicePage)
 	if err != nil {
 		fail(http.StatusUnauthorized, err)
 		return

@@ -27,7 +27,13 @@
 // least every 30 s, so disabling a user takes effect within a minute). A
 // verified token is cached until it expires, so a request with a token
 // already seen costs a SHA-256 and two map lookups, and the bearer path
-// never hashes a password. Verified Basic passwords are cached for 10 s.
+// never hashes a password. A tenant the token is not for is refused the
+// same way whether it exists or not (identity.token-wrong-tenant, naming
+// it as the request spelled it), so a token cannot probe tenant domains.
+// Verified Basic passwords are cached for 10 s. Basic passwords are
+// checked by Config.Passwords, which the server sets to the token
+// service, so that one hashing bound and one lockout state cover the
+// gateway and the token endpoint.
 //
 // # Token service
 //
@@ -72,18 +78,56 @@
 // token names an unknown kid (at most every 10 s per provider). While the
 // provider is unreachable, its known keys keep working for a day; a token
 // that cannot be checked is identity.provider-unreachable (503), never a
-// credentials error.
+// credentials error, and names the issuer but no tenant. Why a federated
+// token was refused is logged with the issuer, audience, claim and tenant
+// as attributes.
 //
 // # Credentials
 //
-// Passwords are argon2id PHC strings (internal/password). Failed sign-ins
-// are counted in the store per account and per client address (IPv6 per
-// /64): 5 failures in 15 minutes lock an account for 15 minutes
-// (identity.account-locked, which says until when), 20 block an address
-// (identity.sign-in-throttled). Unknown user names are counted and locked
-// like real ones, and cost one argon2id computation like a wrong
-// password, with the same answer. No password, secret or token is ever
-// logged; a failed sign-in logs the UPN only when it names a real account.
+// Passwords are argon2id PHC strings (internal/password). Every typed user
+// name (any case, Unicode compatibility form, TENANT\user, stray
+// whitespace) is folded to one canonical name (NFKC, lower case, no
+// whitespace or invisible characters) and resolved to its account before
+// anything is counted or cached: every spelling of an account shares its
+// lockout budget, and an unknown name is keyed by (a hash of) its
+// canonical form, so it costs and answers exactly like a real one.
+//
+// Failed sign-ins are counted in the store with smart lockout, in the
+// shape of Microsoft Entra ID's (LockoutPolicy): separately for familiar
+// locations (a client address the account signed in from within 30
+// days) and unfamiliar ones, so a stranger's guesses never lock the owner
+// out at home; a wrong password repeated within the window is counted
+// once (the service keeps an HMAC of recent wrong passwords per account
+// under a per-process random key, never the password); 5 different wrong
+// passwords lock the account for a minute, each further lock within a day
+// twice as long, up to an hour (identity.account-locked, which says until
+// when). Failures from unfamiliar locations also count per client address
+// (IPv6 per /64): 20 block it (identity.sign-in-throttled) for everyone
+// but the accounts it is familiar to. Requests that carry no credential
+// at all count nothing, wrong device codes have their own budget, and
+// refresh tokens are never refused for their address.
+//
+// The client address is the connection's peer, or, when the peer is one
+// of ServiceConfig.TrustedProxies, the rightmost X-Forwarded-For address
+// that is not itself a trusted proxy.
+//
+// Hashing is bounded (HashLimits): at most half of GOMAXPROCS argon2id
+// computations run at once, a queue (which holds no hashing memory)
+// waits, and a sign-in beyond it is refused at once with
+// identity.sign-in-busy (503, Retry-After); one client address may hold
+// at most half of the queue and one account two different passwords in
+// flight (identity.too-many-pending, 429), and identical concurrent
+// checks are made once. A locked account or blocked address is refused before any
+// hashing. Bearer tokens never hash and never wait for a hash. Every
+// failed sign-in is written to the audit log (auth.failed) when
+// ServiceConfig.Audit is set; refusals before any check (locked, busy)
+// are not, so that a flood cannot fill the log. No password, secret or
+// token is ever logged; a failed sign-in logs and audits the UPN only
+// when it names a real account.
+//
+// Device codes are bounded per client address and per registered
+// application (DeviceCodeLimits); once the table is half full, codes
+// whose client stopped polling are dropped and new ones live 5 minutes.
 //
 // # Limitations
 //
@@ -94,5 +138,8 @@
 // them within a minute. The trusted issuers of federations are re-read at
 // most every minute, and a federated token already verified stays valid
 // until it expires even if the federation is switched off. Signing keys
-// are stored unencrypted in the store.
+// are stored unencrypted in the store. The hashing bounds, the in-flight
+// counts and the recent wrong passwords are per node (the failure
+// counters, locks and familiar addresses are in the store, shared); the
+// store keeps a row per counted key and never purges them.
 package identity

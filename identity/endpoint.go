@@ -81,7 +81,7 @@ func (s *Service) passwordGrant(ctx context.Context, r *http.Request, form url.V
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	u, t, err := s.cred.check(ctx, user, pass, remoteAddr(r))
+	u, t, err := s.cred.check(ctx, user, pass, s.clientAddr(r), viaPasswordGrant)
 	if err != nil {
 		return tokenResponse{}, err
 	}
@@ -235,8 +235,10 @@ func oauthError(code psgate.Code) (string, int) {
 		return "slow_down", http.StatusBadRequest
 	case psgate.CodeDeviceCodeExpired:
 		return "expired_token", http.StatusBadRequest
-	case psgate.CodeStoreDown, psgate.CodeShuttingDown:
+	case psgate.CodeStoreDown, psgate.CodeShuttingDown, psgate.CodeSignInBusy:
 		return "temporarily_unavailable", http.StatusServiceUnavailable
+	case psgate.CodeTooManyPending:
+		return "temporarily_unavailable", http.StatusTooManyRequests
 	case psgate.CodeInternal:
 		return "server_error", http.StatusInternalServerError
 	case psgate.CodeSignInThrottled:
@@ -264,9 +266,12 @@ func (s *Service) writeOAuthError(w http.ResponseWriter, err error) {
 			body.Data[kv.Key] = kv.Value
 		}
 	}
-	if v, ok := e.Value("interval"); ok {
-		if n, err := strconv.Atoi(v); err == nil && n > 0 {
-			w.Header().Set("Retry-After", v)
+	for _, k := range []string{"retry_after", "interval"} {
+		if v, ok := e.Value(k); ok {
+			if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				w.Header().Set("Retry-After", v)
+				break
+			}
 		}
 	}
 	if status == http.StatusUnauthorized {

@@ -3,9 +3,11 @@ package identity
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
@@ -15,7 +17,15 @@ import (
 // tenant trusts: signature with the provider's published key, iss, exp
 // and nbf, the audience the tenant configured, and the user claim naming
 // an enabled user of that tenant.
-func (s *Service) verifyFederated(ctx context.Context, tok *jwt.JSONWebToken, issuer string, now time.Time) (verifiedToken, error) {
+func (s *Service) verifyFederated(ctx context.Context, tok *jwt.JSONWebToken, issuer string, now time.Time) (_ verifiedToken, err error) {
+	hdr := tok.Headers[0]
+	var std jwt.Claims
+	var claim, tenant string
+	defer func() {
+		if err != nil {
+			s.logFederatedRefusal(ctx, err, issuer, hdr, std, claim, tenant)
+		}
+	}()
 	if issuer == "" {
 		return verifiedToken{}, tokenInvalid("it names no issuer")
 	}
@@ -26,12 +36,10 @@ func (s *Service) verifyFederated(ctx context.Context, tok *jwt.JSONWebToken, is
 	if len(tenants) == 0 {
 		return verifiedToken{}, tokenInvalid("it was issued by %q, which neither this gateway nor any tenant trusts", issuer)
 	}
-	hdr := tok.Headers[0]
-	key, err := prov.key(ctx, s.fed, tenants[0], hdr.KeyID, hdr.Algorithm)
+	key, err := prov.key(ctx, s.fed, tenants, hdr.KeyID, hdr.Algorithm)
 	if err != nil {
 		return verifiedToken{}, err
 	}
-	var std jwt.Claims
 	var all map[string]any
 	if err := tok.Claims(key.Key, &std, &all); err != nil {
 		return verifiedToken{}, fedInvalid(issuer, "its signature does not verify")
@@ -47,7 +55,8 @@ func (s *Service) verifyFederated(ctx context.Context, tok *jwt.JSONWebToken, is
 		return verifiedToken{}, invalid("its audience %v is not the one the tenant trusts", []string(std.Audience))
 	}
 	for _, ft := range match {
-		claim := ft.fed.UserClaim
+		tenant = ft.tenant.Name
+		claim = ft.fed.UserClaim
 		if claim == "" {
 			claim = DefaultUserClaim
 		}
@@ -87,4 +96,29 @@ func (s *Service) verifyFederated(ctx context.Context, tok *jwt.JSONWebToken, is
 		}, nil
 	}
 	return verifiedToken{}, invalid("it names no user of the tenants that trust this provider")
+}
+
+// logFederatedRefusal logs why a federated token was refused, for the
+// operator: the fault body tells the caller, the log tells whoever runs
+// the gateway. Never the token itself.
+func (s *Service) logFederatedRefusal(ctx context.Context, err error, issuer string, hdr jose.Header, std jwt.Claims, claim, tenant string) {
+	e, ok := psgate.AsError(err)
+	if !ok {
+		return
+	}
+	attrs := []any{"code", string(e.Code), "issuer", issuer, "kid", hdr.KeyID, "alg", hdr.Algorithm, "reason", e.Message}
+	if len(std.Audience) > 0 {
+		attrs = append(attrs, "audience", []string(std.Audience))
+	}
+	if claim != "" {
+		attrs = append(attrs, "claim", claim)
+	}
+	if tenant != "" {
+		attrs = append(attrs, "tenant", tenant)
+	}
+	level := slog.LevelInfo
+	if e.Entry().HTTPStatus >= 500 {
+		level = slog.LevelWarn
+	}
+	s.log.Log(ctx, level, "federated token refused", attrs...)
 }

@@ -140,7 +140,7 @@ type provider struct {
 // maxStale. The error is a *psgate.Error: CodeProviderUnreachable or
 // CodeFederationMisconfig (503), or CodeFederatedTokenInvalid for a kid the
 // provider does not publish.
-func (p *provider) key(ctx context.Context, f *federation, ft fedTenant, kid, alg string) (jose.JSONWebKey, error) {
+func (p *provider) key(ctx context.Context, f *federation, tenants []fedTenant, kid, alg string) (jose.JSONWebKey, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := f.now()
@@ -156,7 +156,11 @@ func (p *provider) key(ctx context.Context, f *federation, ft fedTenant, kid, al
 		keys, err := f.fetchKeys(context.WithoutCancel(ctx), p.issuer)
 		p.lastErr = err
 		if err != nil {
-			f.log.Warn("federated provider unreachable or misconfigured", "issuer", p.issuer, "err", err)
+			names := make([]string, len(tenants))
+			for i, ft := range tenants {
+				names[i] = ft.tenant.Name
+			}
+			f.log.Warn("federated provider unreachable or misconfigured", "issuer", p.issuer, "tenants", names, "err", err)
 		} else {
 			p.keys, p.fetched = keys, now
 			k, found = p.find(kid, alg)
@@ -167,7 +171,7 @@ func (p *provider) key(ctx context.Context, f *federation, ft fedTenant, kid, al
 	case found && now.Sub(p.fetched) < f.maxStale:
 		return k, nil
 	case errors.As(p.lastErr, &fe):
-		return jose.JSONWebKey{}, fe.catalog(ft)
+		return jose.JSONWebKey{}, fe.catalog(p.issuer)
 	default:
 		return jose.JSONWebKey{}, fedInvalid(p.issuer, "it is signed with key %q, which the provider did not publish for %s when last asked", kid, alg)
 	}
@@ -201,13 +205,15 @@ type fetchError struct {
 func (e *fetchError) Error() string { return "identity: " + e.layer + ": " + e.err.Error() }
 func (e *fetchError) Unwrap() error { return e.err }
 
-func (e *fetchError) catalog(ft fedTenant) error {
+// catalog is the refusal of a token that cannot be checked. It names the
+// issuer, which the token itself names, and no tenant: until the token is
+// verified nothing says which tenant it is for, and naming one that
+// trusts the issuer would tell any caller who uses that provider.
+func (e *fetchError) catalog(issuer string) error {
 	if e.unreachable {
-		return psgate.Wrap(psgate.CodeProviderUnreachable, psgate.Args{
-			"issuer": ft.fed.Issuer, "tenant": ft.tenant.Name, "layer": e.layer}, e)
+		return psgate.Wrap(psgate.CodeProviderUnreachable, psgate.Args{"issuer": issuer, "layer": e.layer}, e)
 	}
-	return psgate.Wrap(psgate.CodeFederationMisconfig, psgate.Args{
-		"issuer": ft.fed.Issuer, "tenant": ft.tenant.Name, "reason": e.layer}, e)
+	return psgate.Wrap(psgate.CodeFederationMisconfig, psgate.Args{"issuer": issuer, "reason": e.layer}, e)
 }
 
 // providerMetadata is the part of an OpenID Provider's discovery document

@@ -258,7 +258,7 @@ func TestFederationProviderUnreachable(t *testing.T) {
 		text   string
 	}{
 		{"HTTP 503", func() { idp.down.Store(true) }, psgate.CodeProviderUnreachable, 503,
-			"The gateway cannot reach the identity provider " + idp.issuer() + " that tenant 'fabrikam' trusts"},
+			"The gateway cannot reach the identity provider " + idp.issuer() + ", so the token cannot be validated."},
 		{"connection refused", func() { idp.srv.Listener.Close() }, psgate.CodeProviderUnreachable, 503, "This is not a problem with your credentials."},
 	}
 	for _, tt := range tests {
@@ -274,6 +274,11 @@ func TestFederationProviderUnreachable(t *testing.T) {
 			}
 			if !strings.Contains(e.Resolution, "/.well-known/openid-configuration") {
 				t.Errorf("resolution %q does not name the failing URL", e.Resolution)
+			}
+			// Nothing verified the token yet: naming a tenant that trusts
+			// the issuer would tell anyone who uses that provider.
+			if strings.Contains(e.Message+e.Resolution, "fabrikam") {
+				t.Errorf("the refusal names a tenant: %s %s", e.Message, e.Resolution)
 			}
 		})
 	}

@@ -118,7 +118,7 @@ func newFixture(t testing.TB, configure ...func(*ServiceConfig)) *fixture {
 	f.srv.Start()
 	t.Cleanup(f.srv.Close)
 	f.client = f.srv.Client()
-	f.auth, err = NewAuthenticator(Config{Dir: db, Tokens: f.svc, Lockouts: db, DummyParams: password.Fast(), Now: clk.Now})
+	f.auth, err = NewAuthenticator(Config{Dir: db, Tokens: f.svc, Passwords: f.svc, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,27 +162,40 @@ type oauthReply struct {
 // post sends a form to path and decodes the JSON answer.
 func (f *fixture) post(path string, form url.Values, basicUser, basicPass string) oauthReply {
 	f.t.Helper()
+	return f.send(path, form, func(req *http.Request) {
+		if basicUser != "" {
+			req.SetBasicAuth(url.QueryEscape(basicUser), url.QueryEscape(basicPass))
+		}
+	})
+}
+
+// postFrom sends a form to path through a proxy that forwards for the
+// client address xff (X-Forwarded-For).
+func (f *fixture) postFrom(xff, path string, form url.Values) oauthReply {
+	f.t.Helper()
+	return f.send(path, form, func(req *http.Request) { req.Header.Set("X-Forwarded-For", xff) })
+}
+
+// send posts a form to path, with edit applied to the request, and
+// decodes the JSON answer. It may run on any goroutine: failures to
+// reach the server are returned as status 0.
+func (f *fixture) send(path string, form url.Values, edit func(*http.Request)) oauthReply {
 	req, err := http.NewRequest(http.MethodPost, f.srv.URL+path, strings.NewReader(form.Encode()))
 	if err != nil {
-		f.t.Fatal(err)
+		return oauthReply{Raw: err.Error()}
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if basicUser != "" {
-		req.SetBasicAuth(url.QueryEscape(basicUser), url.QueryEscape(basicPass))
-	}
+	edit(req)
 	resp, err := f.client.Do(req)
 	if err != nil {
-		f.t.Fatal(err)
+		return oauthReply{Raw: err.Error()}
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	r := oauthReply{Status: resp.StatusCode, Header: resp.Header, Raw: string(b)}
 	if len(b) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		if err := json.Unmarshal(b, &r.tokenResponse); err != nil {
-			f.t.Fatalf("%s: %v: %s", path, err, b)
-		}
-		if err := json.Unmarshal(b, &r.oauthErrorBody); err != nil {
-			f.t.Fatalf("%s: %v: %s", path, err, b)
+		if json.Unmarshal(b, &r.tokenResponse) != nil || json.Unmarshal(b, &r.oauthErrorBody) != nil {
+			r.Status = 0
 		}
 	}
 	return r

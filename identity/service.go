@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/psgate/psgate/internal/password"
+	"github.com/psgate/psgate/store"
 )
 
 // DefaultAudience is the audience of the access tokens the gateway
@@ -68,8 +70,29 @@ type ServiceConfig struct {
 	// PublicClients are client IDs that need no secret (the connector);
 	// nil means []string{DefaultClientID}.
 	PublicClients []string
-	// Lockout sets password throttling; zero fields take the defaults.
+	// Lockout sets password throttling (smart lockout); zero fields take
+	// the defaults.
 	Lockout LockoutPolicy
+	// Hashes bounds the password hashing of sign-ins (concurrency, queue,
+	// per address, per account); zero fields take the defaults. Set the
+	// gateway Authenticator's Config.Passwords to this service so that
+	// one bound covers every entry point.
+	Hashes HashLimits
+	// TrustedProxies are the reverse proxies and load balancers in front
+	// of the gateway. Only when a request's peer is in one of them is the
+	// client address taken from X-Forwarded-For: the rightmost address
+	// there that is not itself a trusted proxy. Sign-in failures, locks,
+	// familiar locations and device-code limits count per client address,
+	// so without this behind a proxy every client shares the proxy's
+	// address. Nil trusts no proxy: the peer is the client.
+	TrustedProxies []netip.Prefix
+	// Audit receives an auth.failed record for every failed sign-in
+	// (password grant, Basic password, device page, application
+	// secret); nil writes none. store.Audit satisfies it.
+	Audit Auditor
+	// DeviceCodes bounds pending device authorizations; zero fields take
+	// the defaults.
+	DeviceCodes DeviceCodeLimits
 	// PasswordParams are the argon2id costs burnt for unknown users and
 	// clients, to match the cost of a real hash. Zero means
 	// password.Default().
@@ -118,6 +141,8 @@ func (c ServiceConfig) withDefaults() (ServiceConfig, error) {
 		c.PublicClients = []string{DefaultClientID}
 	}
 	c.Lockout = c.Lockout.withDefaults()
+	c.Hashes = c.Hashes.withDefaults()
+	c.DeviceCodes = c.DeviceCodes.withDefaults()
 	if c.PasswordParams.Memory == 0 {
 		c.PasswordParams = password.Default()
 	}
@@ -178,20 +203,25 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 			verifyFor:  cfg.AccessTokenTTL + cfg.ClockSkew,
 			reloadMin:  10 * time.Second,
 		},
-		cred: &credentials{
-			dir:    cfg.Store,
-			locks:  cfg.Store,
-			policy: cfg.Lockout,
-			dummy:  cfg.PasswordParams,
-			now:    cfg.Now,
-			log:    cfg.Logger,
-		},
 		fed:     newFederation(cfg.Store, cfg.HTTPClient, cfg.Now, cfg.FederationRefresh, cfg.Logger),
-		devices: newDevices(),
+		devices: newDevices(cfg.DeviceCodes),
 		replay:  newReplayCache(),
 		tokens:  newTokenCache(),
 		users:   newUserCache(),
 		public:  make(map[string]bool),
+	}
+	s.cred, err = newCredentials(credConfig{
+		dir:    cfg.Store,
+		locks:  cfg.Store,
+		policy: cfg.Lockout,
+		dummy:  cfg.PasswordParams,
+		limits: cfg.Hashes,
+		audit:  cfg.Audit,
+		now:    cfg.Now,
+		log:    cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, id := range cfg.PublicClients {
 		s.public[id] = true
@@ -235,6 +265,7 @@ func (s *Service) Run(ctx context.Context) error {
 		s.replay.sweep(now)
 		s.tokens.sweep(now)
 		s.users.sweep(now, s.cfg.UserRecheck)
+		s.cred.checks.sweep(now)
 		if now.Sub(lastPurge) >= time.Hour {
 			lastPurge = now
 			// Keep expired rows a day, so that a late reuse is still
@@ -255,5 +286,18 @@ func (s *Service) Run(ctx context.Context) error {
 
 // Issuer returns the issuer URL.
 func (s *Service) Issuer() string { return s.cfg.Issuer }
+
+// CheckPassword verifies a directory password sent with r (the gateway's
+// Basic path), with the service's smart lockout, hashing bounds, trusted
+// proxies and audit. It returns the user and their tenant, or a
+// *psgate.Error (see PasswordChecker).
+func (s *Service) CheckPassword(ctx context.Context, r *http.Request, user, pass string) (store.User, store.Tenant, error) {
+	return s.cred.check(ctx, user, pass, s.clientAddr(r), viaBasic)
+}
+
+// clientAddr is the client address of r, through the trusted proxies.
+func (s *Service) clientAddr(r *http.Request) string { return clientAddress(r, s.cfg.TrustedProxies) }
+
+var _ PasswordChecker = (*Service)(nil)
 
 var _ TokenVerifier = (*Service)(nil)

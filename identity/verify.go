@@ -198,14 +198,17 @@ func (s *Service) checkTimes(c jwt.Claims, who string, now time.Time, invalid fu
 }
 
 // checkHint checks the Basic user name and the addressed tenant against
-// the verified principal.
+// the verified principal. A name or tenant that is not the token's is
+// answered the same way whether it exists or not, so a token cannot probe
+// which tenant domains exist: identity.token-wrong-tenant naming the
+// tenant as the request spelled it.
 func (s *Service) checkHint(ctx context.Context, p psgate.Principal, h Hint) error {
 	if h.Tenant != "" {
-		t, err := s.cfg.Store.TenantByName(ctx, h.Tenant)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return storeError(err)
+		same, err := s.isTokenTenant(ctx, p, h.Tenant)
+		if err != nil {
+			return err
 		}
-		if err != nil || t.ID != p.TenantID {
+		if !same {
 			return wrongTenant(p.Tenant, h.Tenant)
 		}
 	}
@@ -219,24 +222,38 @@ func (s *Service) checkHint(ctx context.Context, p psgate.Principal, h Hint) err
 	if err == nil && upn == p.UPN {
 		return nil
 	}
-	// The name addresses another tenant (TENANT\user, or user@domain of
-	// another tenant): say so rather than "wrong user".
+	// The name addresses a tenant (TENANT\user, or user@domain): unless it
+	// is the token's own, say so rather than "wrong user".
+	c := canonicalName(h.User)
 	domain := ""
-	if d, _, ok := strings.Cut(h.User, `\`); ok {
+	if d, _, ok := strings.Cut(c, `\`); ok {
 		domain = d
-	} else if _, d, ok := strings.Cut(upn, "@"); ok {
-		domain = d
+	} else if i := strings.LastIndexByte(c, '@'); i >= 0 {
+		domain = c[i+1:]
 	}
 	if domain != "" {
-		t, terr := s.cfg.Store.TenantByName(ctx, domain)
-		if terr != nil && !errors.Is(terr, store.ErrNotFound) {
-			return storeError(terr)
+		same, err := s.isTokenTenant(ctx, p, domain)
+		if err != nil {
+			return err
 		}
-		if terr == nil && t.ID != p.TenantID {
-			return wrongTenant(p.Tenant, t.Name)
+		if !same {
+			return wrongTenant(p.Tenant, domain)
 		}
 	}
 	return psgate.E(psgate.CodeTokenUserMismatch, psgate.Args{"user": h.User, "subject": p.UPN})
+}
+
+// isTokenTenant reports whether nameOrDomain names the principal's
+// tenant. It costs one store read whether the name exists or not.
+func (s *Service) isTokenTenant(ctx context.Context, p psgate.Principal, nameOrDomain string) (bool, error) {
+	t, err := s.cfg.Store.TenantByName(ctx, canonicalName(nameOrDomain))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, storeError(err)
+	}
+	return t.ID == p.TenantID, nil
 }
 
 func wrongTenant(tokenTenant, tenant string) error {

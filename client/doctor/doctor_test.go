@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -271,8 +272,9 @@ func TestDoctorTenantStates(t *testing.T) {
 			}
 		}, CheckSession, psgate.CodeTenantQuotaExceeded},
 		{"locked account", func(t *testing.T, ls *liveServer, cfg client.Config) {
-			cfg.Password = "wrong"
-			for range 6 {
+			// Different wrong passwords: a repeated one counts once.
+			for i := range 6 {
+				cfg.Password = fmt.Sprintf("wrong-%d", i)
 				_, _ = client.Dial(context.Background(), cfg)
 			}
 		}, CheckSignIn, psgate.CodeAccountLocked},
