@@ -360,96 +360,256 @@ func runGetHelp(ctx context.Context, inv *Invocation) error {
 	return nil
 }
 
-// Type names of the objects Get-Help writes, as PowerShell's: the first
-// names the view (format.Help lays it out, and PowerShell's own help views
-// match the same names).
-var (
-	helpInfoTail      = []string{format.HelpType, "System.Management.Automation.PSCustomObject", "System.Object"}
-	helpExampleTypes  = []string{"MamlCommandHelpInfo#example", "System.Management.Automation.PSCustomObject", "System.Object"}
-	helpParameterType = []string{format.HelpTypeParameter, "System.Management.Automation.PSCustomObject", "System.Object"}
-)
+// Get-Help's objects have the shape PowerShell gives a cmdlet's MAML help,
+// so that a Windows client renders them with its own help views
+// (Help.format.ps1xml, chosen by type name) and format.Help renders the
+// same structure for WinRS and the connector. The shape is MamlNode's
+// conversion of the MAML XML (PowerShell/PowerShell
+// src/System.Management.Automation/help/MamlNode.cs):
+//
+//   - an element with child elements is an object typed
+//     "MamlCommandHelpInfo#" + its local name (GetPSObject), with one
+//     property per child name;
+//   - a child name that occurs once is a single value, several times an
+//     array (SimplifyProperties);
+//   - an element of <maml:para>s (description, remarks, introduction) is
+//     always an array of MamlParaTextItem objects with a Text property;
+//     every paragraph but the last ends with a line break
+//     (GetMamlFormattingPSObjects, GetParaPSObject);
+//   - an element with only text is a string, which carries the element's
+//     attributes as notes when it has any (<command:parameterValue
+//     required="true">);
+//   - attributes are string properties ("true", "false", "named").
+//
+// The whole help (MamlCommandHelpInfo.cs, HelpInfo.AddCommonHelpProperties,
+// CommandHelpProvider) is typed MamlCommandHelpInfo, HelpInfo and also has
+// Name, Category, Synopsis, Component, Role, Functionality, PSSnapIn and
+// ModuleName. Get-Help -Detailed, -Full and -Examples put "<type>#<view>"
+// names first (HelpCommands.cs TransformView); -Parameter writes the
+// parameter objects themselves (BaseCommandHelpInfo.GetParameter).
+//
+// What psgate has no data for is absent, as MamlNode leaves an element the
+// MAML lacks: related links, notes (alertSet), errors, example results.
+var helpInfoTypes = []string{format.HelpType, "HelpInfo"}
+
+// helpViewTypes returns the type names of help shown with a view token
+// (DetailedView, FullView, ExamplesView).
+func helpViewTypes(token string) []string {
+	return []string{format.HelpType + "#" + token, "HelpInfo#" + token, format.HelpType, "HelpInfo"}
+}
 
 // helpObject builds a command's help; view is the Get-Help parameter set.
 func helpObject(cmd *Command, view string, full bool) *psobject.Object {
-	var examples []any
-	for i, e := range cmd.Examples {
-		ex := psobject.New(helpExampleTypes,
-			psobject.P("Title", fmt.Sprintf("-------------------------- EXAMPLE %d --------------------------", i+1)),
-			psobject.P("Code", e.Code),
-			psobject.P("Remarks", e.Remarks))
-		ex.Text = e.Code
-		examples = append(examples, ex)
+	typeNames := helpInfoTypes
+	switch {
+	case view == "Examples":
+		typeNames = helpViewTypes("ExamplesView")
+	case full:
+		typeNames = helpViewTypes("FullView")
+	case view == "DetailedView":
+		typeNames = helpViewTypes("DetailedView")
 	}
-	var params []any
-	var inputs []string
+	synopsis := mamlParas(cmd.Synopsis)
+	props := []psobject.Property{
+		psobject.P("details", mamlNode("details",
+			psobject.P("name", cmd.Name),
+			psobject.P("verb", cmd.Verb()),
+			psobject.P("noun", cmd.Noun()),
+			psobject.P("description", synopsis))),
+		psobject.P("description", mamlParas(cmd.Description)),
+		psobject.P("syntax", mamlNode("syntax", psobject.P("syntaxItem", mamlSyntaxItems(cmd)))),
+	}
+	var params, inputs []any
+	seen := map[string]bool{}
 	for i := range cmd.Parameters {
 		p := &cmd.Parameters[i]
 		params = append(params, parameterHelp(p))
-		if p.ValueFromPipeline || p.ValueFromPipelineByPropertyName {
-			inputs = append(inputs, p.Type.String())
+		if (p.ValueFromPipeline || p.ValueFromPipelineByPropertyName) && !seen[p.Type.String()] {
+			seen[p.Type.String()] = true
+			inputs = append(inputs, mamlNode("inputType", psobject.P("type", mamlType(p.Type.String()))))
 		}
 	}
-	aliases := any(nil)
-	if len(cmd.Aliases) > 0 {
-		aliases = strings.Join(cmd.Aliases, ", ")
+	if len(params) > 0 {
+		props = append(props, psobject.P("parameters", mamlNode("parameters", psobject.P("parameter", mamlOneOrMany(params)))))
 	}
-	var typeNames []string
-	switch {
-	case view == "Examples":
-		typeNames = append([]string{format.HelpTypeExamples}, helpInfoTail...)
-	case full:
-		typeNames = append([]string{format.HelpTypeFull}, helpInfoTail...)
-	case view == "DetailedView":
-		typeNames = append([]string{format.HelpTypeDetailed}, helpInfoTail...)
-	default:
-		typeNames = helpInfoTail
+	// A cmdlet's MAML names the type "None" when there is none (as
+	// PlatyPS writes it); both renderers then show "None".
+	if len(inputs) == 0 {
+		inputs = []any{mamlNode("inputType", psobject.P("type", mamlType("None")))}
 	}
-	o := psobject.New(typeNames,
+	props = append(props, psobject.P("inputTypes", mamlNode("inputTypes", psobject.P("inputType", mamlOneOrMany(inputs)))))
+	var outputs []any
+	for _, t := range cmd.OutputType {
+		outputs = append(outputs, mamlNode("returnValue", psobject.P("type", mamlType(t))))
+	}
+	if len(outputs) == 0 {
+		outputs = []any{mamlNode("returnValue", psobject.P("type", mamlType("None")))}
+	}
+	props = append(props, psobject.P("returnValues", mamlNode("returnValues", psobject.P("returnValue", mamlOneOrMany(outputs)))))
+	var examples []any
+	for i, e := range cmd.Examples {
+		examples = append(examples, mamlNode("example",
+			psobject.P("title", fmt.Sprintf("-------------------------- EXAMPLE %d --------------------------", i+1)),
+			psobject.P("introduction", mamlParas(`PS C:\>`)),
+			psobject.P("code", e.Code),
+			psobject.P("remarks", mamlParas(e.Remarks))))
+	}
+	if len(examples) > 0 {
+		props = append(props, psobject.P("examples", mamlNode("examples", psobject.P("example", mamlOneOrMany(examples)))))
+	}
+	// The Synopsis is the first paragraph of details.description
+	// (BaseCommandHelpInfo.Synopsis).
+	first, _, _ := strings.Cut(cmd.Synopsis, mamlParaBreak)
+	props = append(props,
 		psobject.P("Name", cmd.Name),
 		psobject.P("Category", "Cmdlet"),
+		psobject.P("Synopsis", strings.TrimSpace(first)),
+		psobject.P("Component", nil),
+		psobject.P("Role", nil),
+		psobject.P("Functionality", nil),
+		psobject.P("PSSnapIn", nil),
 		psobject.P("ModuleName", ModuleName),
-		psobject.P("Synopsis", cmd.Synopsis),
-		psobject.P("Syntax", strings.Join(cmd.Syntax(), "\n")),
-		psobject.P("Description", cmd.Description),
-		psobject.P("Aliases", aliases),
-		psobject.P("Parameters", params),
-		psobject.P("Examples", examples),
-		psobject.P("InputType", strings.Join(uniqueStrings(inputs), ", ")),
-		psobject.P("OutputType", strings.Join(cmd.OutputType, ", ")),
-		psobject.P("Remarks", "To see the examples, type: \"Get-Help "+cmd.Name+" -Examples\". For all the details, type: \"Get-Help "+cmd.Name+" -Full\"."),
 	)
-	o.Text = cmd.Name
-	// The default display sets are for clients without psgate's help
-	// layout: they show the help as a list of these properties.
-	switch {
-	case view == "Examples":
-		o.DisplayProps = []string{"Name", "Synopsis", "Examples"}
-	case full || view == "DetailedView":
-		o.DisplayProps = []string{"Name", "Synopsis", "Syntax", "Description", "Aliases", "Parameters", "Examples", "OutputType"}
-	default:
-		o.DisplayProps = []string{"Name", "Synopsis", "Syntax", "Description", "Aliases", "Remarks"}
-	}
-	return o
+	return &psobject.Object{TypeNames: typeNames, Extended: props, Text: cmd.Name}
 }
 
-func uniqueStrings(list []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, s := range list {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
+// mamlNode is an element with child elements: an object typed
+// "MamlCommandHelpInfo#" + local, whose properties are notes.
+func mamlNode(local string, props ...psobject.Property) *psobject.Object {
+	return &psobject.Object{TypeNames: []string{format.HelpType + "#" + local}, Extended: props}
+}
+
+// mamlParaBreak separates paragraphs in psgate's help texts.
+const mamlParaBreak = "\n\n"
+
+// mamlParaTypes are a <maml:para>'s type names.
+var mamlParaTypes = []string{"MamlParaTextItem", "MamlTextItem"}
+
+// mamlParas is text as the array of paragraphs MamlNode makes of an
+// element of <maml:para>s: a MamlParaTextItem per paragraph, whose Text
+// ends with a line break unless it is the last, so that a view writing
+// each Text and a new line leaves an empty line between paragraphs. An
+// empty text is one empty paragraph, as <maml:para /> gives.
+func mamlParas(text string) []any {
+	parts := strings.Split(text, mamlParaBreak)
+	paras := make([]any, len(parts))
+	for i, part := range parts {
+		if i < len(parts)-1 {
+			part += "\r\n"
 		}
+		paras[i] = &psobject.Object{TypeNames: mamlParaTypes, Extended: []psobject.Property{psobject.P("Text", part)}}
 	}
-	return out
+	return paras
 }
 
-// parameterHelp describes one parameter as Get-Help -Parameter does.
-func parameterHelp(p *Parameter) *psobject.Object {
-	position := "Named"
-	if p.Position != NotPositional {
-		position = strconv.Itoa(p.Position)
+// mamlOneOrMany is the value of a child element that occurs len(items)
+// times: the item itself when there is one, else an array.
+func mamlOneOrMany(items []any) any {
+	if len(items) == 1 {
+		return items[0]
 	}
+	return items
+}
+
+// mamlValue is a text-only element with attributes: the text, with the
+// attributes as notes. It travels as an object whose ToString is the text,
+// which is what a view that expands it ("<$_>") or compares a note
+// ($_.required) sees on the receiving side.
+func mamlValue(text string, attrs ...psobject.Property) *psobject.Object {
+	return &psobject.Object{TypeNames: []string{"System.String", "System.Object"}, Text: text, Extended: attrs}
+}
+
+// mamlType is a <dev:type>: the type's name and an empty uri.
+func mamlType(name string) *psobject.Object {
+	return mamlNode("type", psobject.P("name", name), psobject.P("uri", ""))
+}
+
+// mamlBool is a MAML boolean attribute.
+func mamlBool(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+// mamlSyntaxItems is one syntaxItem per parameter set, in the order and
+// with the parameters of cmd.Syntax: PowerShell's syntax view writes the
+// item's name, each parameter as "[[-Name] <type>] ", "[-Name <type>] ",
+// "[-Name] <type> " or "-Name <type> " by its required and position
+// attributes (with "{a | b}" for a parameterValueGroup and no value for a
+// switch), then "[<CommonParameters>]" (Help_format_ps1xml.cs,
+// MamlParameterControl).
+func mamlSyntaxItems(cmd *Command) any {
+	var items []any
+	for _, set := range cmd.syntaxSets() {
+		var params []any
+		for _, p := range cmd.syntaxParameters(set) {
+			params = append(params, syntaxParameter(p))
+		}
+		if cmd.SupportsShouldProcess {
+			for _, c := range commonParameters {
+				if c.shouldProcess {
+					params = append(params, syntaxParameter(&Parameter{Name: c.name, Type: TypeSwitch, Position: NotPositional, Aliases: c.aliases}))
+				}
+			}
+		}
+		item := []psobject.Property{psobject.P("name", cmd.Name)}
+		if len(params) > 0 {
+			item = append(item, psobject.P("parameter", mamlOneOrMany(params)))
+		}
+		items = append(items, mamlNode("syntaxItem", item...))
+	}
+	return mamlOneOrMany(items)
+}
+
+// syntaxParameter is a parameter of a syntaxItem: a switch has no value
+// there, and is never positional.
+func syntaxParameter(p *Parameter) *psobject.Object {
+	var props []psobject.Property
+	props = append(props, psobject.P("name", p.Name))
+	props = append(props, parameterValues(p, true)...)
+	position := parameterPosition(p)
+	if p.Type == TypeSwitch {
+		position = "Named"
+	}
+	props = append(props, parameterAttributes(p, position)...)
+	return mamlNode("parameter", props...)
+}
+
+// parameterValues are a parameter's parameterValue (the type a value must
+// have; required unless the parameter is a switch) and, for a ValidateSet,
+// its parameterValueGroup. In a syntaxItem a switch has no value.
+func parameterValues(p *Parameter, syntax bool) []psobject.Property {
+	var props []psobject.Property
+	switch {
+	case p.Type == TypeSwitch && syntax:
+	case p.Type == TypeSwitch:
+		props = append(props, psobject.P("parameterValue", mamlValue("SwitchParameter",
+			psobject.P("required", "false"), psobject.P("variableLength", "false"))))
+	default:
+		props = append(props, psobject.P("parameterValue", mamlValue(p.Type.ShortName(),
+			psobject.P("required", "true"), psobject.P("variableLength", "false"))))
+	}
+	if len(p.ValidateSet) > 0 {
+		values := make([]any, len(p.ValidateSet))
+		for i, v := range p.ValidateSet {
+			values[i] = mamlValue(v, psobject.P("required", "false"), psobject.P("variableLength", "false"))
+		}
+		props = append(props, psobject.P("parameterValueGroup", mamlNode("parameterValueGroup",
+			psobject.P("parameterValue", mamlOneOrMany(values)))))
+	}
+	return props
+}
+
+func parameterPosition(p *Parameter) string {
+	if p.Position == NotPositional {
+		return "Named"
+	}
+	return strconv.Itoa(p.Position)
+}
+
+// parameterAttributes are a <command:parameter>'s attributes.
+func parameterAttributes(p *Parameter, position string) []psobject.Property {
 	var pipeline []string
 	if p.ValueFromPipeline {
 		pipeline = append(pipeline, "ByValue")
@@ -465,25 +625,30 @@ func parameterHelp(p *Parameter) *psobject.Object {
 	if len(p.Aliases) > 0 {
 		aliases = strings.Join(p.Aliases, ", ")
 	}
-	sets := "(All)"
-	if len(p.Sets) > 0 {
-		sets = strings.Join(p.Sets, ", ")
+	return []psobject.Property{
+		psobject.P("required", mamlBool(p.Mandatory)),
+		psobject.P("variableLength", mamlBool(strings.HasSuffix(p.Type.String(), "[]"))),
+		psobject.P("globbing", "false"),
+		psobject.P("pipelineInput", pipelineText),
+		psobject.P("position", position),
+		psobject.P("aliases", aliases),
 	}
-	o := psobject.New(helpParameterType,
-		psobject.P("Name", p.Name),
-		psobject.P("Type", p.Type.ShortName()),
-		psobject.P("Description", p.Help),
-		psobject.P("Required", p.Mandatory),
-		psobject.P("Position", position),
-		psobject.P("DefaultValue", "None"),
-		psobject.P("PipelineInput", pipelineText),
-		psobject.P("Globbing", false),
-		psobject.P("Aliases", aliases),
-		psobject.P("ParameterSets", sets),
-		psobject.P("AcceptedValues", strings.Join(p.ValidateSet, ", ")),
-	)
-	o.Text = p.Name
-	return o
+}
+
+// parameterHelp is a parameter of the help's parameters element, which
+// Get-Help -Parameter writes on its own (typed
+// MamlCommandHelpInfo#parameter; PowerShell's parameter view shows it).
+func parameterHelp(p *Parameter) *psobject.Object {
+	props := []psobject.Property{
+		psobject.P("name", p.Name),
+		psobject.P("description", mamlParas(p.Help)),
+	}
+	props = append(props, parameterValues(p, false)...)
+	props = append(props,
+		psobject.P("type", mamlType(p.Type.String())),
+		psobject.P("defaultValue", "None"))
+	props = append(props, parameterAttributes(p, parameterPosition(p))...)
+	return mamlNode("parameter", props...)
 }
 
 func writeParameterHelp(inv *Invocation, cmd *Command, pattern string) error {

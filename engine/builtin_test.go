@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/format"
 	"github.com/psgate/psgate/psobject"
 )
 
@@ -243,6 +244,21 @@ func TestGetCommand(t *testing.T) {
 	}
 }
 
+// member is a property of a help object's property, as h.a.b reads it.
+func member(t *testing.T, v any, names ...string) any {
+	t.Helper()
+	for _, n := range names {
+		o, ok := v.(*psobject.Object)
+		if !ok {
+			t.Fatalf("%s of %#v: not an object", n, v)
+		}
+		v, _ = o.Get(n)
+	}
+	return v
+}
+
+// Get-Help's objects are MAML help as PowerShell shapes it; its views
+// are tested in cmdlets/help_views_test.go.
 func TestGetHelp(t *testing.T) {
 	env := newFakeEnv(t)
 	rec, err := env.run(t, RunspaceConfig{}, "Get-Help Select-Object")
@@ -251,26 +267,33 @@ func TestGetHelp(t *testing.T) {
 	}
 	h := rec.out[0].(*psobject.Object)
 	for name, want := range map[string]any{
-		"Name":     "Select-Object",
-		"Synopsis": "Selects objects or object properties.",
-		"Syntax":   "Select-Object [[-Property] <Object[]>] [-InputObject <Object>] [-ExcludeProperty <string[]>] [-ExpandProperty <string>] [-First <int>] [-Last <int>] [-Skip <int>] [-Unique] [<CommonParameters>]",
-		"Aliases":  "select",
+		"Name":       "Select-Object",
+		"Category":   "Cmdlet",
+		"Synopsis":   "Selects objects or object properties.",
+		"ModuleName": ModuleName,
 	} {
 		if got, _ := h.Get(name); got != want {
 			t.Errorf("%s = %#v, want %#v", name, got, want)
 		}
 	}
-	if diff := cmp.Diff(h.DisplayProps, []string{"Name", "Synopsis", "Syntax", "Description", "Aliases", "Remarks"}); diff != "" {
+	if diff := cmp.Diff(h.TypeNames, []string{"MamlCommandHelpInfo", "HelpInfo"}); diff != "" {
 		t.Errorf("default view: %s", diff)
+	}
+	if got := member(t, h, "details", "name"); got != "Select-Object" {
+		t.Errorf("details.name = %v", got)
+	}
+	text, _ := format.Help(h, format.Options{Newline: "\n", Width: 400})
+	if want := "\nSYNTAX\n    Select-Object [[-Property] <Object[]>] [-InputObject <Object>] [-ExcludeProperty <string[]>] [-ExpandProperty <string>] [-First <int>] [-Last <int>] [-Skip <int>] [-Unique] [<CommonParameters>]\n"; !strings.Contains(text, want) {
+		t.Errorf("syntax:\n%s", text)
 	}
 
 	rec, _ = env.run(t, RunspaceConfig{}, "Get-Help Select-Object -Examples")
-	if h := rec.out[0].(*psobject.Object); !cmp.Equal(h.DisplayProps, []string{"Name", "Synopsis", "Examples"}) {
-		t.Errorf("-Examples view: %v", h.DisplayProps)
+	if h := rec.out[0].(*psobject.Object); !cmp.Equal(h.TypeNames, []string{"MamlCommandHelpInfo#ExamplesView", "HelpInfo#ExamplesView", "MamlCommandHelpInfo", "HelpInfo"}) {
+		t.Errorf("-Examples view: %v", h.TypeNames)
 	}
 	rec, _ = env.run(t, RunspaceConfig{}, "Get-Help Select-Object -Full")
-	ex, _ := rec.out[0].(*psobject.Object).Get("Examples")
-	if code, _ := ex.([]any)[0].(*psobject.Object).Get("Code"); code != "Get-CsOnlineUser | Select-Object DisplayName, Department" {
+	ex := member(t, rec.out[0], "examples", "example")
+	if code := member(t, ex.([]any)[0], "code"); code != "Get-CsOnlineUser | Select-Object DisplayName, Department" {
 		t.Errorf("example code %v", code)
 	}
 
@@ -279,10 +302,19 @@ func TestGetHelp(t *testing.T) {
 		t.Fatalf("-Parameter: %v", rec.texts())
 	}
 	p := rec.out[0].(*psobject.Object)
-	for name, want := range map[string]any{"Name": "Identity", "Type": "string", "Required": false, "Position": "0", "PipelineInput": "True (ByValue, ByPropertyName)", "Description": "The user."} {
+	if p.TypeName() != format.HelpTypeParameter {
+		t.Errorf("-Parameter type %v", p.TypeNames)
+	}
+	for name, want := range map[string]any{"name": "Identity", "required": "false", "position": "0", "pipelineInput": "True (ByValue, ByPropertyName)", "defaultValue": "None"} {
 		if got, _ := p.Get(name); got != want {
 			t.Errorf("parameter %s = %#v, want %#v", name, got, want)
 		}
+	}
+	if v := member(t, p, "parameterValue"); psobject.Format(v) != "string" || member(t, v, "required") != "true" {
+		t.Errorf("parameterValue %#v", v)
+	}
+	if d := member(t, p, "description").([]any); len(d) != 1 || member(t, d[0], "Text") != "The user." {
+		t.Errorf("description %#v", d)
 	}
 
 	rec, _ = env.run(t, RunspaceConfig{}, "Get-Help Get-Cs*")

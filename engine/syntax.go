@@ -10,6 +10,17 @@ import (
 //
 //	Get-CsOnlineUser [[-Identity] <string>] [-Filter <string>] [<CommonParameters>]
 func (cmd *Command) Syntax() []string {
+	sets := cmd.syntaxSets()
+	lines := make([]string, 0, len(sets))
+	for _, s := range sets {
+		lines = append(lines, cmd.syntaxLine(s))
+	}
+	return lines
+}
+
+// syntaxSets returns the parameter sets in the order the syntax lists
+// them.
+func (cmd *Command) syntaxSets() []string {
 	sets := parameterSets(cmd)
 	// PowerShell lists the default set first, then the others by name.
 	if len(sets) > 1 {
@@ -23,14 +34,24 @@ func (cmd *Command) Syntax() []string {
 		}
 		sets = rest
 	}
-	lines := make([]string, 0, len(sets))
-	for _, s := range sets {
-		lines = append(lines, cmd.syntaxLine(s))
-	}
-	return lines
+	return sets
 }
 
 func (cmd *Command) syntaxLine(set string) string {
+	parts := []string{cmd.Name}
+	for _, p := range cmd.syntaxParameters(set) {
+		parts = append(parts, paramSyntax(p))
+	}
+	if cmd.SupportsShouldProcess {
+		parts = append(parts, "[-WhatIf]", "[-Confirm]")
+	}
+	parts = append(parts, "[<CommonParameters>]")
+	return strings.Join(parts, " ")
+}
+
+// syntaxParameters returns the parameters of a set in syntax order: the
+// positional ones by position, then the named ones.
+func (cmd *Command) syntaxParameters(set string) []*Parameter {
 	var positional, named []*Parameter
 	for i := range cmd.Parameters {
 		p := &cmd.Parameters[i]
@@ -46,15 +67,7 @@ func (cmd *Command) syntaxLine(set string) string {
 	sort.SliceStable(positional, func(i, j int) bool { return positional[i].Position < positional[j].Position })
 	// Mandatory named parameters come before optional ones, switches last.
 	sort.SliceStable(named, func(i, j int) bool { return namedRank(named[i]) < namedRank(named[j]) })
-	parts := []string{cmd.Name}
-	for _, p := range append(positional, named...) {
-		parts = append(parts, paramSyntax(p))
-	}
-	if cmd.SupportsShouldProcess {
-		parts = append(parts, "[-WhatIf]", "[-Confirm]")
-	}
-	parts = append(parts, "[<CommonParameters>]")
-	return strings.Join(parts, " ")
+	return append(positional, named...)
 }
 
 func namedRank(p *Parameter) int {

@@ -2,6 +2,7 @@ package format
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/psgate/psgate/psobject"
@@ -52,6 +53,14 @@ func viewOf(o *psobject.Object) helpView {
 // Help renders a Get-Help object as PowerShell's console shows it, and
 // reports whether o is one (its type name is one of the HelpType names).
 //
+// o has the shape of PowerShell's MAML help (help/MamlNode.cs): details
+// (name, description), description, syntax.syntaxItem, parameters.parameter,
+// inputTypes.inputType, returnValues.returnValue, examples.example and
+// relatedLinks.navigationLink, where a child element that occurs once is a
+// single object and paragraphs are MamlParaTextItem objects with a Text.
+// It reads the properties PowerShell's help views read
+// (Help.format.ps1xml), so one object serves both.
+//
 // The layout is Windows PowerShell 5.1's for MAML help: the sections NAME,
 // SYNOPSIS, SYNTAX, DESCRIPTION and REMARKS by default; -Detailed adds
 // PARAMETERS (name, type and description) and the examples; -Full gives
@@ -97,53 +106,58 @@ func (h *helpWriter) object(o *psobject.Object, view helpView) {
 		h.w.blank()
 		return
 	}
-	name := helpString(o, "Name")
+	details := helpChild(o, "details")
+	name := helpString(details, "name")
 	h.w.blank()
 	h.heading("NAME")
 	h.para(4, name)
 	h.w.blank()
 	h.heading("SYNOPSIS")
-	h.para(4, helpString(o, "Synopsis"))
+	h.para(4, helpText(details, "description"))
 	h.w.blank()
 	if view == helpExamples {
 		h.examples(o)
 		return
 	}
 	h.w.blank()
-	syntax := helpString(o, "Syntax")
+	items := helpItems(helpChild(o, "syntax"), "syntaxItem")
 	h.heading("SYNTAX")
-	for i, l := range splitLines(syntax) {
+	for i, item := range items {
 		if i > 0 {
 			h.w.blank()
 		}
-		h.para(4, l)
+		h.para(4, syntaxLine(item))
 	}
 	h.w.blank()
 	h.w.blank()
 	h.heading("DESCRIPTION")
-	h.para(4, helpString(o, "Description"))
+	h.para(4, helpText(o, "description"))
 	h.w.blank()
 	h.w.blank()
 	if view == helpDetailed || view == helpFull {
-		h.parameters(o, view == helpFull, strings.Contains(syntax, "<CommonParameters>"))
+		h.parameters(o, view == helpFull, len(items) > 0)
 	}
 	if view == helpFull {
 		h.heading("INPUTS")
-		h.para(4, orNone(helpString(o, "InputType")))
+		h.para(4, orNone(typeNames(helpItems(helpChild(o, "inputTypes"), "inputType"))))
 		h.w.blank()
 		h.w.blank()
 		h.heading("OUTPUTS")
-		h.para(4, orNone(helpString(o, "OutputType")))
+		h.para(4, orNone(typeNames(helpItems(helpChild(o, "returnValues"), "returnValue"))))
 		h.w.blank()
 		h.w.blank()
 	}
 	if view == helpDetailed || view == helpFull {
 		h.examples(o)
 	}
-	if links := helpStrings(o, "RelatedLinks"); len(links) > 0 {
+	if links := helpItems(helpChild(o, "relatedLinks"), "navigationLink"); len(links) > 0 {
 		h.heading("RELATED LINKS")
 		for _, l := range links {
-			h.para(4, l)
+			text := helpString(l, "linkText")
+			if text != "" {
+				text += " "
+			}
+			h.para(4, text+helpString(l, "uri"))
 		}
 		h.w.blank()
 	}
@@ -158,6 +172,50 @@ func (h *helpWriter) object(o *psobject.Object, view helpView) {
 	h.w.blank()
 }
 
+// syntaxLine is one syntaxItem as PowerShell's MamlParameterControl writes
+// it: the name, then each parameter bracketed by whether it is required
+// and positional, then [<CommonParameters>].
+func syntaxLine(item *psobject.Object) string {
+	parts := []string{helpString(item, "name")}
+	for _, p := range helpItems(item, "parameter") {
+		optional := !strings.EqualFold(helpString(p, "required"), "true")
+		position := helpString(p, "position")
+		_, err := strconv.Atoi(position)
+		positional := err == nil
+		value := ""
+		if g, ok := p.Get("parameterValueGroup"); ok {
+			var values []string
+			if g, ok := g.(*psobject.Object); ok {
+				values = helpStrings(g, "parameterValue")
+			}
+			value = " {" + strings.Join(values, " | ") + "}"
+		} else if v, ok := p.Get("parameterValue"); ok {
+			value = " <" + psobject.Format(v) + ">"
+		}
+		name := helpString(p, "name")
+		switch {
+		case optional && positional:
+			parts = append(parts, "[[-"+name+"]"+value+"]")
+		case optional:
+			parts = append(parts, "[-"+name+value+"]")
+		case positional:
+			parts = append(parts, "[-"+name+"]"+value)
+		default:
+			parts = append(parts, "-"+name+value)
+		}
+	}
+	return strings.Join(append(parts, "[<CommonParameters>]"), " ")
+}
+
+// typeNames joins the type names of inputType or returnValue objects.
+func typeNames(items []*psobject.Object) string {
+	var names []string
+	for _, it := range items {
+		names = append(names, helpStrings(helpChild(it, "type"), "name")...)
+	}
+	return strings.Join(names, ", ")
+}
+
 // commonParameters is PowerShell's text for <CommonParameters>.
 const commonParameters = "This cmdlet supports the common parameters: Verbose, Debug, " +
 	"ErrorAction, ErrorVariable, WarningAction, WarningVariable, " +
@@ -166,7 +224,7 @@ const commonParameters = "This cmdlet supports the common parameters: Verbose, D
 
 func (h *helpWriter) parameters(o *psobject.Object, full, common bool) {
 	h.heading("PARAMETERS")
-	for _, p := range helpObjects(o, "Parameters") {
+	for _, p := range helpItems(helpChild(o, "parameters"), "parameter") {
 		h.parameter(p, 4, full)
 	}
 	if common {
@@ -179,18 +237,23 @@ func (h *helpWriter) parameters(o *psobject.Object, full, common bool) {
 
 // parameter writes one parameter's block at indent: "-Name <Type>", the
 // description, then (when full) the attribute lines and an empty line.
+// The value is bracketed unless its required note is "true", as
+// PowerShell's MamlParameterValueControl does ("-Force [<SwitchParameter>]").
 func (h *helpWriter) parameter(p *psobject.Object, indent int, full bool) {
-	typ := helpString(p, "Type")
-	head := "-" + helpString(p, "Name")
-	switch strings.ToLower(typ) {
-	case "":
-	case "switch", "switchparameter":
-		head += " [<SwitchParameter>]"
-	default:
-		head += " <" + typ + ">"
+	head := "-" + helpString(p, "name")
+	if v, ok := p.Get("parameterValue"); ok && v != nil {
+		required := ""
+		if vo, ok := v.(*psobject.Object); ok {
+			required = helpString(vo, "required")
+		}
+		if strings.EqualFold(required, "true") {
+			head += " <" + psobject.Format(v) + ">"
+		} else {
+			head += " [<" + psobject.Format(v) + ">]"
+		}
 	}
 	h.para(indent, head)
-	if d := helpString(p, "Description"); d != "" {
+	if d := helpText(p, "description"); d != "" {
 		h.para(indent+4, d)
 	}
 	h.w.blank()
@@ -198,11 +261,11 @@ func (h *helpWriter) parameter(p *psobject.Object, indent int, full bool) {
 		return
 	}
 	attrs := []struct{ label, value string }{
-		{"Required?", strings.ToLower(helpString(p, "Required"))},
-		{"Position?", helpString(p, "Position")},
-		{"Default value", helpString(p, "DefaultValue")},
-		{"Accept pipeline input?", helpString(p, "PipelineInput")},
-		{"Accept wildcard characters?", strings.ToLower(helpString(p, "Globbing"))},
+		{"Required?", strings.ToLower(helpString(p, "required"))},
+		{"Position?", helpString(p, "position")},
+		{"Default value", helpString(p, "defaultValue")},
+		{"Accept pipeline input?", helpString(p, "pipelineInput")},
+		{"Accept wildcard characters?", strings.ToLower(helpString(p, "globbing"))},
 	}
 	for _, a := range attrs {
 		h.para(indent+4, fmt.Sprintf("%-29s%s", a.label, a.value))
@@ -210,19 +273,20 @@ func (h *helpWriter) parameter(p *psobject.Object, indent int, full bool) {
 	h.w.blank()
 }
 
-// examples writes each example: its title, the code after a PS C:\>
-// prompt and the remarks, indented four cells.
+// examples writes each example: its title, the introduction (the PS C:\>
+// prompt) and code, and the remarks, indented four cells.
 func (h *helpWriter) examples(o *psobject.Object) {
-	for i, ex := range helpObjects(o, "Examples") {
-		title := helpString(ex, "Title")
+	for i, ex := range helpItems(helpChild(o, "examples"), "example") {
+		title := helpString(ex, "title")
 		if title == "" {
 			title = fmt.Sprintf("-------------------------- EXAMPLE %d --------------------------", i+1)
 		}
 		h.para(4, title)
 		h.w.blank()
-		h.para(4, `PS C:\>`+helpString(ex, "Code"))
+		intro := strings.Join(paraTexts(ex, "introduction"), "")
+		h.para(4, intro+helpString(ex, "code"))
 		h.w.blank()
-		if r := helpString(ex, "Remarks"); r != "" {
+		if r := helpText(ex, "remarks"); r != "" {
 			h.para(4, r)
 		}
 		h.w.blank()
@@ -238,8 +302,12 @@ func orNone(s string) string {
 	return s
 }
 
-// helpString is a property's text; "" when it is missing or null.
+// helpString is a property's text; "" when o is nil or the property is
+// missing or null. A list's items are joined by line breaks.
 func helpString(o *psobject.Object, name string) string {
+	if o == nil {
+		return ""
+	}
 	v, _ := o.Get(name)
 	if list, ok := v.([]any); ok {
 		return strings.Join(helpStringList(list), "\n")
@@ -247,7 +315,11 @@ func helpString(o *psobject.Object, name string) string {
 	return psobject.Format(v)
 }
 
+// helpStrings is a property's text, one string per item of a list.
 func helpStrings(o *psobject.Object, name string) []string {
+	if o == nil {
+		return nil
+	}
 	v, _ := o.Get(name)
 	switch x := v.(type) {
 	case []any:
@@ -271,10 +343,27 @@ func helpStringList(list []any) []string {
 	return out
 }
 
-// helpObjects returns the objects of a list property.
-func helpObjects(o *psobject.Object, name string) []*psobject.Object {
+// helpChild is an object property's value, or nil.
+func helpChild(o *psobject.Object, name string) *psobject.Object {
+	if o == nil {
+		return nil
+	}
 	v, _ := o.Get(name)
-	list, _ := v.([]any)
+	c, _ := v.(*psobject.Object)
+	return c
+}
+
+// helpItems is the objects of a property that holds one object or a list
+// of them (MAML gives a single child as the object itself).
+func helpItems(o *psobject.Object, name string) []*psobject.Object {
+	if o == nil {
+		return nil
+	}
+	v, _ := o.Get(name)
+	list, ok := v.([]any)
+	if !ok {
+		list = []any{v}
+	}
 	var out []*psobject.Object
 	for _, e := range list {
 		if x, ok := e.(*psobject.Object); ok && x != nil {
@@ -282,4 +371,39 @@ func helpObjects(o *psobject.Object, name string) []*psobject.Object {
 		}
 	}
 	return out
+}
+
+// paraTexts is the Text of each paragraph of a MAML text property (a list
+// of MamlParaTextItem objects); a plain string counts as one paragraph.
+func paraTexts(o *psobject.Object, name string) []string {
+	if o == nil {
+		return nil
+	}
+	v, _ := o.Get(name)
+	list, ok := v.([]any)
+	if !ok {
+		list = []any{v}
+	}
+	var out []string
+	for _, e := range list {
+		switch x := e.(type) {
+		case nil:
+		case *psobject.Object:
+			if t, ok := x.Get("Text"); ok {
+				out = append(out, psobject.Format(t))
+			} else {
+				out = append(out, x.String())
+			}
+		default:
+			out = append(out, psobject.Format(e))
+		}
+	}
+	return out
+}
+
+// helpText is a MAML text property as PowerShell's views write it: each
+// paragraph's Text followed by a line break (a paragraph that is not the
+// last already ends with one, which leaves an empty line between them).
+func helpText(o *psobject.Object, name string) string {
+	return strings.Join(paraTexts(o, name), "\n")
 }

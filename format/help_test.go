@@ -7,18 +7,51 @@ import (
 	"github.com/psgate/psgate/psobject"
 )
 
+// maml is an object of MAML help as PowerShell's MamlNode shapes it: note
+// properties and a "MamlCommandHelpInfo#<element>" type name.
+func maml(element string, props ...psobject.Property) *psobject.Object {
+	return &psobject.Object{TypeNames: []string{HelpType + "#" + element}, Extended: props}
+}
+
+// paras is a MAML text: an array of MamlParaTextItem objects.
+func paras(texts ...string) []any {
+	out := make([]any, len(texts))
+	for i, t := range texts {
+		out[i] = &psobject.Object{TypeNames: []string{"MamlParaTextItem", "MamlTextItem"}, Extended: []psobject.Property{psobject.P("Text", t)}}
+	}
+	return out
+}
+
+// mamlValue is a text-only MAML element with attributes.
+func mamlValue(text, required string) *psobject.Object {
+	return &psobject.Object{TypeNames: []string{"System.String", "System.Object"}, Text: text,
+		Extended: []psobject.Property{psobject.P("required", required)}}
+}
+
+// helpFixture is the help of a command with one parameter and one
+// example: single children are objects, not arrays, as in MAML.
 func helpFixture(typeName string) *psobject.Object {
-	param := psobject.New([]string{HelpTypeParameter, "System.Object"},
-		psobject.P("Name", "Identity"), psobject.P("Type", "string"), psobject.P("Description", "The user."),
-		psobject.P("Required", true), psobject.P("Position", "0"), psobject.P("DefaultValue", "None"),
-		psobject.P("PipelineInput", "True (ByValue)"), psobject.P("Globbing", false))
-	ex := psobject.New([]string{"MamlCommandHelpInfo#example", "System.Object"},
-		psobject.P("Code", "Get-X alice"), psobject.P("Remarks", "Gets alice."))
-	return psobject.New([]string{typeName, "System.Object"},
+	param := maml("parameter",
+		psobject.P("name", "Identity"), psobject.P("description", paras("The user.")),
+		psobject.P("parameterValue", mamlValue("string", "true")), psobject.P("defaultValue", "None"),
+		psobject.P("required", "true"), psobject.P("globbing", "false"),
+		psobject.P("pipelineInput", "True (ByValue)"), psobject.P("position", "0"))
+	syntaxParam := maml("parameter",
+		psobject.P("name", "Identity"), psobject.P("parameterValue", mamlValue("string", "true")),
+		psobject.P("required", "false"), psobject.P("position", "0"))
+	ex := maml("example",
+		psobject.P("title", "-------------------------- EXAMPLE 1 --------------------------"),
+		psobject.P("introduction", paras(`PS C:\>`)), psobject.P("code", "Get-X alice"),
+		psobject.P("remarks", paras("Gets alice.")))
+	return &psobject.Object{TypeNames: []string{typeName, "HelpInfo"}, Extended: []psobject.Property{
+		psobject.P("details", maml("details", psobject.P("name", "Get-X"), psobject.P("description", paras("Gets X.")))),
+		psobject.P("description", paras("Gets an X.")),
+		psobject.P("syntax", maml("syntax", psobject.P("syntaxItem", maml("syntaxItem",
+			psobject.P("name", "Get-X"), psobject.P("parameter", syntaxParam))))),
+		psobject.P("parameters", maml("parameters", psobject.P("parameter", param))),
+		psobject.P("examples", maml("examples", psobject.P("example", ex))),
 		psobject.P("Name", "Get-X"), psobject.P("Synopsis", "Gets X."),
-		psobject.P("Syntax", "Get-X [-Identity] <string> [<CommonParameters>]"),
-		psobject.P("Description", "Gets an X."),
-		psobject.P("Parameters", []any{param}), psobject.P("Examples", []any{ex}))
+	}}
 }
 
 // Help objects are laid out by their type name, on the receiving side of
@@ -35,8 +68,8 @@ func TestHelpViews(t *testing.T) {
 	param := "\n-Identity <string>\n    The user.\n\n" +
 		"    Required?                    true\n    Position?                    0\n    Default value                None\n" +
 		"    Accept pipeline input?       True (ByValue)\n    Accept wildcard characters?  false\n\n\n"
-	p, _ := helpFixture(HelpTypeFull).Get("Parameters")
-	if got := Default(p.([]any), opt); got != param {
+	p := helpChild(helpFixture(HelpTypeFull), "parameters")
+	if got := Default([]any{helpChild(p, "parameter")}, opt); got != param {
 		t.Errorf("parameter view:\n%q\nwant\n%q", got, param)
 	}
 	full := Default([]any{helpFixture(HelpTypeFull)}, opt)
