@@ -50,7 +50,18 @@ func (g *Gateway) writeError(w http.ResponseWriter, req *request, err error) {
 		fmt.Fprintf(w, "%s: %s\n%s\n", e.Code, e.Message, e.Resolution)
 		return
 	}
+	setRetryAfter(w, e)
 	writeSOAP(w, faultStatus(entry), g.faultBody(req, e))
+}
+
+// setRetryAfter says when to try again for a refusal that passes (sign-in
+// busy, an account lock, a rate limit), as the token endpoint does.
+func setRetryAfter(w http.ResponseWriter, e *psgate.Error) {
+	if v, ok := e.Value("retry_after"); ok {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			w.Header().Set("Retry-After", v)
+		}
+	}
 }
 
 // faultStatus is the HTTP status of a SOAP fault: WS-Man clients parse
@@ -116,6 +127,7 @@ func (g *Gateway) writeAuthError(w http.ResponseWriter, req *request, err error)
 		w.Header().Set("WWW-Authenticate", `Basic realm="psgate"`)
 	}
 	req.log.Info("authentication refused", logKeyCode, string(e.Code))
+	setRetryAfter(w, e)
 	writeSOAP(w, status, g.faultBody(req, e))
 }
 

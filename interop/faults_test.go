@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/server"
 	"github.com/psgate/psgate/store"
 )
@@ -225,4 +227,23 @@ func TestFaults(t *testing.T) {
 			t.Fatalf("Negotiate: HTTP %d %+v", resp.StatusCode, f)
 		}
 	})
+}
+
+// A locked account is told over WS-Man when it may try again, in a
+// Retry-After header, as the token endpoint does.
+func TestLockedAccountFaultSaysWhenToRetry(t *testing.T) {
+	ts := startServer(t)
+	create := func(pw string) (int, http.Header, string) {
+		return soapPost(t, ts.httpURL, server.DemoAdmin, pw, envelope("0A6A2D44-2D2A-4F07-8E5D-0A0A0A0A0A02", actCreate, "", createBody))
+	}
+	for i := 0; i < 8; i++ {
+		create(fmt.Sprintf("wrong-%d", i)) // different guesses: each counts
+	}
+	status, h, body := create(adminPassword)
+	if f := parseFault(t, body); status == http.StatusOK || f.PGCode != string(psgate.CodeAccountLocked) {
+		t.Fatalf("Create with the right password after 8 wrong ones: HTTP %d, code %q; want the account locked", status, f.PGCode)
+	}
+	if n, err := strconv.Atoi(h.Get("Retry-After")); err != nil || n <= 0 {
+		t.Errorf("locked-account fault has Retry-After %q, want a number of seconds", h.Get("Retry-After"))
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -61,6 +62,10 @@ type Config struct {
 	// MaxConnections bounds the open client connections; 0 means
 	// DefaultMaxConnections.
 	MaxConnections int
+	// TrustedProxies are the load balancers and reverse proxies in front
+	// of the gateway, whose X-Forwarded-For names the client (for sign-in
+	// throttling, lockout and the audit's client address).
+	TrustedProxies []netip.Prefix
 	// AuditRetention is how long audit records are kept: older ones are
 	// purged every hour. 0 means DefaultAuditRetention; negative keeps
 	// them forever.
@@ -170,6 +175,8 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Store:          db,
 		Issuer:         issuer,
 		PasswordParams: cfg.PasswordParams,
+		TrustedProxies: cfg.TrustedProxies,
+		Audit:          db,
 		Logger:         log.With("component", "identity"),
 		Now:            cfg.Now,
 	})
@@ -177,8 +184,11 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	auth, err := identity.NewAuthenticator(identity.Config{
-		Dir:         db,
-		Tokens:      s.tokens,
+		Dir:    db,
+		Tokens: s.tokens,
+		// One bound on password hashing, one lockout state, the trusted
+		// proxies and the audit for Basic passwords and the token endpoint.
+		Passwords:   s.tokens,
 		Lockouts:    db,
 		DummyParams: cfg.PasswordParams,
 		Logger:      log.With("component", "identity"),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +25,7 @@ func newServeCmd() *cobra.Command {
 		logLevel  string
 		logJSON   bool
 		retention string
+		proxies   []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -50,6 +52,13 @@ from $PSGATE_BOOTSTRAP_PASSWORD or is generated into <data>/bootstrap-admin.txt.
 			if err != nil {
 				return fmt.Errorf("--audit-retention: %w", err)
 			}
+			for _, p := range proxies {
+				prefix, err := parseProxy(p)
+				if err != nil {
+					return err
+				}
+				cfg.TrustedProxies = append(cfg.TrustedProxies, prefix)
+			}
 			cfg.AuditRetention = keep
 			if keep == 0 {
 				cfg.AuditRetention = -1 // 0 on the command line: keep forever
@@ -73,6 +82,7 @@ from $PSGATE_BOOTSTRAP_PASSWORD or is generated into <data>/bootstrap-admin.txt.
 	f.StringVar(&cfg.StoreDSN, "store", "", "PostgreSQL store shared by several gateway nodes (postgres://user:pass@host/db); default: SQLite in the data directory")
 	f.StringVar(&cfg.Issuer, "issuer", "", "token service issuer URL as clients reach it (default: https://<host name>:<HTTPS port>)")
 	f.IntVar(&cfg.MaxEnvelopeSize, "max-envelope-size", 512000, "largest WS-Management request accepted, in bytes")
+	f.StringSliceVar(&proxies, "trusted-proxy", nil, "a load balancer or reverse proxy (address or CIDR) whose X-Forwarded-For names the client; repeat or comma-separate")
 	f.StringVar(&retention, "audit-retention", "180d", "how long audit records are kept (90d, 2160h); 0 keeps them forever")
 	f.DurationVar(&cfg.BodyTimeout, "body-timeout", server.DefaultBodyTimeout, "longest time a client may take to send a request body")
 	f.IntVar(&cfg.MaxConnections, "max-connections", server.DefaultMaxConnections, "most client connections open at once; more are closed at once")
@@ -80,6 +90,17 @@ from $PSGATE_BOOTSTRAP_PASSWORD or is generated into <data>/bootstrap-admin.txt.
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.BoolVar(&logJSON, "log-json", false, "write logs as JSON")
 	return cmd
+}
+
+// parseProxy reads a trusted proxy as an address or a CIDR prefix.
+func parseProxy(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	return netip.Prefix{}, fmt.Errorf("--trusted-proxy %q: want an address (10.0.0.5) or a CIDR prefix (10.0.0.0/24)", s)
 }
 
 // printBanner tells the operator where psgate listens and how to connect.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/psgate/psgate/identity"
 	"github.com/psgate/psgate/store"
 )
 
@@ -404,11 +405,10 @@ func newUserUnlockCmd(o *adminOpts) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				until, err := st.LoginLockedUntil(ctx, "u:"+u.UPN, time.Now())
+				// Both lockouts (familiar and unfamiliar locations) and the
+				// failures counted towards them, under the account's key.
+				until, err := identity.Unlock(ctx, st, u, time.Now())
 				if err != nil {
-					return storeFailed("read lockout", err)
-				}
-				if err := st.ClearLoginFailures(ctx, "u:"+u.UPN); err != nil {
 					return storeFailed("clear lockout", err)
 				}
 				if err := auditOperator(ctx, st, t.ID, "user.unlock", "unlocked "+u.UPN); err != nil {

@@ -3,14 +3,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/identity"
 	"github.com/psgate/psgate/internal/password"
+	"github.com/psgate/psgate/server"
 	"github.com/psgate/psgate/store"
 )
 
@@ -110,15 +115,38 @@ func TestUserPasswdDisableUnlock(t *testing.T) {
 		t.Error("the user is still disabled")
 	}
 
-	now := time.Now()
-	if _, err := db.RecordLoginFailure(ctx, "u:admin@contoso.test", now, time.Hour, 1, time.Hour); err != nil {
-		t.Fatal(err)
+}
+
+// An account locked by real failed sign-ins at a running gateway is
+// unlocked by the operator: the right password works again at once.
+func TestUserUnlockAfterLockout(t *testing.T) {
+	gw := startGateway(t)
+	token := func(pw string) int {
+		resp, err := http.PostForm(gw.base()+"/oauth2/token", url.Values{"grant_type": {"password"},
+			"username": {server.DemoAdmin}, "password": {pw}, "client_id": {identity.DefaultClientID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
 	}
-	out = c.ok("", "user", "unlock", "admin@contoso.test")
-	if !strings.HasPrefix(out, "Unlocked admin@contoso.test (it was locked until ") {
-		t.Errorf("user unlock printed %q", out)
+	for i := 0; i < 8; i++ {
+		token(fmt.Sprintf("wrong-password-%d", i)) // different guesses: each counts
 	}
-	if until, _ := db.LoginLockedUntil(ctx, "u:admin@contoso.test", time.Now()); !until.IsZero() {
-		t.Errorf("still locked until %v", until)
+	if code := token(gatewayPassword); code == http.StatusOK {
+		t.Fatal("the account is not locked after 8 wrong passwords; the test cannot show an unlock")
+	}
+	root := newRootCmd()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetArgs([]string{"user", "unlock", server.DemoAdmin, "--data", gw.Info().DataDir})
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("user unlock: %v", err)
+	}
+	if !strings.HasPrefix(out.String(), "Unlocked admin@contoso.test (it was locked until ") {
+		t.Errorf("user unlock printed %q", out.String())
+	}
+	if code := token(gatewayPassword); code != http.StatusOK {
+		t.Errorf("after user unlock the right password is answered %d, want 200", code)
 	}
 }
