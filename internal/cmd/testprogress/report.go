@@ -155,9 +155,15 @@ func (r *report) finish() {
 	fmt.Fprintf(r.w, "tests: %d passed, %d failed, %d skipped\n", r.passed, r.failedN, r.skipped)
 }
 
+// short names a package of this module by its directory ("." for the
+// root), any other by its import path.
 func short(pkg string) string {
-	if i := strings.Index(pkg, "/psgate/psgate/"); i >= 0 {
-		return pkg[i+len("/psgate/psgate/"):]
+	const mod = "github.com/psgate/psgate"
+	if pkg == mod {
+		return "."
+	}
+	if rest, ok := strings.CutPrefix(pkg, mod+"/"); ok {
+		return rest
 	}
 	return pkg
 }
