@@ -353,19 +353,24 @@ func helpChild(o *psobject.Object, name string) *psobject.Object {
 	return c
 }
 
-// helpItems is the objects of a property that holds one object or a list
-// of them (MAML gives a single child as the object itself).
-func helpItems(o *psobject.Object, name string) []*psobject.Object {
+// propList is the value of o's property name as a list: MAML gives a
+// single child as the value itself, several as a list.
+func propList(o *psobject.Object, name string) []any {
 	if o == nil {
 		return nil
 	}
 	v, _ := o.Get(name)
-	list, ok := v.([]any)
-	if !ok {
-		list = []any{v}
+	if list, ok := v.([]any); ok {
+		return list
 	}
+	return []any{v}
+}
+
+// helpItems is the objects of a property that holds one object or a list
+// of them (MAML gives a single child as the object itself).
+func helpItems(o *psobject.Object, name string) []*psobject.Object {
 	var out []*psobject.Object
-	for _, e := range list {
+	for _, e := range propList(o, name) {
 		if x, ok := e.(*psobject.Object); ok && x != nil {
 			out = append(out, x)
 		}
@@ -376,16 +381,8 @@ func helpItems(o *psobject.Object, name string) []*psobject.Object {
 // paraTexts is the Text of each paragraph of a MAML text property (a list
 // of MamlParaTextItem objects); a plain string counts as one paragraph.
 func paraTexts(o *psobject.Object, name string) []string {
-	if o == nil {
-		return nil
-	}
-	v, _ := o.Get(name)
-	list, ok := v.([]any)
-	if !ok {
-		list = []any{v}
-	}
 	var out []string
-	for _, e := range list {
+	for _, e := range propList(o, name) {
 		switch x := e.(type) {
 		case nil:
 		case *psobject.Object:
