@@ -94,6 +94,7 @@ const (
 	CodeSecureString         Code = "psrp.secure-string-unsupported"
 	CodePoolBroken           Code = "psrp.runspace-pool-broken"
 	CodeHostCallUnsupported  Code = "psrp.host-call-unsupported"
+	CodePartialBudget        Code = "psrp.partial-budget-exceeded"
 
 	CodeCommandNotFound     Code = "engine.command-not-found"
 	CodeLanguageNotAllowed  Code = "engine.language-not-allowed"

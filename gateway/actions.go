@@ -42,8 +42,17 @@ func (g *Gateway) create(ctx context.Context, req *request) ([]byte, error) {
 		id = newGUID(g.cfg.Rand)
 	}
 	id = strings.ToUpper(id)
-	if _, taken := g.shells.get(id); taken {
-		return nil, psgate.E(psgate.CodeInvalidParameter, psgate.Args{"detail": "ShellId " + id + " is already in use"})
+	if other, taken := g.shells.get(id); taken {
+		if other.ownedBy(req.principal) {
+			return nil, psgate.E(psgate.CodeInvalidParameter, psgate.Args{"detail": "ShellId " + id + " is already in use"})
+		}
+		// Someone else's shell: never say so, or any caller could test
+		// whether a GUID names a live shell of another tenant. The
+		// Create succeeds as for a free id, with a ShellId of the
+		// server's choosing, which the response carries as every
+		// server-chosen id ([MS-WSMV] §3.1.4.5.2; clients use the
+		// ResourceCreated reference).
+		id = newGUID(g.cfg.Rand)
 	}
 	grant, err := g.cfg.Admit.Admit(ctx, AdmitRequest{
 		Principal:  req.principal,
@@ -82,8 +91,10 @@ func (g *Gateway) create(ctx context.Context, req *request) ([]byte, error) {
 		s.plugin = newWinRS(g, s)
 	case kindPSRP:
 		s.inputs, s.outputs = []string{"stdin", "pr"}, []string{"stdout"}
+		s.partial = g.partial.open(s)
 		pool, err := newPSRPPool(g, s, env)
 		if err != nil {
+			s.partial.close()
 			g.cfg.Admit.Release(context.WithoutCancel(ctx), id, "closed")
 			return nil, err
 		}
@@ -91,6 +102,9 @@ func (g *Gateway) create(ctx context.Context, req *request) ([]byte, error) {
 	}
 	if !g.shells.add(s) {
 		s.plugin.close()
+		if s.partial != nil {
+			s.partial.close()
+		}
 		g.cfg.Admit.Release(context.WithoutCancel(ctx), id, "closed")
 		return nil, psgate.E(psgate.CodeInvalidParameter, psgate.Args{"detail": "ShellId " + id + " is already in use"})
 	}
@@ -190,11 +204,18 @@ func (g *Gateway) onShell(ctx context.Context, req *request) ([]byte, error) {
 	req.afterWrite(func(bool) { s.endOp() })
 	req.detach = detach
 	resp, err := g.onOpenShell(ctx, req, s)
-	if psgate.CodeOf(err) == psgate.CodeBadFragment {
+	switch psgate.CodeOf(err) {
+	case psgate.CodeBadFragment:
 		// A broken fragment stream poisons the shell's reassembler for
 		// good (and the catalog tells the client the shell was closed):
 		// close it now rather than hold its quota slot until it idles out.
 		g.closeShell(ctx, s, "broken")
+	case psgate.CodePartialBudget:
+		// The shell holds (or its owner's other shells hold) too much
+		// unfinished data: closing it frees its bytes and its slot, and
+		// its owner learns why from the same error.
+		e, _ := psgate.AsError(err)
+		g.closeShellWith(ctx, s, "budget", e)
 	}
 	return resp, err
 }
@@ -339,11 +360,20 @@ func (g *Gateway) receiveWait(op time.Duration) time.Duration {
 // closeShell stops a shell, releases its slot and leaves a tombstone that
 // tells its owner why it closed.
 func (g *Gateway) closeShell(ctx context.Context, s *shell, reason string) {
-	why := closeError(s, reason)
+	g.closeShellWith(ctx, s, reason, closeError(s, reason))
+}
+
+// closeShellWith is closeShell telling the owner why with the error why.
+func (g *Gateway) closeShellWith(ctx context.Context, s *shell, reason string, why *psgate.Error) {
 	if !s.markClosed(why) {
 		return
 	}
 	s.plugin.close()
+	if s.partial != nil {
+		// After the plugin: whatever its parts still held, and anything
+		// a request racing the close charges, goes back now.
+		s.partial.close()
+	}
 	g.shells.remove(s, why, g.cfg.Now())
 	g.cfg.Admit.Release(context.WithoutCancel(ctx), s.id, reason)
 	g.log.Info("shell closed", logKeyShellID, s.id, logKeyTenant, s.owner.Tenant, logKeyUser, s.owner.UPN, logKeyReason, reason)

@@ -31,8 +31,9 @@ type Authenticator interface {
 type Admitter interface {
 	Admit(ctx context.Context, req AdmitRequest) (Grant, error)
 	// Release frees the shell's slot. reason is "closed", "idle",
-	// "lifetime", "shutdown", "removed", "lost" or "broken" (the client
-	// sent a broken PSRP fragment stream).
+	// "lifetime", "shutdown", "removed", "lost", "broken" (the client
+	// sent a broken PSRP fragment stream) or "budget" (its unfinished
+	// PSRP data passed a PartialBudget).
 	Release(ctx context.Context, shellID string, reason string)
 }
 
@@ -91,6 +92,10 @@ type Config struct {
 	// MaxOutputBuffer bounds the bytes buffered per command before the
 	// command blocks waiting for the client to Receive. Zero means 4 MiB.
 	MaxOutputBuffer int
+	// PartialBudget bounds the memory held for PSRP data clients sent
+	// and the server has not processed yet, per shell, user, tenant and
+	// process. Zero fields mean their defaults.
+	PartialBudget PartialBudget
 	// Configurations names the PowerShell session configurations served
 	// (resource URI http://schemas.microsoft.com/powershell/<name>). Nil
 	// means just "Microsoft.PowerShell".
@@ -117,8 +122,10 @@ type Gateway struct {
 	cfg    Config
 	log    *slog.Logger
 	shells *registry
-	reqID  atomic.Uint64
-	closed atomic.Bool
+	// partial is the ledger of unfinished client data (PartialBudget).
+	partial *accountant
+	reqID   atomic.Uint64
+	closed  atomic.Bool
 	// runMu orders starting a command (wg.Add) against Shutdown setting
 	// closed and waiting: a WaitGroup must not gain work while Wait runs.
 	runMu sync.Mutex
@@ -158,6 +165,10 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.MaxOutputBuffer == 0 {
 		cfg.MaxOutputBuffer = defaultOutputBuffer
 	}
+	if err := cfg.PartialBudget.validate(); err != nil {
+		return nil, err
+	}
+	cfg.PartialBudget = cfg.PartialBudget.withDefaults()
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -174,7 +185,7 @@ func New(cfg Config) (*Gateway, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Gateway{cfg: cfg, log: log, shells: newRegistry()}, nil
+	return &Gateway{cfg: cfg, log: log, shells: newRegistry(), partial: newAccountant(cfg.PartialBudget)}, nil
 }
 
 // openAdmitter admits everyone with the default limits.

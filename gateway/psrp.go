@@ -178,6 +178,7 @@ func newPSRPPool(g *Gateway, s *shell, env *wsman.Envelope) (*psrpPool, error) {
 	}
 	p.rpid = rpid
 	p.frag.MaxBlob = p.maxBlob
+	p.in.Budget = s.partial
 	if len(env.Shell.CreationXML) == 0 {
 		return nil, psgate.E(psgate.CodeBadMessage, psgate.Args{"detail": "Create carries no creationXml"})
 	}
@@ -244,7 +245,7 @@ func (p *psrpPool) receivePoolData(data []byte) error {
 	}
 	msgs, err := p.in.Write(data)
 	if err != nil {
-		return psgate.Wrap(psgate.CodeBadFragment, psgate.Args{"detail": err.Error()}, err)
+		return fragmentError(err)
 	}
 	for _, m := range msgs {
 		// Echo the client's RPID as it encoded it: old pypsrp releases
@@ -389,15 +390,16 @@ func (p *psrpPool) command(_ context.Context, req *request) (string, error) {
 		return "", psgate.E(psgate.CodeTooManyCommands, nil)
 	}
 	pipe := &psrpPipe{id: id, pid: pid}
+	pipe.in.Budget = p.sh.partial
 	p.pipes[id] = pipe
 	for _, arg := range cl.Arguments {
 		data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(arg))
 		if err != nil {
-			delete(p.pipes, id)
+			p.dropPipeLocked(pipe)
 			return "", psgate.E(psgate.CodeBadFragment, psgate.Args{"detail": "Command arguments are not base64"})
 		}
 		if err := p.pipeDataLocked(pipe, data); err != nil {
-			delete(p.pipes, id)
+			p.dropPipeLocked(pipe)
 			return "", err
 		}
 	}
@@ -409,7 +411,7 @@ func (p *psrpPool) command(_ context.Context, req *request) (string, error) {
 func (p *psrpPool) pipeDataLocked(pipe *psrpPipe, data []byte) error {
 	msgs, err := pipe.in.Write(data)
 	if err != nil {
-		return psgate.Wrap(psgate.CodeBadFragment, psgate.Args{"detail": err.Error()}, err)
+		return fragmentError(err)
 	}
 	for _, m := range msgs {
 		if err := p.handlePipeMessage(pipe, m); err != nil {
@@ -430,7 +432,7 @@ func (p *psrpPool) handlePipeMessage(pipe *psrpPipe, m psrp.Message) error {
 			return badMessage(m, err)
 		}
 		if !cp.NoInput {
-			pipe.input = newPipeInput(pendingInputFactor * p.g.cfg.MaxOutputBuffer)
+			pipe.input = newPipeInput(pendingInputFactor*p.g.cfg.MaxOutputBuffer, p.sh.partial)
 		}
 		pipe.started = true
 		return p.start(pipe, func(ctx context.Context, s *psrpSink) error {
@@ -512,6 +514,10 @@ func (p *psrpPool) finishPipe(ctx context.Context, s *psrpSink, err error) {
 		}
 		state, reason = psrp.PipelineFailed, wireRecord(&engine.ErrorRecord{Err: e, FullyQualifiedErrorID: string(e.Code)})
 	}
+	if s.pipe.input != nil {
+		// Nothing reads the input any more: its bytes go back.
+		s.pipe.input.discard()
+	}
 	m, merr := psrp.NewPipelineState(s.rpid, s.pipe.pid, state, reason)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -529,6 +535,9 @@ func (p *psrpPool) send(_ context.Context, req *request) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.closed {
+		return psgate.E(psgate.CodeShellNotFound, psgate.Args{"shell": p.sh.id})
+	}
 	for _, st := range req.env.Send.Streams {
 		if st.CommandID == "" {
 			if err := p.receivePoolData(st.Data); err != nil {
@@ -684,7 +693,9 @@ func (p *psrpPool) endLease(pipe *psrpPipe, q *queue, l lease, delivered, done b
 // retireLocked forgets a finished pipeline, keeping a tombstone so late
 // Signals succeed; p.mu must be held.
 func (p *psrpPool) retireLocked(id string) {
-	delete(p.pipes, id)
+	if pipe, ok := p.pipes[id]; ok {
+		p.dropPipeLocked(pipe)
+	}
 	if len(p.finished) > 10000 {
 		clear(p.finished)
 	}
@@ -719,9 +730,6 @@ func (p *psrpPool) signal(_ context.Context, req *request) error {
 		if pipe.cancel != nil {
 			pipe.cancel()
 		}
-		if pipe.input != nil {
-			pipe.input.end()
-		}
 		p.retireLocked(id)
 	default:
 		return psgate.E(psgate.CodeInvalidParameter, psgate.Args{"detail": "unknown signal code " + sg.Code})
@@ -733,24 +741,34 @@ func (p *psrpPool) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
-	for id, pipe := range p.pipes {
+	p.in.Close()
+	for _, pipe := range p.pipes {
 		if pipe.cancel != nil {
 			pipe.cancel()
 		}
-		if pipe.input != nil {
-			pipe.input.end()
-		}
-		delete(p.pipes, id)
+		p.dropPipeLocked(pipe)
 	}
 	p.out.wake()
 }
 
+// dropPipeLocked forgets a pipeline and returns what it held of its
+// client's unfinished data (partly received messages, waiting input) to
+// the shell's budget; p.mu must be held.
+func (p *psrpPool) dropPipeLocked(pipe *psrpPipe) {
+	delete(p.pipes, pipe.id)
+	pipe.in.Close()
+	if pipe.input != nil {
+		pipe.input.discard()
+	}
+}
+
 // pipeInput is a pipeline's input stream, fed by PIPELINE_INPUT messages.
 type pipeInput struct {
+	budget  psrp.Budget // charged for the bytes waiting; may be nil
 	mu      sync.Mutex
 	items   []any
 	sizes   []int // the encoded size of each item
-	bytes   int   // the sum of sizes
+	bytes   int   // the sum of sizes, all of them charged to budget
 	limit   int   // the most bytes waiting
 	ended   bool
 	changed chan struct{}
@@ -764,8 +782,8 @@ const maxPendingInput = 100000
 // default).
 const pendingInputFactor = 16
 
-func newPipeInput(limit int) *pipeInput {
-	return &pipeInput{changed: make(chan struct{}), limit: limit}
+func newPipeInput(limit int, budget psrp.Budget) *pipeInput {
+	return &pipeInput{changed: make(chan struct{}), limit: limit, budget: budget}
 }
 
 // push queues v, which arrived in size bytes.
@@ -778,12 +796,34 @@ func (in *pipeInput) push(v any, size int) error {
 	if len(in.items) >= maxPendingInput || in.bytes+size > in.limit {
 		return psgate.E(psgate.CodeInvalidParameter, psgate.Args{"detail": "too much pipeline input is waiting to be processed"})
 	}
+	if in.budget != nil {
+		if err := in.budget.Reserve(size); err != nil {
+			return err
+		}
+	}
 	in.items = append(in.items, v)
 	in.sizes = append(in.sizes, size)
 	in.bytes += size
 	close(in.changed)
 	in.changed = make(chan struct{})
 	return nil
+}
+
+// discard ends the input and drops what waits, returning its bytes to
+// the budget; the pipeline reads no more.
+func (in *pipeInput) discard() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.budget != nil && in.bytes > 0 {
+		in.budget.Release(in.bytes)
+	}
+	clear(in.items)
+	in.items, in.sizes, in.bytes = nil, nil, 0
+	if !in.ended {
+		in.ended = true
+		close(in.changed)
+		in.changed = make(chan struct{})
+	}
 }
 
 func (in *pipeInput) end() {
@@ -805,6 +845,9 @@ func (in *pipeInput) Next(ctx context.Context) (any, bool) {
 			in.items[0] = nil
 			in.items = in.items[1:]
 			in.bytes -= in.sizes[0]
+			if in.budget != nil {
+				in.budget.Release(in.sizes[0])
+			}
 			in.sizes = in.sizes[1:]
 			in.mu.Unlock()
 			return v, true

@@ -36,6 +36,10 @@ type shell struct {
 	outputs     []string
 	compression string
 
+	// partial is the shell's account of unfinished PSRP data; nil for
+	// WinRS shells. closeShell closes it.
+	partial *account
+
 	// done is closed when the shell closes; closeErr then says why.
 	done chan struct{}
 

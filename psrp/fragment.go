@@ -14,6 +14,27 @@ var ErrBadFragment = errors.New("psrp: bad fragment")
 // past Reassembler.MaxMessageSize.
 var ErrMessageTooLarge = errors.New("psrp: message too large")
 
+// ErrOverBudget is wrapped, together with the Budget's own error, when the
+// Budget refuses the bytes of a partly received message. It is not a
+// fragment error: the stream was valid, but the server will not hold it.
+var ErrOverBudget = errors.New("psrp: partly received messages over budget")
+
+// ErrClosed is returned by a Reassembler after Close.
+var ErrClosed = errors.New("psrp: reassembler closed")
+
+// Budget is charged for the bytes a Reassembler holds in partly received
+// messages: Reserve before they are buffered, Release when the message
+// completes, the Reassembler fails or it is closed. A Budget shared by
+// several Reassemblers (a shell's, a user's, the process's) must be safe
+// for concurrent use; the Reassembler itself is not.
+type Budget interface {
+	// Reserve charges n bytes, or refuses them with an error saying
+	// which limit they would pass.
+	Reserve(n int) error
+	// Release returns n bytes charged earlier.
+	Release(n int)
+}
+
 // Fragment sizes ([MS-PSRP] §2.2.4).
 const (
 	FragmentHeaderSize = 21
@@ -144,6 +165,10 @@ func EncodeFragments(objectID uint64, m Message, maxBlob int) []byte {
 // creationXml, Arguments or Send stream in order; it returns the messages
 // completed so far. After any error it is poisoned and returns that error
 // forever: the shell must be closed.
+//
+// The bytes of partly received messages are charged to Budget, when set,
+// and returned to it when the message completes, when the Reassembler
+// fails, and on Close: a Reassembler that is no longer fed must be closed.
 type Reassembler struct {
 	// MaxMessageSize bounds one message; 0 means DefaultMaxMessageSize.
 	MaxMessageSize int
@@ -153,9 +178,12 @@ type Reassembler struct {
 	// MaxPending bounds the bytes held for all partly received messages
 	// together; 0 means DefaultMaxPending.
 	MaxPending int
+	// Budget, when not nil, is charged for the bytes held in partly
+	// received messages (a budget shared with other Reassemblers).
+	Budget Budget
 
 	partial map[uint64]*partialObject
-	pending int // bytes held in partial
+	pending int // bytes held in partial, all of them charged to Budget
 	err     error
 }
 
@@ -170,6 +198,29 @@ func (r *Reassembler) Err() error { return r.err }
 // Pending reports how many messages are partly received.
 func (r *Reassembler) Pending() int { return len(r.partial) }
 
+// PendingBytes reports the bytes held for partly received messages (what
+// r has charged to its Budget).
+func (r *Reassembler) PendingBytes() int { return r.pending }
+
+// Close drops the partly received messages, returns their bytes to the
+// Budget and poisons r: later Writes fail with ErrClosed (or the error
+// that poisoned r before). Close is idempotent.
+func (r *Reassembler) Close() {
+	if r.err == nil {
+		r.err = ErrClosed
+	}
+	r.drop()
+}
+
+// drop forgets the partly received messages and releases their bytes.
+func (r *Reassembler) drop() {
+	if r.pending > 0 && r.Budget != nil {
+		r.Budget.Release(r.pending)
+	}
+	r.partial = nil
+	r.pending = 0
+}
+
 // Write consumes b, which holds zero or more whole fragments, and returns
 // the messages it completed, in order.
 func (r *Reassembler) Write(b []byte) ([]Message, error) {
@@ -179,8 +230,7 @@ func (r *Reassembler) Write(b []byte) ([]Message, error) {
 	msgs, err := r.write(b)
 	if err != nil {
 		r.err = err
-		r.partial = nil
-		r.pending = 0
+		r.drop()
 		return nil, err
 	}
 	return msgs, nil
@@ -194,6 +244,10 @@ func (r *Reassembler) write(b []byte) ([]Message, error) {
 	maxPartial := r.MaxPartial
 	if maxPartial <= 0 {
 		maxPartial = DefaultMaxPartial
+	}
+	maxPending := r.MaxPending
+	if maxPending <= 0 {
+		maxPending = DefaultMaxPending
 	}
 	var msgs []Message
 	for len(b) > 0 {
@@ -223,43 +277,53 @@ func (r *Reassembler) write(b []byte) ([]Message, error) {
 		if len(f.Blob) > maxSize-have {
 			return nil, fmt.Errorf("%w: %w: object %d exceeds %d bytes", ErrBadFragment, ErrMessageTooLarge, f.ObjectID, maxSize)
 		}
-		if f.Start && f.End {
-			m, err := DecodeMessage(append([]byte(nil), f.Blob...))
+		if f.End {
+			// The message is complete: its last blob is never held,
+			// and what was held goes back to the budget.
+			var buf []byte
+			if p == nil {
+				buf = append(buf, f.Blob...)
+			} else {
+				buf = append(p.buf, f.Blob...)
+				delete(r.partial, f.ObjectID)
+				r.release(have)
+			}
+			m, err := DecodeMessage(buf)
 			if err != nil {
 				return nil, err
 			}
 			msgs = append(msgs, m)
 			continue
 		}
-		if p == nil {
-			if len(r.partial) >= maxPartial {
-				return nil, fmt.Errorf("%w: more than %d messages in progress", ErrBadFragment, maxPartial)
+		if p == nil && len(r.partial) >= maxPartial {
+			return nil, fmt.Errorf("%w: more than %d messages in progress", ErrBadFragment, maxPartial)
+		}
+		if len(f.Blob) > maxPending-r.pending {
+			return nil, fmt.Errorf("%w: %w: partly received messages exceed %d bytes together", ErrBadFragment, ErrMessageTooLarge, maxPending)
+		}
+		if r.Budget != nil && len(f.Blob) > 0 {
+			if err := r.Budget.Reserve(len(f.Blob)); err != nil {
+				return nil, fmt.Errorf("%w: object %d: %w", ErrOverBudget, f.ObjectID, err)
 			}
+		}
+		r.pending += len(f.Blob)
+		if p == nil {
 			if r.partial == nil {
 				r.partial = make(map[uint64]*partialObject)
 			}
 			p = &partialObject{}
 			r.partial[f.ObjectID] = p
 		}
-		maxPending := r.MaxPending
-		if maxPending <= 0 {
-			maxPending = DefaultMaxPending
-		}
-		if !f.End && len(f.Blob) > maxPending-r.pending {
-			return nil, fmt.Errorf("%w: %w: partly received messages exceed %d bytes together", ErrBadFragment, ErrMessageTooLarge, maxPending)
-		}
 		p.buf = append(p.buf, f.Blob...)
-		r.pending += len(f.Blob)
 		p.next++
-		if f.End {
-			r.pending -= len(p.buf)
-			delete(r.partial, f.ObjectID)
-			m, err := DecodeMessage(p.buf)
-			if err != nil {
-				return nil, err
-			}
-			msgs = append(msgs, m)
-		}
 	}
 	return msgs, nil
+}
+
+// release returns n bytes of completed messages to the budget.
+func (r *Reassembler) release(n int) {
+	r.pending -= n
+	if n > 0 && r.Budget != nil {
+		r.Budget.Release(n)
+	}
 }

@@ -201,7 +201,19 @@ func FuzzReassemble(f *testing.F) {
 	f.Add(rawFragment(1, 0, 1, []byte("a")))
 	f.Add(append(rawFragment(1, 0, 1, make([]byte, 30)), rawFragment(1, 1, 2, make([]byte, 30))...))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r := Reassembler{MaxMessageSize: 1 << 16, MaxPartial: 4}
+		budget := &countingBudget{limit: 1 << 12}
+		r := Reassembler{MaxMessageSize: 1 << 16, MaxPartial: 4, Budget: budget}
+		// Whatever happens, the budget holds exactly what the reassembler
+		// does, and nothing once it is closed.
+		defer func() {
+			if budget.held != r.PendingBytes() {
+				t.Fatalf("budget holds %d bytes, reassembler %d", budget.held, r.PendingBytes())
+			}
+			r.Close()
+			if budget.held != 0 {
+				t.Fatalf("after Close the budget holds %d bytes", budget.held)
+			}
+		}()
 		// Feed in two writes split at a fragment boundary when possible.
 		cut := 0
 		if _, n, err := DecodeFragment(b); err == nil {
