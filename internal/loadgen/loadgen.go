@@ -17,8 +17,21 @@ import (
 
 // NewClient returns a client for the endpoint url with Basic credentials.
 func NewClient(url, user, password string) *Client {
-	return &Client{url: url, user: user, pw: password, http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}}
+	return NewClientHTTP(url, user, password, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}})
 }
+
+// NewClientHTTP is NewClient sending through hc. The password may be
+// "Bearer <access token>", as the connector sends tokens.
+func NewClientHTTP(url, user, password string, hc *http.Client) *Client {
+	return &Client{url: url, user: user, pw: password, http: hc}
+}
+
+// SetPassword replaces the Basic password, e.g. with a renewed
+// "Bearer <token>". Not safe for use during a request.
+func (c *Client) SetPassword(pw string) { c.pw = pw }
+
+// maxReceives bounds the Receives of one command round trip.
+const maxReceives = 1000
 
 // Percentiles summarises latencies.
 type Percentiles struct {
@@ -106,7 +119,10 @@ func (c *Client) RoundTrip(shell, command string) error {
 		return fmt.Errorf("no CommandId in %s", resp)
 	}
 	id := m[1]
-	for {
+	for i := 0; ; i++ {
+		if i == maxReceives {
+			return fmt.Errorf("command %s not done after %d Receives", id, maxReceives)
+		}
 		resp, err = c.post("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Receive", shell,
 			`<rsp:Receive><rsp:DesiredStream CommandId="`+id+`">stdout stderr</rsp:DesiredStream></rsp:Receive>`)
 		if err != nil {

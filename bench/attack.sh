@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The security review's load run: starts a throw-away psgate server on
+# loopback (production argon2id costs, default limits), then runs
+# bench/attack against it: CLIENTS legitimate clients for DURATION alone,
+# then DURATION more with the unauthenticated attacker. It prints p50/p99
+# of both phases and their ratio, requests per second, unexpected errors,
+# the server's peak RSS and descriptors, and the quota slots left.
+#   bench/attack.sh                              # 1,000 clients, 10 min per phase
+#   CLIENTS=200 DURATION=60s bench/attack.sh     # reduced
+# Extra arguments go to bench/attack (e.g. -attack-conns 500 -think 1s).
+set -euo pipefail
+source "$(dirname "$0")/../scripts/lib.sh"
+ensure_go
+cd "$ROOT"
+PORT=${PORT:-15986}
+go build -o bin/psgate ./cmd/psgate
+go build -o bin/attack ./bench/attack
+data=$(mktemp -d)
+cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
+trap cleanup EXIT
+PSGATE_BOOTSTRAP_PASSWORD=bench-Pa55word ./bin/psgate serve --data "$data" --http "127.0.0.1:$PORT" --https "" --log-level error >/dev/null &
+pid=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/wsman" && break; sleep 0.1; done
+./bin/attack -url "http://127.0.0.1:$PORT" -data "$data" -pid "$pid" \
+	-clients "${CLIENTS:-1000}" -duration "${DURATION:-10m}" "$@"

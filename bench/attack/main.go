@@ -1,0 +1,168 @@
+// Command attack is the load run of the security review: it drives a
+// running `psgate serve` on loopback with N legitimate clients (WinRS
+// command round trips, PSRP commands on open runspace pools, token
+// refreshes and password grants), first alone and then, for the same
+// duration, together with an unauthenticated attacker (wrong-password
+// floods on the token endpoint and on WS-Man Basic, slow bodies, idle
+// connection floods, device-code floods). It prints p50/p99 of the
+// legitimate operations in both phases and their ratio, requests per
+// second, unexpected errors, and the server's peak RSS and descriptors.
+//
+// It starts nothing itself. With -data it creates the tenants and users
+// in the server's store first (tenants load00, load01, … of -per-tenant
+// users each, every user a Tenant Administrator, policy: 3 shells per
+// user, per-tenant limit 2.2 × per-tenant users, no creation-rate limit,
+// password grant allowed) and checks afterwards that no quota slot is
+// left. bench/attack.sh starts a throw-away server and runs it.
+//
+// Usage: attack -url http://127.0.0.1:15985 -data DIR -pid PID [-clients 1000] [-duration 10m]
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/psgate/psgate/internal/loadgen"
+	"github.com/psgate/psgate/store"
+	"github.com/psgate/psgate/store/sqlite"
+)
+
+func main() {
+	var (
+		base      = flag.String("url", "http://127.0.0.1:15985", "the gateway's plain-HTTP root; loopback only")
+		data      = flag.String("data", "", "the server's data directory: create the load tenants and users there, and check for leaked quota slots afterwards")
+		pid       = flag.Int("pid", 0, "the server's process id, for its peak RSS (VmHWM) and descriptors")
+		clients   = flag.Int("clients", 1000, "legitimate clients (one user each)")
+		perTenant = flag.Int("per-tenant", 50, "users per tenant")
+		pw        = flag.String("password", "Load-Pa55word!", "the legitimate users' password")
+		duration  = flag.Duration("duration", 10*time.Minute, "length of each phase (without and with the attacker)")
+		think     = flag.Duration("think", 2*time.Second, "mean pause of a client between operations")
+		bodyTO    = flag.Duration("body-timeout", 30*time.Second, "the server's --body-timeout")
+		shared    = flag.Bool("shared-address", false, "send everything from 127.0.0.1 instead of one source address per client and rotating attacker addresses")
+	)
+	a := loadgen.DefaultAttack()
+	flag.IntVar(&a.SignIn, "attack-signin", a.SignIn, "workers posting wrong passwords to the token endpoint")
+	flag.IntVar(&a.Basic, "attack-basic", a.Basic, "workers posting wrong Basic passwords to WS-Man")
+	flag.IntVar(&a.SlowBodies, "attack-slow", a.SlowBodies, "slow-body connections")
+	flag.IntVar(&a.Conns, "attack-conns", a.Conns, "idle connections held open")
+	flag.IntVar(&a.DeviceCode, "attack-device", a.DeviceCode, "workers requesting device codes")
+	flag.IntVar(&a.Addresses, "attack-addresses", a.Addresses, "source addresses the attacker rotates over (127.2.x.y)")
+	flag.Parse()
+	a.BodyTimeout = *bodyTO
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, *base, *data, *pid, *clients, *perTenant, *pw, *duration, *think, *shared, a); err != nil {
+		fmt.Fprintln(os.Stderr, "attack:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, base, data string, pid, clients, perTenant int, pw string, duration, think time.Duration, shared bool, a loadgen.AttackConfig) error {
+	if err := requireLoopback(base); err != nil {
+		return err
+	}
+	if data == "" {
+		return errors.New("-data is required: the server's data directory, where the load tenants and users are created")
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(data, "psgate.db"), sqlite.Options{})
+	if err != nil {
+		return fmt.Errorf("open the server's store in %s: %w", data, err)
+	}
+	defer st.Close()
+	fmt.Fprintf(os.Stderr, "provisioning %d users in tenants of %d\n", clients, perTenant)
+	accounts, err := loadgen.Provision(ctx, st, loadgen.Population{Users: clients, PerTenant: perTenant, Password: pw})
+	if err != nil {
+		return err
+	}
+	for i := 0; i < len(accounts) && len(a.Names) < 20; i += max(1, len(accounts)/20) {
+		a.Names = append(a.Names, accounts[i].UPN)
+	}
+	cfg := loadgen.SecurityConfig{
+		BaseURL: strings.TrimSuffix(base, "/"), Accounts: accounts, Duration: duration, Think: think,
+		Attack: a, SharedAddress: shared,
+		Logf: func(f string, args ...any) { fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+f+"\n", args...) },
+	}
+	if pid > 0 {
+		cfg.Sample = func() loadgen.Usage { return procUsage(pid) }
+	}
+	rep, err := loadgen.RunSecurity(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	rep.Write(os.Stdout)
+	leases, err := leftLeases(ctx, st)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("quota slots held after the run: %d (target 0)\n", leases)
+	if n := rep.UnexpectedErrors(); n > 0 || leases > 0 {
+		return fmt.Errorf("%d unexpected errors, %d quota slots left", n, leases)
+	}
+	return nil
+}
+
+// leftLeases waits up to 10 s for the load tenants' leases to go and
+// returns how many remain.
+func leftLeases(ctx context.Context, st store.Store) (int, error) {
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		ls, err := st.Leases(ctx, store.LeaseFilter{})
+		if err != nil {
+			return 0, err
+		}
+		if len(ls) == 0 || time.Now().After(deadline) {
+			return len(ls), nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// procUsage reads the server's VmRSS, VmHWM and descriptor count.
+func procUsage(pid int) loadgen.Usage {
+	var u loadgen.Usage
+	dir := "/proc/" + strconv.Itoa(pid)
+	if f, err := os.Open(dir + "/status"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			k, v, _ := strings.Cut(sc.Text(), ":")
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			switch k {
+			case "VmRSS":
+				u.RSSKB = n
+			case "VmHWM":
+				u.HWMKB = n
+			}
+		}
+		f.Close()
+	}
+	if fds, err := os.ReadDir(dir + "/fd"); err == nil {
+		u.FDs = int64(len(fds))
+	}
+	return u
+}
+
+// requireLoopback refuses a target that is not a loopback address.
+func requireLoopback(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if u.Scheme != "http" {
+		return fmt.Errorf("-url %s: want the plain-HTTP loopback listener (http://127.0.0.1:PORT)", raw)
+	}
+	ip := net.ParseIP(u.Hostname())
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("-url %s: only a loopback address (127.0.0.1, ::1) may be a target", raw)
+	}
+	return nil
+}
