@@ -556,3 +556,69 @@ func TestFederatedRefusalLogged(t *testing.T) {
 		})
 	}
 }
+
+// While strangers' guesses fill every shared hashing slot and the queue,
+// the owner signing in from a familiar place is not refused and does not
+// wait behind them: familiar sign-ins have a lane of their own
+// (HashLimits.Familiar). Found by the load run under attack, where
+// legitimate password grants queued behind the attacker's hashes.
+func TestOwnerSignsInDuringAFlood(t *testing.T) {
+	limits := HashLimits{Concurrent: 1, Queue: 3, PerAddress: 4}
+	f := newFixture(t, behindProxy, func(c *ServiceConfig) { c.Hashes = limits })
+	const home = "10.9.0.1"
+	if r := f.grantFrom(home, "alice@contoso.test", alicePW); r.Status != http.StatusOK {
+		t.Fatalf("first sign-in from home = %s", r.Raw)
+	}
+	// From here on every hash but the owner's right password blocks.
+	release := make(chan struct{})
+	var held atomic.Int64
+	realVerify := f.svc.cred.verify
+	f.svc.cred.verify = func(pw, encoded string) (bool, error) {
+		if pw == alicePW {
+			return realVerify(pw, encoded)
+		}
+		held.Add(1)
+		<-release
+		return false, nil
+	}
+	f.svc.cred.burn = func(string, password.Params) { held.Add(1); <-release }
+	defer close(release)
+	replies := make(chan oauthReply, 10)
+	for i := range 10 {
+		go func() {
+			replies <- f.grantFrom("10.8.0."+strconv.Itoa(i+1), "user"+strconv.Itoa(i)+"@contoso.test", "guess")
+		}()
+	}
+	// Six of the ten are refused at once (one hashing, three queued).
+	for range 10 - limits.Concurrent - limits.Queue {
+		if r := <-replies; psgate.Code(r.Code) != psgate.CodeSignInBusy {
+			t.Fatalf("a guess beyond the bound = %s, want sign-in-busy", r.Raw)
+		}
+	}
+	if held.Load() == 0 {
+		t.Fatal("no stranger's hash is held: the test proves nothing")
+	}
+	if r := f.grantFrom(home, "alice@contoso.test", alicePW); r.Status != http.StatusOK {
+		t.Errorf("the owner at home while strangers fill the bound = %d %s, want signed in", r.Status, r.Raw)
+	}
+	// A sign-in from an unfamiliar place still meets the full bound.
+	if r := f.grantFrom("10.7.0.1", "alice@contoso.test", alicePW); r.Status == http.StatusOK {
+		t.Errorf("a sign-in from a new place jumped the full queue: %s", r.Raw)
+	}
+}
+
+// The service applies the hashing defaults and so do the credentials it
+// builds: "none" (a negative Queue or Familiar) must survive both.
+func TestHashLimitsDefaultsTwice(t *testing.T) {
+	l := HashLimits{Concurrent: 2, Queue: -1, Familiar: -1}.withDefaults().withDefaults()
+	if g := newHashGate(l); cap(g.admit) != 2 {
+		t.Errorf("Queue -1 after defaults twice admits %d, want 2 (no queue)", cap(g.admit))
+	}
+	if familiarGate(l) != nil {
+		t.Error("Familiar -1 after defaults twice reserves a lane")
+	}
+	d := HashLimits{}.withDefaults().withDefaults()
+	if familiarGate(d) == nil || d.Queue != 64*d.Concurrent {
+		t.Errorf("defaults twice = %+v, want a familiar lane and 64 queued per slot", d)
+	}
+}

@@ -114,10 +114,13 @@ type credentials struct {
 	policy LockoutPolicy
 	dummy  password.Params
 	gate   *hashGate
-	checks *checks
-	audit  Auditor
-	now    func() time.Time
-	log    *slog.Logger
+	// familiar is the hashing lane reserved for sign-ins from familiar
+	// locations (HashLimits.Familiar); nil when none is reserved.
+	familiar *hashGate
+	checks   *checks
+	audit    Auditor
+	now      func() time.Time
+	log      *slog.Logger
 
 	// verify and burn are password.Verify and password.Dummy; tests
 	// observe hashing through them.
@@ -133,17 +136,18 @@ func newCredentials(cfg credConfig) (*credentials, error) {
 	policy := cfg.policy.withDefaults()
 	limits := cfg.limits.withDefaults()
 	return &credentials{
-		dir:    cfg.dir,
-		locks:  cfg.locks,
-		policy: policy,
-		dummy:  cfg.dummy,
-		gate:   newHashGate(limits),
-		checks: newChecks(secret, limits, policy.Window),
-		audit:  cfg.audit,
-		now:    cfg.now,
-		log:    cfg.log,
-		verify: password.Verify,
-		burn:   password.Dummy,
+		dir:      cfg.dir,
+		locks:    cfg.locks,
+		policy:   policy,
+		dummy:    cfg.dummy,
+		gate:     newHashGate(limits),
+		familiar: familiarGate(limits),
+		checks:   newChecks(secret, limits, policy.Window),
+		audit:    cfg.audit,
+		now:      cfg.now,
+		log:      cfg.log,
+		verify:   password.Verify,
+		burn:     password.Dummy,
 	}, nil
 }
 
@@ -285,7 +289,11 @@ func (c *credentials) verifySecret(ctx context.Context, key, name, stored, secre
 		}
 		return f.ok, false, f.err
 	}
-	herr := c.gate.run(ctx, func() { ok = c.hashCheck(stored, secret) })
+	gate := c.gate
+	if loc.familiar && c.familiar != nil {
+		gate = c.familiar
+	}
+	herr := gate.run(ctx, func() { ok = c.hashCheck(stored, secret) })
 	c.checks.end(tag, loc.addrKey, key, f, ok, herr)
 	if herr != nil {
 		return false, false, herr

@@ -41,25 +41,44 @@ type HashLimits struct {
 	// account, whatever the addresses; beyond, identity.too-many-pending.
 	// The same password sent twice at once is checked once. Zero means 2.
 	PerAccount int
+	// Familiar is the hashes reserved for sign-ins from a familiar
+	// location (an address the account signed in from recently), with a
+	// queue of their own: a flood of strangers' guesses, which fills the
+	// shared bound, does not make the owner wait behind it. Zero means 1;
+	// negative reserves none (familiar sign-ins share the bound). The
+	// most hashes at once is Concurrent + Familiar.
+	Familiar int
 }
 
 func (l HashLimits) withDefaults() HashLimits {
 	if l.Concurrent <= 0 {
 		l.Concurrent = max(1, (runtime.GOMAXPROCS(0)+1)/2)
 	}
-	switch {
-	case l.Queue == 0:
+	// Negative Queue and Familiar mean none and stay negative, so that
+	// applying the defaults twice (service, then credentials) keeps them.
+	if l.Queue == 0 {
 		l.Queue = 64 * l.Concurrent
-	case l.Queue < 0:
-		l.Queue = 0
 	}
 	if l.PerAddress <= 0 {
-		l.PerAddress = max(1, (l.Concurrent+l.Queue)/2)
+		l.PerAddress = max(1, (l.Concurrent+l.queue())/2)
 	}
 	if l.PerAccount <= 0 {
 		l.PerAccount = 2
 	}
+	if l.Familiar == 0 {
+		l.Familiar = 1
+	}
 	return l
+}
+
+func (l HashLimits) queue() int { return max(0, l.Queue) }
+
+// familiarGate is the reserved lane of HashLimits.Familiar, or nil.
+func familiarGate(l HashLimits) *hashGate {
+	if l.Familiar <= 0 {
+		return nil
+	}
+	return newHashGate(HashLimits{Concurrent: l.Familiar, Queue: 8 * l.Familiar})
 }
 
 // busyRetry is the Retry-After of a sign-in refused because the hashing
@@ -80,7 +99,7 @@ type hashGate struct {
 
 func newHashGate(l HashLimits) *hashGate {
 	return &hashGate{
-		admit: make(chan struct{}, l.Concurrent+l.Queue),
+		admit: make(chan struct{}, l.Concurrent+l.queue()),
 		slots: make(chan struct{}, l.Concurrent),
 	}
 }
