@@ -289,11 +289,13 @@ func (c *credentials) verifySecret(ctx context.Context, key, name, stored, secre
 		}
 		return f.ok, false, f.err
 	}
-	gate := c.gate
+	hash := func() { ok = c.hashCheck(stored, secret) }
+	var herr error
 	if loc.familiar && c.familiar != nil {
-		gate = c.familiar
+		herr = c.familiar.runOr(ctx, c.gate, hash)
+	} else {
+		herr = c.gate.run(ctx, hash)
 	}
-	herr := gate.run(ctx, func() { ok = c.hashCheck(stored, secret) })
 	c.checks.end(tag, loc.addrKey, key, f, ok, herr)
 	if herr != nil {
 		return false, false, herr

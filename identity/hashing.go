@@ -44,9 +44,10 @@ type HashLimits struct {
 	// Familiar is the hashes reserved for sign-ins from a familiar
 	// location (an address the account signed in from recently), with a
 	// queue of their own: a flood of strangers' guesses, which fills the
-	// shared bound, does not make the owner wait behind it. Zero means 1;
-	// negative reserves none (familiar sign-ins share the bound). The
-	// most hashes at once is Concurrent + Familiar.
+	// shared bound, does not make the owner wait behind it. When the lane
+	// is full, familiar sign-ins use the shared bound like any other.
+	// Zero means 1; negative reserves none. The most hashes at once is
+	// Concurrent + Familiar.
 	Familiar int
 }
 
@@ -113,6 +114,23 @@ func (g *hashGate) run(ctx context.Context, hash func()) error {
 		g.refused.Add(1)
 		return signInBusy()
 	}
+	return g.admitted(ctx, hash)
+}
+
+// runOr runs hash in g when g admits it, else in the shared gate: a
+// reserved lane adds capacity for those who may use it and never takes
+// away the shared bound they would have had.
+func (g *hashGate) runOr(ctx context.Context, shared *hashGate, hash func()) error {
+	select {
+	case g.admit <- struct{}{}:
+		return g.admitted(ctx, hash)
+	default:
+		return shared.run(ctx, hash)
+	}
+}
+
+// admitted waits for a slot and hashes; the caller holds an admit token.
+func (g *hashGate) admitted(ctx context.Context, hash func()) error {
 	defer func() { <-g.admit }()
 	select {
 	case g.slots <- struct{}{}:
