@@ -263,7 +263,7 @@ func (a *Admitter) decide(ctx context.Context, req gateway.AdmitRequest, now tim
 		}
 		return gateway.Grant{}, "lease not acquired", err
 	}
-	auth := NewAuthorizer(roles, p.TenantID, a.st)
+	auth := a.newLiveAuthorizer(roles, req)
 	return gateway.Grant{
 		Lifetime:    lifetime(pol.SessionLifetime, p.ExpiresAt, now),
 		IdleTimeout: pol.IdleTimeout,

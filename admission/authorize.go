@@ -2,8 +2,11 @@ package admission
 
 import (
 	"context"
+	"reflect"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine"
@@ -17,44 +20,95 @@ type RoleLister interface {
 }
 
 // Authorizer trims a runspace to one caller's roles. It implements the
-// engine's Authorizer.
+// engine's Authorizer; one the Admitter grants also implements
+// engine.Refresher (the caller's account and roles are re-read from the
+// store before every pipeline) and engine.CommandAuditor (every command
+// is audited before it runs, and again when it ended).
 type Authorizer struct {
-	perms    *Permissions
-	names    []string
+	rights   atomic.Pointer[rights]
 	tenantID int64
 	// lister finds, for a refusal, the tenant's roles that would allow
 	// the refused call; nil leaves that out of the message.
 	lister RoleLister
+	// live, when set, re-reads rights and audits commands; nil for a
+	// fixed set of roles (NewAuthorizer).
+	live *liveAuthorizer
 }
 
-var _ engine.Authorizer = (*Authorizer)(nil)
+// rights are a caller's roles as last read.
+type rights struct {
+	roles []store.Role
+	perms *Permissions
+	names []string
+}
+
+func newRights(roles []store.Role) *rights {
+	names := make([]string, 0, len(roles))
+	for _, r := range roles {
+		names = appendUnique(names, r.Name)
+	}
+	return &rights{roles: roles, perms: Compile(roles), names: names}
+}
+
+var (
+	_ engine.Authorizer     = (*Authorizer)(nil)
+	_ engine.Refresher      = (*Authorizer)(nil)
+	_ engine.CommandAuditor = (*Authorizer)(nil)
+)
 
 // NewAuthorizer returns the authorizer for a user of tenantID who holds
 // roles. lister (may be nil) is asked, when a call is refused, which of the
 // tenant's roles would allow it.
 func NewAuthorizer(roles []store.Role, tenantID int64, lister RoleLister) *Authorizer {
-	names := make([]string, 0, len(roles))
-	for _, r := range roles {
-		names = appendUnique(names, r.Name)
-	}
-	return &Authorizer{perms: Compile(roles), names: names, tenantID: tenantID, lister: lister}
+	a := &Authorizer{tenantID: tenantID, lister: lister}
+	a.rights.Store(newRights(roles))
+	return a
 }
 
 // Roles names the caller's roles.
-func (a *Authorizer) Roles() []string { return append([]string(nil), a.names...) }
+func (a *Authorizer) Roles() []string { return append([]string(nil), a.rights.Load().names...) }
 
 // Permissions returns the caller's compiled permissions.
-func (a *Authorizer) Permissions() *Permissions { return a.perms }
+func (a *Authorizer) Permissions() *Permissions { return a.rights.Load().perms }
 
 // Visible reports whether the caller's runspace shows cmd.
 func (a *Authorizer) Visible(cmd *engine.Command) bool {
-	return cmd != nil && a.perms.Visible(cmd.Name)
+	return cmd != nil && a.Permissions().Visible(cmd.Name)
 }
 
 // Explain says which of the caller's roles grant or deny the command or
 // its parameter.
 func (a *Authorizer) Explain(cmdlet, parameter string) Explanation {
-	return a.perms.Explain(cmdlet, parameter)
+	return a.Permissions().Explain(cmdlet, parameter)
+}
+
+// Refresh re-reads the caller's account and roles (engine.Refresher). A
+// disabled account is refused with identity.logon-failed, a user without
+// roles (or no longer in the tenant) with admission.no-admin-role, and a
+// store failure with store.unavailable: the check fails closed. An
+// Authorizer from NewAuthorizer has nothing to re-read.
+func (a *Authorizer) Refresh(ctx context.Context) error {
+	if a.live == nil {
+		return nil
+	}
+	roles, err := a.live.check(ctx)
+	if err != nil {
+		return err
+	}
+	if cur := a.rights.Load(); !reflect.DeepEqual(cur.roles, roles) {
+		a.rights.Store(newRights(roles))
+	}
+	return nil
+}
+
+// BeginCommands audits a pipeline's commands before they run
+// (engine.CommandAuditor). An Authorizer from NewAuthorizer audits
+// nothing.
+func (a *Authorizer) BeginCommands(ctx context.Context, calls []engine.AuditedCall) (func(error, time.Duration), error) {
+	if a.live == nil {
+		return func(error, time.Duration) {}, nil
+	}
+	return a.live.begin(ctx, calls)
 }
 
 // Authorize refuses a call the caller's roles do not allow: a hidden
@@ -66,7 +120,8 @@ func (a *Authorizer) Authorize(ctx context.Context, cmd *engine.Command, inv *en
 	if cmd == nil {
 		return psgate.E(psgate.CodeCommandNotFound, psgate.Args{"name": ""})
 	}
-	if !a.perms.Visible(cmd.Name) {
+	perms := a.Permissions()
+	if !perms.Visible(cmd.Name) {
 		return psgate.E(psgate.CodeCommandNotFound, psgate.Args{"name": cmd.Name})
 	}
 	if inv == nil || len(inv.Params) == 0 {
@@ -78,7 +133,7 @@ func (a *Authorizer) Authorize(ctx context.Context, cmd *engine.Command, inv *en
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if a.perms.AllowsParameter(cmd.Name, name) {
+		if perms.AllowsParameter(cmd.Name, name) {
 			continue
 		}
 		roles := a.rolesAllowing(ctx, func(ps *Permissions) bool { return ps.AllowsParameter(cmd.Name, name) })
@@ -88,13 +143,13 @@ func (a *Authorizer) Authorize(ctx context.Context, cmd *engine.Command, inv *en
 	}
 	for _, name := range names {
 		v := inv.Params[name]
-		bad, denied := a.perms.deniedValue(cmd.Name, name, v)
+		bad, denied := perms.deniedValue(cmd.Name, name, v)
 		if !denied {
 			continue
 		}
 		roles := a.rolesAllowing(ctx, func(ps *Permissions) bool { return ps.AllowsValue(cmd.Name, name, bad) })
 		hint := ""
-		if vs := a.perms.allowedValues(cmd.Name, name); len(vs) > 0 {
+		if vs := perms.allowedValues(cmd.Name, name); len(vs) > 0 {
 			hint = " Your roles allow " + quoteList(vs) + "."
 		}
 		return psgate.E(psgate.CodeValueDenied, psgate.Args{

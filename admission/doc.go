@@ -22,4 +22,15 @@
 // roles into the commands, parameters and parameter values the runspace
 // shows and runs. Deny entries win over allow entries; a set of built-in
 // commands every session needs (AlwaysVisible) is always shown.
+//
+// Rights are not frozen at admission. The Authorizer a shell is granted
+// re-reads the user's account and roles from the store before every
+// pipeline it runs (engine.Refresher): two primary-key reads, so a role
+// revoked or an account disabled on any node sharing the store applies to
+// the next command of every open shell, and a store failure refuses the
+// command. The same Authorizer audits every engine command
+// (engine.CommandAuditor): a record with outcome "started" is committed
+// before the command runs, so a search shows it even if the process dies,
+// and a second record with the same shell and command ID holds the
+// outcome, code and duration once it ended.
 package admission

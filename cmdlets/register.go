@@ -40,7 +40,7 @@ func commands(dir Directory, cfg config) []*engine.Command {
 	return []*engine.Command{
 		getCsTenant(dir),
 		getCsOnlineUser(dir),
-		setCsUser(dir),
+		setCsUser(dir, cfg.closer),
 		getCsAdminRole(dir),
 		grantCsAdminRole(dir),
 		revokeCsAdminRole(dir),

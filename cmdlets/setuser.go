@@ -2,6 +2,8 @@ package cmdlets
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -14,7 +16,7 @@ import (
 // Teams and Skype for Business store them: tel:+14255550100;ext=100.
 var lineURIPattern = regexp.MustCompile(`^(?i:tel:)\+?[0-9]{3,15}(;ext=[0-9]{1,10})?$`)
 
-func setCsUser(dir Directory) *engine.Command {
+func setCsUser(dir Directory, closer SessionCloser) *engine.Command {
 	str := func(name, help string) engine.Parameter {
 		return engine.Parameter{Name: name, Type: engine.TypeString, Position: engine.NotPositional, Help: help}
 	}
@@ -69,12 +71,12 @@ func setCsUser(dir Directory) *engine.Command {
 			},
 		},
 		Run: func(ctx context.Context, inv *engine.Invocation) error {
-			return reported(runSetCsUser(ctx, inv, dir))
+			return reported(runSetCsUser(ctx, inv, dir, closer))
 		},
 	}
 }
 
-func runSetCsUser(ctx context.Context, inv *engine.Invocation, dir Directory) error {
+func runSetCsUser(ctx context.Context, inv *engine.Invocation, dir Directory, closer SessionCloser) error {
 	if inv.Bound("LineURI") {
 		if v := inv.String("LineURI"); v != "" && !lineURIPattern.MatchString(v) {
 			return terminating(inv, psgate.E(psgate.CodeParameterValidation, psgate.Args{
@@ -94,6 +96,7 @@ func runSetCsUser(ctx context.Context, inv *engine.Invocation, dir Directory) er
 	if err != nil {
 		return err
 	}
+	wasEnabled := u.Enabled
 	changed := applyUserChanges(inv, &u)
 	if !inv.ShouldProcess(u.UPN, "Set-CsUser") {
 		return nil
@@ -101,6 +104,11 @@ func runSetCsUser(ctx context.Context, inv *engine.Invocation, dir Directory) er
 	if changed {
 		if u, err = dir.UpdateUser(ctx, u); err != nil {
 			return storeError(inv, "update user", err)
+		}
+	}
+	if wasEnabled && !u.Enabled {
+		if err := endSessions(ctx, inv, dir, closer, u); err != nil {
+			return err
 		}
 	}
 	if inv.Switch("PassThru") && u.TenantID == inv.Caller.TenantID {
@@ -155,4 +163,26 @@ func isCountryCode(s string) bool {
 		}
 	}
 	return true
+}
+
+// endSessions ends the sessions of a user whose account was just
+// disabled: their slots are freed at once, the shells of this node are
+// closed, and the other nodes close theirs when their lease renewal finds
+// the slot gone. (Until then every command in them is refused: the
+// gateway re-reads the account before each command.) The caller's own
+// shell keeps running the current command and is closed by the renewal.
+func endSessions(ctx context.Context, inv *engine.Invocation, dir Directory, closer SessionCloser, u store.User) error {
+	leases, err := dir.Leases(ctx, store.LeaseFilter{TenantID: u.TenantID, UserID: u.ID})
+	if err != nil {
+		return storeError(inv, "list sessions", err)
+	}
+	for _, l := range leases {
+		if err := dir.ReleaseLease(ctx, l.ShellID, ""); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return storeError(inv, "release session", err)
+		}
+		if l.ShellID != inv.Caller.ShellID && closer != nil && closer.CloseSession(ctx, l.ShellID, inv.Caller.UPN) {
+			inv.WriteVerbose(fmt.Sprintf("Closed session %s of %s.", l.ShellID, u.UPN))
+		}
+	}
+	return nil
 }

@@ -208,3 +208,19 @@ type HostMessage struct {
 
 // NoColor marks a HostMessage colour that was not given.
 const NoColor int32 = -1
+
+// ResolveParameter finds the command's parameter that a name as written
+// designates, as binding does: an exact name or alias, else an
+// unambiguous prefix (one dash in front is dropped). ok is false for a
+// common parameter and for a name that designates none or several.
+func (cmd *Command) ResolveParameter(name string) (p *Parameter, ok bool) {
+	if cmd == nil || name == "" {
+		return nil, false
+	}
+	b := &binder{cmd: cmd, params: map[string]any{}, common: defaultCommon()}
+	r, err := b.resolve(parameterName(name))
+	if err != nil || r.p == nil {
+		return nil, false
+	}
+	return r.p, true
+}

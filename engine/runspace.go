@@ -24,6 +24,36 @@ type Authorizer interface {
 	Authorize(ctx context.Context, cmd *Command, inv *Invocation) error
 }
 
+// Refresher is an optional capability of an Authorizer: Refresh re-reads
+// the caller's rights (roles, account state) from their source of truth.
+// The runspace calls it before every pipeline it runs, nested ones
+// included, so a change of rights applies from the next command of a
+// shell opened before it. A returned *psgate.Error refuses the pipeline
+// (category PermissionDenied).
+type Refresher interface {
+	Refresh(ctx context.Context) error
+}
+
+// CommandAuditor is an optional capability of an Authorizer: it records
+// the commands a runspace runs. BeginCommands is called before any
+// command of a pipeline runs, once per pipeline (the commands of nested
+// scripts and Invoke-Expression come as pipelines of their own), and must
+// have recorded them durably when it returns; an error refuses the
+// pipeline. The end function it returns records the outcome (nil or the
+// pipeline's error) and duration once the pipeline ended. A command line
+// that does not parse comes as one call with IsScript set.
+type CommandAuditor interface {
+	BeginCommands(ctx context.Context, calls []AuditedCall) (end func(err error, dur time.Duration), err error)
+}
+
+// AuditedCall is one command of an audited pipeline: the call as written,
+// and the catalog command it names (nil when there is none, or for a
+// script).
+type AuditedCall struct {
+	Call    CommandCall
+	Command *Command
+}
+
 // RunspaceConfig configures a Runspace. Only Catalog is required.
 type RunspaceConfig struct {
 	// Catalog holds the commands; nil means an empty catalog.
@@ -137,7 +167,13 @@ func (r *Runspace) RunScript(ctx context.Context, text string, input Input, out 
 func (r *Runspace) runScript(ctx context.Context, text string, input Input, out Sink, depth int) error {
 	script, err := Parse(text)
 	if err != nil {
-		return parseFailure(err)
+		te := parseFailure(err)
+		if end, aerr := r.beginAudit(ctx, []CommandCall{{Name: text, IsScript: true}}); aerr != nil {
+			return aerr
+		} else if end != nil {
+			end(te, 0)
+		}
+		return te
 	}
 	return r.runStatements(ctx, script.Statements, input, out, depth)
 }
@@ -152,7 +188,7 @@ func (r *Runspace) runStatements(ctx context.Context, statements []Pipeline, inp
 		if i > 0 {
 			in = nil
 		}
-		err := r.runPipeline(ctx, st.Commands, in, out, depth)
+		err := r.runChecked(ctx, st.Commands, in, out, depth)
 		if err == nil {
 			continue
 		}
@@ -182,7 +218,72 @@ func (r *Runspace) Run(ctx context.Context, p Pipeline, input Input, out Sink) e
 	if len(p.Commands) == 1 && p.Commands[0].IsScript && !p.Commands[0].MergeErrorToOutput {
 		return r.RunScript(ctx, p.Commands[0].Name, input, out)
 	}
-	return r.runPipeline(ctx, p.Commands, input, out, 0)
+	return r.runChecked(ctx, p.Commands, input, out, 0)
+}
+
+// runChecked runs a pipeline between the Authorizer's hooks: the commands
+// are audited (CommandAuditor) and the caller's rights re-read
+// (Refresher) before any command runs, and the outcome is audited after.
+func (r *Runspace) runChecked(ctx context.Context, calls []CommandCall, input Input, out Sink, depth int) error {
+	if len(calls) == 0 {
+		return nil
+	}
+	end, err := r.beginAudit(ctx, calls)
+	if err != nil {
+		return err
+	}
+	start := r.cfg.Now()
+	err = r.refresh(ctx, calls[0].Name)
+	if err == nil {
+		err = r.runPipeline(ctx, calls, input, out, depth)
+	}
+	if end != nil {
+		end(err, r.cfg.Now().Sub(start))
+	}
+	return err
+}
+
+// beginAudit records the calls with the Authorizer's CommandAuditor; it
+// returns a nil end when there is none. Script elements are left out: the
+// statements they hold are audited when they run.
+func (r *Runspace) beginAudit(ctx context.Context, calls []CommandCall) (func(error, time.Duration), error) {
+	au, ok := r.cfg.Authorizer.(CommandAuditor)
+	if !ok {
+		return nil, nil
+	}
+	audited := make([]AuditedCall, 0, len(calls))
+	for _, c := range calls {
+		if c.IsScript && len(calls) > 1 {
+			continue
+		}
+		ac := AuditedCall{Call: c}
+		if !c.IsScript {
+			name := c.Name
+			if n, ok := moduleQualified(name); ok {
+				name = n
+			}
+			ac.Command, _ = r.cfg.Catalog.Lookup(name)
+		}
+		audited = append(audited, ac)
+	}
+	end, err := au.BeginCommands(ctx, audited)
+	if err != nil {
+		return nil, r.refusal(calls[0].Name, err)
+	}
+	return end, nil
+}
+
+// refresh asks the Authorizer's Refresher, if any, to re-read the
+// caller's rights.
+func (r *Runspace) refresh(ctx context.Context, name string) error {
+	rf, ok := r.cfg.Authorizer.(Refresher)
+	if !ok {
+		return nil
+	}
+	if err := rf.Refresh(ctx); err != nil {
+		return r.refusal(name, err)
+	}
+	return nil
 }
 
 // resolve finds the command a name designates for this caller.
@@ -210,14 +311,20 @@ func (r *Runspace) authorize(ctx context.Context, inv *Invocation) error {
 	if err == nil {
 		return nil
 	}
+	return r.refusal(inv.Command.Name, err)
+}
+
+// refusal turns an Authorizer's error about the command name into the
+// pipeline's terminating error.
+func (r *Runspace) refusal(name string, err error) error {
 	e, ok := psgate.AsError(err)
 	if !ok {
 		var te *TerminatingError
 		if errors.As(err, &te) {
 			return te
 		}
-		r.cfg.Logger.Error("engine: authorizer failed", "command", inv.Command.Name, "err", err)
-		return internalError(inv.Command.Name, err, r.cfg.Caller.ShellID)
+		r.cfg.Logger.Error("engine: authorizer failed", "command", name, "err", err)
+		return internalError(name, err, r.cfg.Caller.ShellID)
 	}
 	id := "AccessDenied"
 	switch e.Code {
@@ -227,7 +334,7 @@ func (r *Runspace) authorize(ctx context.Context, inv *Invocation) error {
 		id = "ParameterValueNotAllowed"
 	}
 	rec := NewErrorRecord(e, id, CategoryPermissionDenied, nil)
-	finishRecord(rec, inv.Command.Name)
+	finishRecord(rec, name)
 	return &TerminatingError{Record: rec}
 }
 

@@ -82,10 +82,32 @@ func (g *Gateway) CloseSession(ctx context.Context, shellID, by string) bool {
 	return true
 }
 
-// auditCommand records a finished command. Secrets are redacted by the
-// auditor using the catalog's Sensitive parameter flags.
+// commandIDKey carries the WS-Man command a pipeline runs for.
+type commandIDKey struct{}
+
+// withCommandID returns ctx for running the client's command (a WinRS
+// CommandId or a PSRP pipeline ID).
+func withCommandID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, commandIDKey{}, id)
+}
+
+// CommandID returns the client's command or pipeline ID that ctx runs
+// for, or "": the shell's Authorizer puts it on its audit records.
+func CommandID(ctx context.Context) string {
+	id, _ := ctx.Value(commandIDKey{}).(string)
+	return id
+}
+
+// auditCommand records a finished command line. Secrets are redacted by
+// the auditor using the catalog's Sensitive parameter flags. A shell whose
+// Authorizer is an engine.CommandAuditor (the admission package's) has
+// each command audited by the engine, before it runs and after: nothing
+// is recorded here.
 func (g *Gateway) auditCommand(ctx context.Context, s *shell, commandID string, calls []engine.CommandCall, err error, dur time.Duration) {
 	if g.cfg.Audit == nil {
+		return
+	}
+	if _, ok := s.grant.Authorizer.(engine.CommandAuditor); ok {
 		return
 	}
 	names := make([]string, 0, len(calls))

@@ -25,6 +25,7 @@ import (
 // PSSession answers with the PopRunspace host call that makes the client
 // leave the session.
 func (p *psrpPool) runPipeline(ctx context.Context, s *psrpSink, cp *psrp.CreatePipeline) error {
+	ctx = withCommandID(ctx, s.pipe.id)
 	var input engine.Input
 	if s.pipe.input != nil {
 		input = s.pipe.input

@@ -148,6 +148,7 @@ func decodeEncodedCommand(b64 string) (string, error) {
 
 // run executes the command and records its output and exit code.
 func (c *winrsCommand) run(ctx context.Context, rs *engine.Runspace) {
+	ctx = withCommandID(ctx, c.id)
 	script := c.inv.script
 	if c.inv.fromStdin {
 		s, ok := c.waitStdin(ctx)

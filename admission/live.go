@@ -1,0 +1,153 @@
+package admission
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/gateway"
+	"github.com/psgate/psgate/store"
+)
+
+// OutcomeStarted marks the audit record written before a command runs. The
+// record of its end follows with the same ShellID and CommandID and the
+// outcome (store.OutcomeOK or store.OutcomeError), code and duration; a
+// started record without an end means the command was cut short (the
+// process died).
+const OutcomeStarted = "started"
+
+// liveAuthorizer is the part of a granted Authorizer that reads the store:
+// it re-checks the caller before every pipeline and audits its commands.
+type liveAuthorizer struct {
+	st         Store
+	log        *slog.Logger
+	now        func() time.Time
+	p          psgate.Principal
+	shellID    string
+	clientAddr string
+	// seq numbers the shell's audited commands.
+	seq atomic.Int64
+}
+
+// newLiveAuthorizer returns the Authorizer the Admitter grants a shell.
+func (a *Admitter) newLiveAuthorizer(roles []store.Role, req gateway.AdmitRequest) *Authorizer {
+	auth := NewAuthorizer(roles, req.Principal.TenantID, a.st)
+	auth.live = &liveAuthorizer{
+		st: a.st, log: a.log, now: a.now, p: req.Principal,
+		shellID: req.ShellID, clientAddr: req.ClientAddr,
+	}
+	return auth
+}
+
+// check reads the caller's account and roles: two indexed reads by
+// primary key, so that a role change or a disabled account made on any
+// node applies to the next command.
+func (l *liveAuthorizer) check(ctx context.Context) ([]store.Role, error) {
+	user, err := l.st.User(ctx, l.p.UserID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, storeDown("re-read user", err)
+	}
+	if err != nil || user.TenantID != l.p.TenantID {
+		return nil, psgate.E(psgate.CodeNoAdminRole, psgate.Args{"upn": l.p.UPN})
+	}
+	if !user.Enabled {
+		return nil, psgate.E(psgate.CodeLogonFailed, psgate.Args{"upn": user.UPN})
+	}
+	roles, err := l.st.RolesOf(ctx, l.p.TenantID, l.p.UserID)
+	if err != nil {
+		return nil, storeDown("re-read roles", err)
+	}
+	if len(roles) == 0 {
+		return nil, psgate.E(psgate.CodeNoAdminRole, psgate.Args{"upn": user.UPN})
+	}
+	return roles, nil
+}
+
+// begin writes one started record per command, durably, and returns the
+// function that writes their end records.
+func (l *liveAuthorizer) begin(ctx context.Context, calls []engine.AuditedCall) (func(error, time.Duration), error) {
+	ctx = context.WithoutCancel(ctx)
+	line := gateway.CommandID(ctx)
+	recs := make([]store.AuditRecord, 0, len(calls))
+	for _, c := range calls {
+		rec, err := l.record(line, c)
+		if err != nil {
+			return nil, psgate.Wrap(psgate.CodeInternal, psgate.Args{"request": line}, err)
+		}
+		rec.Outcome = OutcomeStarted
+		if _, err := l.st.AppendAudit(ctx, rec); err != nil {
+			// Not on the record, so not run.
+			return nil, storeDown("audit command start", err)
+		}
+		recs = append(recs, rec)
+	}
+	return func(err error, dur time.Duration) {
+		outcome, code := store.OutcomeOK, ""
+		if err != nil {
+			outcome, code = store.OutcomeError, string(psgate.CodeOf(err))
+		}
+		for _, rec := range recs {
+			rec.Time, rec.Outcome, rec.Code, rec.Duration = l.now(), outcome, code, dur
+			if _, err := l.st.AppendAudit(ctx, rec); err != nil {
+				l.log.Error("audit of command end failed; its started record stays", "shell", l.shellID,
+					"command", rec.CommandID, "err", err)
+			}
+		}
+	}, nil
+}
+
+// record builds the audit record of one command: the cmdlet, its
+// arguments as written (named or by position, "#0"...) with sensitive
+// values redacted, and a command ID unique in the shell that links the
+// started record to the end record: the client's command or pipeline ID
+// and the command's number in the shell.
+func (l *liveAuthorizer) record(line string, c engine.AuditedCall) (store.AuditRecord, error) {
+	rec := store.AuditRecord{
+		Time: l.now(), TenantID: l.p.TenantID, UserID: l.p.UserID, UPN: l.p.UPN,
+		Action: store.ActionCommand, ShellID: l.shellID, Cmdlet: c.Call.Name, ClientAddr: l.clientAddr,
+		CommandID: line + "#" + strconv.FormatInt(l.seq.Add(1), 10),
+	}
+	if c.Call.IsScript {
+		rec.Cmdlet, rec.Detail = "(script)", c.Call.Name
+		return rec, nil
+	}
+	if c.Command != nil {
+		rec.Cmdlet = c.Command.Name
+	}
+	params := make(map[string]any, len(c.Call.Args))
+	secret := map[string]bool{}
+	args := c.Call.Args
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a.Name == "" {
+			params["#"+strconv.Itoa(i)] = a.Value
+			continue
+		}
+		key := a.Name
+		p, known := c.Command.ResolveParameter(a.Name)
+		if known {
+			key = p.Name
+			secret[key] = p.Sensitive
+		}
+		if !a.HasValue && i+1 < len(args) && args[i+1].Name == "" && (!known || p.Type != engine.TypeSwitch) {
+			// "-Name value": the value is the next argument; keep them
+			// together, so that a sensitive value is redacted.
+			i++
+			a.Value = args[i].Value
+		}
+		params[key] = a.Value
+	}
+	sensitive := func(name string) bool { return secret[name] }
+	text, err := redactParams(params, sensitive)
+	if err != nil {
+		return rec, fmt.Errorf("admission: audit command %s: %w", rec.Cmdlet, err)
+	}
+	rec.Parameters = text
+	return rec, nil
+}

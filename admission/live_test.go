@@ -1,0 +1,239 @@
+package admission
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/store"
+)
+
+// nopSink discards a pipeline's output.
+type nopSink struct{}
+
+func (nopSink) Output(any)                           {}
+func (nopSink) Error(*engine.ErrorRecord)            {}
+func (nopSink) Warning(string)                       {}
+func (nopSink) Verbose(string)                       {}
+func (nopSink) Debug(string)                         {}
+func (nopSink) Information(engine.InformationRecord) {}
+func (nopSink) Progress(engine.ProgressRecord)       {}
+
+// testCatalog holds commands named like the role cmdlets, whose Run calls
+// ran (when set) with the command's name.
+func testCatalog(ran func(ctx context.Context, name string)) *engine.Catalog {
+	cat := engine.NewCatalog()
+	for _, name := range []string{"Get-CsTenant", "Grant-CsAdminRole", "Set-CsUser"} {
+		if err := cat.Register(&engine.Command{
+			Name: name,
+			Parameters: []engine.Parameter{
+				{Name: "Identity", Type: engine.TypeString, Position: 0},
+				{Name: "Pin", Type: engine.TypeString, Position: engine.NotPositional, Sensitive: true},
+			},
+			Run: func(ctx context.Context, inv *engine.Invocation) error {
+				if ran != nil {
+					ran(ctx, inv.Command.Name)
+				}
+				return nil
+			},
+		}); err != nil {
+			panic(err)
+		}
+	}
+	return cat
+}
+
+// grantedRunspace admits u and returns a runspace with the granted
+// Authorizer, as the gateway builds it.
+func grantedRunspace(t testing.TB, e *testEnv, a *Admitter, u store.User, shell string, cat *engine.Catalog) *engine.Runspace {
+	t.Helper()
+	g, err := a.Admit(context.Background(), e.request(e.tenant, u, shell))
+	if err != nil {
+		t.Fatalf("Admit() error = %v", err)
+	}
+	return engine.NewRunspace(engine.RunspaceConfig{Catalog: cat, Authorizer: g.Authorizer})
+}
+
+func runCode(rs *engine.Runspace, line string) psgate.Code {
+	err := rs.RunScript(context.Background(), line, nil, nopSink{})
+	if err == nil {
+		return ""
+	}
+	return psgate.CodeOf(err)
+}
+
+// TestGrantedRightsFollowTheStore: the Authorizer of an open shell applies
+// role changes and account state written to the store by anyone, from
+// the next command on, and fails closed when the store cannot answer.
+func TestGrantedRightsFollowTheStore(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	fs := &failingStore{Store: e.db, fail: map[string]bool{}}
+	a := e.admitter(t, func(c *Config) { c.Store = fs })
+	e.addUser(t, e.tenant, "other-admin", store.RoleTenantAdministrator)
+	u := e.addUser(t, e.tenant, "demoted", store.RoleTenantAdministrator)
+	rs := grantedRunspace(t, e, a, u, "S1", testCatalog(nil))
+	role := func(name string) store.Role {
+		r, err := e.db.RoleByName(ctx, e.tenant.ID, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	steps := []struct {
+		name   string
+		change func()
+		line   string
+		want   psgate.Code
+	}{
+		{"administrator", func() {}, "Grant-CsAdminRole demoted@contoso.test", ""},
+		{"demoted", func() {
+			if err := e.db.Revoke(ctx, e.tenant.ID, u.ID, role(store.RoleTenantAdministrator).ID); err != nil {
+				t.Fatal(err)
+			}
+		}, "Grant-CsAdminRole demoted@contoso.test", psgate.CodeNoAdminRole},
+		{"reader", func() {
+			if err := e.db.Assign(ctx, store.Assignment{TenantID: e.tenant.ID, UserID: u.ID, RoleID: role(store.RoleTenantReader).ID}); err != nil {
+				t.Fatal(err)
+			}
+		}, "Grant-CsAdminRole demoted@contoso.test", psgate.CodeCommandNotFound},
+		{"reader reads", func() {}, "Get-CsTenant", ""},
+		{"store down", func() { fs.fail["RolesOf"] = true }, "Get-CsTenant", psgate.CodeStoreDown},
+		{"disabled", func() {
+			fs.fail["RolesOf"] = false
+			u.Enabled = false
+			if _, err := e.db.UpdateUser(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+		}, "Get-CsTenant", psgate.CodeLogonFailed},
+	}
+	for _, s := range steps {
+		s.change()
+		if got := runCode(rs, s.line); got != s.want {
+			t.Errorf("%s: %q = code %q, want %q", s.name, s.line, got, s.want)
+		}
+	}
+}
+
+// TestCommandAuditedBeforeItRuns: each command of a line has a durable
+// started record before it runs, and an end record with the same command
+// ID after, with the outcome; a command whose start cannot be recorded
+// does not run.
+func TestCommandAuditedBeforeItRuns(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	fs := &failingStore{Store: e.db, fail: map[string]bool{}}
+	a := e.admitter(t, func(c *Config) { c.Store = fs })
+	u := e.addUser(t, e.tenant, "admin", store.RoleTenantAdministrator)
+	var ran []string
+	var seenBefore []string
+	cat := testCatalog(func(ctx context.Context, name string) {
+		ran = append(ran, name)
+		for _, r := range e.audits(t, e.tenant.ID, store.ActionCommand) {
+			if r.Cmdlet == name && r.Outcome == OutcomeStarted {
+				seenBefore = append(seenBefore, name)
+				return
+			}
+		}
+	})
+	rs := grantedRunspace(t, e, a, u, "S1", cat)
+	line := "Set-CsUser bob@contoso.test -Pi 1234; Get-CsTenant -NoSuchParameter; Get-CsTenant"
+	err := rs.RunScript(ctx, line, nil, nopSink{})
+	if psgate.CodeOf(err) != psgate.CodeParameterNotFound {
+		t.Fatalf("RunScript() error = %v, want the second statement's engine.parameter-not-found", err)
+	}
+	if want := []string{"Set-CsUser", "Get-CsTenant"}; strings.Join(seenBefore, ",") != strings.Join(want, ",") {
+		t.Errorf("commands that found their started record when they ran = %v, want %v (ran %v)", seenBefore, want, ran)
+	}
+	recs := e.audits(t, e.tenant.ID, store.ActionCommand)
+	type rec struct{ cmdlet, outcome, code, params string }
+	byID := map[string][]rec{}
+	var order []string
+	for i := len(recs) - 1; i >= 0; i-- { // oldest first
+		r := recs[i]
+		if r.ShellID != "S1" || r.UPN != u.UPN || r.ClientAddr != "192.0.2.10" || r.CommandID == "" {
+			t.Errorf("record %+v: want shell S1 of %s from 192.0.2.10, with a command ID", r, u.UPN)
+		}
+		if _, ok := byID[r.CommandID]; !ok {
+			order = append(order, r.CommandID)
+		}
+		byID[r.CommandID] = append(byID[r.CommandID], rec{r.Cmdlet, r.Outcome, r.Code, r.Parameters})
+	}
+	want := [][]rec{
+		{{"Set-CsUser", "started", "", `{"#0":"bob@contoso.test","Pin":"[redacted]"}`},
+			{"Set-CsUser", "ok", "", `{"#0":"bob@contoso.test","Pin":"[redacted]"}`}},
+		{{"Get-CsTenant", "started", "", `{"NoSuchParameter":null}`},
+			{"Get-CsTenant", "error", string(psgate.CodeParameterNotFound), `{"NoSuchParameter":null}`}},
+		{{"Get-CsTenant", "started", "", ""}, {"Get-CsTenant", "ok", "", ""}},
+	}
+	if len(order) != len(want) {
+		t.Fatalf("%d commands audited (%v), want %d", len(order), byID, len(want))
+	}
+	for i, id := range order {
+		if got := byID[id]; len(got) != 2 || got[0] != want[i][0] || got[1] != want[i][1] {
+			t.Errorf("command %d (%s) records = %+v, want %+v", i, id, got, want[i])
+		}
+	}
+
+	// The store refuses the started record: the command does not run.
+	ran = nil
+	fs.fail["AppendAudit"] = true
+	if got := runCode(rs, "Set-CsUser bob@contoso.test"); got != psgate.CodeStoreDown {
+		t.Errorf("with the audit log down, code = %q, want %q", got, psgate.CodeStoreDown)
+	}
+	if len(ran) != 0 {
+		t.Errorf("with the audit log down, %v ran", ran)
+	}
+}
+
+// BenchmarkCommand measures what the per-command checks add to running
+// one command: "fixed" is a shell whose roles were read at admission,
+// "live" re-reads the account and roles and writes the started and end
+// audit records on SQLite before and after the command; "refresh-only"
+// is the re-read alone.
+func BenchmarkCommand(b *testing.B) {
+	ctx := context.Background()
+	e := newEnv(b)
+	a := e.admitter(b)
+	u := e.addUser(b, e.tenant, "bench", store.RoleTenantAdministrator, store.RoleHelpdesk)
+	cat := testCatalog(nil)
+	live := grantedRunspace(b, e, a, u, "S1", cat)
+	roles, err := e.db.RolesOf(ctx, e.tenant.ID, u.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fixed := engine.NewRunspace(engine.RunspaceConfig{Catalog: cat, Authorizer: NewAuthorizer(roles, e.tenant.ID, e.db)})
+	b.Run("refresh-only", func(b *testing.B) {
+		g, err := a.Admit(ctx, e.request(e.tenant, u, "S2"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		rf := g.Authorizer.(engine.Refresher)
+		for b.Loop() {
+			if err := rf.Refresh(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, bc := range []struct {
+		name string
+		rs   *engine.Runspace
+	}{{"fixed", fixed}, {"live", live}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := bc.rs.RunScript(ctx, "Get-CsTenant contoso", nil, nopSink{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func (f *failingStore) RolesOf(ctx context.Context, tenantID, userID int64) ([]store.Role, error) {
+	if f.fail["RolesOf"] {
+		return nil, errDown
+	}
+	return f.Store.RolesOf(ctx, tenantID, userID)
+}
