@@ -157,7 +157,7 @@ func newRoleAssignCmd(o *adminOpts, revoke bool) *cobra.Command {
 					if revoke {
 						prep = "from"
 					}
-					fmt.Fprintf(w, "%s the role %s %s %s. New sessions of the user get it; open ones keep their roles.\n", verb, r.Name, prep, u.UPN)
+					fmt.Fprintf(w, "%s the role %s %s %s. It applies from the user's next command, in open sessions too.\n", verb, r.Name, prep, u.UPN)
 				})
 			})
 		},

@@ -16,7 +16,7 @@ func TestRoleListAssignRevoke(t *testing.T) {
 	c.ok("", "user", "add", "adele@contoso.test")
 
 	out := c.ok("", "role", "assign", "adele@contoso.test", "helpdesk")
-	if out != "Assigned the role Helpdesk to adele@contoso.test. New sessions of the user get it; open ones keep their roles.\n" {
+	if out != "Assigned the role Helpdesk to adele@contoso.test. It applies from the user's next command, in open sessions too.\n" {
 		t.Errorf("role assign printed %q", out)
 	}
 	c.fails(`adele@contoso.test already holds the role "Helpdesk"`, "role", "assign", "adele@contoso.test", "Helpdesk")
