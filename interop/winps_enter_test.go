@@ -194,8 +194,8 @@ func TestWinpsEnterPSSession(t *testing.T) {
 		{line: "Set-CsUser carol@contoso.test -Department Sales -PassThru", want: []string{"Carol Diaz"}},
 		// A non-terminating error in a line of two statements: no merge, so
 		// the error is unclaimed until the last Out-Default renders it, in
-		// full, once. WAITS FOR Out-Default MergePreviousResults on the
-		// server (winps-client.md §2 item 3).
+		// full, once, as Out-Default with MergePreviousResults does on a
+		// real server (winps-client.md §2 item 3).
 		{line: "Get-CsOnlineUser -Identity nobody@contoso.test; Get-CsOnlineUser -Identity carol@contoso.test",
 			want: []string{"Carol Diaz", "FullyQualifiedErrorId"}},
 		// A terminating error: PIPELINE_STATE Failed, then ReportException.

@@ -134,13 +134,13 @@ func TestWinpsImportPSSession(t *testing.T) {
 			t.Errorf("%s: the proxy is not cmdlet-binding (IsProxyForCmdlet: a 5.1 common parameter is missing)", n)
 		}
 	}
-	// WAITS FOR the server's ImplicitRemoting.CommandsToSkip in
-	// APPLICATION_PRIVATE_DATA (winps-client.md §2 item 2): until then the
-	// default list lets the server's utility built-ins through, so every
-	// import warns that they "would shadow" local commands and -AllowClobber
-	// would replace the user's own cmdlets and prompt with proxies.
+	// The server's ImplicitRemoting.CommandsToSkip in
+	// APPLICATION_PRIVATE_DATA (winps-client.md §2 item 2) keeps its
+	// utility built-ins out: without it the client's default list lets them
+	// through, every import warns that they "would shadow" local commands
+	// and -AllowClobber replaces the user's own cmdlets and prompt.
 	if len(imp.shadowing) > 0 {
-		t.Errorf("Import-PSSession warns that %d commands would shadow local ones (WAITS FOR ImplicitRemoting.CommandsToSkip): %v", len(imp.shadowing), imp.shadowing)
+		t.Errorf("Import-PSSession warns that %d commands would shadow local ones (is ImplicitRemoting.CommandsToSkip missing?): %v", len(imp.shadowing), imp.shadowing)
 	}
 	var nonTenant []string
 	for _, n := range imp.imported {

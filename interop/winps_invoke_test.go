@@ -165,8 +165,8 @@ func TestWinpsInvokeCommand(t *testing.T) {
 // work running while Disconnect-PSSession is sent with a command Receive
 // outstanding, then Get-PSSession -ConnectionUri and Connect-PSSession from
 // a second client. Every output object must arrive exactly once.
-// WAITS FOR the server to complete pending Receives before
-// DisconnectResponse ([WSMV] §3.1.4.15; winps-client.md §2 item 4).
+// The server completes pending Receives before DisconnectResponse
+// ([WSMV] §3.1.4.15; winps-client.md §2 item 4).
 func TestWinpsDisconnectConnect(t *testing.T) {
 	ts := startServer(t)
 	c := newWinPSClient(t, winURL(ts.httpURL, ""), server.DemoAdmin, adminPassword)
@@ -223,7 +223,7 @@ func TestWinpsDisconnectConnect(t *testing.T) {
 		}
 	case <-time.After(200 * time.Millisecond):
 		t.Error("the Receive outstanding at Disconnect was still pending after DisconnectResponse: the client abandons it, " +
-			"and whatever the server sends on it is lost ([WSMV] §3.1.4.15; WAITS FOR the server's Disconnect change)")
+			"and whatever the server sends on it is lost ([WSMV] §3.1.4.15)")
 	}
 	time.Sleep(2 * time.Second) // the command finishes while nobody is connected
 
