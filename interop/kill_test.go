@@ -21,39 +21,10 @@ func TestSlotsBackAfterSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the psgate binary")
 	}
-	bin := filepath.Join(t.TempDir(), "psgate")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/psgate").CombinedOutput(); err != nil {
-		t.Fatalf("build psgate: %v\n%s", err, out)
-	}
-	data := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	bin, data, addr := psgateBinary(t)
 	url := "http://" + addr + "/wsman"
 
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "serve", "--data", data, "--http", addr, "--https", "", "--log-level", "warn")
-		cmd.Env = append(os.Environ(), "PSGATE_BOOTSTRAP_PASSWORD="+adminPassword)
-		var out strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			if c, err := net.Dial("tcp", addr); err == nil {
-				c.Close()
-				return cmd
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("psgate did not start:\n%s", out.String())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	start := func() *exec.Cmd { return startPsgate(t, bin, data, addr) }
 
 	first := start()
 	for i := range 3 {
@@ -78,5 +49,48 @@ func TestSlotsBackAfterSIGKILL(t *testing.T) {
 		if _, f := create(t, url, server.DemoAdmin, adminPassword, "AFTER-"+string(rune('A'+i))); f != nil {
 			t.Fatalf("after restart, shell %d refused: %v (the killed process's slots were not reclaimed)", i, f)
 		}
+	}
+}
+
+// psgateBinary builds the psgate binary for tests that run it as a
+// separate process (to kill it), and gives it a data directory and a free
+// loopback address.
+func psgateBinary(t *testing.T) (bin, data, addr string) {
+	t.Helper()
+	bin = filepath.Join(t.TempDir(), "psgate")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/psgate").CombinedOutput(); err != nil {
+		t.Fatalf("build psgate: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr = ln.Addr().String()
+	ln.Close()
+	return bin, t.TempDir(), addr
+}
+
+// startPsgate runs the psgate binary on data and addr until it listens.
+func startPsgate(t *testing.T, bin, data, addr string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--data", data, "--http", addr, "--https", "", "--log-level", "warn")
+	cmd.Env = append(os.Environ(), "PSGATE_BOOTSTRAP_PASSWORD="+adminPassword)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return cmd
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			t.Fatalf("psgate did not start:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

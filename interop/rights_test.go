@@ -2,10 +2,6 @@ package interop
 
 import (
 	"context"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -339,17 +335,7 @@ func TestStartedRecordSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the psgate binary")
 	}
-	bin := filepath.Join(t.TempDir(), "psgate")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/psgate").CombinedOutput(); err != nil {
-		t.Fatalf("build psgate: %v\n%s", err, out)
-	}
-	data := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	bin, data, addr := psgateBinary(t)
 	url := "http://" + addr + "/wsman"
 
 	first := startPsgate(t, bin, data, addr)
@@ -388,30 +374,5 @@ func TestStartedRecordSurvivesSIGKILL(t *testing.T) {
 		if got := strings.Join(strings.Fields(stdout), " "); err != nil || code != 0 || got != want {
 			t.Errorf("after the kill, %s records: %q (exit %d, %v, %s), want outcomes %q", cmdlet, got, code, err, stderr, want)
 		}
-	}
-}
-
-// startPsgate runs the psgate binary on data and addr until it listens.
-func startPsgate(t *testing.T, bin, data, addr string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", data, "--http", addr, "--https", "", "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "PSGATE_BOOTSTRAP_PASSWORD="+adminPassword)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return cmd
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			t.Fatalf("psgate did not start:\n%s", out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

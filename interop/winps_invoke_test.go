@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/psgate/psgate/psobject"
 	"github.com/psgate/psgate/psrp"
 	"github.com/psgate/psgate/server"
 	"github.com/psgate/psgate/xpress"
@@ -49,29 +48,16 @@ func TestWinpsInvokeCommand(t *testing.T) {
 		t.Helper()
 		return c.invoke(remotePipeline(true, invokeCommandPipeline(t, script, scope)))
 	}
-	user := func(t *testing.T, r pipeResult, what string) *psobject.Object {
-		t.Helper()
-		r.completed(t, what)
-		out := r.outputs(t)
-		if len(out) != 1 {
-			t.Fatalf("%s: %d outputs, want one user", what, len(out))
-		}
-		o, ok := out[0].(*psobject.Object)
-		if !ok {
-			t.Fatalf("%s: output %#v, want a user object", what, out[0])
-		}
-		return o
-	}
 
 	t.Run("icm { Get-CsOnlineUser -Identity carol }", func(t *testing.T) {
-		o := user(t, icm(t, "Get-CsOnlineUser -Identity carol@contoso.test", sbScope{}), "Get-CsOnlineUser -Identity")
+		o := oneUser(t, icm(t, "Get-CsOnlineUser -Identity carol@contoso.test", sbScope{}), "Get-CsOnlineUser -Identity")
 		if prop(o, "DisplayName") != "Carol Diaz" {
 			t.Fatalf("DisplayName = %v, want Carol Diaz", prop(o, "DisplayName"))
 		}
 	})
 
 	t.Run("icm { Set-CsUser carol -Department Sales -PassThru }", func(t *testing.T) {
-		o := user(t, icm(t, "Set-CsUser carol@contoso.test -Department Sales -PassThru", sbScope{}), "Set-CsUser -PassThru")
+		o := oneUser(t, icm(t, "Set-CsUser carol@contoso.test -Department Sales -PassThru", sbScope{}), "Set-CsUser -PassThru")
 		if prop(o, "Department") != "Sales" {
 			t.Fatalf("Department = %v, want Sales", prop(o, "Department"))
 		}
@@ -79,8 +65,8 @@ func TestWinpsInvokeCommand(t *testing.T) {
 
 	t.Run("icm { Get-CsOnlineUser @using:p } and -Args splat", func(t *testing.T) {
 		p := []winArg{{"Identity", str("carol@contoso.test")}}
-		user(t, icm(t, "Get-CsOnlineUser @using:p", sbScope{using: map[string]any{"p": p}}), "@using:p")
-		user(t, icm(t, "Get-CsOnlineUser @p", sbScope{params: map[string]any{"p": p}}), "param($p) … @p")
+		oneUser(t, icm(t, "Get-CsOnlineUser @using:p", sbScope{using: map[string]any{"p": p}}), "@using:p")
+		oneUser(t, icm(t, "Get-CsOnlineUser @p", sbScope{params: map[string]any{"p": p}}), "param($p) … @p")
 	})
 
 	t.Run("icm { Get-CsTenant; Get-CsOnlineUser -ResultSize 2 }", func(t *testing.T) {

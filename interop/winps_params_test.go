@@ -54,22 +54,9 @@ func TestWinpsParameterTokens(t *testing.T) {
 		msg, _ := prop(exc, "Message").(string)
 		return msg
 	}
-	user := func(t *testing.T, r pipeResult, what string) *psobject.Object {
-		t.Helper()
-		r.completed(t, what)
-		out := r.outputs(t)
-		if len(out) != 1 {
-			t.Fatalf("%s: %d outputs, want the user", what, len(out))
-		}
-		o, ok := out[0].(*psobject.Object)
-		if !ok {
-			t.Fatalf("%s: output %#v, want a user object", what, out[0])
-		}
-		return o
-	}
 
 	t.Run("-Identity then a positional value", func(t *testing.T) {
-		o := user(t, run("Get-CsOnlineUser", winArg{"-Identity", nilV}, winArg{"", str("carol@contoso.test")}), "icm { Get-CsOnlineUser -Identity carol }")
+		o := oneUser(t, run("Get-CsOnlineUser", winArg{"-Identity", nilV}, winArg{"", str("carol@contoso.test")}), "icm { Get-CsOnlineUser -Identity carol }")
 		if prop(o, "DisplayName") != "Carol Diaz" {
 			t.Errorf("DisplayName = %v, want Carol Diaz", prop(o, "DisplayName"))
 		}
@@ -77,7 +64,7 @@ func TestWinpsParameterTokens(t *testing.T) {
 
 	t.Run("-Identity: value and -Identity: value", func(t *testing.T) {
 		for _, name := range []string{"-Identity:", "-Identity: "} {
-			o := user(t, run("Get-CsOnlineUser", winArg{name, str("carol@contoso.test")}), name)
+			o := oneUser(t, run("Get-CsOnlineUser", winArg{name, str("carol@contoso.test")}), name)
 			if prop(o, "DisplayName") != "Carol Diaz" {
 				t.Errorf("%q: DisplayName = %v, want Carol Diaz", name, prop(o, "DisplayName"))
 			}
@@ -86,7 +73,7 @@ func TestWinpsParameterTokens(t *testing.T) {
 
 	t.Run("bare switch and name-only value parameters", func(t *testing.T) {
 		// Set-CsUser -Identity carol -Department Winps -PassThru
-		o := user(t, run("Set-CsUser",
+		o := oneUser(t, run("Set-CsUser",
 			winArg{"-Identity", nilV}, winArg{"", str("carol@contoso.test")},
 			winArg{"-Department", nilV}, winArg{"", str("Winps")},
 			winArg{"-PassThru", nilV}), "Set-CsUser -PassThru")
@@ -101,7 +88,7 @@ func TestWinpsParameterTokens(t *testing.T) {
 			winArg{"-PassThru:", switchParam(true)},
 			winArg{"-ErrorAction:", action("Stop", 1)}, winArg{"-WarningAction:", action("SilentlyContinue", 0)},
 			winArg{"-InformationAction:", action("Continue", 2)}, winArg{"-ProgressAction:", action("SilentlyContinue", 0)})
-		if o := user(t, r, "proxy Set-CsUser"); prop(o, "Department") != "Proxied" {
+		if o := oneUser(t, r, "proxy Set-CsUser"); prop(o, "Department") != "Proxied" {
 			t.Errorf("Department = %v, want Proxied", prop(o, "Department"))
 		}
 		// A SwitchParameter that is not present: the command writes nothing.
@@ -147,4 +134,19 @@ func TestWinpsParameterTokens(t *testing.T) {
 			}
 		})
 	}
+}
+
+// oneUser is the single user object a completed pipeline returned.
+func oneUser(t *testing.T, r pipeResult, what string) *psobject.Object {
+	t.Helper()
+	r.completed(t, what)
+	out := r.outputs(t)
+	if len(out) != 1 {
+		t.Fatalf("%s: %d outputs, want one user", what, len(out))
+	}
+	o, ok := out[0].(*psobject.Object)
+	if !ok {
+		t.Fatalf("%s: output %#v, want a user object", what, out[0])
+	}
+	return o
 }
