@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/psgate/psgate"
-	"github.com/psgate/psgate/clixml"
 	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/format"
 	"github.com/psgate/psgate/psobject"
@@ -272,52 +271,40 @@ func (s *psrpSink) outDefault(ctx context.Context, in engine.Input) {
 	}
 }
 
-// errorRecordOf reads an ErrorRecord object as PowerShell serializes one
-// (ErrorRecord.ToPSObjectForRemoting: the exception, FullyQualifiedErrorId
-// and ErrorCategory_* notes) back into a record; toErrorStream reports its
+// errorRecordOf reads an ErrorRecord object a client sent
+// (psrp.ErrorRecordOf) back into a record; toErrorStream reports its
 // writeErrorStream note.
 func errorRecordOf(v any) (rec *engine.ErrorRecord, toErrorStream, ok bool) {
 	o, isObj := v.(*psobject.Object)
-	if !isObj || !slicesContainsFold(o.TypeNames, "System.Management.Automation.ErrorRecord") {
+	if !isObj || !isErrorRecord(o.TypeNames) {
 		return nil, false, false
 	}
-	str := func(name string) string {
-		x, _ := o.Get(name)
-		s, _ := x.(string)
-		return s
+	w := psrp.ErrorRecordOf(o)
+	msg := w.Message
+	if w.DetailsMessage != "" {
+		msg = w.DetailsMessage
 	}
-	msg := str("ErrorDetails_Message")
-	if msg == "" {
-		if exc, ok := o.Get("Exception"); ok {
-			if eo, ok := exc.(*psobject.Object); ok {
-				if m, ok := eo.Get("Message"); ok {
-					msg, _ = m.(string)
-				}
-			}
-		}
-	}
-	if msg == "" {
-		msg = o.String()
-	}
-	cat, _ := o.Get("ErrorCategory_Category")
-	n, _ := cat.(int32)
 	rec = &engine.ErrorRecord{
 		Err:                   &psgate.Error{Message: msg},
-		FullyQualifiedErrorID: str("FullyQualifiedErrorId"),
-		Category:              engine.Category(n),
-		Activity:              str("ErrorCategory_Activity"),
-		Reason:                str("ErrorCategory_Reason"),
-		TargetName:            str("ErrorCategory_TargetName"),
-		TargetType:            str("ErrorCategory_TargetType"),
+		ExceptionType:         w.ExceptionType,
+		FullyQualifiedErrorID: w.FullyQualifiedErrorID,
+		Category:              engine.Category(w.Category),
+		Activity:              w.Activity,
+		Reason:                w.Reason,
+		TargetName:            w.TargetName,
+		TargetType:            w.TargetType,
+		Target:                w.Target,
 	}
 	ws, _ := o.Get("writeErrorStream")
 	toErrorStream, _ = ws.(bool)
 	return rec, toErrorStream, true
 }
 
-func slicesContainsFold(list []string, want string) bool {
-	for _, s := range list {
-		if strings.EqualFold(strings.TrimPrefix(s, "Deserialized."), want) {
+// isErrorRecord reports whether type names (live or deserialized) are an
+// ErrorRecord's.
+func isErrorRecord(typeNames []string) bool {
+	for _, tn := range typeNames {
+		if strings.EqualFold(strings.TrimPrefix(tn, "Deserialized."), "System.Management.Automation.ErrorRecord") {
 			return true
 		}
 	}
@@ -480,5 +467,3 @@ func wireRecord(r *engine.ErrorRecord) *psrp.ErrorRecord {
 	}
 	return w
 }
-
-var _ = clixml.Limits{}

@@ -167,7 +167,7 @@ func optErrorRecord(f fields, name string) (*ErrorRecord, error) {
 	if !ok {
 		return nil, badf(f.t, "property %s is %s, not an object", name, kind(v))
 	}
-	return errorRecordOf(o), nil
+	return ErrorRecordOf(o), nil
 }
 
 // ParseErrorRecord parses ERROR_RECORD back into an ErrorRecord. Fields
@@ -177,11 +177,13 @@ func ParseErrorRecord(data []byte, lim clixml.Limits) (*ErrorRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	return errorRecordOf(f.o), nil
+	return ErrorRecordOf(f.o), nil
 }
 
-// errorRecordOf reads a serialized ErrorRecord leniently.
-func errorRecordOf(o *psobject.Object) *ErrorRecord {
+// ErrorRecordOf reads a serialized ErrorRecord object leniently, as
+// ERROR_RECORD carries it or a client pipes one (ConsoleHost's
+// ReportException).
+func ErrorRecordOf(o *psobject.Object) *ErrorRecord {
 	str := func(obj *psobject.Object, name string) string {
 		if obj == nil {
 			return ""
