@@ -6,19 +6,18 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/server"
+	"github.com/psgate/psgate/server/servertest"
 	"github.com/psgate/psgate/store"
 )
 
@@ -105,24 +104,11 @@ func (ts *testServer) addUser(t testing.TB, upn, pw, role string) store.User {
 	return u
 }
 
-// python returns the interpreter that has pywinrm and pypsrp installed.
-// Without one the test skips on a developer machine and fails under CI,
-// where the test command installs them.
+// python returns the interpreter that has the given modules (pywinrm,
+// pypsrp); see servertest.Python.
 func python(t testing.TB, modules ...string) string {
 	t.Helper()
-	py := os.Getenv("PSGATE_PYTHON")
-	if py == "" {
-		py = "python3"
-	}
-	args := []string{"-c", "import " + strings.Join(modules, ", ")}
-	if out, err := exec.Command(py, args...).CombinedOutput(); err != nil {
-		msg := fmt.Sprintf("%s cannot import %v: %v\n%s(install with the README's test command, or set PSGATE_PYTHON)", py, modules, err, out)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return py
+	return servertest.Python(t, modules...)
 }
 
 // runPy runs testdata/<script> scenario and decodes the JSON it prints.

@@ -4,7 +4,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -18,7 +17,7 @@ import (
 // as the Basic password. pywinrm stands in for New-PSSession here (no
 // Windows on this machine); it sends the same Basic header.
 func TestTokenWorksAsBasicPasswordForStockClients(t *testing.T) {
-	requirePython(t)
+	py := requirePython(t)
 	gw := startGateway(t)
 	if _, stderr, status := psgateRun(t, "", "login"); status != exitOK {
 		t.Fatalf("login: status %d: %s", status, stderr)
@@ -34,10 +33,6 @@ func TestTokenWorksAsBasicPasswordForStockClients(t *testing.T) {
 		t.Fatalf("token printed %q, want one JWT", stdout)
 	}
 
-	py := os.Getenv("PSGATE_PYTHON")
-	if py == "" {
-		py = "python3"
-	}
 	script := `import sys, winrm
 s = winrm.Session(sys.argv[1], auth=(sys.argv[2], "Bearer " + sys.argv[3]), transport="plaintext")
 r = s.run_cmd("Get-CsTenant")

@@ -5,7 +5,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/psgate/psgate/server/servertest"
 )
 
 // TestMain lets the test binary stand in for the psgate binary: run under
@@ -230,17 +231,7 @@ func consoleCommands(md string) []consoleCommand {
 	return cmds
 }
 
-func requirePython(t *testing.T) {
+func requirePython(t *testing.T) string {
 	t.Helper()
-	py := os.Getenv("PSGATE_PYTHON")
-	if py == "" {
-		py = "python3"
-	}
-	if out, err := exec.Command(py, "-c", "import winrm").CombinedOutput(); err != nil {
-		msg := fmt.Sprintf("%s cannot import winrm: %v %s (run the README's test command, or set PSGATE_PYTHON)", py, err, out)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	return servertest.Python(t, "winrm")
 }
