@@ -13,13 +13,7 @@ source "$(dirname "$0")/../scripts/lib.sh"
 ensure_go
 cd "$ROOT"
 PORT=${PORT:-15986}
-go build -o bin/psgate ./cmd/psgate
 go build -o bin/attack ./bench/attack
-data=$(mktemp -d)
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
-trap cleanup EXIT
-PSGATE_BOOTSTRAP_PASSWORD=bench-Pa55word ./bin/psgate serve --data "$data" --http "127.0.0.1:$PORT" --https "" --log-level error >/dev/null &
-pid=$!
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/wsman" && break; sleep 0.1; done
+start_bench_server "$PORT" error
 ./bin/attack -url "http://127.0.0.1:$PORT" -data "$data" -pid "$pid" \
 	-clients "${CLIENTS:-1000}" -duration "${DURATION:-10m}" "$@"

@@ -8,14 +8,8 @@ source "$(dirname "$0")/../scripts/lib.sh"
 ensure_go
 cd "$ROOT"
 N=${N:-10000}
-go build -o bin/psgate ./cmd/psgate
 go build -o bin/poolmem ./bench/poolmem
-data=$(mktemp -d)
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
-trap cleanup EXIT
-PSGATE_BOOTSTRAP_PASSWORD=bench-Pa55word ./bin/psgate serve --data "$data" --http 127.0.0.1:15985 --https "" --log-level warn >/dev/null &
-pid=$!
-for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:15985/wsman && break; sleep 0.1; done
+start_bench_server 15985
 ./bin/psgate tenant set-policy contoso --data "$data" --max-shells-per-user $((N + 10)) \
 	--max-shells-per-tenant $((N + 10)) --max-creations-per-minute 0 --idle-timeout 60m >/dev/null
 rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
