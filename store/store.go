@@ -13,6 +13,7 @@ type Store interface {
 	OAuthClients
 	Lockouts
 	Federations
+	Generations
 	// Close releases the store's resources.
 	Close() error
 }

@@ -69,6 +69,7 @@ func Run(t *testing.T, open Opener) {
 		{"Nodes", nodeTests},
 		{"Audit", auditTests},
 		{"Identity", identityTests},
+		{"Generation", generationTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

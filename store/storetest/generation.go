@@ -1,0 +1,102 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/psgate/psgate/store"
+)
+
+var generationTests = []test{
+	{"EveryDirectoryChange", testGenerationEveryChange},
+	{"OtherWritesLeaveIt", testGenerationOtherWrites},
+}
+
+// generation reads the directory generation.
+func (e *env) generation(t *testing.T) int64 {
+	t.Helper()
+	g, err := e.s.DirectoryGeneration(e.ctx)
+	if err != nil {
+		t.Fatalf("DirectoryGeneration() error = %v", err)
+	}
+	return g
+}
+
+// testGenerationEveryChange: a cache that compares generations must see
+// every kind of directory change, or it would serve a revoked role or a
+// disabled account.
+func testGenerationEveryChange(t *testing.T, e *env) {
+	tn := e.tenant(t, "contoso")
+	u := e.user(t, tn.ID, "alice@contoso.test")
+	admin := e.role(t, tn.ID, store.RoleTenantAdministrator)
+	// Another administrator, so that alice's role may be revoked.
+	carol := e.user(t, tn.ID, "carol@contoso.test")
+	if err := e.s.Assign(e.ctx, store.Assignment{TenantID: tn.ID, UserID: carol.ID, RoleID: admin.ID}); err != nil {
+		t.Fatalf("Assign error = %v", err)
+	}
+	var custom store.Role
+	steps := []struct {
+		name string
+		do   func() error
+	}{
+		{"CreateTenant", func() error {
+			_, err := e.s.CreateTenant(e.ctx, store.Tenant{Name: "fabrikam", Domain: "fabrikam.test", Policy: store.DefaultPolicy()})
+			return err
+		}},
+		{"UpdatePolicy", func() error {
+			p := tn.Policy
+			p.MaxShellsPerUser = 2
+			return e.s.UpdatePolicy(e.ctx, tn.ID, p)
+		}},
+		{"CreateUser", func() error {
+			_, err := e.s.CreateUser(e.ctx, store.User{TenantID: tn.ID, UPN: "bob@contoso.test", Enabled: true})
+			return err
+		}},
+		{"UpdateUser (disable)", func() error {
+			u.Enabled = false
+			var err error
+			u, err = e.s.UpdateUser(e.ctx, u)
+			return err
+		}},
+		{"SetPassword", func() error { return e.s.SetPassword(e.ctx, u.ID, "$argon2id$x", e.clock.Now()) }},
+		{"Assign", func() error {
+			return e.s.Assign(e.ctx, store.Assignment{TenantID: tn.ID, UserID: u.ID, RoleID: admin.ID, AssignedBy: "test"})
+		}},
+		{"Revoke", func() error { return e.s.Revoke(e.ctx, tn.ID, u.ID, admin.ID) }},
+		{"CreateRole", func() error {
+			var err error
+			custom, err = e.s.CreateRole(e.ctx, store.Role{TenantID: tn.ID, Name: "Voice", Entries: []store.RoleEntry{{Cmdlet: "Set-CsUser"}}})
+			return err
+		}},
+		{"DeleteRole", func() error { return e.s.DeleteRole(e.ctx, tn.ID, custom.ID) }},
+		{"DeleteUser", func() error { return e.s.DeleteUser(e.ctx, u.ID) }},
+		{"DeleteTenant", func() error { return e.s.DeleteTenant(e.ctx, tn.ID) }},
+	}
+	for _, s := range steps {
+		before := e.generation(t)
+		if err := s.do(); err != nil {
+			t.Fatalf("%s error = %v", s.name, err)
+		}
+		if after := e.generation(t); after <= before {
+			t.Errorf("%s: directory generation %d → %d, want it to grow", s.name, before, after)
+		}
+	}
+}
+
+// testGenerationOtherWrites: audit records, leases and sign-in failures
+// are not directory changes; if they bumped the generation, every
+// command would empty the caches of every node.
+func testGenerationOtherWrites(t *testing.T, e *env) {
+	tn := e.tenant(t, "contoso")
+	u := e.user(t, tn.ID, "alice@contoso.test")
+	before := e.generation(t)
+	if _, err := e.s.AppendAudit(e.ctx, store.AuditRecord{TenantID: tn.ID, UserID: u.ID, Action: store.ActionCommand, Outcome: store.OutcomeOK}); err != nil {
+		t.Fatalf("AppendAudit error = %v", err)
+	}
+	if _, err := e.s.RecordLoginFailure(e.ctx, "alice", e.clock.Now(), time.Minute, 10, time.Minute); err != nil {
+		t.Fatalf("RecordLoginFailure error = %v", err)
+	}
+	if after := e.generation(t); after != before {
+		t.Errorf("audit and sign-in failure writes moved the directory generation %d → %d", before, after)
+	}
+}
