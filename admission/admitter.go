@@ -47,6 +47,10 @@ type Config struct {
 	InternalURL string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Pin marks the span of one command for the store's directory cache
+	// (cache.Store.Pin): the per-command re-check and the command's own
+	// reads then validate the cache once. Nil means no cache.
+	Pin func(context.Context) context.Context
 	// LeaseTTL is how long a lease lives without renewal; 0 means 45s.
 	LeaseTTL time.Duration
 	// RenewEvery is the renewal period; 0 means 10s.
@@ -97,6 +101,7 @@ type Admitter struct {
 	st  Store
 	log *slog.Logger
 	now func() time.Time
+	pin func(context.Context) context.Context
 
 	// gate orders lease acquisition against (re-)registration, which
 	// deletes this incarnation's leases: Admit holds it shared while it
@@ -135,6 +140,9 @@ func New(cfg Config) (*Admitter, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Pin == nil {
+		cfg.Pin = func(ctx context.Context) context.Context { return ctx }
+	}
 	if cfg.LeaseTTL == 0 {
 		cfg.LeaseTTL = defaultLeaseTTL
 	}
@@ -166,6 +174,7 @@ func New(cfg Config) (*Admitter, error) {
 		st:     cfg.Store,
 		log:    log.With("node", cfg.NodeID),
 		now:    cfg.Now,
+		pin:    cfg.Pin,
 		shells: map[string]shellRecord{},
 	}, nil
 }

@@ -86,19 +86,22 @@ func (a *Authorizer) Explain(cmdlet, parameter string) Explanation {
 // disabled account is refused with identity.logon-failed, a user without
 // roles (or no longer in the tenant) with admission.no-admin-role, and a
 // store failure with store.unavailable: the check fails closed. An
-// Authorizer from NewAuthorizer has nothing to re-read.
-func (a *Authorizer) Refresh(ctx context.Context) error {
+// Authorizer from NewAuthorizer has nothing to re-read. The context
+// returned is pinned (Config.Pin) for the pipeline: its commands read the
+// directory as this check saw it.
+func (a *Authorizer) Refresh(ctx context.Context) (context.Context, error) {
 	if a.live == nil {
-		return nil
+		return ctx, nil
 	}
+	ctx = a.live.pin(ctx)
 	roles, err := a.live.check(ctx)
 	if err != nil {
-		return err
+		return ctx, err
 	}
 	if cur := a.rights.Load(); !reflect.DeepEqual(cur.roles, roles) {
 		a.rights.Store(newRights(roles))
 	}
-	return nil
+	return ctx, nil
 }
 
 // BeginCommands audits a pipeline's commands before they run

@@ -26,6 +26,7 @@ const OutcomeStarted = "started"
 // it re-checks the caller before every pipeline and audits its commands.
 type liveAuthorizer struct {
 	st         Store
+	pin        func(context.Context) context.Context
 	log        *slog.Logger
 	now        func() time.Time
 	p          psgate.Principal
@@ -39,7 +40,7 @@ type liveAuthorizer struct {
 func (a *Admitter) newLiveAuthorizer(roles []store.Role, req gateway.AdmitRequest) *Authorizer {
 	auth := NewAuthorizer(roles, req.Principal.TenantID, a.st)
 	auth.live = &liveAuthorizer{
-		st: a.st, log: a.log, now: a.now, p: req.Principal,
+		st: a.st, pin: a.pin, log: a.log, now: a.now, p: req.Principal,
 		shellID: req.ShellID, clientAddr: req.ClientAddr,
 	}
 	return auth

@@ -212,7 +212,7 @@ func BenchmarkCommand(b *testing.B) {
 		}
 		rf := g.Authorizer.(engine.Refresher)
 		for b.Loop() {
-			if err := rf.Refresh(ctx); err != nil {
+			if _, err := rf.Refresh(ctx); err != nil {
 				b.Fatal(err)
 			}
 		}

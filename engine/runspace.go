@@ -29,9 +29,11 @@ type Authorizer interface {
 // The runspace calls it before every pipeline it runs, nested ones
 // included, so a change of rights applies from the next command of a
 // shell opened before it. A returned *psgate.Error refuses the pipeline
-// (category PermissionDenied).
+// (category PermissionDenied). The pipeline runs in the context Refresh
+// returns, which may carry what the check read (a pinned view of the
+// directory) for the commands to reuse.
 type Refresher interface {
-	Refresh(ctx context.Context) error
+	Refresh(ctx context.Context) (context.Context, error)
 }
 
 // CommandAuditor is an optional capability of an Authorizer: it records
@@ -233,9 +235,9 @@ func (r *Runspace) runChecked(ctx context.Context, calls []CommandCall, input In
 		return err
 	}
 	start := r.cfg.Now()
-	err = r.refresh(ctx, calls[0].Name)
+	run, err := r.refresh(ctx, calls[0].Name)
 	if err == nil {
-		err = r.runPipeline(ctx, calls, input, out, depth)
+		err = r.runPipeline(run, calls, input, out, depth)
 	}
 	if end != nil {
 		end(err, r.cfg.Now().Sub(start))
@@ -274,16 +276,17 @@ func (r *Runspace) beginAudit(ctx context.Context, calls []CommandCall) (func(er
 }
 
 // refresh asks the Authorizer's Refresher, if any, to re-read the
-// caller's rights.
-func (r *Runspace) refresh(ctx context.Context, name string) error {
+// caller's rights, and returns the context the pipeline runs in.
+func (r *Runspace) refresh(ctx context.Context, name string) (context.Context, error) {
 	rf, ok := r.cfg.Authorizer.(Refresher)
 	if !ok {
-		return nil
+		return ctx, nil
 	}
-	if err := rf.Refresh(ctx); err != nil {
-		return r.refusal(name, err)
+	run, err := rf.Refresh(ctx)
+	if err != nil {
+		return ctx, r.refusal(name, err)
 	}
-	return nil
+	return run, nil
 }
 
 // resolve finds the command a name designates for this caller.

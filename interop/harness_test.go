@@ -27,8 +27,10 @@ const adminPassword = "Interop-Pa55word!"
 type testServer struct {
 	*server.Server
 	httpURL, httpsURL string
-	cancel            context.CancelFunc
-	done              chan error
+	// dataDir is the server's data directory (its SQLite store).
+	dataDir string
+	cancel  context.CancelFunc
+	done    chan error
 }
 
 // startServer runs a server on a fresh data directory until the test ends.
@@ -61,7 +63,7 @@ func startServerWith(t testing.TB, adjust func(*server.Config)) *testServer {
 		t.Fatal(err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
-	ts := &testServer{Server: s, cancel: cancel, done: make(chan error, 1)}
+	ts := &testServer{Server: s, dataDir: cfg.DataDir, cancel: cancel, done: make(chan error, 1)}
 	in := s.Info()
 	ts.httpURL, ts.httpsURL = in.HTTPURL, in.HTTPSURL
 	go func() { ts.done <- s.Run(rctx, 5*time.Second) }()

@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/psgate/psgate/client"
 	"github.com/psgate/psgate/server"
 	"github.com/psgate/psgate/store"
+	"github.com/psgate/psgate/store/sqlite"
 )
 
 // openShell is a shell a user keeps open while an administrator changes
@@ -170,22 +172,32 @@ func TestDemotionReachesOpenShells(t *testing.T) {
 }
 
 // TestDisabledUserRefusedInOpenShell: once the account is disabled in the
-// store (by another node, or by an operator), the next command in a shell
-// opened before fails with the logon failure a new sign-in gets.
+// store by another process (an operator's, here a second handle on the
+// server's SQLite file, which the server's directory cache does not see
+// writing), the next command in a shell opened before fails with the
+// logon failure a new sign-in gets, although the shell's earlier command
+// filled the cache.
 func TestDisabledUserRefusedInOpenShell(t *testing.T) {
 	ts := startServer(t)
 	requireAdmission(t, ts)
 	ctx := context.Background()
+	operator, err := sqlite.Open(ctx, filepath.Join(ts.dataDir, "psgate.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer operator.Close()
 	for _, kind := range shellKinds {
 		t.Run(kind.name, func(t *testing.T) {
 			upn := "disabled-" + kind.name + "@contoso.test"
 			u := ts.addUser(t, upn, memberPassword, store.RoleTenantReader)
 			sh := kind.open(t, ts.httpURL, upn, memberPassword)
-			if code, text := sh.run(t, "Get-CsTenant"); code != "" {
-				t.Fatalf("Get-CsTenant before the account was disabled: %s %s", code, text)
+			for range 2 {
+				if code, text := sh.run(t, "Get-CsTenant"); code != "" {
+					t.Fatalf("Get-CsTenant before the account was disabled: %s %s", code, text)
+				}
 			}
 			u.Enabled = false
-			if _, err := ts.Store().UpdateUser(ctx, u); err != nil {
+			if _, err := operator.UpdateUser(ctx, u); err != nil {
 				t.Fatal(err)
 			}
 			refusedAs(t, sh, "Get-CsTenant", psgate.CodeLogonFailed, "Logon failed for the user '"+upn+"'")
@@ -307,7 +319,9 @@ func TestCommandAuditedBeforeItRuns(t *testing.T) {
 
 // TestDemotionReachesOtherNode: two nodes share one store; an
 // administrator demoted on node B cannot act from the shell they hold on
-// node A.
+// node A, and an account disabled on node B cannot run the next command
+// of its shell on node A, although node A's directory cache held both
+// (each shell ran a command before the change).
 func TestDemotionReachesOtherNode(t *testing.T) {
 	dsn := postgresDSN(t)
 	a := startServerWith(t, func(c *server.Config) { c.StoreDSN = dsn })
@@ -324,6 +338,16 @@ func TestDemotionReachesOtherNode(t *testing.T) {
 			adminRun(t, b.httpURL, `Revoke-CsAdminRole -Identity `+upn+` -Role "Tenant Administrator"`)
 			refusedAs(t, sh, `Grant-CsAdminRole -Identity `+upn+` -Role "Tenant Administrator"`,
 				psgate.CodeNoAdminRole, "does not have permission to manage this tenant")
+		})
+		t.Run(kind.name+"/disabled", func(t *testing.T) {
+			upn := "disabled-cluster-" + kind.name + "@contoso.test"
+			a.addUser(t, upn, memberPassword, store.RoleTenantReader)
+			sh := kind.open(t, a.httpURL, upn, memberPassword)
+			if code, text := sh.run(t, "Get-CsTenant"); code != "" {
+				t.Fatalf("Get-CsTenant on node A before the account was disabled: %s %s", code, text)
+			}
+			adminRun(t, b.httpURL, `Set-CsUser -Identity `+upn+` -Enabled $false`)
+			refusedAs(t, sh, "Get-CsTenant", psgate.CodeLogonFailed, "Logon failed for the user '"+upn+"'")
 		})
 	}
 }

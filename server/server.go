@@ -23,6 +23,7 @@ import (
 	"github.com/psgate/psgate/identity"
 	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/store"
+	"github.com/psgate/psgate/store/cache"
 	"github.com/psgate/psgate/store/postgres"
 	"github.com/psgate/psgate/store/sqlite"
 )
@@ -136,10 +137,13 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.lock, err = lockDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	db, err := openStore(ctx, cfg)
+	opened, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	// Everything reads the directory through one cache, validated
+	// against the store's directory generation before it serves.
+	db := cache.New(opened)
 	s.store = db
 	if s.boot, err = bootstrap(ctx, db, cfg.DataDir, cfg.BootstrapPassword, cfg.PasswordParams); err != nil {
 		return nil, err
@@ -207,6 +211,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.adm, err = admission.New(admission.Config{
 		Store:      db,
+		Pin:        db.Pin,
 		NodeName:   nodeName,
 		Now:        cfg.Now,
 		Logger:     log.With("component", "admission"),
