@@ -115,7 +115,7 @@ func (g *Gateway) create(ctx context.Context, req *request) ([]byte, error) {
 		g.closeShell(ctx, s, "shutdown")
 		return nil, psgate.E(psgate.CodeShuttingDown, nil)
 	}
-	req.log.Info("shell opened", logKeyShellID, id, "kind", kind)
+	req.logger().Info("shell opened", logKeyShellID, id, "kind", kind)
 	return wsman.EncodeCreateResponse(g.header(req, wsman.ActionCreateResponse), req.address, s.info(now)), nil
 }
 
@@ -168,7 +168,7 @@ func (g *Gateway) onShell(ctx context.Context, req *request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	req.log = req.log.With(logKeyShellID, s.id)
+	req.logWith(logKeyShellID, s.id)
 	now := g.cfg.Now()
 	s.touch(now)
 	env := req.env

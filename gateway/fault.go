@@ -27,7 +27,7 @@ func (g *Gateway) userError(req *request, err error) *psgate.Error {
 	if e, ok := psgate.AsError(err); ok {
 		return e
 	}
-	req.log.Error("internal error", logKeyErr, err)
+	req.logger().Error("internal error", logKeyErr, err)
 	return psgate.E(psgate.CodeInternal, psgate.Args{"request": req.id})
 }
 
@@ -40,7 +40,7 @@ func (g *Gateway) writeError(w http.ResponseWriter, req *request, err error) {
 		if req.env != nil {
 			action = req.env.Action
 		}
-		req.log.Info("request refused", logKeyCode, string(e.Code), logKeyAction, action)
+		req.logger().Info("request refused", logKeyCode, string(e.Code), logKeyAction, action)
 	}
 	if entry.HTTPStatus == http.StatusRequestEntityTooLarge {
 		// WS-Management answers an oversized request with a bare 413
@@ -126,7 +126,7 @@ func (g *Gateway) writeAuthError(w http.ResponseWriter, req *request, err error)
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="psgate"`)
 	}
-	req.log.Info("authentication refused", logKeyCode, string(e.Code))
+	req.logger().Info("authentication refused", logKeyCode, string(e.Code))
 	setRetryAfter(w, e)
 	writeSOAP(w, status, g.faultBody(req, e))
 }

@@ -206,12 +206,35 @@ type request struct {
 	userAgent string
 	address   string // the URL the client posted to, for ResourceCreated
 	relatesTo string // the MessageID when the envelope could not be decoded
-	log       *slog.Logger
+	// log is built from base and logAttrs on first use (logger): most
+	// requests log nothing, and a logger With attributes costs a handler
+	// copy each.
+	log      *slog.Logger
+	base     *slog.Logger
+	logAttrs []any
 	// detach is closed when a Disconnect of the addressed shell begins.
 	detach <-chan struct{}
 	// after holds what runs once the response was written (ok) or could
 	// not be (the client went away), last registered first.
 	after []func(ok bool)
+}
+
+// logger returns the request's logger: its id and client, and the caller
+// and shell once known.
+func (req *request) logger() *slog.Logger {
+	if req.log == nil {
+		req.log = req.base.With(req.logAttrs...)
+	}
+	return req.log
+}
+
+// logWith adds attributes to the request's logger.
+func (req *request) logWith(args ...any) {
+	if req.log != nil {
+		req.log = req.log.With(args...)
+		return
+	}
+	req.logAttrs = append(req.logAttrs, args...)
 }
 
 // afterWrite registers fn to run once the response has been written; ok
@@ -237,7 +260,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		userAgent: r.UserAgent(),
 		address:   requestURL(r),
 	}
-	req.log = g.log.With(logKeyRequestID, req.id, logKeyClient, req.client)
+	req.base = g.log
+	req.logAttrs = append(make([]any, 0, 8), logKeyRequestID, req.id, logKeyClient, req.client)
 	written := false
 	defer func() { req.finish(written) }()
 
@@ -255,7 +279,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		req.principal = p
-		req.log = req.log.With(logKeyTenant, p.Tenant, logKeyUser, p.UPN)
+		req.logWith(logKeyTenant, p.Tenant, logKeyUser, p.UPN)
 	}
 
 	body, err := readBody(r, g.cfg.MaxEnvelopeSize)
@@ -311,7 +335,16 @@ func readBody(r *http.Request, limit int) ([]byte, error) {
 		return nil, psgate.E(psgate.CodeEnvelopeTooLarge, psgate.Args{
 			"size": fmt.Sprint(r.ContentLength), "limit": fmt.Sprint(limit)})
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
+	var body []byte
+	var err error
+	if n := r.ContentLength; n >= 0 {
+		// The usual case: one allocation of the announced size (net/http
+		// ends the body there) instead of ReadAll's doubling.
+		body = make([]byte, n)
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
+	}
 	if err != nil {
 		return nil, psgate.Wrap(psgate.CodeMalformedEnvelope, psgate.Args{"detail": "the request body could not be read"}, err)
 	}
