@@ -28,7 +28,7 @@ type Store interface {
 	DeregisterNode(ctx context.Context, nodeID string) ([]store.Lease, error)
 	SweepExpired(ctx context.Context, now time.Time, limit int) ([]store.Lease, error)
 	AppendAudit(ctx context.Context, r store.AuditRecord) (int64, error)
-	UpdateLease(ctx context.Context, shellID, state string, lastActive time.Time) error
+	UpdateLeases(ctx context.Context, acts []store.LeaseActivity) (int, error)
 }
 
 // Config configures an Admitter. Zero values are documented per field.

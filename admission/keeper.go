@@ -196,15 +196,24 @@ func (a *Admitter) reportActivity(ctx context.Context) {
 		}
 	}
 	a.mu.Unlock()
-	for _, sa := range changed {
-		if err := a.st.UpdateLease(ctx, sa.ShellID, sa.State, sa.LastActive); err != nil {
-			a.log.Warn("update lease activity", "shell_id", sa.ShellID, "err", err)
-			continue
-		}
-		a.mu.Lock()
-		a.reported[sa.ShellID] = sa
-		a.mu.Unlock()
+	if len(changed) == 0 {
+		return
 	}
+	// One write for all of them: a node with thousands of busy shells
+	// would otherwise spend its renewal period committing one by one.
+	acts := make([]store.LeaseActivity, len(changed))
+	for i, sa := range changed {
+		acts[i] = store.LeaseActivity{ShellID: sa.ShellID, State: sa.State, LastActive: sa.LastActive}
+	}
+	if _, err := a.st.UpdateLeases(ctx, acts); err != nil {
+		a.log.Warn("update lease activity", "shells", len(acts), "err", err)
+		return
+	}
+	a.mu.Lock()
+	for _, sa := range changed {
+		a.reported[sa.ShellID] = sa
+	}
+	a.mu.Unlock()
 }
 
 // sweep deletes expired leases of every node and audits each.

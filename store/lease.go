@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -77,6 +78,24 @@ type LeaseRequest struct {
 	Now time.Time
 }
 
+// LeaseActivity is what UpdateLeases writes to one lease.
+type LeaseActivity struct {
+	ShellID    string
+	State      string
+	LastActive time.Time
+}
+
+// CheckActivities returns ErrInvalid if a state is neither connected nor
+// disconnected.
+func CheckActivities(acts []LeaseActivity) error {
+	for _, a := range acts {
+		if a.State != StateConnected && a.State != StateDisconnected {
+			return fmt.Errorf("lease %s: state %q: %w", a.ShellID, a.State, ErrInvalid)
+		}
+	}
+	return nil
+}
+
 // LeaseFilter narrows Leases. Zero fields do not filter.
 type LeaseFilter struct {
 	TenantID int64
@@ -135,8 +154,14 @@ type Leases interface {
 	// whoever owns it (administrator removal); otherwise a lease of
 	// another node is ErrNotFound.
 	ReleaseLease(ctx context.Context, shellID, nodeID string) error
-	// UpdateLease records the lease's state and last activity.
+	// UpdateLease records the lease's state and last activity;
+	// ErrNotFound when there is no such lease.
 	UpdateLease(ctx context.Context, shellID, state string, lastActive time.Time) error
+	// UpdateLeases records the state and last activity of many leases in
+	// one transaction and returns how many it found (a shell closed
+	// meanwhile has none, which is not an error). ErrInvalid, and nothing
+	// written, when a state is neither connected nor disconnected.
+	UpdateLeases(ctx context.Context, acts []LeaseActivity) (int, error)
 	// Leases returns the live leases matching f ordered by OpenedAt and
 	// ShellID.
 	Leases(ctx context.Context, f LeaseFilter) ([]Lease, error)

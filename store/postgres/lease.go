@@ -187,13 +187,37 @@ func (db *DB) ReleaseLease(ctx context.Context, shellID, nodeID string) error {
 
 // UpdateLease implements store.Leases.
 func (db *DB) UpdateLease(ctx context.Context, shellID, state string, lastActive time.Time) error {
-	if state != store.StateConnected && state != store.StateDisconnected {
-		return fmt.Errorf("postgres: update lease: state %q: %w", state, store.ErrInvalid)
+	n, err := db.UpdateLeases(ctx, []store.LeaseActivity{{ShellID: shellID, State: state, LastActive: lastActive}})
+	if err == nil && n == 0 {
+		err = fmt.Errorf("postgres: update lease %s: %w", shellID, store.ErrNotFound)
 	}
-	return db.do(ctx, op{name: "update lease " + shellID, idempotent: true}, func(c *pgx.Conn) error {
-		return affected(c.Exec(ctx, `UPDATE shell_leases SET state = $1, last_active_at = $2 WHERE shell_id = $3`,
-			state, db.clock(lastActive), shellID))
+	return err
+}
+
+// UpdateLeases implements store.Leases: one statement over arrays, so a
+// node reports the activity of thousands of shells in one round trip.
+func (db *DB) UpdateLeases(ctx context.Context, acts []store.LeaseActivity) (int, error) {
+	if err := store.CheckActivities(acts); err != nil {
+		return 0, fmt.Errorf("postgres: update leases: %w", err)
+	}
+	if len(acts) == 0 {
+		return 0, nil
+	}
+	ids := make([]string, len(acts))
+	states := make([]string, len(acts))
+	times := make([]time.Time, len(acts))
+	for i, a := range acts {
+		ids[i], states[i], times[i] = a.ShellID, a.State, db.clock(a.LastActive)
+	}
+	var found int
+	err := db.do(ctx, op{name: "update leases", idempotent: true}, func(c *pgx.Conn) error {
+		tag, err := c.Exec(ctx, `UPDATE shell_leases l SET state = u.state, last_active_at = u.at
+			FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(id, state, at)
+			WHERE l.shell_id = u.id`, ids, states, times)
+		found = int(tag.RowsAffected())
+		return err
 	})
+	return found, err
 }
 
 // Leases implements store.Leases.

@@ -152,15 +152,43 @@ func affected(res sql.Result, what string) error {
 
 // UpdateLease implements store.Leases.
 func (db *DB) UpdateLease(ctx context.Context, shellID, state string, lastActive time.Time) error {
-	if state != store.StateConnected && state != store.StateDisconnected {
-		return fmt.Errorf("sqlite: update lease: state %q: %w", state, store.ErrInvalid)
+	n, err := db.UpdateLeases(ctx, []store.LeaseActivity{{ShellID: shellID, State: state, LastActive: lastActive}})
+	if err == nil && n == 0 {
+		err = fmt.Errorf("sqlite: update lease %s: %w", shellID, store.ErrNotFound)
 	}
-	res, err := db.w.ExecContext(ctx, `UPDATE shell_leases SET state = ?, last_active_at = ? WHERE shell_id = ?`,
-		state, ms(db.clock(lastActive)), shellID)
-	if err != nil {
-		return wrap("update lease", err)
+	return err
+}
+
+// UpdateLeases implements store.Leases: one transaction, one prepared
+// statement.
+func (db *DB) UpdateLeases(ctx context.Context, acts []store.LeaseActivity) (int, error) {
+	if err := store.CheckActivities(acts); err != nil {
+		return 0, fmt.Errorf("sqlite: update leases: %w", err)
 	}
-	return affected(res, "update lease "+shellID)
+	if len(acts) == 0 {
+		return 0, nil
+	}
+	var found int
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `UPDATE shell_leases SET state = ?, last_active_at = ? WHERE shell_id = ?`)
+		if err != nil {
+			return wrap("update leases", err)
+		}
+		defer st.Close()
+		for _, a := range acts {
+			res, err := st.ExecContext(ctx, a.State, ms(db.clock(a.LastActive)), a.ShellID)
+			if err != nil {
+				return wrap("update lease "+a.ShellID, err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return wrap("update lease "+a.ShellID, err)
+			}
+			found += int(n)
+		}
+		return nil
+	})
+	return found, err
 }
 
 // Leases implements store.Leases.

@@ -24,6 +24,7 @@ var leaseTests = []test{
 	{"ExpiryFrees", testLeaseExpiry},
 	{"IdempotentRetry", testLeaseIdempotent},
 	{"UpdateAndList", testLeaseUpdateAndList},
+	{"UpdateMany", testLeaseUpdateMany},
 	{"Sweep", testLeaseSweep},
 	{"SweepConcurrent", testLeaseSweepConcurrent},
 	{"CountCreations", testLeaseCountCreations},
@@ -292,6 +293,47 @@ func testLeaseIdempotent(t *testing.T, e *env) {
 	reused := e.acquire(t, r) // the expired row no longer blocks the ID
 	if reused.NodeID != "node-b" {
 		t.Errorf("lease after expiry owned by %s, want node-b", reused.NodeID)
+	}
+}
+
+// testLeaseUpdateMany: a node reports the activity of all its shells in
+// one call; shells closed meanwhile are skipped, a bad state writes
+// nothing.
+func testLeaseUpdateMany(t *testing.T, e *env) {
+	a := e.tenant(t, "contoso")
+	alice, bob := e.user(t, a.ID, "alice@contoso.test"), e.user(t, a.ID, "bob@contoso.test")
+	e.acquire(t, e.req(1, alice))
+	e.acquire(t, e.req(2, bob))
+	t1, t2 := e.clock.Now().Add(3*time.Second), e.clock.Now().Add(7*time.Second)
+	n, err := e.s.UpdateLeases(e.ctx, []store.LeaseActivity{
+		{ShellID: shellID(1), State: store.StateDisconnected, LastActive: t1},
+		{ShellID: shellID(99), State: store.StateConnected, LastActive: t1},
+		{ShellID: shellID(2), State: store.StateConnected, LastActive: t2},
+	})
+	wantErr(t, "UpdateLeases", err, nil)
+	if n != 2 {
+		t.Errorf("UpdateLeases found %d leases, want 2 (the unknown shell skipped)", n)
+	}
+	for id, want := range map[int]struct {
+		state string
+		at    time.Time
+	}{1: {store.StateDisconnected, t1}, 2: {store.StateConnected, t2}} {
+		l, err := e.s.Lease(e.ctx, shellID(id))
+		wantErr(t, "Lease", err, nil)
+		if l.State != want.state || !l.LastActiveAt.Equal(want.at) {
+			t.Errorf("lease %d: state %s last active %v, want %s %v", id, l.State, l.LastActiveAt, want.state, want.at)
+		}
+	}
+	_, err = e.s.UpdateLeases(e.ctx, []store.LeaseActivity{
+		{ShellID: shellID(2), State: store.StateDisconnected, LastActive: t1},
+		{ShellID: shellID(1), State: "gone", LastActive: t1},
+	})
+	wantErr(t, "UpdateLeases(bad state)", err, store.ErrInvalid)
+	if l, err := e.s.Lease(e.ctx, shellID(2)); err != nil || l.State != store.StateConnected {
+		t.Errorf("after a refused batch, lease 2 state %s (%v), want it unchanged", l.State, err)
+	}
+	if n, err := e.s.UpdateLeases(e.ctx, nil); err != nil || n != 0 {
+		t.Errorf("UpdateLeases(nil) = %d, %v", n, err)
 	}
 }
 
