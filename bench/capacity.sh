@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Capacity of one node against the echo floor (bench/capacity): starts a
+# throw-away psgate server on loopback (production argon2id costs, default
+# limits) and runs the table: WinRS and PSRP commands on open shells at 1,
+# 10 and 100 clients, 8 s per run, psgate and the echo floor alternating,
+# 3 rounds, medians and ratios.
+#   bench/capacity.sh                          # the table, SQLite store
+#   STORE=postgres bench/capacity.sh           # the server on PostgreSQL (a fresh database)
+#   SOAK=1 bench/capacity.sh                   # 1,000 shells, a command a second each, 10 min
+#   IDLE=100000 bench/capacity.sh              # RSS per idle shell (IDLE_PROTOCOL=winrs|psrp)
+#   DURATION=3s CLIENTS=1,10 ROUNDS=1 bench/capacity.sh
+#   SOAK=1 SHELLS=200 DURATION=60s bench/capacity.sh
+#   PSGATE_BIN=/tmp/psgate-base/bin/psgate bench/capacity.sh   # another build of the server
+# Extra arguments go to bench/capacity (see -help).
+set -euo pipefail
+source "$(dirname "$0")/../scripts/lib.sh"
+ensure_go
+cd "$ROOT"
+PORT=${PORT:-15987}
+STORE=${STORE:-sqlite}
+go build -o bin/capacity ./bench/capacity
+
+# start_server BIN [serve flags…]: start_bench_server (scripts/lib.sh)
+# with a given binary and extra `psgate serve` flags, which that one does
+# not take: a throw-away server on 127.0.0.1:$PORT, data in $data, pid in
+# $pid, stopped (and the PostgreSQL database dropped) on exit.
+start_server() {
+	local bin=$1
+	shift
+	data=$(mktemp -d)
+	trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"; drop_db' EXIT
+	PSGATE_BOOTSTRAP_PASSWORD=bench-Pa55word "$bin" serve --data "$data" \
+		--http "127.0.0.1:$PORT" --https "" --log-level error "$@" >/dev/null &
+	pid=$!
+	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/wsman" && return 0; sleep 0.1; done
+	echo "psgate serve did not answer on 127.0.0.1:$PORT" >&2
+	return 1
+}
+
+db="" admin_dsn=""
+drop_db() { [ -z "$db" ] || psql -q "$admin_dsn" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true; }
+
+bin=${PSGATE_BIN:-}
+if [ -z "$bin" ]; then
+	go build -o bin/psgate ./cmd/psgate
+	bin=$ROOT/bin/psgate
+fi
+store_args=() tool_args=()
+case "$STORE" in
+sqlite) ;;
+postgres)
+	source "$ROOT/scripts/postgres.sh"
+	start_postgres >/dev/null
+	# A fresh database on the local server, dropped on exit.
+	admin_dsn=${PG_ADMIN_DSN:-postgres://postgres:psgate@127.0.0.1:5432/postgres?sslmode=disable}
+	db=psgate_capacity_$$
+	psql -q "$admin_dsn" -c "CREATE DATABASE $db" >/dev/null
+	dsn=${admin_dsn/\/postgres\?/\/$db?}
+	store_args=(--store "$dsn")
+	tool_args=(-store "$dsn")
+	;;
+*) echo "STORE=$STORE: want sqlite or postgres" >&2; exit 2 ;;
+esac
+start_server "$bin" "${store_args[@]}"
+[ "$STORE" = sqlite ] && tool_args=(-data "$data")
+echo "server: $bin on $STORE"
+
+if [ -n "${IDLE:-}" ]; then
+	./bin/capacity -url "http://127.0.0.1:$PORT" -pid "$pid" "${tool_args[@]}" \
+		-idle "$IDLE" -idle-protocol "${IDLE_PROTOCOL:-psrp}" "$@"
+elif [ -n "${SOAK:-}" ]; then
+	./bin/capacity -url "http://127.0.0.1:$PORT" -pid "$pid" "${tool_args[@]}" \
+		-soak -shells "${SHELLS:-1000}" -duration "${DURATION:-10m}" "$@"
+else
+	./bin/capacity -url "http://127.0.0.1:$PORT" -pid "$pid" "${tool_args[@]}" \
+		-clients "${CLIENTS:-1,10,100}" -duration "${DURATION:-8s}" -rounds "${ROUNDS:-3}" "$@"
+fi

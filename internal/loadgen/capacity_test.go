@@ -1,0 +1,125 @@
+package loadgen_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/psgate/psgate/internal/loadgen"
+	"github.com/psgate/psgate/internal/password"
+	"github.com/psgate/psgate/server"
+	"github.com/psgate/psgate/store"
+)
+
+// TestCapacity is the short form of bench/capacity (bench/README.md has
+// the long form): 10 clients for 2 s of WinRS and PSRP commands against
+// an in-process server and the echo floor, then a 2 s soak of 20 shells.
+// It asserts that nothing failed and that every quota slot is free
+// afterwards; rates and latencies are only logged, since the CI machines
+// are shared.
+func TestCapacity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 15 s load run; skipped with -short")
+	}
+	ctx := context.Background()
+	srv, err := server.New(ctx, server.Config{
+		DataDir:           t.TempDir(),
+		HTTPAddr:          "127.0.0.1:0",
+		BootstrapPassword: "Load-Pa55word!",
+		PasswordParams:    password.Fast(),
+		Logger:            slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(rctx, 5*time.Second) }()
+	defer func() { cancel(); <-done }()
+	echo := httptest.NewServer(loadgen.EchoHandler())
+	defer echo.Close()
+
+	const clients, shells = 10, 20
+	accounts, err := loadgen.Provision(ctx, srv.Store(), loadgen.Population{
+		Users: shells / 2, PerTenant: 10, Password: "Legit-Pa55word!", Params: password.Fast(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := strings.TrimSuffix(srv.Info().HTTPURL, "/wsman")
+	// Off Linux, 127.1.x.y is not local without setup.
+	shared := runtime.GOOS != "linux"
+
+	rep, err := loadgen.RunCapacity(ctx, loadgen.CapacityConfig{
+		BaseURL: base, EchoURL: echo.URL, Accounts: accounts,
+		Clients: []int{clients}, Ops: []loadgen.Op{loadgen.OpWinRS, loadgen.OpPSRP},
+		Duration: 2 * time.Second, Rounds: 1, Warmup: 200 * time.Millisecond,
+		SharedAddress: shared, Logf: t.Logf,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	rep.Write(&out)
+	t.Logf("capacity report:\n%s", out.String())
+	if n := rep.UnexpectedErrors(); n != 0 {
+		t.Errorf("%d errors: %v", n, rep.Errors)
+	}
+	for _, row := range rep.Rows {
+		if row.Sequence == 0 {
+			t.Errorf("%v: no request recorded for the floor", row.Op)
+		}
+		for _, runs := range [][]loadgen.RunStats{row.Gate, row.Floor} {
+			if len(runs) != 1 || runs[0].Commands == 0 || runs[0].Requests < int64(runs[0].Commands*row.Sequence) {
+				t.Errorf("%v: runs %+v: want one run with commands of %d requests each", row.Op, runs, row.Sequence)
+			}
+		}
+	}
+	checkClosed(t, srv)
+
+	soak, err := loadgen.RunSoak(ctx, loadgen.SoakConfig{
+		BaseURL: base, Accounts: accounts, Shells: shells, Interval: 200 * time.Millisecond,
+		Duration: 2 * time.Second, SharedAddress: shared, Logf: t.Logf,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	soak.Write(&out)
+	t.Logf("soak report:\n%s", out.String())
+	if n := soak.UnexpectedErrors(); n != 0 {
+		t.Errorf("soak: %d errors: %v", n, soak.ErrorKinds)
+	}
+	if soak.WinRS.N == 0 || soak.PSRP.N == 0 {
+		t.Errorf("soak: %d WinRS and %d PSRP commands, want some of each", soak.WinRS.N, soak.PSRP.N)
+	}
+	checkClosed(t, srv)
+}
+
+// checkClosed waits up to 10 s for every lease (quota slot) and shell to
+// go.
+func checkClosed(t *testing.T, srv *server.Server) {
+	t.Helper()
+	ctx := context.Background()
+	var leases []store.Lease
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if leases, err = srv.Store().Leases(ctx, store.LeaseFilter{}); err != nil {
+			t.Fatal(err)
+		}
+		if len(leases) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(leases) != 0 {
+		t.Errorf("%d quota slots still held after every client closed its sessions, first %+v", len(leases), leases[0])
+	}
+	if ids := srv.Gateway().ShellIDs(); len(ids) != 0 {
+		t.Errorf("%d shells still open after the run", len(ids))
+	}
+}
