@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,24 +11,144 @@ import (
 
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/internal/codec"
+	"github.com/psgate/psgate/store/internal/groupcommit"
 )
 
 // AppendAudit implements store.Audit. The record is committed (and, with
 // the server's default synchronous_commit, flushed) before it returns.
+//
+// Concurrent calls share transactions (auditLog). If ctx ends before the
+// commit, AppendAudit returns ctx's error at once, but the record may still
+// be written.
 func (db *DB) AppendAudit(ctx context.Context, r store.AuditRecord) (int64, error) {
 	if r.Action == "" {
 		return 0, fmt.Errorf("postgres: append audit: action is required: %w", store.ErrInvalid)
 	}
 	r = r.Bounded()
-	var id int64
-	err := db.do(ctx, op{name: "append audit"}, func(c *pgx.Conn) error {
-		return c.QueryRow(ctx, `INSERT INTO audit_log (at, tenant_id, user_id, upn, action, shell_id, command_id,
-			cmdlet, parameters, outcome, code, duration_ns, client_addr, detail)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
-			db.clock(r.Time), r.TenantID, r.UserID, codec.Fold(r.UPN), r.Action, r.ShellID, r.CommandID, r.Cmdlet,
-			r.Parameters, r.Outcome, r.Code, int64(r.Duration), r.ClientAddr, r.Detail).Scan(&id)
-	})
+	r.Time, r.UPN = db.clock(r.Time), codec.Fold(r.UPN)
+	id, err := db.audit.q.Write(ctx, r)
+	if errors.Is(err, groupcommit.ErrClosed) {
+		return 0, fmt.Errorf("postgres: append audit: store is closed: %w", store.ErrUnavailable)
+	}
 	return id, err
+}
+
+// auditLog group-commits AppendAudit: the records of concurrent callers
+// go in one transaction of at most auditBatch rows, so that under load
+// one WAL flush serves many records.
+type auditLog struct {
+	db *DB
+	q  *groupcommit.Queue[store.AuditRecord]
+}
+
+const auditBatch = 256
+
+// newAuditLog starts the committer of db's audit records.
+func newAuditLog(db *DB) *auditLog {
+	a := &auditLog{db: db}
+	a.q = groupcommit.New(groupcommit.Config[store.AuditRecord]{
+		Commit:   a.commit,
+		MaxBatch: auditBatch,
+		Split:    func(err error) bool { return !errors.Is(err, store.ErrUnavailable) },
+	})
+	return a
+}
+
+// close commits the queued records and stops the committer. a may be nil.
+func (a *auditLog) close() {
+	if a != nil {
+		a.q.Close()
+	}
+}
+
+const insertAudit = `INSERT INTO audit_log (at, tenant_id, user_id, upn, action, shell_id, command_id,
+	cmdlet, parameters, outcome, code, duration_ns, client_addr, detail)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`
+
+// insertAudits inserts arrays of column values in one statement. Each row
+// takes its ID from the column's sequence in a materialised CTE (nextval
+// is volatile), and the IDs come back ordered by the row's position in the
+// arrays, so mapping them to callers does not depend on the order in which
+// INSERT … RETURNING emits rows, which PostgreSQL does not define.
+const insertAudits = `WITH v AS (
+	SELECT nextval(pg_get_serial_sequence('audit_log', 'id')) AS id, t.*
+	FROM unnest($1::timestamptz[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+		$8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[])
+		WITH ORDINALITY AS t(at, tenant_id, user_id, upn, action, shell_id, command_id,
+		cmdlet, parameters, outcome, code, duration_ns, client_addr, detail, n)
+), ins AS (
+	INSERT INTO audit_log (id, at, tenant_id, user_id, upn, action, shell_id, command_id,
+		cmdlet, parameters, outcome, code, duration_ns, client_addr, detail)
+	SELECT id, at, tenant_id, user_id, upn, action, shell_id, command_id,
+		cmdlet, parameters, outcome, code, duration_ns, client_addr, detail FROM v
+)
+SELECT id FROM v ORDER BY n`
+
+// commit inserts recs in one transaction.
+func (a *auditLog) commit(ctx context.Context, recs []store.AuditRecord, ids []int64) error {
+	if len(recs) == 1 { // cheaper than the arrays
+		r := recs[0]
+		return a.db.do(ctx, op{name: "append audit"}, func(c *pgx.Conn) error {
+			return c.QueryRow(ctx, insertAudit, r.Time, r.TenantID, r.UserID, r.UPN, r.Action, r.ShellID, r.CommandID,
+				r.Cmdlet, r.Parameters, r.Outcome, r.Code, int64(r.Duration), r.ClientAddr, r.Detail).Scan(&ids[0])
+		})
+	}
+	cols := newAuditColumns(len(recs))
+	for _, r := range recs {
+		cols.add(r)
+	}
+	return a.db.do(ctx, op{name: "append audit"}, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, insertAudits, cols.at, cols.tenantID, cols.userID, cols.upn, cols.action,
+			cols.shellID, cols.commandID, cols.cmdlet, cols.parameters, cols.outcome, cols.code, cols.duration,
+			cols.clientAddr, cols.detail)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		n := 0
+		for ; rows.Next(); n++ {
+			if n == len(ids) {
+				return fmt.Errorf("more IDs than the %d records", len(ids))
+			}
+			if err := rows.Scan(&ids[n]); err != nil {
+				return err
+			}
+		}
+		// Err reports the outcome of the statement's commit too.
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if n != len(ids) {
+			return fmt.Errorf("%d IDs for %d records", n, len(ids))
+		}
+		return nil
+	})
+}
+
+// auditColumns are records as one array per column, for insertAudits.
+type auditColumns struct {
+	at                                                                                     []time.Time
+	tenantID, userID, duration                                                             []int64
+	upn, action, shellID, commandID, cmdlet, parameters, outcome, code, clientAddr, detail []string
+}
+
+func newAuditColumns(n int) *auditColumns {
+	return &auditColumns{
+		at: make([]time.Time, 0, n), tenantID: make([]int64, 0, n), userID: make([]int64, 0, n),
+		duration: make([]int64, 0, n), upn: make([]string, 0, n), action: make([]string, 0, n),
+		shellID: make([]string, 0, n), commandID: make([]string, 0, n), cmdlet: make([]string, 0, n),
+		parameters: make([]string, 0, n), outcome: make([]string, 0, n), code: make([]string, 0, n),
+		clientAddr: make([]string, 0, n), detail: make([]string, 0, n),
+	}
+}
+
+func (c *auditColumns) add(r store.AuditRecord) {
+	c.at, c.tenantID, c.userID = append(c.at, r.Time), append(c.tenantID, r.TenantID), append(c.userID, r.UserID)
+	c.duration = append(c.duration, int64(r.Duration))
+	c.upn, c.action, c.shellID = append(c.upn, r.UPN), append(c.action, r.Action), append(c.shellID, r.ShellID)
+	c.commandID, c.cmdlet = append(c.commandID, r.CommandID), append(c.cmdlet, r.Cmdlet)
+	c.parameters, c.outcome, c.code = append(c.parameters, r.Parameters), append(c.outcome, r.Outcome), append(c.code, r.Code)
+	c.clientAddr, c.detail = append(c.clientAddr, r.ClientAddr), append(c.detail, r.Detail)
 }
 
 // PurgeAudit implements store.Audit, in batches of 5000 rows.

@@ -36,6 +36,7 @@ type DB struct {
 	pool   *pool
 	now    func() time.Time
 	offset func() time.Duration
+	audit  *auditLog // group commit of AppendAudit
 }
 
 var _ store.Store = (*DB)(nil)
@@ -67,11 +68,14 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		db.pool.close()
 		return nil, err
 	}
+	db.audit = newAuditLog(db)
 	return db, nil
 }
 
-// Close closes the pool's connections.
+// Close commits the queued audit records and closes the pool's
+// connections.
 func (db *DB) Close() error {
+	db.audit.close()
 	db.pool.close()
 	return nil
 }

@@ -2,31 +2,111 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/internal/codec"
+	"github.com/psgate/psgate/store/internal/groupcommit"
 )
 
 // AppendAudit implements store.Audit. The record is committed before it
 // returns; see Options.SyncFull for power-loss durability.
+//
+// Concurrent calls share transactions (auditLog). If ctx ends before the
+// commit, AppendAudit returns ctx's error at once, but the record may still
+// be written.
 func (db *DB) AppendAudit(ctx context.Context, r store.AuditRecord) (int64, error) {
 	if r.Action == "" {
 		return 0, fmt.Errorf("sqlite: append audit: action is required: %w", store.ErrInvalid)
 	}
 	r = r.Bounded()
-	res, err := db.w.ExecContext(ctx, `INSERT INTO audit_log (at, tenant_id, user_id, upn, action, shell_id, command_id,
-		cmdlet, parameters, outcome, code, duration_ns, client_addr, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		ms(db.clock(r.Time)), r.TenantID, r.UserID, codec.Fold(r.UPN), r.Action, r.ShellID, r.CommandID, r.Cmdlet,
-		r.Parameters, r.Outcome, r.Code, int64(r.Duration), r.ClientAddr, r.Detail)
-	if err != nil {
-		return 0, wrap("append audit", err)
+	r.Time, r.UPN = db.clock(r.Time), codec.Fold(r.UPN)
+	id, err := db.audit.q.Write(ctx, r)
+	if errors.Is(err, groupcommit.ErrClosed) {
+		return 0, fmt.Errorf("sqlite: append audit: store is closed: %w", store.ErrUnavailable)
 	}
-	id, err := res.LastInsertId()
 	return id, wrap("append audit", err)
+}
+
+// auditLog group-commits AppendAudit: the records of concurrent callers
+// go in one transaction of at most auditBatch rows. Under load this writes
+// each table and index page to the WAL once per batch instead of once per
+// record. The cap bounds how long a batch holds the single writer
+// connection that leases and every other write wait for: 100 rows took
+// 1-2 ms on a loaded 2-CPU machine.
+type auditLog struct {
+	db     *DB
+	q      *groupcommit.Queue[store.AuditRecord]
+	insert *sql.Stmt // prepared on first use; committer goroutine only
+}
+
+const auditBatch = 256
+
+// newAuditLog starts the committer of db's audit records.
+func newAuditLog(db *DB) *auditLog {
+	a := &auditLog{db: db}
+	a.q = groupcommit.New(groupcommit.Config[store.AuditRecord]{
+		Commit:   a.commit,
+		MaxBatch: auditBatch,
+		Split:    func(err error) bool { return !errors.Is(mapErr(err), store.ErrUnavailable) },
+	})
+	return a
+}
+
+// close commits the queued records and stops the committer. a may be nil
+// (Open failed before starting it).
+func (a *auditLog) close() {
+	if a == nil {
+		return
+	}
+	a.q.Close()
+	if a.insert != nil {
+		_ = a.insert.Close()
+	}
+}
+
+// commit inserts recs in one IMMEDIATE transaction on the writer
+// connection. It returns driver errors unwrapped: AppendAudit wraps them.
+func (a *auditLog) commit(ctx context.Context, recs []store.AuditRecord, ids []int64) error {
+	if a.insert == nil {
+		st, err := a.db.w.PrepareContext(ctx, `INSERT INTO audit_log (at, tenant_id, user_id, upn, action, shell_id,
+			command_id, cmdlet, parameters, outcome, code, duration_ns, client_addr, detail)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		a.insert = st
+	}
+	if len(recs) == 1 { // a statement alone is its own transaction
+		return insertAudit(ctx, a.insert, recs, ids)
+	}
+	tx, err := a.db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := insertAudit(ctx, tx.StmtContext(ctx, a.insert), recs, ids); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func insertAudit(ctx context.Context, st *sql.Stmt, recs []store.AuditRecord, ids []int64) error {
+	for i, r := range recs {
+		res, err := st.ExecContext(ctx, ms(r.Time), r.TenantID, r.UserID, r.UPN, r.Action, r.ShellID, r.CommandID,
+			r.Cmdlet, r.Parameters, r.Outcome, r.Code, int64(r.Duration), r.ClientAddr, r.Detail)
+		if err != nil {
+			return err
+		}
+		if ids[i], err = res.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PurgeAudit implements store.Audit. It deletes in batches, so that the

@@ -38,6 +38,7 @@ type DB struct {
 	r     *reader // query-only pool
 	now   func() time.Time
 	stmts stmts
+	audit *auditLog // group commit of AppendAudit
 }
 
 var _ store.Store = (*DB)(nil)
@@ -114,11 +115,13 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	db.audit = newAuditLog(db)
 	return db, nil
 }
 
-// Close closes both connection pools.
+// Close commits the queued audit records and closes both connection pools.
 func (db *DB) Close() error {
+	db.audit.close()
 	db.stmts.close()
 	var errs []error
 	if db.r != nil {

@@ -1,8 +1,16 @@
 package storetest
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -14,6 +22,9 @@ var auditTests = []test{
 	{"AppendAndSearch", testAuditAppendAndSearch},
 	{"Bounded", testAuditBounded},
 	{"Purge", testAuditPurge},
+	{"Concurrent", testAuditConcurrent},
+	{"BadRecordFailsAlone", testAuditBadRecordFailsAlone},
+	{"AppendAfterClose", testAuditAppendAfterClose},
 }
 
 // A client controls many audited strings (shell ids, user agents, names):
@@ -125,4 +136,151 @@ func testAuditAppendAndSearch(t *testing.T, e *env) {
 			t.Errorf("SearchAudit(%s) (-got +want):\n%s", tt.name, diff)
 		}
 	}
+}
+
+// concurrentRecord is the distinct record of appender g's n-th append in
+// testAuditConcurrent.
+func concurrentRecord(t0 time.Time, g, n int) store.AuditRecord {
+	marker := fmt.Sprintf("g%d-n%d", g, n)
+	return store.AuditRecord{Time: t0.Add(time.Duration(g*1000+n) * time.Millisecond), TenantID: int64(g%3 + 1),
+		UserID: int64(g), UPN: "user" + marker + "@contoso.test", Action: store.ActionCommand, ShellID: shellID(g),
+		CommandID: marker, Cmdlet: "Get-CsOnlineUser", Parameters: `{"Identity":"` + marker + `"}`,
+		Outcome: store.OutcomeOK, Code: "c" + marker, Duration: time.Duration(n) * time.Microsecond,
+		ClientAddr: "192.0.2." + strconv.Itoa(g%250), Detail: strings.Repeat(marker, 20)}
+}
+
+// Concurrent appends share transactions in both stores (group commit):
+// each caller must get the ID of its own record, every record once.
+func testAuditConcurrent(t *testing.T, e *env) {
+	const appenders, each = 100, 10
+	t0 := e.clock.Now()
+	want := make([]store.AuditRecord, appenders*each)
+	errs := make([]error, appenders)
+	var wg sync.WaitGroup
+	for g := range appenders {
+		wg.Go(func() {
+			for n := range each {
+				r := concurrentRecord(t0, g, n)
+				r.ID, errs[g] = e.s.AppendAudit(e.ctx, r)
+				if errs[g] != nil {
+					return
+				}
+				want[g*each+n] = r
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		wantErr(t, "concurrent AppendAudit", err, nil)
+	}
+	slices.SortFunc(want, func(a, b store.AuditRecord) int { return cmp.Compare(b.ID, a.ID) }) // newest first
+	for i := 1; i < len(want); i++ {
+		if want[i].ID == want[i-1].ID {
+			t.Fatalf("AppendAudit returned ID %d to two callers", want[i].ID)
+		}
+	}
+	got, err := e.s.SearchAudit(e.ctx, store.AuditFilter{Limit: 2 * len(want)})
+	wantErr(t, "SearchAudit", err, nil)
+	if diff := diff(got, want); diff != "" {
+		t.Errorf("SearchAudit after %d concurrent appends (-got +want):\n%s", len(want), diff)
+	}
+}
+
+// A record the database refuses must fail alone, not the records of the
+// callers whose appends shared its transaction. PostgreSQL refuses NUL in
+// text; SQLite stores it, and then all must succeed.
+func testAuditBadRecordFailsAlone(t *testing.T, e *env) {
+	const good = 50
+	t0 := e.clock.Now()
+	ids := make([]int64, good)
+	errs := make([]error, good)
+	var badID int64
+	var badErr error
+	var wg sync.WaitGroup
+	for g := range good {
+		wg.Go(func() { ids[g], errs[g] = e.s.AppendAudit(e.ctx, concurrentRecord(t0, g, 0)) })
+		if g == good/2 {
+			wg.Go(func() {
+				badID, badErr = e.s.AppendAudit(e.ctx, store.AuditRecord{TenantID: 9, Action: store.ActionCommand,
+					Detail: "nul \x00 byte"})
+			})
+		}
+	}
+	wg.Wait()
+	for g, err := range errs {
+		wantErr(t, fmt.Sprintf("AppendAudit(good record %d) beside a bad one", g), err, nil)
+	}
+	got, err := e.s.SearchAudit(e.ctx, store.AuditFilter{Limit: 1000})
+	wantErr(t, "SearchAudit", err, nil)
+	found := map[int64]bool{}
+	for _, r := range got {
+		found[r.ID] = true
+	}
+	for g, id := range ids {
+		if !found[id] {
+			t.Errorf("good record %d (ID %d) is missing", g, id)
+		}
+	}
+	if badErr == nil && !found[badID] || len(got) != good+boolInt(badErr == nil) {
+		t.Errorf("%d records stored; the bad one returned ID %d, error %v", len(got), badID, badErr)
+	}
+	t.Logf("the record with NUL: ID %d, error %v", badID, badErr)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Close flushes the appends in flight and makes later appends fail,
+// without a panic or a hang.
+func testAuditAppendAfterClose(t *testing.T, e *env) {
+	var wg sync.WaitGroup
+	errs := make([]error, 20)
+	for i := range errs {
+		wg.Go(func() {
+			_, errs[i] = e.s.AppendAudit(e.ctx, store.AuditRecord{TenantID: 1, Action: store.ActionCommand})
+		})
+	}
+	wantErr(t, "Close", e.s.Close(), nil)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("AppendAudit() racing Close error = %v, want nil or ErrUnavailable", err)
+		}
+	}
+	_, err := e.s.AppendAudit(e.ctx, store.AuditRecord{TenantID: 1, Action: store.ActionCommand})
+	wantErr(t, "AppendAudit() after Close", err, store.ErrUnavailable)
+}
+
+// BenchmarkAppendAudit measures AppendAudit of a typical command record on
+// s: one caller at a time, or about 100 concurrent callers (the capacity
+// target of issue 16). It reports records/s beside ns/op.
+func BenchmarkAppendAudit(b *testing.B, s store.Audit, parallel bool) {
+	ctx := context.Background()
+	rec := store.AuditRecord{TenantID: 1, UserID: 10, UPN: "alice@contoso.test", Action: store.ActionCommand,
+		ShellID: shellID(1), CommandID: "c1", Cmdlet: "Get-CsOnlineUser",
+		Parameters: `{"Identity":"bob@contoso.test","ResultSize":"Unlimited"}`, Outcome: store.OutcomeOK,
+		Duration: 1500 * time.Microsecond, ClientAddr: "192.0.2.1"}
+	b.ReportAllocs()
+	if parallel {
+		b.SetParallelism(max(1, (100+runtime.GOMAXPROCS(0)-1)/runtime.GOMAXPROCS(0)))
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := s.AppendAudit(ctx, rec); err != nil {
+					b.Errorf("AppendAudit() error = %v", err)
+					return
+				}
+			}
+		})
+	} else {
+		for b.Loop() {
+			if _, err := s.AppendAudit(ctx, rec); err != nil {
+				b.Fatalf("AppendAudit() error = %v", err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }

@@ -1,0 +1,274 @@
+package groupcommit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/psgate/psgate/store/internal/groupcommit"
+)
+
+// fakeDB records committed items; an item's ID is 1000 plus the item.
+type fakeDB struct {
+	mu        sync.Mutex
+	committed map[int]int // item → commit number
+	batches   []int       // size of each successful commit
+	gate      chan struct{}
+	bad       int // an item that fails the transaction holding it; 0 for none
+	fail      error
+}
+
+func newFakeDB() *fakeDB {
+	return &fakeDB{committed: map[int]int{}}
+}
+
+func (f *fakeDB) commit(ctx context.Context, items []int, ids []int64) error {
+	if f.gate != nil {
+		select {
+		case <-f.gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	for _, it := range items {
+		if it == f.bad {
+			return fmt.Errorf("item %d violates a constraint", it)
+		}
+	}
+	for i, it := range items {
+		f.committed[it] = len(f.batches)
+		ids[i] = int64(1000 + it)
+	}
+	f.batches = append(f.batches, len(items))
+	return nil
+}
+
+func (f *fakeDB) stats() (committed, commits, largest int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, n := range f.batches {
+		largest = max(largest, n)
+	}
+	return len(f.committed), len(f.batches), largest
+}
+
+// writeAll writes items 1..n from n goroutines and returns their errors.
+func writeAll(ctx context.Context, q *groupcommit.Queue[int], n int) []error {
+	errs := make([]error, n+1)
+	var wg sync.WaitGroup
+	for i := 1; i <= n; i++ {
+		wg.Go(func() {
+			id, err := q.Write(ctx, i)
+			if err == nil && id != int64(1000+i) {
+				err = fmt.Errorf("Write(%d) = ID %d, want %d", i, id, 1000+i)
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	return errs[1:]
+}
+
+// waitQueued waits until n more Writes than before are blocked in Write.
+func waitQueued(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		if strings.Count(string(buf), "groupcommit.(*Queue[...]).Write(") >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls of Write never queued", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestBatches checks that callers queued behind a commit in flight share
+// the next one, that each gets its own item's ID, and that MaxBatch caps
+// a commit.
+func TestBatches(t *testing.T) {
+	f := newFakeDB()
+	f.gate = make(chan struct{})
+	q := groupcommit.New(groupcommit.Config[int]{Commit: f.commit, MaxBatch: 100})
+	defer q.Close()
+
+	done := make(chan []error)
+	go func() { done <- writeAll(t.Context(), q, 250) }()
+	waitQueued(t, 250)
+	close(f.gate) // the first commit took one item; 249 wait behind it
+	for _, err := range <-done {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	committed, commits, largest := f.stats()
+	if committed != 250 || largest != 100 || commits > 5 {
+		t.Errorf("250 queued items: %d committed in %d commits, largest %d; want all in at most 5 commits of at most 100",
+			committed, commits, largest)
+	}
+}
+
+// TestLoneWriterDoesNotWait checks that an idle queue commits at once:
+// the committer does not gather a batch by sleeping.
+func TestLoneWriterDoesNotWait(t *testing.T) {
+	f := newFakeDB()
+	q := groupcommit.New(groupcommit.Config[int]{Commit: f.commit})
+	defer q.Close()
+	start := time.Now()
+	for i := 1; i <= 100; i++ {
+		if _, err := q.Write(t.Context(), i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, commits, _ := f.stats(); commits != 100 {
+		t.Errorf("100 writes one after the other made %d commits, want 100", commits)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("100 lone writes took %v", d)
+	}
+}
+
+// TestBadItemFailsAlone checks that a batch that fails because of one item
+// is retried item by item, so that the others are committed.
+func TestBadItemFailsAlone(t *testing.T) {
+	f := newFakeDB()
+	f.gate = make(chan struct{})
+	f.bad = 17
+	q := groupcommit.New(groupcommit.Config[int]{Commit: f.commit})
+	defer q.Close()
+	done := make(chan []error)
+	go func() { done <- writeAll(t.Context(), q, 50) }()
+	waitQueued(t, 50)
+	close(f.gate)
+	for i, err := range <-done {
+		if item := i + 1; (item == f.bad) != (err != nil) {
+			t.Errorf("Write(%d) error = %v; want an error for item %d only", item, err, f.bad)
+		}
+	}
+	if committed, _, _ := f.stats(); committed != 49 {
+		t.Errorf("%d items committed, want 49", committed)
+	}
+}
+
+// TestNoSplitOnDatabaseError checks that an error Split refuses fails the
+// whole batch without a commit per item.
+func TestNoSplitOnDatabaseError(t *testing.T) {
+	f := newFakeDB()
+	f.gate = make(chan struct{})
+	down := errors.New("database unavailable")
+	f.fail = down
+	var calls int
+	q := groupcommit.New(groupcommit.Config[int]{
+		Commit: func(ctx context.Context, items []int, ids []int64) error {
+			calls++ // committer goroutine only
+			return f.commit(ctx, items, ids)
+		},
+		Split: func(err error) bool { return !errors.Is(err, down) },
+	})
+	done := make(chan []error)
+	go func() { done <- writeAll(t.Context(), q, 20) }()
+	waitQueued(t, 20)
+	close(f.gate)
+	for _, err := range <-done {
+		if !errors.Is(err, down) {
+			t.Errorf("Write() error = %v, want %v", err, down)
+		}
+	}
+	q.Close()
+	if calls > 3 {
+		t.Errorf("20 writes to an unavailable database made %d commits, want a few batches", calls)
+	}
+}
+
+// TestCancelledCallerStopsWaiting checks that Write returns when its
+// context ends, and that the item is still committed afterwards.
+func TestCancelledCallerStopsWaiting(t *testing.T) {
+	f := newFakeDB()
+	f.gate = make(chan struct{})
+	q := groupcommit.New(groupcommit.Config[int]{Commit: f.commit})
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error)
+	go func() {
+		_, err := q.Write(ctx, 1)
+		errc <- err
+	}()
+	waitQueued(t, 1)
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Errorf("Write() with a cancelled context error = %v, want context.Canceled", err)
+	}
+	if _, err := q.Write(ctx, 2); !errors.Is(err, context.Canceled) {
+		t.Errorf("Write() with a context already cancelled error = %v", err)
+	}
+	close(f.gate)
+	q.Close()
+	if _, ok := f.committed[1]; !ok || len(f.committed) != 1 {
+		t.Errorf("committed %v, want the item of the cancelled caller only", f.committed)
+	}
+}
+
+// TestCloseFlushes checks that Close commits what is queued, waits for the
+// committer, and that Write fails afterwards.
+func TestCloseFlushes(t *testing.T) {
+	f := newFakeDB()
+	f.gate = make(chan struct{})
+	q := groupcommit.New(groupcommit.Config[int]{Commit: f.commit, MaxBatch: 8})
+	done := make(chan []error)
+	go func() { done <- writeAll(t.Context(), q, 40) }()
+	waitQueued(t, 40)
+	closed := make(chan struct{})
+	go func() {
+		q.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+		t.Fatal("Close returned with a commit in flight")
+	case <-time.After(10 * time.Millisecond):
+	}
+	close(f.gate)
+	<-closed
+	for _, err := range <-done {
+		if err != nil {
+			t.Errorf("Write() queued before Close error = %v", err)
+		}
+	}
+	if committed, _, _ := f.stats(); committed != 40 {
+		t.Errorf("Close flushed %d of 40 queued items", committed)
+	}
+	if _, err := q.Write(t.Context(), 99); !errors.Is(err, groupcommit.ErrClosed) {
+		t.Errorf("Write() after Close error = %v, want ErrClosed", err)
+	}
+	q.Close() // again: no panic, no hang
+	buf := make([]byte, 1<<20)
+	if stack := string(buf[:runtime.Stack(buf, true)]); strings.Contains(stack, "groupcommit.(*Queue[...]).run(") {
+		t.Errorf("the committer goroutine outlived Close:\n%s", stack)
+	}
+}
+
+// TestCommitTimeout checks that a hung commit fails its callers after
+// Config.Timeout instead of holding them, and Close, for ever.
+func TestCommitTimeout(t *testing.T) {
+	f := newFakeDB()
+	f.gate = make(chan struct{}) // never opened
+	q := groupcommit.New(groupcommit.Config[int]{Commit: f.commit, Timeout: 20 * time.Millisecond})
+	defer q.Close()
+	for _, err := range writeAll(t.Context(), q, 10) {
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Write() to a hung database error = %v, want context.DeadlineExceeded", err)
+		}
+	}
+}
