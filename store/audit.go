@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -64,6 +65,8 @@ type AuditFilter struct {
 type Audit interface {
 	// AppendAudit stores r durably (committed) before returning its ID,
 	// with its fields cut to their bounds (AuditRecord.Bounded).
+	// Concurrent callers share commits (group commit). A caller whose ctx
+	// ends stops waiting, but its record may still be written.
 	AppendAudit(ctx context.Context, r AuditRecord) (int64, error)
 	// SearchAudit returns matching records, newest first.
 	SearchAudit(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
@@ -101,10 +104,14 @@ func (r AuditRecord) Bounded() AuditRecord {
 }
 
 // cut shortens s to at most max bytes (plus the marker), at a rune
-// boundary; invalid UTF-8 is replaced so stored text is always valid.
+// boundary; invalid UTF-8 and NUL (which PostgreSQL text refuses) are
+// replaced by U+FFFD, so that any text a client sends can be stored.
 func cut(s string, max int) string {
 	if !utf8.ValidString(s) {
 		s = string([]rune(s)) // invalid bytes become U+FFFD
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "\uFFFD")
 	}
 	if len(s) <= max {
 		return s
