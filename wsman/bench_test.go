@@ -5,24 +5,31 @@ import (
 	"testing"
 )
 
-func BenchmarkDecodeReceive(b *testing.B) {
-	body := readFile(b, "testdata/requests/pypsrp-winrs-receive.xml")
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Decode(body, Limits{}); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkDecodeCreatePSRP(b *testing.B) {
-	body := readFile(b, "testdata/requests/powershell-create.xml")
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Decode(body, Limits{}); err != nil {
-			b.Fatal(err)
+// BenchmarkDecode decodes the hot-path requests through Decode ("fast",
+// which takes the fast path for all of them) and through the general
+// decoder alone.
+func BenchmarkDecode(b *testing.B) {
+	for _, bm := range []struct{ name, file string }{
+		{"Command", "testdata/requests/pypsrp-psrp-command.xml"},
+		{"Receive", "testdata/requests/pypsrp-winrs-receive.xml"},
+		{"Send", "testdata/requests/pypsrp-psrp-send.xml"},
+		{"Signal", "testdata/requests/powershell-signal-crtlc.xml"},
+		{"CreatePSRP", "testdata/requests/powershell-create.xml"},
+	} {
+		body := readFile(b, bm.file)
+		for _, path := range []struct {
+			name   string
+			decode func([]byte, Limits) (*Envelope, error)
+		}{{"fast", Decode}, {"general", decodeGeneral}} {
+			b.Run(bm.name+"/"+path.name, func(b *testing.B) {
+				b.SetBytes(int64(len(body)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := path.decode(body, Limits{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }
@@ -41,6 +48,44 @@ func BenchmarkEncodeReceiveResponse(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = EncodeReceiveResponse(h, r)
+	}
+}
+
+// BenchmarkAppendReceiveResponse is BenchmarkEncodeReceiveResponse into a
+// reused buffer, as a caller with a buffer pool would encode.
+func BenchmarkAppendReceiveResponse(b *testing.B) {
+	r := ReceiveResult{
+		Streams: []OutStream{
+			{Name: "stdout", CommandID: cmdID, Data: bytes.Repeat([]byte("x"), 600)},
+			{Name: "stdout", CommandID: cmdID, Data: bytes.Repeat([]byte("y"), 200)},
+		},
+		State: &CommandState{CommandID: cmdID, State: StateDone, ExitCode: intPtr(0)},
+	}
+	h := Header{MessageID: respID, RelatesTo: reqID}
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendReceiveResponse(buf[:0], h, r)
+	}
+}
+
+// sink keeps a benchmark's result on the heap, as a caller that sends it
+// does; discarded, an inlined encoder's buffer would live on the stack.
+var sink []byte
+
+func BenchmarkEncodeCommandResponse(b *testing.B) {
+	h := Header{MessageID: respID, RelatesTo: reqID}
+	b.ReportAllocs()
+	for b.Loop() {
+		sink = EncodeCommandResponse(h, cmdID)
+	}
+}
+
+func BenchmarkEncodeSendResponse(b *testing.B) {
+	h := Header{Action: ActionSendResponse, MessageID: respID, RelatesTo: reqID}
+	b.ReportAllocs()
+	for b.Loop() {
+		sink = EncodeEmptyResponse(h, BodySendResponse)
 	}
 }
 

@@ -47,7 +47,20 @@ func (l Limits) withDefaults() Limits {
 // returns a *DecodeError for anything it cannot process. It never panics and
 // allocates in proportion to len(body), which is capped by
 // lim.MaxEnvelopeSize.
+//
+// Decode first tries decodeFast, a scanner for the plain XML real clients
+// send; whatever that scanner declines goes through encoding/xml
+// (decodeGeneral), which also produces every error.
 func Decode(body []byte, lim Limits) (*Envelope, error) {
+	if env, ok := decodeFast(body, lim); ok {
+		return env, nil
+	}
+	return decodeGeneral(body, lim)
+}
+
+// decodeGeneral is Decode through encoding/xml: it handles every input Decode
+// accepts and reports every error.
+func decodeGeneral(body []byte, lim Limits) (*Envelope, error) {
 	lim = lim.withDefaults()
 	if len(body) > lim.MaxEnvelopeSize {
 		return nil, &DecodeError{Kind: KindTooLarge,
@@ -60,6 +73,12 @@ func Decode(body []byte, lim Limits) (*Envelope, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeTree(root)
+}
+
+// decodeTree decodes a parsed document. Both paths share it, so an envelope
+// differs between them only if their trees do.
+func decodeTree(root *node) (*Envelope, error) {
 	header, bodyEl, err := soapParts(root)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,12 @@ const (
 // (BodySendResponse, BodySignalResponse). h.Action must be set. A
 // bodyElement that is not a plain qualified name is treated as BodyNone.
 func EncodeEmptyResponse(h Header, bodyElement string) []byte {
+	return AppendEmptyResponse(make([]byte, 0, 1024), h, bodyElement)
+}
+
+// AppendEmptyResponse is EncodeEmptyResponse appending to dst, so a caller
+// can reuse its buffers.
+func AppendEmptyResponse(dst []byte, h Header, bodyElement string) []byte {
 	if !isQName(bodyElement) {
 		bodyElement = BodyNone
 	}
@@ -25,8 +31,7 @@ func EncodeEmptyResponse(h Header, bodyElement string) []byte {
 	if bodyElement != BodyNone {
 		ns = nsShellSet
 	}
-	b := make([]byte, 0, 1024)
-	b = appendEnvelopeStart(b, ns, h, "")
+	b := appendEnvelopeStart(dst, ns, h, "")
 	if bodyElement != BodyNone {
 		b = append(b, '<')
 		b = append(b, bodyElement...)
@@ -53,8 +58,12 @@ func isQName(s string) bool {
 // EncodeCommandResponse encodes the response to a Command request. For PSRP,
 // commandID must be the client's CommandId; for WinRS a new UPPERCASE GUID.
 func EncodeCommandResponse(h Header, commandID string) []byte {
-	b := make([]byte, 0, 1024)
-	b = appendEnvelopeStart(b, nsShellSet, h, ActionCommandResponse)
+	return AppendCommandResponse(make([]byte, 0, 1024), h, commandID)
+}
+
+// AppendCommandResponse is EncodeCommandResponse appending to dst.
+func AppendCommandResponse(dst []byte, h Header, commandID string) []byte {
+	b := appendEnvelopeStart(dst, nsShellSet, h, ActionCommandResponse)
 	b = append(b, "<rsp:CommandResponse>"...)
 	b = appendElem(b, "rsp:CommandId", commandID)
 	b = append(b, "</rsp:CommandResponse>"...)
@@ -98,8 +107,14 @@ func EncodeReceiveResponse(h Header, r ReceiveResult) []byte {
 	for _, s := range r.Streams {
 		size += base64.StdEncoding.EncodedLen(len(s.Data)) + 96 + len(s.Name) + len(s.CommandID)
 	}
-	b := make([]byte, 0, size)
-	b = appendEnvelopeStart(b, nsReceiveSet, h, ActionReceiveResponse)
+	return AppendReceiveResponse(make([]byte, 0, size), h, r)
+}
+
+// AppendReceiveResponse is EncodeReceiveResponse appending to dst: with a
+// buffer the caller reuses (one per shell loop, or from a pool), encoding a
+// response allocates nothing.
+func AppendReceiveResponse(dst []byte, h Header, r ReceiveResult) []byte {
+	b := appendEnvelopeStart(dst, nsReceiveSet, h, ActionReceiveResponse)
 	b = append(b, "<rsp:ReceiveResponse>"...)
 	for _, s := range r.Streams {
 		b = append(b, "<rsp:Stream"...)

@@ -398,3 +398,27 @@ func TestEncodeEmptyResponseRejectsMarkup(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// The Append functions write exactly what the Encode functions return,
+// after whatever the buffer already holds.
+func TestAppendMatchesEncode(t *testing.T) {
+	h := Header{MessageID: respID, RelatesTo: reqID}
+	r := ReceiveResult{
+		Streams: []OutStream{{Name: "stdout", CommandID: cmdID, Data: []byte("out")}, {Name: "stdout", CommandID: cmdID, End: true}},
+		State:   &CommandState{CommandID: cmdID, State: "Done"},
+	}
+	prefix := []byte("reused buffer")
+	for _, tt := range []struct {
+		name           string
+		encode, append []byte
+	}{
+		{"receive", EncodeReceiveResponse(h, r), AppendReceiveResponse(prefix, h, r)},
+		{"command", EncodeCommandResponse(h, cmdID), AppendCommandResponse(prefix, h, cmdID)},
+		{"send", EncodeEmptyResponse(h, BodySendResponse), AppendEmptyResponse(prefix, h, BodySendResponse)},
+		{"delete", EncodeEmptyResponse(Header{Action: ActionDeleteResponse}, BodyNone), AppendEmptyResponse(prefix, Header{Action: ActionDeleteResponse}, BodyNone)},
+	} {
+		if got, want := string(tt.append), string(prefix)+string(tt.encode); got != want {
+			t.Errorf("%s: Append wrote\n%s\nwant\n%s", tt.name, got, want)
+		}
+	}
+}

@@ -1,8 +1,6 @@
 package wsman
 
-import (
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
 // The response envelopes are written by appending to a byte slice: no
 // reflection, one allocation for a typical response. Namespace declarations
@@ -96,8 +94,21 @@ func appendText(b []byte, s string) []byte {
 // they survive attribute-value normalisation; '\r' is referenced everywhere
 // so it survives line-end normalisation.
 func appendEscaped(b []byte, s string, attr bool) []byte {
+	// Most values (ids, URIs, stream names) need nothing: find the first
+	// byte that might, one table lookup a byte.
+	special := &textSpecial
+	if attr {
+		special = &attrSpecial
+	}
+	i := 0
+	for i < len(s) && !special[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		return append(b, s...)
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c >= 0x20 && c < utf8.RuneSelf && c != '&' && c != '<' && c != '>' && c != '"' {
 			i++
@@ -151,4 +162,21 @@ func appendEscaped(b []byte, s string, attr bool) []byte {
 		start = i
 	}
 	return append(b, s[start:]...)
+}
+
+// textSpecial and attrSpecial mark the bytes appendEscaped must look at in
+// element content and in attribute values: markup characters, control
+// characters and the start of every non-ASCII sequence.
+var textSpecial, attrSpecial = escapeTable(false), escapeTable(true)
+
+func escapeTable(attr bool) (t [256]bool) {
+	for c := range t {
+		t[c] = c < 0x20 || c >= utf8.RuneSelf || c == '&' || c == '<' || c == '>'
+	}
+	if attr {
+		t['"'] = true
+	} else {
+		t['\n'], t['\t'] = false, false
+	}
+	return t
 }
