@@ -20,31 +20,10 @@ PORT=${PORT:-15987}
 STORE=${STORE:-sqlite}
 go build -o bin/capacity ./bench/capacity
 
-# start_server BIN [serve flags…]: start_bench_server (scripts/lib.sh)
-# with a given binary and extra `psgate serve` flags, which that one does
-# not take: a throw-away server on 127.0.0.1:$PORT, data in $data, pid in
-# $pid, stopped (and the PostgreSQL database dropped) on exit.
-start_server() {
-	local bin=$1
-	shift
-	data=$(mktemp -d)
-	trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"; drop_db' EXIT
-	PSGATE_BOOTSTRAP_PASSWORD=bench-Pa55word "$bin" serve --data "$data" \
-		--http "127.0.0.1:$PORT" --https "" --log-level error "$@" >/dev/null &
-	pid=$!
-	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/wsman" && return 0; sleep 0.1; done
-	echo "psgate serve did not answer on 127.0.0.1:$PORT" >&2
-	return 1
-}
-
 db="" admin_dsn=""
-drop_db() { [ -z "$db" ] || psql -q "$admin_dsn" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true; }
+# Called by start_bench_server's exit trap.
+bench_cleanup() { [ -z "$db" ] || psql -q "$admin_dsn" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true; }
 
-bin=${PSGATE_BIN:-}
-if [ -z "$bin" ]; then
-	go build -o bin/psgate ./cmd/psgate
-	bin=$ROOT/bin/psgate
-fi
 store_args=() tool_args=()
 case "$STORE" in
 sqlite) ;;
@@ -61,9 +40,9 @@ postgres)
 	;;
 *) echo "STORE=$STORE: want sqlite or postgres" >&2; exit 2 ;;
 esac
-start_server "$bin" "${store_args[@]}"
+start_bench_server "$PORT" error "${store_args[@]}"
 [ "$STORE" = sqlite ] && tool_args=(-data "$data")
-echo "server: $bin on $STORE"
+echo "server: ${PSGATE_BIN:-bin/psgate} on $STORE"
 
 if [ -n "${IDLE:-}" ]; then
 	./bin/capacity -url "http://127.0.0.1:$PORT" -pid "$pid" "${tool_args[@]}" \

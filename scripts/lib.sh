@@ -85,17 +85,24 @@ ensure_python_clients() {
 	export PSGATE_PYTHON="$ROOT/.venv/bin/python"
 }
 
-# start_bench_server PORT [LOG_LEVEL]: builds bin/psgate and runs a
-# throw-away `psgate serve` on 127.0.0.1:PORT (plain HTTP, demo password
+# start_bench_server PORT [LOG_LEVEL [SERVE_FLAG…]]: runs a throw-away
+# `psgate serve` on 127.0.0.1:PORT (plain HTTP, demo password
 # bench-Pa55word) with a fresh data directory in $data, its pid in $pid,
-# both cleaned up on exit; returns once it answers. For the bench scripts.
+# both cleaned up on exit (and bench_cleanup, if the script defines it);
+# returns once it answers. The binary is $PSGATE_BIN if set, else
+# bin/psgate built from this checkout. For the bench scripts.
 start_bench_server() {
 	local port=$1 level=${2:-warn}
-	go build -o "$ROOT/bin/psgate" "$ROOT/cmd/psgate"
+	shift $(($# < 2 ? $# : 2))
+	local bin=${PSGATE_BIN:-}
+	if [ -z "$bin" ]; then
+		go build -o "$ROOT/bin/psgate" "$ROOT/cmd/psgate"
+		bin=$ROOT/bin/psgate
+	fi
 	data=$(mktemp -d)
-	trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
-	PSGATE_BOOTSTRAP_PASSWORD=bench-Pa55word "$ROOT/bin/psgate" serve --data "$data" \
-		--http "127.0.0.1:$port" --https "" --log-level "$level" >/dev/null &
+	trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"; if declare -F bench_cleanup >/dev/null; then bench_cleanup; fi' EXIT
+	PSGATE_BOOTSTRAP_PASSWORD=bench-Pa55word "$bin" serve --data "$data" \
+		--http "127.0.0.1:$port" --https "" --log-level "$level" "$@" >/dev/null &
 	pid=$!
 	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/wsman" && return 0; sleep 0.1; done
 	echo "psgate serve did not answer on 127.0.0.1:$port" >&2
