@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/psgate/psgate/internal/gctune"
 	"github.com/psgate/psgate/server"
 )
 
@@ -69,6 +71,13 @@ from $PSGATE_BOOTSTRAP_PASSWORD or is generated into <data>/bootstrap-admin.txt.
 				return err
 			}
 			printBanner(cmd.OutOrStdout(), s.Info())
+			if os.Getenv("GOGC") == "" {
+				// Trade up to 256 MiB of heap for less GC work; an
+				// operator's GOGC wins (docs/operations in README).
+				gctx, stop := context.WithCancel(cmd.Context())
+				defer stop()
+				go gctune.Run(gctx, gctune.Config{})
+			}
 			return s.Run(cmd.Context(), grace)
 		},
 	}
