@@ -49,7 +49,7 @@ type psrpPool struct {
 	maxBlob  int
 	out      queue // pool-level server messages
 	pipes    map[string]*psrpPipe
-	finished map[string]time.Time
+	finished recentIDs // tombstones, so late Signals and Sends succeed
 	closed   bool
 }
 
@@ -159,12 +159,11 @@ type psrpPipe struct {
 func newPSRPPool(g *Gateway, s *shell, env *wsman.Envelope) (*psrpPool, error) {
 	cfg, _ := wsman.ConfigurationName(env.ResourceURI)
 	p := &psrpPool{
-		g:        g,
-		sh:       s,
-		config:   cfg,
-		pipes:    make(map[string]*psrpPipe),
-		finished: make(map[string]time.Time),
-		maxBlob:  min(maxServerBlob, g.payloadLimit(env.MaxEnvelopeSize)-64),
+		g:       g,
+		sh:      s,
+		config:  cfg,
+		pipes:   make(map[string]*psrpPipe),
+		maxBlob: min(maxServerBlob, g.payloadLimit(env.MaxEnvelopeSize)-64),
 	}
 	p.rs = engine.NewRunspace(engine.RunspaceConfig{
 		Catalog:    g.cfg.Catalog,
@@ -547,7 +546,7 @@ func (p *psrpPool) send(_ context.Context, req *request) error {
 		}
 		pipe, ok := p.pipes[strings.ToUpper(st.CommandID)]
 		if !ok {
-			if _, gone := p.finished[strings.ToUpper(st.CommandID)]; gone {
+			if p.finished.has(strings.ToUpper(st.CommandID)) {
 				continue
 			}
 			return psgate.E(psgate.CodeCommandIDNotFound, nil)
@@ -696,10 +695,7 @@ func (p *psrpPool) retireLocked(id string) {
 	if pipe, ok := p.pipes[id]; ok {
 		p.dropPipeLocked(pipe)
 	}
-	if len(p.finished) > 10000 {
-		clear(p.finished)
-	}
-	p.finished[id] = p.g.cfg.Now()
+	p.finished.add(id)
 }
 
 func (p *psrpPool) signal(_ context.Context, req *request) error {
@@ -715,7 +711,7 @@ func (p *psrpPool) signal(_ context.Context, req *request) error {
 	defer p.mu.Unlock()
 	pipe, ok := p.pipes[id]
 	if !ok {
-		if _, gone := p.finished[id]; gone {
+		if p.finished.has(id) {
 			return nil
 		}
 		return psgate.E(psgate.CodeCommandIDNotFound, nil)

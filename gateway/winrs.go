@@ -22,7 +22,7 @@ type winrs struct {
 
 	mu       sync.Mutex
 	commands map[string]*winrsCommand
-	finished map[string]time.Time // tombstones, so late Signals succeed
+	finished recentIDs // tombstones, so late Signals succeed
 	closed   bool
 }
 
@@ -39,7 +39,6 @@ func newWinRS(g *Gateway, s *shell) *winrs {
 			Authorizer: s.grant.Authorizer,
 		}),
 		commands: make(map[string]*winrsCommand),
-		finished: make(map[string]time.Time),
 	}
 }
 
@@ -110,7 +109,7 @@ func (w *winrs) get(id string) (*winrsCommand, bool, error) {
 	if c, ok := w.commands[strings.ToUpper(id)]; ok {
 		return c, false, nil
 	}
-	if _, ok := w.finished[strings.ToUpper(id)]; ok {
+	if w.finished.has(strings.ToUpper(id)) {
 		return nil, true, nil
 	}
 	return nil, false, psgate.E(psgate.CodeCommandIDNotFound, nil)
@@ -186,10 +185,7 @@ func (w *winrs) retire(id string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	delete(w.commands, id)
-	if len(w.finished) > 10000 {
-		w.finished = make(map[string]time.Time)
-	}
-	w.finished[id] = w.g.cfg.Now()
+	w.finished.add(id)
 }
 
 func (w *winrs) signal(_ context.Context, req *request) error {
