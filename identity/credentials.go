@@ -70,6 +70,13 @@ func (p LockoutPolicy) withDefaults() LockoutPolicy {
 	return p
 }
 
+// remembered is how long a failure count matters after it began: the
+// longest window any count uses. A row older than that whose lock has
+// ended can go (familiar-address rows live until their lock ends).
+func (p LockoutPolicy) remembered() time.Duration {
+	return max(p.Window, p.LockMemory)
+}
+
 // lockFor is how long the n-th lock (n ≥ 1) within LockMemory lasts.
 func (p LockoutPolicy) lockFor(n int) time.Duration {
 	d := p.LockFor

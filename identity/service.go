@@ -275,6 +275,13 @@ func (s *Service) Run(ctx context.Context) error {
 			} else if n > 0 {
 				s.log.Info("purged expired refresh tokens", "count", n)
 			}
+			// Failure counts of names nobody uses (an attacker's
+			// guesses) would otherwise stay for ever.
+			if n, err := s.cfg.Store.PurgeLoginFailures(ctx, now.Add(-s.cfg.Lockout.remembered())); err != nil && ctx.Err() == nil {
+				s.log.Error("purging sign-in failure counts failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("purged stale sign-in failure counts", "count", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -127,6 +127,10 @@ type Lockouts interface {
 	// LoginLockedUntil returns when the key's lock ends, or the zero time
 	// when it is not locked at now.
 	LoginLockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error)
+	// PurgeLoginFailures deletes the rows whose lock ended and whose
+	// count began before before, and returns how many. Wrong passwords
+	// for made-up names must not grow the table for ever.
+	PurgeLoginFailures(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Federations stores per-tenant identity federation settings.

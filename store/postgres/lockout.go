@@ -80,3 +80,15 @@ func (db *DB) LoginLockedUntil(ctx context.Context, key string, now time.Time) (
 	}
 	return locked.UTC(), nil
 }
+
+// PurgeLoginFailures implements store.Lockouts.
+func (db *DB) PurgeLoginFailures(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := db.do(ctx, op{name: "purge login failures", idempotent: true}, func(c *pgx.Conn) error {
+		tag, err := c.Exec(ctx, `DELETE FROM login_failures
+			WHERE (locked_until IS NULL OR locked_until < $1) AND first_at < $1`, before)
+		n = tag.RowsAffected()
+		return err
+	})
+	return n, err
+}

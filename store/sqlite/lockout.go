@@ -67,3 +67,14 @@ func (db *DB) LoginLockedUntil(ctx context.Context, key string, now time.Time) (
 	}
 	return fromMS(locked), nil
 }
+
+// PurgeLoginFailures implements store.Lockouts.
+func (db *DB) PurgeLoginFailures(ctx context.Context, before time.Time) (int64, error) {
+	b := ms(before)
+	res, err := db.w.ExecContext(ctx, `DELETE FROM login_failures WHERE locked_until < ? AND first_at < ?`, b, b)
+	if err != nil {
+		return 0, wrap("purge login failures", err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrap("purge login failures", err)
+}

@@ -13,6 +13,7 @@ var identityTests = []test{
 	{"RefreshTokenRevokeAndPurge", testRefreshTokenRevokeAndPurge},
 	{"OAuthClients", testOAuthClients},
 	{"Lockout", testLockout},
+	{"LockoutPurge", testLockoutPurge},
 	{"Federation", testFederation},
 }
 
@@ -214,4 +215,34 @@ func testFederation(t *testing.T, e *env) {
 	}
 	wantErr(t, "SetFederation(unknown tenant)", e.s.SetFederation(e.ctx, store.Federation{TenantID: tn.ID + 100, Issuer: "x"}),
 		store.ErrNotFound)
+}
+
+// testLockoutPurge: stale failure counts go, a running lock and a count
+// still in its window stay.
+func testLockoutPurge(t *testing.T, e *env) {
+	t0 := e.clock.Now()
+	record := func(key string, at time.Time, threshold int, lockFor time.Duration) {
+		t.Helper()
+		_, err := e.s.RecordLoginFailure(e.ctx, key, at, time.Hour, threshold, lockFor)
+		wantErr(t, "RecordLoginFailure("+key+")", err, nil)
+	}
+	record("guess-1", t0, 5, time.Minute)                  // a count begun at t0
+	record("guess-2", t0.Add(2*time.Hour), 5, time.Minute) // begun later
+	record("locked", t0, 1, 48*time.Hour)                  // locked for two days
+	record("lock-ended", t0, 1, time.Minute)               // locked, lock over
+	n, err := e.s.PurgeLoginFailures(e.ctx, t0.Add(time.Hour))
+	wantErr(t, "PurgeLoginFailures", err, nil)
+	if n != 2 {
+		t.Errorf("PurgeLoginFailures removed %d rows, want 2 (guess-1 and lock-ended)", n)
+	}
+	at := t0.Add(time.Hour)
+	if until, err := e.s.LoginLockedUntil(e.ctx, "locked", at); err != nil || until.IsZero() {
+		t.Errorf("a running lock after the purge: %v, %v; want it kept", until, err)
+	}
+	// guess-2's count survived: one more failure makes two.
+	lf, err := e.s.RecordLoginFailure(e.ctx, "guess-2", t0.Add(150*time.Minute), time.Hour, 5, time.Minute)
+	wantErr(t, "RecordLoginFailure(guess-2)", err, nil)
+	if lf.Failures != 2 {
+		t.Errorf("guess-2 after the purge counts %d failures, want 2 (kept)", lf.Failures)
+	}
 }
