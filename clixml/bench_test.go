@@ -1,6 +1,7 @@
 package clixml
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -47,6 +48,29 @@ func BenchmarkUnmarshalUser(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchUnmarshal(b, data)
+}
+
+// BenchmarkUnmarshalCreatePipeline decodes the CREATE_PIPELINE of a
+// two-command pipeline as pypsrp (recorded against Windows Server 2016)
+// and psgate's Windows PowerShell 5.1 stand-in write it: the message the
+// gateway decodes for every command.
+func BenchmarkUnmarshalCreatePipeline(b *testing.B) {
+	for _, bb := range []struct{ name, file string }{
+		{"pypsrp", "testdata/recorded/create_pipeline_merge.xml"},
+		{"winps-standin", "testdata/clients/winps-standin-create-pipeline.xml"},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			data, err := os.ReadFile(bb.file)
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchUnmarshal(b, data)
+		})
+	}
+}
+
+func benchUnmarshal(b *testing.B, data []byte) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {

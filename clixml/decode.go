@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/psgate/psgate/internal/xmlscan"
 	"github.com/psgate/psgate/psobject"
 )
 
@@ -19,19 +20,37 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // Unmarshal decodes the one value in data: the data of one PSRP message,
 // with or without a UTF-8 byte order mark.
+//
+// Unmarshal first tries the fast path (fast.go), which reads the plain XML
+// real clients send without encoding/xml; whatever it declines goes
+// through encoding/xml, which also produces every error.
 func Unmarshal(data []byte, lim Limits) (any, error) {
-	d, err := NewDecoder(data, lim)
+	if v, ok := unmarshalFast(data, lim); ok {
+		return v, nil
+	}
+	return unmarshalGeneral(data, lim)
+}
+
+// unmarshalGeneral is Unmarshal through encoding/xml: it handles every
+// input Unmarshal accepts and reports every error.
+func unmarshalGeneral(data []byte, lim Limits) (any, error) {
+	d, err := newGeneralDecoder(data, lim)
 	if err != nil {
 		return nil, err
 	}
-	v, err := d.Decode()
+	return d.single()
+}
+
+// single decodes the one value of the input.
+func (d *decoder) single() (any, error) {
+	v, err := d.decode()
 	if err == io.EOF {
 		return nil, errors.New("clixml: no value in data")
 	}
 	if err != nil {
 		return nil, err
 	}
-	if _, err := d.Decode(); err != io.EOF {
+	if _, err := d.decode(); err != io.EOF {
 		if err == nil {
 			return nil, errors.New("clixml: more than one value in data")
 		}
@@ -42,19 +61,15 @@ func Unmarshal(data []byte, lim Limits) (any, error) {
 
 // Decoder reads the top-level values of one CLIXML text. RefIds are shared
 // by all values of the text.
+//
+// The first Decode tries the fast path on the whole text; when it declines,
+// the values come from encoding/xml one by one.
 type Decoder struct {
+	data  []byte
 	lim   Limits
-	x     *xml.Decoder
-	objs  map[int]decoded
-	tns   map[int][]string
-	count int
-	depth int
-}
-
-// decoded is a completed value that a <Ref> may point to.
-type decoded struct {
-	v      any
-	weight int
+	tried bool
+	fast  []any    // the values the fast path decoded, not yet returned
+	gen   *decoder // the general decoder, when the fast path declined
 }
 
 // NewDecoder returns a decoder over data; it fails only when data exceeds
@@ -64,48 +79,164 @@ func NewDecoder(data []byte, lim Limits) (*Decoder, error) {
 	if len(data) > lim.MaxBytes {
 		return nil, fmt.Errorf("%w: input of %d bytes exceeds %d", ErrLimit, len(data), lim.MaxBytes)
 	}
-	data = bytes.TrimPrefix(data, utf8BOM)
-	x := xml.NewDecoder(bytes.NewReader(data))
-	x.Strict = true
-	return &Decoder{lim: lim, x: x}, nil
+	return &Decoder{data: data, lim: lim}, nil
 }
 
 // Decode returns the next top-level value, or io.EOF after the last.
 func (d *Decoder) Decode() (any, error) {
-	start, err := d.nextStart()
-	if err != nil {
-		return nil, err
+	if !d.tried {
+		d.tried = true
+		if vals, ok := decodeAllFast(d.data, d.lim); ok {
+			d.fast = vals
+		} else {
+			d.gen, _ = newGeneralDecoder(d.data, d.lim) // the size was checked
+		}
 	}
-	return d.value(start)
+	if d.gen != nil {
+		return d.gen.decode()
+	}
+	if len(d.fast) == 0 {
+		return nil, io.EOF
+	}
+	v := d.fast[0]
+	d.fast = d.fast[1:]
+	return v, nil
 }
 
-// nextStart returns the next start element at the current level, skipping
-// whitespace, comments and processing instructions; io.EOF at the end of
-// the input or of the enclosing element.
-func (d *Decoder) nextStart() (xml.StartElement, error) {
+// decoder decodes values from one token source: encoding/xml (x, the
+// general path) or the scanner (sc, the fast path, when x is nil). Both
+// share everything above the tokens: nextStart, text and skip are the only
+// methods that differ.
+type decoder struct {
+	lim   Limits
+	x     *xml.Decoder
+	sc    xmlscan.Scanner
+	objs  refTable[decoded]
+	tns   refTable[[]string]
+	count int
+	depth int
+	buf   []byte // the fast path's text, reused
+
+	// Stacks on which items, entries, properties and typeNames collect
+	// their elements, so that each list is allocated once at its size.
+	// A nested call uses the part above its caller's.
+	itemStack  []any
+	entryStack []psobject.DictEntry
+	propStack  []psobject.Property
+	nameStack  []string
+
+	enums    [8]boxedEnum // boxEnum's recent values
+	nextEnum int
+
+	// First backing for the stacks, in the decoder's one allocation.
+	propArr [24]psobject.Property
+	itemArr [16]any
+	nameArr [8]string
+	bufArr  [128]byte
+}
+
+// newDecoder returns a decoder without a token source.
+func newDecoder(lim Limits) *decoder {
+	d := &decoder{lim: lim}
+	d.propStack, d.itemStack, d.nameStack, d.buf = d.propArr[:0], d.itemArr[:0], d.nameArr[:0], d.bufArr[:0]
+	return d
+}
+
+// decoded is a completed value that a <Ref> may point to.
+type decoded struct {
+	v      any
+	weight int
+}
+
+// newGeneralDecoder returns a decoder over data through encoding/xml; it
+// fails only when data exceeds lim.MaxBytes.
+func newGeneralDecoder(data []byte, lim Limits) (*decoder, error) {
+	lim = lim.withDefaults()
+	if len(data) > lim.MaxBytes {
+		return nil, fmt.Errorf("%w: input of %d bytes exceeds %d", ErrLimit, len(data), lim.MaxBytes)
+	}
+	data = bytes.TrimPrefix(data, utf8BOM)
+	x := xml.NewDecoder(bytes.NewReader(data))
+	x.Strict = true
+	d := newDecoder(lim)
+	d.x = x
+	return d, nil
+}
+
+// decode returns the next top-level value, or io.EOF after the last.
+func (d *decoder) decode() (any, error) {
+	var se start
+	if err := d.nextStart(&se); err != nil {
+		return nil, err
+	}
+	return d.value(&se)
+}
+
+// start is a start tag as the decoder sees it: the local name, and the
+// first of each of the N, RefId and S attributes without a namespace.
+type start struct {
+	name               string
+	n, s, ref          string
+	hasN, hasS, hasRef bool
+	id                 int  // RefId as the fast path parsed it
+	idParsed           bool // id holds RefId
+}
+
+// startOf sets st from an encoding/xml start element.
+func startOf(st *start, se xml.StartElement) {
+	*st = start{name: se.Name.Local}
+	for _, a := range se.Attr {
+		if a.Name.Space != "" {
+			continue
+		}
+		switch a.Name.Local {
+		case "N":
+			if !st.hasN {
+				st.n, st.hasN = a.Value, true
+			}
+		case "S":
+			if !st.hasS {
+				st.s, st.hasS = a.Value, true
+			}
+		case "RefId":
+			if !st.hasRef {
+				st.ref, st.hasRef = a.Value, true
+			}
+		}
+	}
+}
+
+// nextStart reads into se the next start element at the current level,
+// skipping whitespace, comments and processing instructions; io.EOF at the
+// end of the input or of the enclosing element.
+func (d *decoder) nextStart(se *start) error {
+	if d.x == nil {
+		return d.scanNextStart(se)
+	}
 	for {
 		tok, err := d.x.Token()
 		if err == io.EOF {
-			return xml.StartElement{}, io.EOF
+			return io.EOF
 		}
 		if err != nil {
-			return xml.StartElement{}, fmt.Errorf("clixml: %w", err)
+			return fmt.Errorf("clixml: %w", err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			return t, nil
+			startOf(se, t)
+			return nil
 		case xml.EndElement:
-			return xml.StartElement{}, io.EOF
+			return io.EOF
 		case xml.CharData:
 			if len(bytes.TrimSpace(t)) != 0 {
-				return xml.StartElement{}, fmt.Errorf("clixml: unexpected text %.20q", t)
+				return fmt.Errorf("clixml: unexpected text %.20q", t)
 			}
 		}
 	}
 }
 
 // tick counts n more values against MaxObjects.
-func (d *Decoder) tick(n int) error {
+func (d *decoder) tick(n int) error {
 	d.count += n
 	if d.count > d.lim.MaxObjects || d.count < 0 {
 		return fmt.Errorf("%w: more than %d values", ErrLimit, d.lim.MaxObjects)
@@ -113,7 +244,7 @@ func (d *Decoder) tick(n int) error {
 	return nil
 }
 
-func (d *Decoder) enter() error {
+func (d *decoder) enter() error {
 	d.depth++
 	if d.depth > d.lim.MaxDepth {
 		return fmt.Errorf("%w: nesting deeper than %d", ErrLimit, d.lim.MaxDepth)
@@ -122,7 +253,10 @@ func (d *Decoder) enter() error {
 }
 
 // text reads the character data of a primitive element up to its end.
-func (d *Decoder) text(tag string) (string, error) {
+func (d *decoder) text(tag string) (string, error) {
+	if d.x == nil {
+		return d.scanText(tag)
+	}
 	var buf []byte
 	for {
 		tok, err := d.x.Token()
@@ -151,40 +285,36 @@ func unexpectedEOF(err error) error {
 }
 
 // skip consumes the rest of the current element.
-func (d *Decoder) skip() error {
+func (d *decoder) skip() error {
+	if d.x == nil {
+		return d.scanSkip()
+	}
 	if err := d.x.Skip(); err != nil {
 		return fmt.Errorf("clixml: %w", unexpectedEOF(err))
 	}
 	return nil
 }
 
-func attr(se xml.StartElement, name string) (string, bool) {
-	for _, a := range se.Attr {
-		if a.Name.Local == name && a.Name.Space == "" {
-			return a.Value, true
-		}
-	}
-	return "", false
-}
-
-func refID(se xml.StartElement) (int, bool, error) {
-	s, ok := attr(se, "RefId")
-	if !ok {
+func refID(se *start) (int, bool, error) {
+	if !se.hasRef {
 		return 0, false, nil
 	}
-	id, err := strconv.Atoi(s)
+	if se.idParsed {
+		return se.id, true, nil
+	}
+	id, err := strconv.Atoi(se.ref)
 	if err != nil || id < 0 {
-		return 0, false, fmt.Errorf("clixml: bad RefId %.20q on <%s>", s, se.Name.Local)
+		return 0, false, fmt.Errorf("clixml: bad RefId %.20q on <%s>", se.ref, se.name)
 	}
 	return id, true, nil
 }
 
 // value decodes the element started by se.
-func (d *Decoder) value(se xml.StartElement) (any, error) {
+func (d *decoder) value(se *start) (any, error) {
 	if err := d.tick(1); err != nil {
 		return nil, err
 	}
-	tag := se.Name.Local
+	tag := se.name
 	switch tag {
 	case "Nil":
 		return nil, d.skip()
@@ -224,7 +354,7 @@ func (d *Decoder) value(se xml.StartElement) (any, error) {
 	return v, nil
 }
 
-func (d *Decoder) ref(se xml.StartElement) (any, error) {
+func (d *decoder) ref(se *start) (any, error) {
 	id, ok, err := refID(se)
 	if err != nil {
 		return nil, err
@@ -235,7 +365,7 @@ func (d *Decoder) ref(se xml.StartElement) (any, error) {
 	if err := d.skip(); err != nil {
 		return nil, err
 	}
-	r, ok := d.objs[id]
+	r, ok := d.objs.get(id)
 	if !ok {
 		return nil, fmt.Errorf("clixml: <Ref> to unknown or unfinished RefId %d", id)
 	}
@@ -248,37 +378,43 @@ func (d *Decoder) ref(se xml.StartElement) (any, error) {
 }
 
 // items decodes the children of a collection element.
-func (d *Decoder) items() ([]any, error) {
-	list := []any{}
+func (d *decoder) items() ([]any, error) {
+	base := len(d.itemStack)
 	for {
-		se, err := d.nextStart()
+		var se start
+		err := d.nextStart(&se)
 		if err == io.EOF {
+			list := []any{}
+			if len(d.itemStack) > base {
+				list = pop(&d.itemStack, base)
+			}
 			return list, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		v, err := d.value(se)
+		v, err := d.value(&se)
 		if err != nil {
 			return nil, err
 		}
-		list = append(list, v)
+		d.itemStack = append(d.itemStack, v)
 	}
 }
 
 // entries decodes the <En> children of a <DCT>.
-func (d *Decoder) entries() ([]psobject.DictEntry, error) {
-	var entries []psobject.DictEntry
+func (d *decoder) entries() ([]psobject.DictEntry, error) {
+	base := len(d.entryStack)
 	for {
-		se, err := d.nextStart()
+		var se start
+		err := d.nextStart(&se)
 		if err == io.EOF {
-			return entries, nil
+			return pop(&d.entryStack, base), nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		if se.Name.Local != "En" {
-			return nil, fmt.Errorf("clixml: <%.40s> inside <DCT>", se.Name.Local)
+		if se.name != "En" {
+			return nil, fmt.Errorf("clixml: <%.40s> inside <DCT>", se.name)
 		}
 		if err := d.tick(1); err != nil {
 			return nil, err
@@ -286,15 +422,16 @@ func (d *Decoder) entries() ([]psobject.DictEntry, error) {
 		var en psobject.DictEntry
 		var haveKey bool
 		for {
-			ce, err := d.nextStart()
+			var ce start
+			err := d.nextStart(&ce)
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
 				return nil, err
 			}
-			n, _ := attr(ce, "N")
-			v, err := d.value(ce)
+			n := ce.n
+			v, err := d.value(&ce)
 			if err != nil {
 				return nil, err
 			}
@@ -310,18 +447,18 @@ func (d *Decoder) entries() ([]psobject.DictEntry, error) {
 		if !haveKey {
 			return nil, errors.New("clixml: dictionary entry without a Key")
 		}
-		entries = append(entries, en)
+		d.entryStack = append(d.entryStack, en)
 	}
 }
 
 // object decodes an <Obj>.
-func (d *Decoder) object(se xml.StartElement) (any, error) {
+func (d *decoder) object(se *start) (any, error) {
 	id, hasID, err := refID(se)
 	if err != nil {
 		return nil, err
 	}
 	if hasID {
-		if _, dup := d.objs[id]; dup {
+		if _, dup := d.objs.get(id); dup {
 			return nil, fmt.Errorf("clixml: duplicate RefId %d", id)
 		}
 	}
@@ -338,30 +475,35 @@ func (d *Decoder) object(se xml.StartElement) (any, error) {
 		base      any
 		hasBase   bool
 		typeNames []string
+		// sharedNames: typeNames is the list of an earlier <TN>, to copy
+		// before an object or dictionary keeps it.
+		sharedNames bool
+		ce          start // declared outside the loop, it stays on the stack
 	)
 	for {
-		ce, err := d.nextStart()
+		err := d.nextStart(&ce)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return nil, err
 		}
-		switch tag := ce.Name.Local; tag {
+		switch tag := ce.name; tag {
 		case "TN":
 			if typeNames != nil {
 				return nil, errors.New("clixml: two type name lists in one <Obj>")
 			}
-			if typeNames, err = d.typeNames(ce); err != nil {
+			if typeNames, err = d.typeNames(&ce); err != nil {
 				return nil, err
 			}
 		case "TNRef":
 			if typeNames != nil {
 				return nil, errors.New("clixml: two type name lists in one <Obj>")
 			}
-			if typeNames, err = d.typeNameRef(ce); err != nil {
+			if typeNames, err = d.typeNameRef(&ce); err != nil {
 				return nil, err
 			}
+			sharedNames = true
 		case "ToString":
 			s, err := d.text(tag)
 			if err != nil {
@@ -374,9 +516,9 @@ func (d *Decoder) object(se xml.StartElement) (any, error) {
 				return nil, err
 			}
 			if tag == "Props" {
-				obj.Props = append(obj.Props, props...)
+				obj.Props = appendProps(obj.Props, props)
 			} else {
-				obj.Extended = append(obj.Extended, props...)
+				obj.Extended = appendProps(obj.Extended, props)
 			}
 			if display != nil {
 				obj.DisplayProps = display
@@ -406,7 +548,7 @@ func (d *Decoder) object(se xml.StartElement) (any, error) {
 			if hasBase {
 				return nil, errors.New("clixml: two base values in one <Obj>")
 			}
-			if base, err = d.value(ce); err != nil {
+			if base, err = d.value(&ce); err != nil {
 				return nil, err
 			}
 			hasBase = true
@@ -414,6 +556,9 @@ func (d *Decoder) object(se xml.StartElement) (any, error) {
 	}
 	d.depth--
 
+	if sharedNames && (isDict || !isList && !hasBase) {
+		typeNames = keepNames(typeNames) // an enum only reads them
+	}
 	var v any
 	switch {
 	case isDict:
@@ -426,17 +571,16 @@ func (d *Decoder) object(se xml.StartElement) (any, error) {
 	case hasBase:
 		v = base
 		if e, ok := asEnum(typeNames, obj.Text, base); ok {
-			v = e
+			v = d.boxEnum(e)
 		}
 	default:
 		obj.TypeNames = typeNames
-		v = &obj
+		o := new(psobject.Object) // only now: obj itself stays on the stack
+		*o = obj
+		v = o
 	}
 	if hasID {
-		if d.objs == nil {
-			d.objs = make(map[int]decoded)
-		}
-		d.objs[id] = decoded{v: v, weight: d.count - before + 1}
+		d.objs.put(id, decoded{v: v, weight: d.count - before + 1})
 	}
 	return v, nil
 }
@@ -487,22 +631,23 @@ func asEnum(typeNames []string, name string, base any) (psobject.Enum, bool) {
 	return psobject.Enum{Type: typeNames[0], Name: name, Value: int32(n)}, true
 }
 
-func (d *Decoder) typeNames(se xml.StartElement) ([]string, error) {
+func (d *decoder) typeNames(se *start) ([]string, error) {
 	id, hasID, err := refID(se)
 	if err != nil {
 		return nil, err
 	}
-	names := []string{}
+	base := len(d.nameStack)
 	for {
-		ce, err := d.nextStart()
+		var ce start
+		err := d.nextStart(&ce)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return nil, err
 		}
-		if ce.Name.Local != "T" {
-			return nil, fmt.Errorf("clixml: <%.40s> inside <TN>", ce.Name.Local)
+		if ce.name != "T" {
+			return nil, fmt.Errorf("clixml: <%.40s> inside <TN>", ce.name)
 		}
 		if err := d.tick(1); err != nil {
 			return nil, err
@@ -511,21 +656,22 @@ func (d *Decoder) typeNames(se xml.StartElement) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		names = append(names, decodeString(s))
+		d.nameStack = append(d.nameStack, decodeString(s))
+	}
+	names := []string{}
+	if len(d.nameStack) > base {
+		names = pop(&d.nameStack, base)
 	}
 	if hasID {
-		if _, dup := d.tns[id]; dup {
+		if _, dup := d.tns.get(id); dup {
 			return nil, fmt.Errorf("clixml: duplicate type name RefId %d", id)
 		}
-		if d.tns == nil {
-			d.tns = make(map[int][]string)
-		}
-		d.tns[id] = names
+		d.tns.put(id, names)
 	}
 	return names, nil
 }
 
-func (d *Decoder) typeNameRef(se xml.StartElement) ([]string, error) {
+func (d *decoder) typeNameRef(se *start) ([]string, error) {
 	id, ok, err := refID(se)
 	if err != nil {
 		return nil, err
@@ -536,36 +682,41 @@ func (d *Decoder) typeNameRef(se xml.StartElement) ([]string, error) {
 	if err := d.skip(); err != nil {
 		return nil, err
 	}
-	names, ok := d.tns[id]
+	names, ok := d.tns.get(id)
 	if !ok {
 		return nil, fmt.Errorf("clixml: <TNRef> to unknown RefId %d", id)
 	}
 	if err := d.tick(len(names)); err != nil {
 		return nil, err
 	}
-	return append([]string(nil), names...), nil
+	if len(names) == 0 {
+		return nil, nil // as keepNames would copy it
+	}
+	return names, nil // shared: the caller copies it with keepNames if it keeps it
 }
 
 // properties decodes the named children of <Props> or <MS>. Member sets
 // nested in an <MS> are not properties: the default display property set
 // of a PSStandardMembers set is returned as display, others are dropped.
-func (d *Decoder) properties(tag string) (props []psobject.Property, display []string, err error) {
+func (d *decoder) properties(tag string) (props []psobject.Property, display []string, err error) {
 	if err := d.enter(); err != nil {
 		return nil, nil, err
 	}
+	base := len(d.propStack)
 	for {
-		ce, err := d.nextStart()
+		var ce start
+		err := d.nextStart(&ce)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return nil, nil, err
 		}
-		n, _ := attr(ce, "N")
+		n := ce.n
 		if n == "" {
-			return nil, nil, fmt.Errorf("clixml: <%.40s> without a name in <%s>", ce.Name.Local, tag)
+			return nil, nil, fmt.Errorf("clixml: <%.40s> without a name in <%s>", ce.name, tag)
 		}
-		if tag == "MS" && ce.Name.Local == "MS" {
+		if tag == "MS" && ce.name == "MS" {
 			members, _, err := d.properties("MS")
 			if err != nil {
 				return nil, nil, err
@@ -575,14 +726,23 @@ func (d *Decoder) properties(tag string) (props []psobject.Property, display []s
 			}
 			continue
 		}
-		v, err := d.value(ce)
+		v, err := d.value(&ce)
 		if err != nil {
 			return nil, nil, err
 		}
-		props = append(props, psobject.Property{Name: decodeString(n), Value: v})
+		d.propStack = append(d.propStack, psobject.Property{Name: decodeString(n), Value: v})
 	}
 	d.depth--
-	return props, display, nil
+	return pop(&d.propStack, base), display, nil
+}
+
+// appendProps is append(list, props...), without a copy when list is
+// empty: props is always a new slice.
+func appendProps(list, props []psobject.Property) []psobject.Property {
+	if list == nil {
+		return props
+	}
+	return append(list, props...)
 }
 
 // displayPropertySet returns the property names of the

@@ -56,45 +56,70 @@ func (e *Encoder) encodeDocValue(v any) error {
 
 // UnmarshalDocument decodes an <Objs> document, optionally preceded by a
 // byte order mark or the "#< CLIXML" line of serialized stderr. Values
-// written with an S attribute come back as Stream.
+// written with an S attribute come back as Stream. Like Unmarshal, it tries
+// the fast path first.
 func UnmarshalDocument(data []byte, lim Limits) ([]any, error) {
+	data = documentContent(data)
+	if d, ok := newFastDecoder(data, lim); ok {
+		if objs, err := d.document(); err == nil {
+			return objs, nil
+		}
+	}
+	return unmarshalDocumentGeneral(data, lim)
+}
+
+// documentContent strips what may precede an <Objs> document.
+func documentContent(data []byte) []byte {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	if rest, ok := bytes.CutPrefix(data, []byte("#< CLIXML")); ok {
 		data = bytes.TrimLeft(rest, "\r\n")
 	}
-	d, err := NewDecoder(data, lim)
+	return data
+}
+
+// unmarshalDocumentGeneral is UnmarshalDocument through encoding/xml, on
+// the document's content.
+func unmarshalDocumentGeneral(data []byte, lim Limits) ([]any, error) {
+	d, err := newGeneralDecoder(data, lim)
 	if err != nil {
 		return nil, err
 	}
-	root, err := d.nextStart()
+	return d.document()
+}
+
+// document decodes the <Objs> document of the input.
+func (d *decoder) document() ([]any, error) {
+	var root start
+	err := d.nextStart(&root)
 	if err == io.EOF {
 		return nil, errors.New("clixml: empty document")
 	}
 	if err != nil {
 		return nil, err
 	}
-	if root.Name.Local != "Objs" {
-		return nil, fmt.Errorf("clixml: document root is <%.40s>, not <Objs>", root.Name.Local)
+	if root.name != "Objs" {
+		return nil, fmt.Errorf("clixml: document root is <%.40s>, not <Objs>", root.name)
 	}
 	objs := []any{}
 	for {
-		se, err := d.nextStart()
+		var se start
+		err := d.nextStart(&se)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return nil, err
 		}
-		v, err := d.value(se)
+		v, err := d.value(&se)
 		if err != nil {
 			return nil, err
 		}
-		if name, ok := attr(se, "S"); ok {
-			v = Stream{Name: decodeString(name), Value: v}
+		if se.hasS {
+			v = Stream{Name: decodeString(se.s), Value: v}
 		}
 		objs = append(objs, v)
 	}
-	if _, err := d.nextStart(); err != io.EOF {
+	if err := d.nextStart(&root); err != io.EOF {
 		if err == nil {
 			return nil, errors.New("clixml: content after </Objs>")
 		}

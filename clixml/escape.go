@@ -87,9 +87,18 @@ func appendUnit(dst []byte, u uint16) []byte {
 // .NET's XmlConvert.DecodeName does. Paired surrogate escapes become one
 // character; an unpaired surrogate becomes U+FFFD.
 func decodeString(s string) string {
-	i := strings.IndexByte(s, '_')
-	if i < 0 {
-		return s
+	// Find the first escape; names such as _isHostNull have a '_' and none.
+	i := 0
+	for {
+		j := strings.IndexByte(s[i:], '_')
+		if j < 0 {
+			return s
+		}
+		i += j
+		if _, n := escapeAt(s, i); n > 0 {
+			break
+		}
+		i++
 	}
 	var b strings.Builder
 	b.Grow(len(s))
