@@ -19,17 +19,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -69,7 +65,7 @@ func main() {
 }
 
 func run(ctx context.Context, base, data string, pid, clients, perTenant int, pw string, duration, think time.Duration, shared bool, a loadgen.AttackConfig) error {
-	if err := requireLoopback(base); err != nil {
+	if err := loadgen.RequireLoopback(base); err != nil {
 		return err
 	}
 	if data == "" {
@@ -94,7 +90,7 @@ func run(ctx context.Context, base, data string, pid, clients, perTenant int, pw
 		Logf: func(f string, args ...any) { fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+f+"\n", args...) },
 	}
 	if pid > 0 {
-		cfg.Sample = func() loadgen.Usage { return procUsage(pid) }
+		cfg.Sample = func() loadgen.Usage { return loadgen.ProcUsage(pid) }
 	}
 	rep, err := loadgen.RunSecurity(ctx, cfg)
 	if err != nil {
@@ -125,44 +121,4 @@ func leftLeases(ctx context.Context, st store.Store) (int, error) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-// procUsage reads the server's VmRSS, VmHWM and descriptor count.
-func procUsage(pid int) loadgen.Usage {
-	var u loadgen.Usage
-	dir := "/proc/" + strconv.Itoa(pid)
-	if f, err := os.Open(dir + "/status"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			k, v, _ := strings.Cut(sc.Text(), ":")
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			switch k {
-			case "VmRSS":
-				u.RSSKB = n
-			case "VmHWM":
-				u.HWMKB = n
-			}
-		}
-		f.Close()
-	}
-	if fds, err := os.ReadDir(dir + "/fd"); err == nil {
-		u.FDs = int64(len(fds))
-	}
-	return u
-}
-
-// requireLoopback refuses a target that is not a loopback address.
-func requireLoopback(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return err
-	}
-	if u.Scheme != "http" {
-		return fmt.Errorf("-url %s: want the plain-HTTP loopback listener (http://127.0.0.1:PORT)", raw)
-	}
-	ip := net.ParseIP(u.Hostname())
-	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("-url %s: only a loopback address (127.0.0.1, ::1) may be a target", raw)
-	}
-	return nil
 }

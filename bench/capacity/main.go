@@ -42,7 +42,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -138,7 +137,7 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
-	if err := requireLoopback(o.base); err != nil {
+	if err := loadgen.RequireLoopback(o.base); err != nil {
 		return err
 	}
 	o.base = strings.TrimSuffix(o.base, "/")
@@ -405,20 +404,4 @@ func flagSet(name string) bool {
 	set := false
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
-}
-
-// requireLoopback refuses a target that is not a plain-HTTP loopback
-// address: this is a load generator.
-func requireLoopback(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return err
-	}
-	if u.Scheme != "http" {
-		return fmt.Errorf("-url %s: want the plain-HTTP loopback listener (http://127.0.0.1:PORT)", raw)
-	}
-	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("-url %s: only a loopback address (127.0.0.1, ::1) may be a target", raw)
-	}
-	return nil
 }

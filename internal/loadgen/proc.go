@@ -2,6 +2,9 @@ package loadgen
 
 import (
 	"bufio"
+	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -30,4 +33,20 @@ func ProcUsage(pid int) Usage {
 		u.FDs = int64(len(fds))
 	}
 	return u
+}
+
+// RequireLoopback refuses a target that is not a plain-HTTP loopback
+// address: the load generators drive only a gateway on this machine.
+func RequireLoopback(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if u.Scheme != "http" {
+		return fmt.Errorf("-url %s: want the plain-HTTP loopback listener (http://127.0.0.1:PORT)", raw)
+	}
+	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("-url %s: only a loopback address (127.0.0.1, ::1) may be a target", raw)
+	}
+	return nil
 }
