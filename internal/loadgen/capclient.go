@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sync"
 	"time"
 
@@ -18,21 +17,18 @@ import (
 type capClient struct {
 	acct  Account
 	base  string
-	hc    *http.Client
 	m     *meter
 	oauth *client.OAuth
 
 	mu    sync.Mutex // guards token
 	token string
 
-	ws    *Client
-	shell string
-	ps    *client.Session
+	held
 }
 
 func newCapClient(i int, acct Account, base string, shared bool) *capClient {
 	hc, m := newMeteredClient(addr(shared, 1, i))
-	return &capClient{acct: acct, base: base, hc: hc, m: m,
+	return &capClient{acct: acct, base: base, held: held{hc: hc}, m: m,
 		oauth: &client.OAuth{TokenURL: base + identity.PathToken, HTTPClient: hc}}
 }
 
@@ -100,39 +96,11 @@ func (c *capClient) command(ctx context.Context, op Op) error {
 	if op == OpWinRS {
 		return c.ws.RoundTrip(c.shell, legitCommand)
 	}
-	res, err := c.ps.Run(ctx, client.Script(legitCommand), client.RunOptions{})
-	if err != nil {
-		return err
-	}
-	if err := res.Err(); err != nil {
-		return err
-	}
-	if len(res.Output) == 0 {
-		return errors.New("psrp: no output")
-	}
-	return nil
+	return c.runPSRP(ctx)
 }
 
 // close closes whatever the client holds open and its connections.
-func (c *capClient) close(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	var errs []error
-	if c.ps != nil {
-		if err := c.ps.Close(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("%s: close pool: %w", c.acct.UPN, err))
-		}
-		c.ps = nil
-	}
-	if c.shell != "" {
-		if err := c.ws.Delete(c.shell); err != nil {
-			errs = append(errs, fmt.Errorf("%s: delete shell: %w", c.acct.UPN, err))
-		}
-		c.shell = ""
-	}
-	c.hc.CloseIdleConnections()
-	return errors.Join(errs...)
-}
+func (c *capClient) close(ctx context.Context) error { return c.held.close(ctx, c.acct.UPN) }
 
 // setupWorkers bounds the concurrent sign-ins, opens and closes.
 const setupWorkers = 8

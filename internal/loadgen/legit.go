@@ -33,13 +33,10 @@ type legit struct {
 	acct  Account
 	base  string
 	cur   atomic.Pointer[phase]
-	hc    *http.Client
 	oauth *client.OAuth
 	tok   *client.Token
-	ws    *Client
-	shell string
-	ps    *client.Session
-	nTok  int
+	held
+	nTok int
 }
 
 func newLegit(i int, acct Account, cfg SecurityConfig, setup *phase) *legit {
@@ -113,25 +110,7 @@ func (c *legit) open(ctx context.Context) error {
 }
 
 // close closes the pool and the shell.
-func (c *legit) close(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	var errs []error
-	if c.ps != nil {
-		if err := c.ps.Close(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("%s: close pool: %w", c.acct.UPN, err))
-		}
-		c.ps = nil
-	}
-	if c.shell != "" {
-		if err := c.ws.Delete(c.shell); err != nil {
-			errs = append(errs, fmt.Errorf("%s: delete shell: %w", c.acct.UPN, err))
-		}
-		c.shell = ""
-	}
-	c.hc.CloseIdleConnections()
-	return errors.Join(errs...)
-}
+func (c *legit) close(ctx context.Context) error { return c.held.close(ctx, c.acct.UPN) }
 
 // loop runs operations, round robin with think-time pauses, until the
 // phase ends.
@@ -168,17 +147,7 @@ func (c *legit) do(ctx context.Context, op Op) error {
 	case OpWinRS:
 		return c.ws.RoundTrip(c.shell, legitCommand)
 	case OpPSRP:
-		res, err := c.ps.Run(ctx, client.Script(legitCommand), client.RunOptions{})
-		if err != nil {
-			return err
-		}
-		if err := res.Err(); err != nil {
-			return err
-		}
-		if len(res.Output) == 0 {
-			return errors.New("psrp: no output")
-		}
-		return nil
+		return c.runPSRP(ctx)
 	default:
 		c.nTok++
 		return c.renew(ctx, c.nTok%5 == 0)
@@ -208,4 +177,51 @@ func pause(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// held is what a load client holds open: a WinRS shell and a PSRP pool,
+// over its own HTTP client.
+type held struct {
+	hc    *http.Client
+	ws    *Client
+	shell string
+	ps    *client.Session
+}
+
+// runPSRP runs legitCommand as one pipeline on the pool and requires
+// output.
+func (h *held) runPSRP(ctx context.Context) error {
+	res, err := h.ps.Run(ctx, client.Script(legitCommand), client.RunOptions{})
+	if err != nil {
+		return err
+	}
+	if err := res.Err(); err != nil {
+		return err
+	}
+	if len(res.Output) == 0 {
+		return errors.New("psrp: no output")
+	}
+	return nil
+}
+
+// close closes the pool and the shell, whichever is open, and the idle
+// connections; upn names the user in errors.
+func (h *held) close(ctx context.Context, upn string) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	var errs []error
+	if h.ps != nil {
+		if err := h.ps.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("%s: close pool: %w", upn, err))
+		}
+		h.ps = nil
+	}
+	if h.shell != "" {
+		if err := h.ws.Delete(h.shell); err != nil {
+			errs = append(errs, fmt.Errorf("%s: delete shell: %w", upn, err))
+		}
+		h.shell = ""
+	}
+	h.hc.CloseIdleConnections()
+	return errors.Join(errs...)
 }
