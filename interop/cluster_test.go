@@ -1,8 +1,9 @@
 package interop
 
 import (
+	"github.com/psgate/psgate/store/postgres/pgtest"
+
 	"context"
-	"os"
 	"strings"
 	"testing"
 
@@ -16,13 +17,7 @@ import (
 // and fails under CI, where the test command starts PostgreSQL.
 func postgresDSN(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("PSGATE_TEST_POSTGRES_DSN")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("PSGATE_TEST_POSTGRES_DSN is not set (scripts/test.sh starts PostgreSQL and sets it)")
-		}
-		t.Skip("PSGATE_TEST_POSTGRES_DSN is not set")
-	}
+	base := pgtest.DSN(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/postgres"
+	"github.com/psgate/psgate/store/postgres/pgtest"
 	"github.com/psgate/psgate/store/storetest"
 )
 
@@ -30,7 +31,7 @@ func benchmarkAppendAudit(b *testing.B, parallel bool) {
 		b.Fatalf("create schema: %v", err)
 	}
 	defer func() { _, _ = conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE") }()
-	db, err := postgres.Open(ctx, withSearchPath(dsn, schema), postgres.Options{})
+	db, err := postgres.Open(ctx, pgtest.WithSearchPath(dsn, schema), postgres.Options{})
 	if err != nil {
 		b.Fatalf("Open() error = %v", err)
 	}
@@ -44,9 +45,9 @@ func BenchmarkAppendAuditParallel(b *testing.B) { benchmarkAppendAudit(b, true) 
 // TestAuditSurvivesKill kills a process appending audit records and
 // expects every record it acknowledged in its schema.
 func TestAuditSurvivesKill(t *testing.T) {
-	testDSN(t)
+	pgtest.DSN(t)
 	storetest.RunAuditKill(t,
-		func(t *testing.T) string { return freshSchema(t, testDSN(t)) },
+		func(t *testing.T) string { return pgtest.Schema(t) },
 		func(t *testing.T, dsn string) store.Store {
 			db, err := postgres.Open(t.Context(), dsn, postgres.Options{})
 			if err != nil {

@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -15,69 +14,14 @@ import (
 
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/postgres"
+	"github.com/psgate/psgate/store/postgres/pgtest"
 	"github.com/psgate/psgate/store/sqlite"
 	"github.com/psgate/psgate/store/storetest"
 )
 
-// testDSN returns the DSN of the test server from PSGATE_TEST_POSTGRES_DSN.
-// Without it the test is skipped, except under CI=true, where the CI
-// script is expected to have started PostgreSQL.
-func testDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("PSGATE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("PSGATE_TEST_POSTGRES_DSN is not set under CI=true; the CI script must start PostgreSQL")
-		}
-		t.Skip("PSGATE_TEST_POSTGRES_DSN is not set")
-	}
-	return dsn
-}
-
-// withSearchPath returns dsn with its search_path set to schema.
-func withSearchPath(dsn, schema string) string {
-	if strings.Contains(dsn, "://") {
-		u, err := url.Parse(dsn)
-		if err == nil {
-			q := u.Query()
-			q.Set("search_path", schema)
-			u.RawQuery = q.Encode()
-			return u.String()
-		}
-	}
-	return dsn + " search_path=" + schema
-}
-
-// freshSchema creates an empty schema for one test and drops it afterwards.
-func freshSchema(t *testing.T, dsn string) string {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", dsn, err)
-	}
-	defer conn.Close(ctx)
-	schema := fmt.Sprintf("psgate_test_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("connect to drop schema: %v", err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	return withSearchPath(dsn, schema)
-}
-
 func openTest(t *testing.T, c *storetest.Clock) store.Store {
 	t.Helper()
-	dsn := freshSchema(t, testDSN(t))
+	dsn := pgtest.Schema(t)
 	db, err := postgres.Open(t.Context(), dsn, postgres.Options{Now: c.Now, ClockOffset: c.Offset})
 	if err != nil {
 		t.Fatalf("Open() error = %v", err)
@@ -87,7 +31,7 @@ func openTest(t *testing.T, c *storetest.Clock) store.Store {
 }
 
 func TestConformance(t *testing.T) {
-	testDSN(t)
+	pgtest.DSN(t)
 	storetest.Run(t, openTest)
 }
 
@@ -106,7 +50,7 @@ func TestMigrationVersionsMatchSQLite(t *testing.T) {
 }
 
 func TestMigrateTwiceAndRefuseNewer(t *testing.T) {
-	dsn := freshSchema(t, testDSN(t))
+	dsn := pgtest.Schema(t)
 	ctx := t.Context()
 	for range 2 {
 		db, err := postgres.Open(ctx, dsn, postgres.Options{})
@@ -135,8 +79,8 @@ func TestMigrateTwiceAndRefuseNewer(t *testing.T) {
 // TestSurvivesTerminatedConnections kills the pool's server processes, as
 // a server restart does, and expects reads to go on after one retry.
 func TestSurvivesTerminatedConnections(t *testing.T) {
-	base := testDSN(t)
-	dsn := freshSchema(t, base)
+	base := pgtest.DSN(t)
+	dsn := pgtest.Schema(t)
 	if strings.Contains(dsn, "://") {
 		dsn += "&application_name=psgate_terminate_test"
 	} else {
@@ -186,7 +130,7 @@ func BenchmarkAcquireRelease(b *testing.B) {
 		_, _ = conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
 		conn.Close(ctx)
 	}()
-	db, err := postgres.Open(ctx, withSearchPath(dsn, schema), postgres.Options{})
+	db, err := postgres.Open(ctx, pgtest.WithSearchPath(dsn, schema), postgres.Options{})
 	if err != nil {
 		b.Fatalf("Open() error = %v", err)
 	}
