@@ -2,7 +2,6 @@ package loadgen_test
 
 import (
 	"context"
-	"log/slog"
 	"net/http/httptest"
 	"runtime"
 	"strings"
@@ -26,20 +25,7 @@ func TestCapacity(t *testing.T) {
 		t.Skip("a 15 s load run; skipped with -short")
 	}
 	ctx := context.Background()
-	srv, err := server.New(ctx, server.Config{
-		DataDir:           t.TempDir(),
-		HTTPAddr:          "127.0.0.1:0",
-		BootstrapPassword: "Load-Pa55word!",
-		PasswordParams:    password.Fast(),
-		Logger:            slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(rctx, 5*time.Second) }()
-	defer func() { cancel(); <-done }()
+	srv := startServer(t, nil)
 	echo := httptest.NewServer(loadgen.EchoHandler())
 	defer echo.Close()
 

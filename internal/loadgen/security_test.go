@@ -2,7 +2,6 @@ package loadgen_test
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"runtime"
 	"strings"
@@ -30,21 +29,7 @@ func TestSecurityLoad(t *testing.T) {
 	}
 	ctx := context.Background()
 	const bodyTimeout, clients, perTenant = 3 * time.Second, 50, 10
-	srv, err := server.New(ctx, server.Config{
-		DataDir:           t.TempDir(),
-		HTTPAddr:          "127.0.0.1:0",
-		BootstrapPassword: "Load-Pa55word!",
-		PasswordParams:    password.Fast(),
-		BodyTimeout:       bodyTimeout,
-		Logger:            slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(rctx, 5*time.Second) }()
-	defer func() { cancel(); <-done }()
+	srv := startServer(t, func(c *server.Config) { c.BodyTimeout = bodyTimeout })
 
 	accounts, err := loadgen.Provision(ctx, srv.Store(), loadgen.Population{
 		Users: clients, PerTenant: perTenant, Password: "Legit-Pa55word!", Params: password.Fast(),
