@@ -216,6 +216,9 @@ func (a *Admitter) Admit(ctx context.Context, req gateway.AdmitRequest) (gateway
 // decide runs the checks and takes the lease. On refusal it returns the
 // user-facing error and a detail for the audit record.
 func (a *Admitter) decide(ctx context.Context, req gateway.AdmitRequest, now time.Time) (gateway.Grant, string, error) {
+	// One validation of the directory cache for the tenant, user and
+	// roles read below.
+	ctx = a.pin(ctx)
 	p := req.Principal
 	if err := a.ready(now); err != nil {
 		return gateway.Grant{}, "node not admitting", err
