@@ -63,11 +63,7 @@ type Stats struct {
 // New returns a cache in front of st.
 func New(st store.Store) *Store {
 	s := &Store{Store: st}
-	s.gens = newGenerations(st.DirectoryGeneration, func() {
-		s.mu.Lock()
-		s.stats.Validations++
-		s.mu.Unlock()
-	})
+	s.gens = newGenerations(st.DirectoryGeneration)
 	s.tenants = make(map[int64]store.Tenant)
 	s.tenantNames = make(map[string]store.Tenant)
 	s.users = make(map[int64]store.User)
@@ -81,7 +77,9 @@ func New(st store.Store) *Store {
 func (s *Store) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	st.Validations = s.gens.reads.Load()
+	return st
 }
 
 // pin is the validation shared by the reads of one pinned context.

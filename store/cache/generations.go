@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,8 +19,9 @@ const readTimeout = 10 * time.Second
 // one caller at a time that is one read each; under load, one read per
 // round trip to the store, however many callers.
 type generations struct {
-	fetch   func(context.Context) (int64, error)
-	counted func()
+	fetch func(context.Context) (int64, error)
+	// reads counts the fetches made.
+	reads atomic.Int64
 
 	mu      sync.Mutex
 	running bool
@@ -33,8 +35,8 @@ type flight struct {
 	err  error
 }
 
-func newGenerations(fetch func(context.Context) (int64, error), counted func()) *generations {
-	return &generations{fetch: fetch, counted: counted}
+func newGenerations(fetch func(context.Context) (int64, error)) *generations {
+	return &generations{fetch: fetch}
 }
 
 // read returns a generation read after the call began.
@@ -67,7 +69,7 @@ func (g *generations) run(ctx context.Context, f *flight) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readTimeout)
 	f.gen, f.err = g.fetch(rctx)
 	cancel()
-	g.counted()
+	g.reads.Add(1)
 	close(f.done)
 	g.mu.Lock()
 	next := g.next
