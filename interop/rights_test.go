@@ -292,11 +292,21 @@ func TestCommandAuditedBeforeItRuns(t *testing.T) {
 			// Users see it too, while the line still runs: the started
 			// record, and the end record of Set-CsUser, which ended
 			// before Start-Sleep began (newest first).
-			stdout, _, code, err := masterzenClient(t, ts.httpURL, server.DemoAdmin, adminPassword).RunWithString(
-				`Search-CsAdminAuditLog -Action command | Where-Object Cmdlet -eq Set-CsUser | `+
-					`Where-Object Parameters -like "*`+title+`*" | Select-Object -ExpandProperty Outcome`, "")
-			if got := strings.Fields(stdout); err != nil || code != 0 || strings.Join(got, " ") != "ok started" {
-				t.Fatalf("Search-CsAdminAuditLog while the line runs: %q, exit %d, %v; want outcomes ok, started", stdout, code, err)
+			// The started record can be seen a moment before Set-CsUser's
+			// end record is committed: look again until Start-Sleep's
+			// 5 s are nearly over.
+			for search := time.Now().Add(3 * time.Second); ; {
+				stdout, _, code, err := masterzenClient(t, ts.httpURL, server.DemoAdmin, adminPassword).RunWithString(
+					`Search-CsAdminAuditLog -Action command | Where-Object Cmdlet -eq Set-CsUser | `+
+						`Where-Object Parameters -like "*`+title+`*" | Select-Object -ExpandProperty Outcome`, "")
+				got := strings.Fields(stdout)
+				if err == nil && code == 0 && strings.Join(got, " ") == "ok started" {
+					break
+				}
+				if time.Now().After(search) {
+					t.Fatalf("Search-CsAdminAuditLog while the line runs: %q, exit %d, %v; want outcomes ok, started", stdout, code, err)
+				}
+				time.Sleep(50 * time.Millisecond)
 			}
 			select {
 			case <-done:
