@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/psgate/psgate"
-	"github.com/psgate/psgate/gateway"
+	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/store"
 )
 
@@ -63,24 +63,8 @@ type Config struct {
 	SweepEvery time.Duration
 	// RenewTimeout bounds one renewal; 0 means 5s.
 	RenewTimeout time.Duration
-	// LiveShells returns the IDs of the shells the gateway still holds;
-	// their leases are renewed. Nil renews every shell admitted and not yet
-	// released.
-	LiveShells func() []string
-	// Activity reports the state (store.StateConnected or
-	// StateDisconnected) and last request time of the gateway's shells;
-	// changes are written to their leases after each renewal, so quota
-	// refusals and Get-CsOnlineSession show them. Nil writes none.
-	Activity func() []ShellActivity
 	// Logger receives the admitter's logs; nil discards them.
 	Logger *slog.Logger
-}
-
-// ShellActivity is what the gateway knows of a shell's use.
-type ShellActivity struct {
-	ShellID    string
-	State      string
-	LastActive time.Time
 }
 
 // Defaults, from the lease design (research/cluster.md §1.5).
@@ -112,7 +96,7 @@ type Admitter struct {
 	keep   keeperState
 	shells map[string]shellRecord // admitted and not yet released
 	// reported is the activity last written to each lease.
-	reported map[string]ShellActivity
+	reported map[string]psgate.ShellActivity
 }
 
 // shellRecord is what Release and AuditCommand need to know of a shell.
@@ -122,8 +106,6 @@ type shellRecord struct {
 	upn        string
 	clientAddr string
 }
-
-var _ gateway.Admitter = (*Admitter)(nil)
 
 // New returns an Admitter. Call Register (or Run) before the gateway
 // serves: until the node is registered, Admit refuses.
@@ -186,16 +168,16 @@ func (a *Admitter) NodeID() string { return a.cfg.NodeID }
 // tenant policy, at least one role, the creation rate, then the lease for
 // user and tenant in one atomic step. The decision is audited before Admit
 // returns; a decision that cannot be audited is a refusal.
-func (a *Admitter) Admit(ctx context.Context, req gateway.AdmitRequest) (gateway.Grant, error) {
+func (a *Admitter) Admit(ctx context.Context, req psgate.ShellRequest) (psgate.Grant, engine.Authorizer, error) {
 	now := a.now()
 	p := req.Principal
 	rec := store.AuditRecord{
 		Time: now, TenantID: p.TenantID, UserID: p.UserID, UPN: p.UPN,
 		ShellID: req.ShellID, ClientAddr: req.ClientAddr,
 	}
-	grant, detail, err := a.decide(ctx, req, now)
+	grant, auth, detail, err := a.decide(ctx, req, now)
 	if err != nil {
-		return gateway.Grant{}, a.refuse(ctx, rec, err, detail)
+		return psgate.Grant{}, nil, a.refuse(ctx, rec, err, detail)
 	}
 	rec.Action, rec.Outcome = store.ActionSessionOpen, store.OutcomeOK
 	rec.Detail = fmt.Sprintf("%s shell, user agent %q, roles %v", req.Kind, req.UserAgent, grant.Roles)
@@ -205,59 +187,59 @@ func (a *Admitter) Admit(ctx context.Context, req gateway.AdmitRequest) (gateway
 			a.log.Warn("releasing an unaudited lease failed; it expires by TTL", "shell", req.ShellID, "err", rerr)
 		}
 		a.log.Error("audit of session open failed; shell refused", "shell", req.ShellID, "err", err)
-		return gateway.Grant{}, psgate.Wrap(psgate.CodeStoreDown, nil, fmt.Errorf("admission: audit session open: %w", err))
+		return psgate.Grant{}, nil, psgate.Wrap(psgate.CodeStoreDown, nil, fmt.Errorf("admission: audit session open: %w", err))
 	}
 	a.mu.Lock()
 	a.shells[req.ShellID] = shellRecord{tenantID: p.TenantID, userID: p.UserID, upn: p.UPN, clientAddr: req.ClientAddr}
 	a.mu.Unlock()
-	return grant, nil
+	return grant, auth, nil
 }
 
 // decide runs the checks and takes the lease. On refusal it returns the
 // user-facing error and a detail for the audit record.
-func (a *Admitter) decide(ctx context.Context, req gateway.AdmitRequest, now time.Time) (gateway.Grant, string, error) {
+func (a *Admitter) decide(ctx context.Context, req psgate.ShellRequest, now time.Time) (psgate.Grant, *liveAuthorizer, string, error) {
 	// One validation of the directory cache for the tenant, user and
 	// roles read below.
 	ctx = a.pin(ctx)
 	p := req.Principal
 	if err := a.ready(now); err != nil {
-		return gateway.Grant{}, "node not admitting", err
+		return psgate.Grant{}, nil, "node not admitting", err
 	}
 	tenant, err := a.st.Tenant(ctx, p.TenantID)
 	if errors.Is(err, store.ErrNotFound) {
-		return gateway.Grant{}, "tenant not found", psgate.Wrap(psgate.CodeTenantNotFound, psgate.Args{"tenant": p.Tenant}, err)
+		return psgate.Grant{}, nil, "tenant not found", psgate.Wrap(psgate.CodeTenantNotFound, psgate.Args{"tenant": p.Tenant}, err)
 	}
 	if err != nil {
-		return gateway.Grant{}, "store error", storeDown("read tenant", err)
+		return psgate.Grant{}, nil, "store error", storeDown("read tenant", err)
 	}
 	pol := tenant.Policy
 	if !pol.EnableRemotePowerShellAccess {
-		return gateway.Grant{}, "tenant policy: EnableRemotePowerShellAccess is False",
+		return psgate.Grant{}, nil, "tenant policy: EnableRemotePowerShellAccess is False",
 			psgate.E(psgate.CodeTenantAccessDisabled, psgate.Args{"tenant": tenant.Name})
 	}
 	user, err := a.st.User(ctx, p.UserID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return gateway.Grant{}, "store error", storeDown("read user", err)
+		return psgate.Grant{}, nil, "store error", storeDown("read user", err)
 	}
 	upn := p.UPN
 	if err == nil {
 		upn = user.UPN
 	}
 	if err != nil || user.TenantID != p.TenantID {
-		return gateway.Grant{}, "user not in tenant", psgate.E(psgate.CodeNoAdminRole, psgate.Args{"upn": upn})
+		return psgate.Grant{}, nil, "user not in tenant", psgate.E(psgate.CodeNoAdminRole, psgate.Args{"upn": upn})
 	}
 	if !user.Enabled {
-		return gateway.Grant{}, "account disabled", psgate.E(psgate.CodeLogonFailed, psgate.Args{"upn": upn})
+		return psgate.Grant{}, nil, "account disabled", psgate.E(psgate.CodeLogonFailed, psgate.Args{"upn": upn})
 	}
 	roles, err := a.st.RolesOf(ctx, p.TenantID, p.UserID)
 	if err != nil {
-		return gateway.Grant{}, "store error", storeDown("read roles", err)
+		return psgate.Grant{}, nil, "store error", storeDown("read roles", err)
 	}
 	if len(roles) == 0 {
-		return gateway.Grant{}, "no role", psgate.E(psgate.CodeNoAdminRole, psgate.Args{"upn": upn})
+		return psgate.Grant{}, nil, "no role", psgate.E(psgate.CodeNoAdminRole, psgate.Args{"upn": upn})
 	}
 	if err := a.checkRate(ctx, p, pol.MaxShellCreationsPerMinute, now); err != nil {
-		return gateway.Grant{}, "creation rate", err
+		return psgate.Grant{}, nil, "creation rate", err
 	}
 	maxUser := pol.MaxShellsPerUser
 	if user.MaxShells != 0 {
@@ -265,23 +247,22 @@ func (a *Admitter) decide(ctx context.Context, req gateway.AdmitRequest, now tim
 	}
 	if err := a.acquire(ctx, upn, store.LeaseRequest{
 		ShellID: req.ShellID, TenantID: p.TenantID, UserID: p.UserID, NodeID: a.cfg.NodeID,
-		Kind: req.Kind, Name: req.Name, ClientAddr: req.ClientAddr, UserAgent: req.UserAgent,
+		Kind: string(req.Kind), Name: req.Name, ClientAddr: req.ClientAddr, UserAgent: req.UserAgent,
 		MaxPerUser: maxUser, MaxPerTenant: pol.MaxShellsPerTenant, TTL: a.cfg.LeaseTTL, Now: now,
 	}); err != nil {
 		var qe *store.QuotaError
 		if errors.As(err, &qe) {
-			return gateway.Grant{}, fmt.Sprintf("%s quota: %d of %d", qe.Scope, qe.Count, qe.Limit),
+			return psgate.Grant{}, nil, fmt.Sprintf("%s quota: %d of %d", qe.Scope, qe.Count, qe.Limit),
 				quotaRefusal(qe, p.UserID, isTenantAdmin(roles), pol.SessionLifetime, now)
 		}
-		return gateway.Grant{}, "lease not acquired", err
+		return psgate.Grant{}, nil, "lease not acquired", err
 	}
 	auth := a.newLiveAuthorizer(roles, req)
-	return gateway.Grant{
+	return psgate.Grant{
 		Lifetime:    lifetime(pol.SessionLifetime, p.ExpiresAt, now),
 		IdleTimeout: pol.IdleTimeout,
-		Authorizer:  auth,
 		Roles:       auth.Roles(),
-	}, "", nil
+	}, auth, "", nil
 }
 
 // acquire takes the lease while no registration runs, so that a
@@ -352,16 +333,17 @@ func (a *Admitter) refuse(ctx context.Context, rec store.AuditRecord, err error,
 	return err
 }
 
-// Release frees the shell's slot at once and audits the close. A lease
-// that cannot be deleted expires by itself within the lease TTL, because
-// the gateway no longer lists the shell for renewal.
-func (a *Admitter) Release(ctx context.Context, shellID, reason string) {
+// Release frees the shell's slot at once and audits the close with why
+// ("reason: removed by admin@contoso.com"). A lease that cannot be deleted
+// expires by itself within the lease TTL, because the gateway no longer
+// lists the shell for renewal.
+func (a *Admitter) Release(ctx context.Context, shellID string, why psgate.CloseReason) {
 	ctx = context.WithoutCancel(ctx)
 	a.mu.Lock()
 	sh := a.shells[shellID]
 	delete(a.shells, shellID)
 	a.mu.Unlock()
-	detail := "reason: " + reason
+	detail := "reason: " + why.String()
 	switch err := a.st.ReleaseLease(ctx, shellID, a.cfg.NodeID); {
 	case err == nil:
 	case errors.Is(err, store.ErrNotFound):

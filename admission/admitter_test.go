@@ -30,7 +30,7 @@ func TestAdmitRefusalsCarryTheSeedText(t *testing.T) {
 	admin := e.addUser(t, e.tenant, "admin", store.RoleTenantAdministrator)
 	norole := e.addUser(t, e.tenant, "norole")
 
-	_, err := a.Admit(ctx, e.request(e.tenant, norole, "S-NOROLE"))
+	_, _, err := a.Admit(ctx, e.request(e.tenant, norole, "S-NOROLE"))
 	if got, want := messageOf(err), "The user 'norole@contoso.test' does not have permission to manage this tenant. "+
 		"Permissions can be granted by assigning the user to the appropriate RBAC role."; got != want {
 		t.Errorf("no role: message = %q, want %q", got, want)
@@ -40,7 +40,7 @@ func TestAdmitRefusalsCarryTheSeedText(t *testing.T) {
 	}
 
 	e.setPolicy(t, e.tenant, func(p *store.Policy) { p.EnableRemotePowerShellAccess = false })
-	_, err = a.Admit(ctx, e.request(e.tenant, admin, "S-DISABLED"))
+	_, _, err = a.Admit(ctx, e.request(e.tenant, admin, "S-DISABLED"))
 	if got := messageOf(err); got != seedDisabled {
 		t.Errorf("disabled: message = %q, want %q", got, seedDisabled)
 	}
@@ -49,7 +49,7 @@ func TestAdmitRefusalsCarryTheSeedText(t *testing.T) {
 	}
 	// Policy comes before roles: a user without roles of a disabled tenant
 	// hears about the policy.
-	_, err = a.Admit(ctx, e.request(e.tenant, norole, "S-DISABLED-2"))
+	_, _, err = a.Admit(ctx, e.request(e.tenant, norole, "S-DISABLED-2"))
 	if got := codeOf(err); got != psgate.CodeTenantAccessDisabled {
 		t.Errorf("disabled, no role: code = %q, want %q", got, psgate.CodeTenantAccessDisabled)
 	}
@@ -82,11 +82,11 @@ func TestAdmitUserQuotaListsOwnShells(t *testing.T) {
 	alice := e.addUser(t, e.tenant, "alice", store.RoleTenantReader)
 	opened := e.clock.Now()
 	for i := range 3 {
-		if _, err := a.Admit(ctx, e.request(e.tenant, alice, shellID(i))); err != nil {
+		if _, _, err := a.Admit(ctx, e.request(e.tenant, alice, shellID(i))); err != nil {
 			t.Fatalf("Admit(%d) error = %v", i, err)
 		}
 	}
-	_, err := a.Admit(ctx, e.request(e.tenant, alice, "ONE-TOO-MANY"))
+	_, _, err := a.Admit(ctx, e.request(e.tenant, alice, "ONE-TOO-MANY"))
 	if got := codeOf(err); got != psgate.CodeUserQuotaExceeded {
 		t.Fatalf("code = %q, want %q (err %v)", got, psgate.CodeUserQuotaExceeded, err)
 	}
@@ -127,7 +127,7 @@ func TestAdmitUserOverrideOfShellLimit(t *testing.T) {
 	}
 	n := 0
 	for i := range 7 {
-		if _, err := a.Admit(ctx, e.request(e.tenant, u, shellID(i))); err == nil {
+		if _, _, err := a.Admit(ctx, e.request(e.tenant, u, shellID(i))); err == nil {
 			n++
 		}
 	}
@@ -146,13 +146,13 @@ func TestAdmitTenantQuotaHolders(t *testing.T) {
 	other := e.addUser(t, e.tenant, "other", store.RoleHelpdesk)
 	n := 0
 	for _, u := range []store.User{other, other, other, reader, admin, admin} {
-		if _, err := a.Admit(ctx, e.request(e.tenant, u, shellID(n))); err != nil {
+		if _, _, err := a.Admit(ctx, e.request(e.tenant, u, shellID(n))); err != nil {
 			t.Fatalf("Admit(%d) error = %v", n, err)
 		}
 		n++
 	}
 
-	_, err := a.Admit(ctx, e.request(e.tenant, reader, "READER-2"))
+	_, _, err := a.Admit(ctx, e.request(e.tenant, reader, "READER-2"))
 	if got := codeOf(err); got != psgate.CodeTenantQuotaExceeded {
 		t.Fatalf("reader: code = %q, want %q (%v)", got, psgate.CodeTenantQuotaExceeded, err)
 	}
@@ -179,7 +179,7 @@ func TestAdmitTenantQuotaHolders(t *testing.T) {
 		t.Errorf("reader: Data reason = %q, want tenant-quota", got)
 	}
 
-	_, err = a.Admit(ctx, e.request(e.tenant, admin, "ADMIN-3"))
+	_, _, err = a.Admit(ctx, e.request(e.tenant, admin, "ADMIN-3"))
 	msg = messageOf(err)
 	for _, want := range []string{
 		seedTenantQuota + "\nThe tenant's open shells (6 of 6):",
@@ -200,14 +200,14 @@ func TestAdmitCreationRate(t *testing.T) {
 	a := e.admitter(t)
 	u := e.addUser(t, e.tenant, "fast", store.RoleTenantReader)
 	for i := range 2 {
-		if _, err := a.Admit(ctx, e.request(e.tenant, u, shellID(i))); err != nil {
+		if _, _, err := a.Admit(ctx, e.request(e.tenant, u, shellID(i))); err != nil {
 			t.Fatalf("Admit(%d) error = %v", i, err)
 		}
-		a.Release(ctx, shellID(i), "closed")
+		a.Release(ctx, shellID(i), psgate.CloseReason{Cause: psgate.CloseClient})
 		e.tick(ctx, 20*time.Second, a) // creations at 0 s and 20 s
 	}
 	// Now is 40 s: the first creation leaves the window at 60 s.
-	_, err := a.Admit(ctx, e.request(e.tenant, u, "THIRD"))
+	_, _, err := a.Admit(ctx, e.request(e.tenant, u, "THIRD"))
 	retry := e.clock.Now().Add(20 * time.Second)
 	want := "The WS-Management service cannot process the request. 2 shells, the most allowed, were already created for this user " +
 		"in the last minute. Retry after 20 seconds (at " + retry.UTC().Format(time.TimeOnly) + " UTC)."
@@ -219,7 +219,7 @@ func TestAdmitCreationRate(t *testing.T) {
 		t.Errorf("Data mismatch (-got +want):\n%s", diff)
 	}
 	e.tick(ctx, 20*time.Second, a)
-	if _, err := a.Admit(ctx, e.request(e.tenant, u, "THIRD")); err != nil {
+	if _, _, err := a.Admit(ctx, e.request(e.tenant, u, "THIRD")); err != nil {
 		t.Errorf("Admit after the retry time error = %v", err)
 	}
 }
@@ -233,7 +233,7 @@ func TestAdmitGrant(t *testing.T) {
 	a := e.admitter(t)
 	u := e.addUser(t, e.tenant, "help", store.RoleHelpdesk, store.RoleTenantReader)
 	req := e.request(e.tenant, u, "G1")
-	g, err := a.Admit(ctx, req)
+	g, auth, err := a.Admit(ctx, req)
 	if err != nil {
 		t.Fatalf("Admit() error = %v", err)
 	}
@@ -243,9 +243,9 @@ func TestAdmitGrant(t *testing.T) {
 	if diff := cmp.Diff(g.Roles, []string{"Tenant Reader", "Helpdesk"}); diff != "" {
 		t.Errorf("Roles mismatch (-got +want):\n%s", diff)
 	}
-	az, ok := g.Authorizer.(*Authorizer)
+	az, ok := auth.(*liveAuthorizer)
 	if !ok {
-		t.Fatalf("Authorizer is %T, want *Authorizer", g.Authorizer)
+		t.Fatalf("Authorizer is %T, want *liveAuthorizer", auth)
 	}
 	if !az.Permissions().Visible("Set-CsUser") || az.Permissions().Visible("Grant-CsAdminRole") {
 		t.Errorf("Authorizer does not follow the user's roles")
@@ -254,7 +254,7 @@ func TestAdmitGrant(t *testing.T) {
 	// A token that expires before the lifetime shortens it.
 	req.ShellID = "G2"
 	req.Principal.ExpiresAt = e.clock.Now().Add(10*time.Minute + 500*time.Millisecond)
-	g, err = a.Admit(ctx, req)
+	g, _, err = a.Admit(ctx, req)
 	if err != nil {
 		t.Fatalf("Admit() error = %v", err)
 	}
@@ -272,7 +272,7 @@ func TestAdmitDisabledUserAndForeignUser(t *testing.T) {
 	if _, err := e.db.UpdateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Admit(ctx, e.request(e.tenant, u, "X1")); codeOf(err) != psgate.CodeLogonFailed {
+	if _, _, err := a.Admit(ctx, e.request(e.tenant, u, "X1")); codeOf(err) != psgate.CodeLogonFailed {
 		t.Errorf("disabled user: code = %q, want %q", codeOf(err), psgate.CodeLogonFailed)
 	}
 
@@ -280,7 +280,7 @@ func TestAdmitDisabledUserAndForeignUser(t *testing.T) {
 	stranger := e.addUser(t, fabrikam, "stranger", store.RoleTenantAdministrator)
 	// A principal claiming contoso for a fabrikam user.
 	req := e.request(e.tenant, stranger, "X2")
-	if _, err := a.Admit(ctx, req); codeOf(err) != psgate.CodeNoAdminRole {
+	if _, _, err := a.Admit(ctx, req); codeOf(err) != psgate.CodeNoAdminRole {
 		t.Errorf("foreign user: code = %q, want %q", codeOf(err), psgate.CodeNoAdminRole)
 	}
 }
@@ -330,7 +330,7 @@ func TestAdmitStoreFailuresFailClosed(t *testing.T) {
 			a := e.admitter(t, func(c *Config) { c.Store = fs })
 			u := e.addUser(t, e.tenant, "u", store.RoleTenantAdministrator)
 			fs.fail[method] = true
-			_, err := a.Admit(ctx, e.request(e.tenant, u, "S1"))
+			_, _, err := a.Admit(ctx, e.request(e.tenant, u, "S1"))
 			if got := codeOf(err); got != psgate.CodeStoreDown {
 				t.Errorf("code = %q, want %q", got, psgate.CodeStoreDown)
 			}
@@ -349,19 +349,19 @@ func TestAdmitBeforeRegisterAndAfterClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Admit(ctx, e.request(e.tenant, u, "S1")); codeOf(err) != psgate.CodeStoreDown {
+	if _, _, err := a.Admit(ctx, e.request(e.tenant, u, "S1")); codeOf(err) != psgate.CodeStoreDown {
 		t.Errorf("before Register: code = %q, want %q", codeOf(err), psgate.CodeStoreDown)
 	}
 	if err := a.Register(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Admit(ctx, e.request(e.tenant, u, "S2")); err != nil {
+	if _, _, err := a.Admit(ctx, e.request(e.tenant, u, "S2")); err != nil {
 		t.Fatalf("Admit() error = %v", err)
 	}
 	if err := a.Close(ctx); err != nil {
 		t.Fatalf("Close() error = %v", err)
 	}
-	if _, err := a.Admit(ctx, e.request(e.tenant, u, "S3")); codeOf(err) != psgate.CodeShuttingDown {
+	if _, _, err := a.Admit(ctx, e.request(e.tenant, u, "S3")); codeOf(err) != psgate.CodeShuttingDown {
 		t.Errorf("after Close: code = %q, want %q", codeOf(err), psgate.CodeShuttingDown)
 	}
 	if n := e.liveCount(t, e.tenant.ID, 0); n != 0 {

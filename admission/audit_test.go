@@ -19,7 +19,7 @@ func TestAuditCommandRedactsSecrets(t *testing.T) {
 	a := e.admitter(t)
 	u := e.addUser(t, e.tenant, "admin", store.RoleTenantAdministrator)
 	p := e.principal(e.tenant, u)
-	if _, err := a.Admit(ctx, e.request(e.tenant, u, "S1")); err != nil {
+	if _, _, err := a.Admit(ctx, e.request(e.tenant, u, "S1")); err != nil {
 		t.Fatal(err)
 	}
 	params := map[string]any{
@@ -77,7 +77,7 @@ func TestAuditCompleteness(t *testing.T) {
 	const n = 50
 	for i := range n {
 		id := shellID(i)
-		if _, err := a.Admit(ctx, e.request(e.tenant, u, id)); err != nil {
+		if _, _, err := a.Admit(ctx, e.request(e.tenant, u, id)); err != nil {
 			t.Fatalf("Admit(%d) error = %v", i, err)
 		}
 		for c := range 3 {
@@ -85,7 +85,7 @@ func TestAuditCompleteness(t *testing.T) {
 				t.Fatalf("AuditCommand() error = %v", err)
 			}
 		}
-		a.Release(ctx, id, "closed")
+		a.Release(ctx, id, psgate.CloseReason{Cause: psgate.CloseClient})
 	}
 	for action, want := range map[string]int{
 		store.ActionSessionOpen:  n,

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
@@ -30,16 +31,16 @@ func BenchmarkAdmit(b *testing.B) {
 		// every 5 s, under the default 30 per minute.
 		e.clock.Advance(100 * time.Millisecond)
 		if i%50 == 0 {
-			a.Tick(ctx, e.clock.Now())
+			a.Tick(ctx, e.clock.Now(), held(a, e.clock.Now()))
 		}
 		req := e.request(e.tenant, users[i%len(users)], shellID(i))
 		start := time.Now()
-		_, err := a.Admit(ctx, req)
+		_, _, err := a.Admit(ctx, req)
 		lat = append(lat, time.Since(start))
 		if err != nil {
 			b.Fatalf("Admit(%d) error = %v", i, err)
 		}
-		a.Release(ctx, req.ShellID, "closed")
+		a.Release(ctx, req.ShellID, psgate.CloseReason{Cause: psgate.CloseClient})
 	}
 	b.StopTimer()
 	slices.Sort(lat)

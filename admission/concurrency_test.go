@@ -7,13 +7,12 @@ import (
 	"testing"
 
 	"github.com/psgate/psgate"
-	"github.com/psgate/psgate/gateway"
 	"github.com/psgate/psgate/store"
 )
 
 // burst runs the requests at once and returns how many were admitted and
 // the codes of the refusals.
-func burst(a *Admitter, reqs []gateway.AdmitRequest, releaseEvery int) (int, map[psgate.Code]int) {
+func burst(a *Admitter, reqs []psgate.ShellRequest, releaseEvery int) (int, map[psgate.Code]int) {
 	ctx := context.Background()
 	var mu sync.Mutex
 	admitted, codes := 0, map[psgate.Code]int{}
@@ -24,9 +23,9 @@ func burst(a *Admitter, reqs []gateway.AdmitRequest, releaseEvery int) (int, map
 		go func() {
 			defer wg.Done()
 			<-start
-			_, err := a.Admit(ctx, req)
+			_, _, err := a.Admit(ctx, req)
 			if err == nil && releaseEvery > 0 && i%releaseEvery == 0 {
-				a.Release(ctx, req.ShellID, "closed")
+				a.Release(ctx, req.ShellID, psgate.CloseReason{Cause: psgate.CloseClient})
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -46,7 +45,7 @@ func TestConcurrentAdmitsOneUserAdmitsExactlyThree(t *testing.T) {
 	e := newEnv(t)
 	a := e.admitter(t)
 	u := e.addUser(t, e.tenant, "eager", store.RoleTenantAdministrator)
-	reqs := make([]gateway.AdmitRequest, 200)
+	reqs := make([]psgate.ShellRequest, 200)
 	for i := range reqs {
 		reqs[i] = e.request(e.tenant, u, shellID(i))
 		if i%2 == 1 {
@@ -74,7 +73,7 @@ func TestConcurrentAdmitsOneUserAdmitsExactlyThree(t *testing.T) {
 func TestConcurrentAdmitsOneTenantAdmitsExactlyTwenty(t *testing.T) {
 	e := newEnv(t)
 	a := e.admitter(t)
-	var reqs []gateway.AdmitRequest
+	var reqs []psgate.ShellRequest
 	for u := range 100 {
 		user := e.addUser(t, e.tenant, fmt.Sprintf("user%03d", u), store.RoleTenantReader)
 		for k := range 5 {
@@ -98,7 +97,7 @@ func TestConcurrentAdmitsOneTenantAdmitsExactlyTwenty(t *testing.T) {
 func TestThousandConcurrentAdmitsNoBusyErrors(t *testing.T) {
 	e := newEnv(t)
 	a := e.admitter(t)
-	var reqs []gateway.AdmitRequest
+	var reqs []psgate.ShellRequest
 	for tn := range 5 {
 		tenant := e.tenant
 		if tn > 0 {

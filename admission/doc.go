@@ -1,34 +1,32 @@
 // Package admission decides who may open a shell and what they may run in
-// it: role-based access control (RBAC) over the engine's commands, the
-// tenant's remote PowerShell policy, and the concurrent-shell quotas held
-// as leases in the store.
+// it: the tenant's remote PowerShell policy, the caller's roles (package
+// rbac), and the concurrent-shell quotas held as leases in the store.
 //
-// An Admitter implements the gateway's admission port. Admit checks, in
+// An Admitter satisfies the gateway's Admitter interface without importing
+// the gateway: it speaks the root package's vocabulary (psgate.ShellRequest,
+// psgate.Grant, psgate.CloseReason, psgate.ShellActivity). Admit checks, in
 // order, the tenant policy (EnableRemotePowerShellAccess), that the user
 // holds at least one role, the creation-rate limit, and then takes the
 // shell's lease for the user and the tenant in one atomic store step. Every
 // decision is audited before Admit returns. Release frees the lease at
 // once.
 //
-// Leases live only while this node renews them. Run (or Tick, which Run
-// calls on a ticker) registers the node, renews the leases of the shells
-// the gateway still holds, reports leases the store no longer has, sweeps
+// Leases live only while this node renews them. Tick, which the server's
+// loop calls every second with the gateway's shells, registers the node,
+// renews the leases of those shells, reports leases the store no longer
+// has (the server then closes their shells), sweeps
 // expired leases, and fails closed: once the last successful renewal is
 // older than the lease TTL less a safety margin, Admit refuses with
 // store.unavailable and every shell is reported lost, so a shell never
 // outlives the slot that admitted it.
 //
-// The RBAC evaluator (Compile, Permissions, Authorizer) turns a user's
-// roles into the commands, parameters and parameter values the runspace
-// shows and runs. Deny entries win over allow entries; a set of built-in
-// commands every session needs (AlwaysVisible) is always shown.
-//
-// Rights are not frozen at admission. The Authorizer a shell is granted
-// re-reads the user's account and roles from the store before every
-// pipeline it runs (engine.Refresher): two primary-key reads, so a role
-// revoked or an account disabled on any node sharing the store applies to
-// the next command of every open shell, and a store failure refuses the
-// command. The same Authorizer audits every engine command
+// Rights are not frozen at admission. The authorizer a shell is granted
+// (an rbac.Authorizer wrapped by this package) re-reads the user's account
+// and roles from the store before every pipeline it runs
+// (engine.Refresher): two primary-key reads, so a role revoked or an
+// account disabled on any node sharing the store applies to the next
+// command of every open shell, and a store failure refuses the command.
+// The same authorizer audits every engine command
 // (engine.CommandAuditor): a record with outcome "started" is committed
 // before the command runs, so a search shows it even if the process dies,
 // and a second record with the same shell and command ID holds the

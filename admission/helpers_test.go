@@ -4,11 +4,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/psgate/psgate"
-	"github.com/psgate/psgate/gateway"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/sqlite"
 	"github.com/psgate/psgate/store/storetest"
@@ -98,8 +99,8 @@ func (e *testEnv) principal(tenant store.Tenant, u store.User) psgate.Principal 
 }
 
 // request is a WinRS Create by u from a fixed client.
-func (e *testEnv) request(tenant store.Tenant, u store.User, shellID string) gateway.AdmitRequest {
-	return gateway.AdmitRequest{
+func (e *testEnv) request(tenant store.Tenant, u store.User, shellID string) psgate.ShellRequest {
+	return psgate.ShellRequest{
 		Principal: e.principal(tenant, u), ShellID: shellID, Kind: store.KindWinRS,
 		ClientAddr: "192.0.2.10", UserAgent: "Microsoft WinRM Client",
 	}
@@ -135,12 +136,25 @@ func codeOf(err error) psgate.Code {
 
 func shellID(i int) string { return fmt.Sprintf("SHELL-%05d", i) }
 
+// held is every shell a admitted and has not released, as a gateway
+// holding all of them would report it to Tick.
+func held(a *Admitter, now time.Time) []psgate.ShellActivity {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]psgate.ShellActivity, 0, len(a.shells))
+	for id := range a.shells {
+		out = append(out, psgate.ShellActivity{ShellID: id, State: psgate.ShellConnected, LastActive: now})
+	}
+	slices.SortFunc(out, func(x, y psgate.ShellActivity) int { return strings.Compare(x.ShellID, y.ShellID) })
+	return out
+}
+
 // tick advances the clock and ticks every admitter.
 func (e *testEnv) tick(ctx context.Context, d time.Duration, as ...*Admitter) [][]string {
 	e.clock.Advance(d)
 	out := make([][]string, len(as))
 	for i, a := range as {
-		out[i] = a.Tick(ctx, e.clock.Now())
+		out[i] = a.Tick(ctx, e.clock.Now(), held(a, e.clock.Now()))
 	}
 	return out
 }

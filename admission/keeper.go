@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/psgate/psgate"
@@ -76,37 +75,25 @@ func (a *Admitter) register(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-// Run keeps this node's leases until ctx ends: it registers the node,
-// renews the leases of live shells every RenewEvery, sweeps expired leases
-// every SweepEvery and fails closed past the renewal deadline. onLost (may
-// be nil) receives the IDs of shells whose leases are gone; the gateway
-// must close them.
-func (a *Admitter) Run(ctx context.Context, onLost func(shellIDs []string)) {
-	t := time.NewTicker(tickEvery)
-	defer t.Stop()
-	for {
-		if lost := a.Tick(ctx, a.now()); len(lost) > 0 && onLost != nil {
-			onLost(lost)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 // Tick does the keeper's work that is due at now and returns the IDs of
 // the shells whose leases are lost: not renewed by the store (expired or
 // removed by an administrator), every live shell when the node's record is
-// gone, and every live shell once the renewal deadline has passed. Run
-// calls it every second; tests call it with a fake clock.
-func (a *Admitter) Tick(ctx context.Context, now time.Time) []string {
+// gone, and every live shell once the renewal deadline has passed. live
+// is every shell the gateway holds, with its state and last request time:
+// their leases are renewed and changed activity is written to them, so
+// quota refusals and Get-CsOnlineSession show it. The server's loop calls
+// Tick every second and closes the lost shells; tests call it with a fake
+// clock.
+func (a *Admitter) Tick(ctx context.Context, now time.Time, live []psgate.ShellActivity) []string {
 	a.mu.Lock()
 	k := a.keep
 	a.mu.Unlock()
 	if k.closed {
 		return nil
+	}
+	ids := make([]string, len(live))
+	for i, sa := range live {
+		ids[i] = sa.ShellID
 	}
 	var lost []string
 	if !k.registered {
@@ -114,18 +101,17 @@ func (a *Admitter) Tick(ctx context.Context, now time.Time) []string {
 			a.log.Warn("register node failed", "err", err)
 		}
 	} else if !now.Before(k.nextRenew) {
-		lost = a.renew(ctx, now)
+		lost = a.renew(ctx, now, ids, live)
 	}
 	a.mu.Lock()
 	k = a.keep
 	a.mu.Unlock()
 	if k.registered && !now.Before(k.deadline) {
-		live := a.live()
-		if len(live) > 0 {
+		if len(ids) > 0 {
 			a.log.Error("lease renewal deadline passed; closing every shell of this node",
-				"deadline", k.deadline, "shells", len(live))
+				"deadline", k.deadline, "shells", len(ids))
 		}
-		lost = append(lost, live...)
+		lost = append(lost, ids...)
 	}
 	if !now.Before(k.nextSweep) {
 		a.sweep(ctx, now)
@@ -134,8 +120,7 @@ func (a *Admitter) Tick(ctx context.Context, now time.Time) []string {
 }
 
 // renew extends the node and the live shells' leases.
-func (a *Admitter) renew(ctx context.Context, now time.Time) []string {
-	live := a.live()
+func (a *Admitter) renew(ctx context.Context, now time.Time, live []string, acts []psgate.ShellActivity) []string {
 	rctx, cancel := context.WithTimeout(ctx, a.cfg.RenewTimeout)
 	res, err := a.st.RenewNode(rctx, a.cfg.NodeID, live, a.cfg.LeaseTTL, now)
 	cancel()
@@ -159,7 +144,7 @@ func (a *Admitter) renew(ctx context.Context, now time.Time) []string {
 	if len(res.Lost) > 0 {
 		a.log.Warn("leases lost; closing their shells", "shells", res.Lost)
 	}
-	a.reportActivity(ctx)
+	a.reportActivity(ctx, acts)
 	if !res.NodeFound {
 		a.log.Error("this node's record is gone from the store; closing every shell and registering again")
 		lost := append(res.Lost, live...)
@@ -173,16 +158,12 @@ func (a *Admitter) renew(ctx context.Context, now time.Time) []string {
 
 // reportActivity writes changed shell states and last-active times to
 // their leases. Failures are logged: the next renewal tries again.
-func (a *Admitter) reportActivity(ctx context.Context) {
-	if a.cfg.Activity == nil {
-		return
-	}
-	current := a.cfg.Activity()
+func (a *Admitter) reportActivity(ctx context.Context, current []psgate.ShellActivity) {
 	a.mu.Lock()
 	if a.reported == nil {
-		a.reported = make(map[string]ShellActivity)
+		a.reported = make(map[string]psgate.ShellActivity)
 	}
-	var changed []ShellActivity
+	var changed []psgate.ShellActivity
 	seen := make(map[string]bool, len(current))
 	for _, sa := range current {
 		seen[sa.ShellID] = true
@@ -203,7 +184,7 @@ func (a *Admitter) reportActivity(ctx context.Context) {
 	// would otherwise spend its renewal period committing one by one.
 	acts := make([]store.LeaseActivity, len(changed))
 	for i, sa := range changed {
-		acts[i] = store.LeaseActivity{ShellID: sa.ShellID, State: sa.State, LastActive: sa.LastActive}
+		acts[i] = store.LeaseActivity{ShellID: sa.ShellID, State: string(sa.State), LastActive: sa.LastActive}
 	}
 	if _, err := a.st.UpdateLeases(ctx, acts); err != nil {
 		a.log.Warn("update lease activity", "shells", len(acts), "err", err)
@@ -238,21 +219,6 @@ func (a *Admitter) auditLeaseGone(ctx context.Context, l store.Lease, now time.T
 		Action: store.ActionSessionClose, ShellID: l.ShellID, Outcome: store.OutcomeOK,
 		ClientAddr: l.ClientAddr, Detail: detail,
 	})
-}
-
-// live returns the shells whose leases this node renews.
-func (a *Admitter) live() []string {
-	if a.cfg.LiveShells != nil {
-		return a.cfg.LiveShells()
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	ids := make([]string, 0, len(a.shells))
-	for id := range a.shells {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
 }
 
 // Close deregisters the node at a clean shutdown, after the gateway closed

@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/psgate/psgate"
-	"github.com/psgate/psgate/gateway"
 	"github.com/psgate/psgate/store"
 )
 
@@ -26,8 +25,19 @@ type fakeGateway struct {
 
 func newFakeGateway(e *testEnv, tb testing.TB, change ...func(*Config)) *fakeGateway {
 	g := &fakeGateway{shells: map[string]bool{}}
-	g.a = e.admitter(tb, append(change, func(c *Config) { c.LiveShells = g.live })...)
+	g.a = e.admitter(tb, change...)
 	return g
+}
+
+// tick is the server's loop step: the admitter renews the shells this
+// gateway holds.
+func (g *fakeGateway) tick(ctx context.Context, now time.Time) []string {
+	ids := g.live()
+	acts := make([]psgate.ShellActivity, len(ids))
+	for i, id := range ids {
+		acts[i] = psgate.ShellActivity{ShellID: id, State: psgate.ShellConnected, LastActive: now}
+	}
+	return g.a.Tick(ctx, now, acts)
 }
 
 func (g *fakeGateway) live() []string {
@@ -41,8 +51,8 @@ func (g *fakeGateway) live() []string {
 	return ids
 }
 
-func (g *fakeGateway) open(ctx context.Context, req gateway.AdmitRequest) error {
-	if _, err := g.a.Admit(ctx, req); err != nil {
+func (g *fakeGateway) open(ctx context.Context, req psgate.ShellRequest) error {
+	if _, _, err := g.a.Admit(ctx, req); err != nil {
 		return err
 	}
 	g.mu.Lock()
@@ -57,7 +67,7 @@ func (g *fakeGateway) close(ctx context.Context, id, reason string) {
 	delete(g.shells, id)
 	g.mu.Unlock()
 	if held {
-		g.a.Release(ctx, id, reason)
+		g.a.Release(ctx, id, psgate.CloseReason{Cause: psgate.CloseCause(reason)})
 	}
 }
 
@@ -86,7 +96,7 @@ func TestKeeperRenewalKeepsLeasesAlive(t *testing.T) {
 	if n := e.liveCount(t, e.tenant.ID, 0); n != 2 {
 		t.Errorf("live leases after 5 minutes of renewal = %d, want 2", n)
 	}
-	if _, err := g.a.Admit(ctx, e.request(e.tenant, u, "LATE")); err != nil {
+	if _, _, err := g.a.Admit(ctx, e.request(e.tenant, u, "LATE")); err != nil {
 		t.Errorf("Admit() after 5 minutes error = %v", err)
 	}
 }
@@ -126,7 +136,7 @@ func TestKeeperCrashedNodeSlotsExpire(t *testing.T) {
 		t.Errorf("lease-expired audit records mismatch (-got +want):\n%s", diff)
 	}
 	// Were the crashed node only frozen, it now drops every shell.
-	lost := crashed.a.Tick(ctx, e.clock.Now())
+	lost := crashed.tick(ctx, e.clock.Now())
 	sort.Strings(lost)
 	if diff := cmp.Diff(lost, []string{shellID(0), shellID(1), shellID(2)}); diff != "" {
 		t.Errorf("frozen node's Tick() lost mismatch (-got +want):\n%s", diff)
@@ -184,7 +194,7 @@ func TestKeeperFailsClosedPastTheDeadline(t *testing.T) {
 	if diff := cmp.Diff(lost, []string{"BEFORE", shellID(0), shellID(1)}); diff != "" {
 		t.Errorf("at 40 s: lost mismatch (-got +want):\n%s", diff)
 	}
-	_, err := g.a.Admit(ctx, e.request(e.tenant, u, "AFTER"))
+	_, _, err := g.a.Admit(ctx, e.request(e.tenant, u, "AFTER"))
 	if got := codeOf(err); got != psgate.CodeStoreDown {
 		t.Errorf("at 40 s: Admit() code = %q, want %q", got, psgate.CodeStoreDown)
 	}
@@ -234,13 +244,13 @@ func TestKeeperRestartReclaimsSlots(t *testing.T) {
 	first := e.admitter(t)
 	u := e.addUser(t, e.tenant, "u", store.RoleTenantAdministrator)
 	for i := range 3 {
-		if _, err := first.Admit(ctx, e.request(e.tenant, u, shellID(i))); err != nil {
+		if _, _, err := first.Admit(ctx, e.request(e.tenant, u, shellID(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
 	e.clock.Advance(time.Second)
 	second := e.admitter(t) // same NodeName, new NodeID
-	if _, err := second.Admit(ctx, e.request(e.tenant, u, "AFTER-RESTART")); err != nil {
+	if _, _, err := second.Admit(ctx, e.request(e.tenant, u, "AFTER-RESTART")); err != nil {
 		t.Errorf("Admit() after restart error = %v", err)
 	}
 	var reclaimed int
@@ -252,34 +262,4 @@ func TestKeeperRestartReclaimsSlots(t *testing.T) {
 	if reclaimed != 3 {
 		t.Errorf("%d reclaimed audit records, want 3", reclaimed)
 	}
-}
-
-func TestRunReportsLostShells(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	e := newEnv(t)
-	g := newFakeGateway(e, t)
-	u := e.addUser(t, e.tenant, "u", store.RoleTenantAdministrator)
-	if err := g.open(ctx, e.request(e.tenant, u, "S1")); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.db.ReleaseLease(ctx, "S1", ""); err != nil {
-		t.Fatal(err)
-	}
-	e.clock.Advance(10 * time.Second)
-	got := make(chan []string, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		g.a.Run(ctx, func(ids []string) { got <- ids })
-	}()
-	select {
-	case ids := <-got:
-		if diff := cmp.Diff(ids, []string{"S1"}); diff != "" {
-			t.Errorf("onLost mismatch (-got +want):\n%s", diff)
-		}
-	case <-time.After(5 * time.Second):
-		t.Errorf("Run did not report the lost shell")
-	}
-	cancel()
-	<-done
 }

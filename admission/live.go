@@ -11,7 +11,7 @@ import (
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine"
-	"github.com/psgate/psgate/gateway"
+	"github.com/psgate/psgate/rbac"
 	"github.com/psgate/psgate/store"
 )
 
@@ -22,9 +22,12 @@ import (
 // process died).
 const OutcomeStarted = "started"
 
-// liveAuthorizer is the part of a granted Authorizer that reads the store:
-// it re-checks the caller before every pipeline and audits its commands.
+// liveAuthorizer is the authorizer the Admitter grants a shell: the
+// caller's roles (rbac.Authorizer), re-read from the store before every
+// pipeline (engine.Refresher), with every command audited before it runs
+// and again when it ended (engine.CommandAuditor).
 type liveAuthorizer struct {
+	*rbac.Authorizer
 	st         Store
 	pin        func(context.Context) context.Context
 	log        *slog.Logger
@@ -36,14 +39,41 @@ type liveAuthorizer struct {
 	seq atomic.Int64
 }
 
-// newLiveAuthorizer returns the Authorizer the Admitter grants a shell.
-func (a *Admitter) newLiveAuthorizer(roles []store.Role, req gateway.AdmitRequest) *Authorizer {
-	auth := NewAuthorizer(roles, req.Principal.TenantID, a.st)
-	auth.live = &liveAuthorizer{
-		st: a.st, pin: a.pin, log: a.log, now: a.now, p: req.Principal,
+var (
+	_ engine.Authorizer     = (*liveAuthorizer)(nil)
+	_ engine.Refresher      = (*liveAuthorizer)(nil)
+	_ engine.CommandAuditor = (*liveAuthorizer)(nil)
+)
+
+// newLiveAuthorizer returns the authorizer the Admitter grants a shell.
+func (a *Admitter) newLiveAuthorizer(roles []store.Role, req psgate.ShellRequest) *liveAuthorizer {
+	return &liveAuthorizer{
+		Authorizer: rbac.NewAuthorizer(roles, req.Principal.TenantID, a.st),
+		st:         a.st, pin: a.pin, log: a.log, now: a.now, p: req.Principal,
 		shellID: req.ShellID, clientAddr: req.ClientAddr,
 	}
-	return auth
+}
+
+// Refresh re-reads the caller's account and roles (engine.Refresher). A
+// disabled account is refused with identity.logon-failed, a user without
+// roles (or no longer in the tenant) with admission.no-admin-role, and a
+// store failure with store.unavailable: the check fails closed. The
+// context returned is pinned (Config.Pin) for the pipeline: its commands
+// read the directory as this check saw it.
+func (l *liveAuthorizer) Refresh(ctx context.Context) (context.Context, error) {
+	ctx = l.pin(ctx)
+	roles, err := l.check(ctx)
+	if err != nil {
+		return ctx, err
+	}
+	l.SetRoles(roles)
+	return ctx, nil
+}
+
+// BeginCommands audits a pipeline's commands before they run
+// (engine.CommandAuditor).
+func (l *liveAuthorizer) BeginCommands(ctx context.Context, calls []engine.AuditedCall) (func(error, time.Duration), error) {
+	return l.begin(ctx, calls)
 }
 
 // check reads the caller's account and roles: two indexed reads by
@@ -74,7 +104,7 @@ func (l *liveAuthorizer) check(ctx context.Context) ([]store.Role, error) {
 // function that writes their end records.
 func (l *liveAuthorizer) begin(ctx context.Context, calls []engine.AuditedCall) (func(error, time.Duration), error) {
 	ctx = context.WithoutCancel(ctx)
-	line := gateway.CommandID(ctx)
+	line := psgate.CommandID(ctx)
 	recs := make([]store.AuditRecord, 0, len(calls))
 	for _, c := range calls {
 		rec, err := l.record(line, c)

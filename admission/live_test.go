@@ -7,6 +7,7 @@ import (
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/rbac"
 	"github.com/psgate/psgate/store"
 )
 
@@ -49,11 +50,11 @@ func testCatalog(ran func(ctx context.Context, name string)) *engine.Catalog {
 // Authorizer, as the gateway builds it.
 func grantedRunspace(t testing.TB, e *testEnv, a *Admitter, u store.User, shell string, cat *engine.Catalog) *engine.Runspace {
 	t.Helper()
-	g, err := a.Admit(context.Background(), e.request(e.tenant, u, shell))
+	_, auth, err := a.Admit(context.Background(), e.request(e.tenant, u, shell))
 	if err != nil {
 		t.Fatalf("Admit() error = %v", err)
 	}
-	return engine.NewRunspace(engine.RunspaceConfig{Catalog: cat, Authorizer: g.Authorizer})
+	return engine.NewRunspace(engine.RunspaceConfig{Catalog: cat, Authorizer: auth})
 }
 
 func runCode(rs *engine.Runspace, line string) psgate.Code {
@@ -204,13 +205,13 @@ func BenchmarkCommand(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fixed := engine.NewRunspace(engine.RunspaceConfig{Catalog: cat, Authorizer: NewAuthorizer(roles, e.tenant.ID, e.db)})
+	fixed := engine.NewRunspace(engine.RunspaceConfig{Catalog: cat, Authorizer: rbac.NewAuthorizer(roles, e.tenant.ID, e.db)})
 	b.Run("refresh-only", func(b *testing.B) {
-		g, err := a.Admit(ctx, e.request(e.tenant, u, "S2"))
+		_, auth, err := a.Admit(ctx, e.request(e.tenant, u, "S2"))
 		if err != nil {
 			b.Fatal(err)
 		}
-		rf := g.Authorizer.(engine.Refresher)
+		rf := auth.(engine.Refresher)
 		for b.Loop() {
 			if _, err := rf.Refresh(ctx); err != nil {
 				b.Fatal(err)

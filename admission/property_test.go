@@ -148,7 +148,7 @@ func runProperty(t *testing.T, seed int64, steps int) {
 				if !n.alive {
 					continue
 				}
-				if lost := n.g.a.Tick(ctx, now); len(lost) > 0 {
+				if lost := n.g.tick(ctx, now); len(lost) > 0 {
 					t.Fatalf("step %d: live node %s lost %v", step, n.name, lost)
 				}
 				if !now.Before(n.nextRenew) {
@@ -199,7 +199,7 @@ func runProperty(t *testing.T, seed int64, steps int) {
 	}
 	final := start("final:5986")
 	e.clock.Advance(leaseTTL + time.Second)
-	final.g.a.Tick(ctx, e.clock.Now())
+	final.g.tick(ctx, e.clock.Now())
 	if got := e.liveCount(t, e.tenant.ID, 0); got != 0 {
 		t.Fatalf("after wind-down the store holds %d live leases", got)
 	}

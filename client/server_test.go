@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/server"
 )
@@ -100,9 +101,9 @@ func (ts *testServer) expireAll(t testing.TB) {
 
 // closeAll closes every shell from the server side, as the lifetime or
 // idle janitor does (reason "lifetime" or "idle").
-func (ts *testServer) closeAll(t testing.TB, reason string) {
+func (ts *testServer) closeAll(t testing.TB, cause psgate.CloseCause) {
 	t.Helper()
-	ts.Gateway().CloseShells(context.Background(), ts.Gateway().ShellIDs(), reason)
+	ts.Gateway().CloseShells(context.Background(), ts.Gateway().ShellIDs(), psgate.CloseReason{Cause: cause})
 	if n := ts.Gateway().ShellCount(); n != 0 {
 		t.Fatalf("%d shells still open after closing", n)
 	}

@@ -12,10 +12,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/psgate/psgate"
-	"github.com/psgate/psgate/admission"
 	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/format"
 	"github.com/psgate/psgate/psobject"
+	"github.com/psgate/psgate/rbac"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/postgres"
 	"github.com/psgate/psgate/store/sqlite"
@@ -580,7 +580,7 @@ func TestHelpdeskThroughAuthorizer(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := engine.NewRunspace(engine.RunspaceConfig{
-		Catalog: cat, Caller: e.callHelp, Authorizer: admission.NewAuthorizer(roles, e.contoso.ID, e.db),
+		Catalog: cat, Caller: e.callHelp, Authorizer: rbac.NewAuthorizer(roles, e.contoso.ID, e.db),
 	})
 	tests := []struct {
 		line string

@@ -4,8 +4,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/psgate/psgate/admission"
 	"github.com/psgate/psgate/psobject"
+	"github.com/psgate/psgate/rbac"
 	"github.com/psgate/psgate/store"
 )
 
@@ -167,7 +167,7 @@ func AdminAuditRecordObject(r store.AuditRecord) *psobject.Object {
 
 // AdminPermissionObject converts an explanation for a user to the object
 // Test-CsAdminPermission writes (a list view).
-func AdminPermissionObject(upn string, x admission.Explanation) *psobject.Object {
+func AdminPermissionObject(upn string, x rbac.Explanation) *psobject.Object {
 	o := psobject.New([]string{TypeAdminPermission, "System.Object"},
 		psobject.P("User", upn),
 		psobject.P("Cmdlet", x.Cmdlet),

@@ -4,8 +4,8 @@ import (
 	"context"
 	"strings"
 
-	"github.com/psgate/psgate/admission"
 	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/rbac"
 )
 
 func testCsAdminPermission(dir Directory) *engine.Command {
@@ -80,7 +80,7 @@ func runTestCsAdminPermission(ctx context.Context, inv *engine.Invocation, dir D
 		}
 	}
 	param := strings.TrimPrefix(strings.TrimSpace(inv.String("Parameter")), "-")
-	x := admission.Compile(roles).Explain(cmdlet, param)
+	x := rbac.Compile(roles).Explain(cmdlet, param)
 	inv.Write(AdminPermissionObject(upn, x))
 	return nil
 }

@@ -54,7 +54,7 @@ func (g *Gateway) create(ctx context.Context, req *request) ([]byte, error) {
 		// ResourceCreated reference).
 		id = newGUID(g.cfg.Rand)
 	}
-	grant, err := g.cfg.Admit.Admit(ctx, AdmitRequest{
+	limits, auth, err := g.cfg.Admit.Admit(ctx, psgate.ShellRequest{
 		Principal:  req.principal,
 		ShellID:    id,
 		Kind:       kind,
@@ -75,7 +75,7 @@ func (g *Gateway) create(ctx context.Context, req *request) ([]byte, error) {
 		clientIP:    req.client,
 		userAgent:   req.userAgent,
 		created:     now,
-		grant:       grant,
+		grant:       grant{Grant: limits, Authorizer: auth},
 		inputs:      defaultStreams(env.Shell.InputStreams, "stdin"),
 		outputs:     defaultStreams(env.Shell.OutputStreams, "stdout", "stderr"),
 		compression: compression,
@@ -95,7 +95,7 @@ func (g *Gateway) create(ctx context.Context, req *request) ([]byte, error) {
 		pool, err := newPSRPPool(g, s, env)
 		if err != nil {
 			s.partial.close()
-			g.cfg.Admit.Release(context.WithoutCancel(ctx), id, "closed")
+			g.cfg.Admit.Release(context.WithoutCancel(ctx), id, psgate.CloseReason{Cause: psgate.CloseClient})
 			return nil, err
 		}
 		s.plugin = pool
@@ -105,14 +105,14 @@ func (g *Gateway) create(ctx context.Context, req *request) ([]byte, error) {
 		if s.partial != nil {
 			s.partial.close()
 		}
-		g.cfg.Admit.Release(context.WithoutCancel(ctx), id, "closed")
+		g.cfg.Admit.Release(context.WithoutCancel(ctx), id, psgate.CloseReason{Cause: psgate.CloseClient})
 		return nil, psgate.E(psgate.CodeInvalidParameter, psgate.Args{"detail": "ShellId " + id + " is already in use"})
 	}
 	if g.closed.Load() {
 		// Shutdown began after this Create was dispatched and may
 		// already have closed every shell it saw: close this one too,
 		// so that its slot is not held by a shell nobody will close.
-		g.closeShell(ctx, s, "shutdown")
+		g.closeShell(ctx, s, psgate.CloseReason{Cause: psgate.CloseShutdown})
 		return nil, psgate.E(psgate.CodeShuttingDown, nil)
 	}
 	req.logger().Info("shell opened", logKeyShellID, id, "kind", kind)
@@ -127,7 +127,7 @@ func defaultStreams(got []string, def ...string) []string {
 }
 
 // shellKind maps a resource URI to the shell kind serving it.
-func shellKind(uri string) (string, error) {
+func shellKind(uri string) (psgate.ShellKind, error) {
 	switch {
 	case uri == "":
 		return "", psgate.E(psgate.CodeMissingHeader, psgate.Args{"header": "wsman:ResourceURI"})
@@ -174,7 +174,7 @@ func (g *Gateway) onShell(ctx context.Context, req *request) ([]byte, error) {
 	env := req.env
 	switch env.Action {
 	case wsman.ActionDelete:
-		g.closeShell(ctx, s, "closed")
+		g.closeShell(ctx, s, psgate.CloseReason{Cause: psgate.CloseClient})
 		return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionDeleteResponse), wsman.BodyNone), nil
 	case wsman.ActionGet:
 		return wsman.EncodeGetShell(g.header(req, wsman.ActionGetResponse), s.info(now)), nil
@@ -186,7 +186,7 @@ func (g *Gateway) onShell(ctx context.Context, req *request) ([]byte, error) {
 	case wsman.ActionConnect:
 		c, ok := s.plugin.(connector)
 		if !ok {
-			return nil, psgate.E(psgate.CodeActionNotSupported, psgate.Args{"action": env.Action + " (for " + s.kind + " shells)"})
+			return nil, psgate.E(psgate.CodeActionNotSupported, psgate.Args{"action": env.Action + " (for " + string(s.kind) + " shells)"})
 		}
 		xml, err := c.connect(ctx, req)
 		if err != nil {
@@ -209,13 +209,13 @@ func (g *Gateway) onShell(ctx context.Context, req *request) ([]byte, error) {
 		// A broken fragment stream poisons the shell's reassembler for
 		// good (and the catalog tells the client the shell was closed):
 		// close it now rather than hold its quota slot until it idles out.
-		g.closeShell(ctx, s, "broken")
+		g.closeShell(ctx, s, psgate.CloseReason{Cause: psgate.CloseBroken})
 	case psgate.CodePartialBudget:
 		// The shell holds (or its owner's other shells hold) too much
 		// unfinished data: closing it frees its bytes and its slot, and
 		// its owner learns why from the same error.
 		e, _ := psgate.AsError(err)
-		g.closeShellWith(ctx, s, "budget", e)
+		g.closeShellWith(ctx, s, psgate.CloseReason{Cause: psgate.CloseBudget}, e)
 	}
 	return resp, err
 }
@@ -296,7 +296,7 @@ func (g *Gateway) onOpenShell(ctx context.Context, req *request, s *shell) ([]by
 		return wsman.EncodeEmptyResponse(g.header(req, wsman.ActionSignalResponse), wsman.BodySignalResponse), nil
 	default:
 		return nil, psgate.E(psgate.CodeActionNotSupported, psgate.Args{
-			"action": env.Action + " (for " + s.kind + " shells)"})
+			"action": env.Action + " (for " + string(s.kind) + " shells)"})
 	}
 }
 
@@ -359,13 +359,13 @@ func (g *Gateway) receiveWait(op time.Duration) time.Duration {
 
 // closeShell stops a shell, releases its slot and leaves a tombstone that
 // tells its owner why it closed.
-func (g *Gateway) closeShell(ctx context.Context, s *shell, reason string) {
-	g.closeShellWith(ctx, s, reason, closeError(s, reason))
+func (g *Gateway) closeShell(ctx context.Context, s *shell, why psgate.CloseReason) {
+	g.closeShellWith(ctx, s, why, closeError(s, why))
 }
 
-// closeShellWith is closeShell telling the owner why with the error why.
-func (g *Gateway) closeShellWith(ctx context.Context, s *shell, reason string, why *psgate.Error) {
-	if !s.markClosed(why) {
+// closeShellWith is closeShell telling the owner why with the error tell.
+func (g *Gateway) closeShellWith(ctx context.Context, s *shell, why psgate.CloseReason, tell *psgate.Error) {
+	if !s.markClosed(tell) {
 		return
 	}
 	s.plugin.close()
@@ -374,24 +374,29 @@ func (g *Gateway) closeShellWith(ctx context.Context, s *shell, reason string, w
 		// a request racing the close charges, goes back now.
 		s.partial.close()
 	}
-	g.shells.remove(s, why, g.cfg.Now())
-	g.cfg.Admit.Release(context.WithoutCancel(ctx), s.id, reason)
-	g.log.Info("shell closed", logKeyShellID, s.id, logKeyTenant, s.owner.Tenant, logKeyUser, s.owner.UPN, logKeyReason, reason)
+	g.shells.remove(s, tell, g.cfg.Now())
+	g.cfg.Admit.Release(context.WithoutCancel(ctx), s.id, why)
+	g.log.Info("shell closed", logKeyShellID, s.id, logKeyTenant, s.owner.Tenant, logKeyUser, s.owner.UPN, logKeyReason, why.String())
 }
 
-func closeError(s *shell, reason string) *psgate.Error {
-	switch reason {
-	case "idle":
+// closeError is what the owner of a shell closed for why reads next.
+func closeError(s *shell, why psgate.CloseReason) *psgate.Error {
+	switch why.Cause {
+	case psgate.CloseIdle:
 		return psgate.E(psgate.CodeIdleTimeoutReached, psgate.Args{"shell": s.id, "idle": s.idleTimeout().String()})
-	case "lifetime":
+	case psgate.CloseLifetime:
 		return psgate.E(psgate.CodeLifetimeReached, psgate.Args{"shell": s.id, "lifetime": s.grant.Lifetime.String()})
-	case "removed":
-		return psgate.E(psgate.CodeSessionRemoved, psgate.Args{"shell": s.id, "by": "an administrator"})
-	case "shutdown":
+	case psgate.CloseRemoved:
+		by := why.By
+		if by == "" {
+			by = "an administrator"
+		}
+		return psgate.E(psgate.CodeSessionRemoved, psgate.Args{"shell": s.id, "by": by})
+	case psgate.CloseShutdown:
 		return psgate.E(psgate.CodeShuttingDown, nil)
-	case "broken":
+	case psgate.CloseBroken:
 		return psgate.E(psgate.CodeBadFragment, psgate.Args{"detail": "an earlier request of shell " + s.id + " carried broken fragments"})
-	case "lost":
+	case psgate.CloseLost:
 		return psgate.E(psgate.CodeSessionRemoved, psgate.Args{"shell": s.id, "by": "the service: its quota slot is no longer held (an administrator removed it, or this node lost its store)"})
 	}
 	return psgate.E(psgate.CodeShellNotFound, psgate.Args{"shell": s.id})
@@ -424,48 +429,30 @@ func (g *Gateway) enumerate(_ context.Context, req *request) ([]byte, error) {
 	return wsman.EncodeEnumerateShells(g.header(req, wsman.ActionEnumerateResponse), infos), nil
 }
 
-// Run closes shells that reached their idle timeout or lifetime, until ctx
-// ends. tick is how often it looks; zero means every second.
-func (g *Gateway) Run(ctx context.Context, tick time.Duration) {
-	if tick <= 0 {
-		tick = time.Second
-	}
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			g.Expire(ctx)
-		}
-	}
-}
-
 // Expire closes every shell past its idle timeout or lifetime now.
 func (g *Gateway) Expire(ctx context.Context) {
 	now := g.cfg.Now()
 	for _, s := range g.shells.all() {
-		if reason := expiredReason(s, now); reason != "" {
-			g.closeShell(ctx, s, reason)
+		if why, ok := expiredReason(s, now); ok {
+			g.closeShell(ctx, s, why)
 		}
 	}
 }
 
-// expiredReason is "lifetime" or "idle" when s is past that limit at now,
-// else "".
-func expiredReason(s *shell, now time.Time) string {
+// expiredReason says whether s is past its lifetime or idle timeout at now,
+// and which.
+func expiredReason(s *shell, now time.Time) (psgate.CloseReason, bool) {
 	// Disconnect changes the idle timeout: read it under the lock.
 	s.mu.Lock()
 	idle, timeout := now.Sub(s.lastActive), s.grant.IdleTimeout
 	s.mu.Unlock()
 	switch {
 	case s.grant.Lifetime > 0 && now.Sub(s.created) >= s.grant.Lifetime:
-		return "lifetime"
+		return psgate.CloseReason{Cause: psgate.CloseLifetime}, true
 	case timeout > 0 && idle >= timeout:
-		return "idle"
+		return psgate.CloseReason{Cause: psgate.CloseIdle}, true
 	}
-	return ""
+	return psgate.CloseReason{}, false
 }
 
 // ShellCount is the number of open shells on this node.

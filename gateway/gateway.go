@@ -27,36 +27,15 @@ type Authenticator interface {
 }
 
 // Admitter decides whether a principal may open a shell, records the shell
-// (its quota lease) when it may, and forgets it when the shell closes.
+// (its quota lease) when it may, and forgets it when the shell closes. The
+// admission package implements it; the gateway only declares what it needs.
 type Admitter interface {
-	Admit(ctx context.Context, req AdmitRequest) (Grant, error)
-	// Release frees the shell's slot. reason is "closed", "idle",
-	// "lifetime", "shutdown", "removed", "lost", "broken" (the client
-	// sent a broken PSRP fragment stream) or "budget" (its unfinished
-	// PSRP data passed a PartialBudget).
-	Release(ctx context.Context, shellID string, reason string)
-}
-
-// AdmitRequest describes a shell being opened.
-type AdmitRequest struct {
-	Principal  psgate.Principal
-	ShellID    string
-	Kind       string // "winrs" or "psrp"
-	Name       string
-	ClientAddr string
-	UserAgent  string
-}
-
-// Grant is what admission allows a new shell.
-type Grant struct {
-	// Lifetime closes the shell this long after it opened (0: never).
-	Lifetime time.Duration
-	// IdleTimeout closes the shell after this long without requests.
-	IdleTimeout time.Duration
-	// Authorizer trims the commands the shell's runspace sees and runs.
-	Authorizer engine.Authorizer
-	// Roles names the caller's roles, for display.
-	Roles []string
+	// Admit returns the shell's limits and the authorizer that trims the
+	// commands its runspace sees and runs (nil: no trimming), or a
+	// *psgate.Error refusing it.
+	Admit(ctx context.Context, req psgate.ShellRequest) (psgate.Grant, engine.Authorizer, error)
+	// Release frees the shell's slot, saying why the shell closed.
+	Release(ctx context.Context, shellID string, why psgate.CloseReason)
 }
 
 // Location says where a shell lives in a cluster.
@@ -191,11 +170,11 @@ func New(cfg Config) (*Gateway, error) {
 // openAdmitter admits everyone with the default limits.
 type openAdmitter struct{}
 
-func (openAdmitter) Admit(context.Context, AdmitRequest) (Grant, error) {
-	return Grant{Lifetime: defaultLifetime, IdleTimeout: defaultIdle}, nil
+func (openAdmitter) Admit(context.Context, psgate.ShellRequest) (psgate.Grant, engine.Authorizer, error) {
+	return psgate.Grant{Lifetime: defaultLifetime, IdleTimeout: defaultIdle}, nil, nil
 }
 
-func (openAdmitter) Release(context.Context, string, string) {}
+func (openAdmitter) Release(context.Context, string, psgate.CloseReason) {}
 
 // request is one WS-Man request being served.
 type request struct {
@@ -426,7 +405,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		err = fmt.Errorf("gateway: shutdown: commands still running: %w", ctx.Err())
 	}
 	for _, s := range g.shells.all() {
-		g.closeShell(context.WithoutCancel(ctx), s, "shutdown")
+		g.closeShell(context.WithoutCancel(ctx), s, psgate.CloseReason{Cause: psgate.CloseShutdown})
 	}
 	return err
 }

@@ -17,7 +17,7 @@ type Auditor interface {
 		params map[string]any, sensitive func(name string) bool, outcome string, code psgate.Code, dur time.Duration) error
 }
 
-// ShellIDs lists the shells open on this node, for lease renewal.
+// ShellIDs lists the shells open on this node.
 func (g *Gateway) ShellIDs() []string {
 	all := g.shells.all()
 	ids := make([]string, 0, len(all))
@@ -27,75 +27,59 @@ func (g *Gateway) ShellIDs() []string {
 	return ids
 }
 
-// Activity is one shell's state and last request time.
-type Activity struct {
-	ShellID    string
-	State      string // "connected" or "disconnected"
-	LastActive time.Time
-}
-
 // Activity reports every open shell's state and last request time, for
 // the quota leases.
-func (g *Gateway) Activity() []Activity {
+func (g *Gateway) Activity() []psgate.ShellActivity {
 	all := g.shells.all()
-	out := make([]Activity, 0, len(all))
+	out := make([]psgate.ShellActivity, 0, len(all))
 	for _, s := range all {
 		s.mu.Lock()
-		state := "connected"
+		state := psgate.ShellConnected
 		if s.state == "Disconnected" {
-			state = "disconnected"
+			state = psgate.ShellDisconnected
 		}
-		out = append(out, Activity{ShellID: s.id, State: state, LastActive: s.lastActive})
+		out = append(out, psgate.ShellActivity{ShellID: s.id, State: state, LastActive: s.lastActive})
 		s.mu.Unlock()
 	}
 	return out
 }
 
 // CloseShells closes the given shells of this node, for example because
-// their quota leases are gone. reason is a Release reason ("lost",
-// "removed", ...).
-func (g *Gateway) CloseShells(ctx context.Context, ids []string, reason string) {
+// their quota leases are gone (why.Cause is then psgate.CloseLost).
+func (g *Gateway) CloseShells(ctx context.Context, ids []string, why psgate.CloseReason) {
 	now := g.cfg.Now()
 	for _, id := range ids {
 		if s, ok := g.shells.get(id); ok {
-			r := reason
+			r := why
 			// A node that stalled past its lease may also be past a
 			// shell's lifetime or idle timeout: that is the reason the
 			// user can act on.
-			if why := expiredReason(s, now); why != "" {
-				r = why
+			if expired, ok := expiredReason(s, now); ok {
+				r = expired
 			}
 			g.closeShell(ctx, s, r)
 		}
 	}
 }
 
-// CloseSession closes one shell of this node on behalf of by (a user or an
-// administrator running Remove-CsOnlineSession); it reports whether the
-// shell lived here.
+// CloseSession closes one shell of this node on behalf of by (the user
+// principal name of whoever ran Remove-CsOnlineSession, or changed the
+// owner's rights); it reports whether the shell lived here. The owner
+// reads who closed it.
 func (g *Gateway) CloseSession(ctx context.Context, shellID, by string) bool {
 	s, ok := g.shells.get(shellID)
 	if !ok {
 		return false
 	}
-	g.closeShell(ctx, s, "removed")
+	g.closeShell(ctx, s, psgate.ClosedBy(by))
 	return true
 }
 
-// commandIDKey carries the WS-Man command a pipeline runs for.
-type commandIDKey struct{}
-
 // withCommandID returns ctx for running the client's command (a WinRS
-// CommandId or a PSRP pipeline ID).
+// CommandId or a PSRP pipeline ID); the admission package's audit reads it
+// with psgate.CommandID.
 func withCommandID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, commandIDKey{}, id)
-}
-
-// CommandID returns the client's command or pipeline ID that ctx runs
-// for, or "": the shell's Authorizer puts it on its audit records.
-func CommandID(ctx context.Context) string {
-	id, _ := ctx.Value(commandIDKey{}).(string)
-	return id
+	return psgate.WithCommandID(ctx, id)
 }
 
 // auditCommand records a finished command line. Secrets are redacted by

@@ -151,11 +151,11 @@ type gatedAdmitter struct {
 	admitted, release chan struct{}
 }
 
-func (a gatedAdmitter) Admit(ctx context.Context, req gateway.AdmitRequest) (gateway.Grant, error) {
-	grant, err := a.Admitter.Admit(ctx, req)
+func (a gatedAdmitter) Admit(ctx context.Context, req psgate.ShellRequest) (psgate.Grant, engine.Authorizer, error) {
+	grant, auth, err := a.Admitter.Admit(ctx, req)
 	a.admitted <- struct{}{}
 	<-a.release
-	return grant, err
+	return grant, auth, err
 }
 
 // A Create admitted while Shutdown closes every shell must not leave a

@@ -7,26 +7,27 @@ import (
 	"time"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/wsman"
 )
 
 // Shell kinds.
 const (
-	kindWinRS = "winrs"
-	kindPSRP  = "psrp"
+	kindWinRS = psgate.KindWinRS
+	kindPSRP  = psgate.KindPSRP
 )
 
 // shell is one open shell: a WinRS command shell or a PSRP runspace pool.
 type shell struct {
 	id          string
 	resourceURI string
-	kind        string
+	kind        psgate.ShellKind
 	owner       psgate.Principal
 	name        string
 	clientIP    string
 	userAgent   string
 	created     time.Time
-	grant       Grant
+	grant       grant
 	// maxIdle is the longest idle timeout the shell may have: the
 	// admission grant's, before the client shortened it on Create. It is
 	// rsp:MaxIdleTimeOut, which Disconnect-PSSession -IdleTimeoutSec is
@@ -62,6 +63,13 @@ type shell struct {
 	detach chan struct{}
 	// drained is closed when ops drops to zero while detaching.
 	drained chan struct{}
+}
+
+// grant is what admission allowed the shell: its limits, and the
+// authorizer trimming its commands.
+type grant struct {
+	psgate.Grant
+	Authorizer engine.Authorizer
 }
 
 // plugin is what a shell kind implements.

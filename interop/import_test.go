@@ -9,11 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/psgate/psgate/admission"
 	"github.com/psgate/psgate/cmdlets"
 	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/psobject"
 	"github.com/psgate/psgate/psrp"
+	"github.com/psgate/psgate/rbac"
 	"github.com/psgate/psgate/server"
 	"github.com/psgate/psgate/store"
 )
@@ -41,7 +41,7 @@ func tenantCmdletsFor(t *testing.T, ts *testServer, upn string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	perms := admission.Compile(roles)
+	perms := rbac.Compile(roles)
 	cat := engine.NewCatalog()
 	if err := cmdlets.Register(cat, st); err != nil {
 		t.Fatal(err)

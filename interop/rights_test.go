@@ -231,8 +231,25 @@ func TestDisablingUserClosesShells(t *testing.T) {
 	refusedAs(t, pool, "Get-CsTenant", psgate.CodeSessionRemoved, "")
 	_, _, body := soapPost(t, ts.httpURL, upn, memberPassword, envelope("DIS-CMD", actCommand, winrsID,
 		`<rsp:CommandLine><rsp:Command>Get-CsTenant</rsp:Command></rsp:CommandLine>`))
-	if !strings.Contains(body, `Code="admission.session-removed"`) || !strings.Contains(body, "The session "+winrsID+" was closed") {
+	// The owner reads who closed the shell, and so does the audit log.
+	if !strings.Contains(body, `Code="admission.session-removed"`) || !strings.Contains(body, "The session "+winrsID+" was closed by "+server.DemoAdmin+".") {
 		t.Fatalf("a command in the closed WinRS shell:\n%s", body)
+	}
+	closes, err := ts.Store().SearchAudit(ctx, store.AuditFilter{TenantID: u.TenantID, Action: store.ActionSessionClose, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range closes {
+		if r.ShellID == winrsID {
+			found = true
+			if want := "reason: removed by " + server.DemoAdmin; r.Detail != want {
+				t.Errorf("audit of the close: detail %q, want %q", r.Detail, want)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no session-close audit record for %s", winrsID)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/admission"
 	"github.com/psgate/psgate/cmdlets"
 	"github.com/psgate/psgate/engine"
@@ -152,9 +153,6 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := engine.RegisterBuiltins(catalog); err != nil {
 		return nil, fmt.Errorf("server: register built-in commands: %w", err)
 	}
-	if err := cmdlets.Register(catalog, db, cmdlets.WithSessionCloser(localSessions{s})); err != nil {
-		return nil, fmt.Errorf("server: register tenant cmdlets: %w", err)
-	}
 	if cfg.HTTPSAddr != "" {
 		if s.cert, s.certFile, err = loadOrCreateCert(cfg.DataDir, cfg.TLSCert, cfg.TLSKey, cfg.Now()); err != nil {
 			return nil, err
@@ -210,20 +208,11 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		nodeName = s.httpLn.Addr().String()
 	}
 	s.adm, err = admission.New(admission.Config{
-		Store:      db,
-		Pin:        db.Pin,
-		NodeName:   nodeName,
-		Now:        cfg.Now,
-		Logger:     log.With("component", "admission"),
-		LiveShells: func() []string { return s.gw.ShellIDs() },
-		Activity: func() []admission.ShellActivity {
-			acts := s.gw.Activity()
-			out := make([]admission.ShellActivity, len(acts))
-			for i, a := range acts {
-				out[i] = admission.ShellActivity{ShellID: a.ShellID, State: a.State, LastActive: a.LastActive}
-			}
-			return out
-		},
+		Store:    db,
+		Pin:      db.Pin,
+		NodeName: nodeName,
+		Now:      cfg.Now,
+		Logger:   log.With("component", "admission"),
 	})
 	if err != nil {
 		return nil, err
@@ -244,6 +233,12 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The tenant cmdlets close sessions of this node through the gateway
+	// (Remove-CsOnlineSession, Set-CsUser demoting a user), so they come
+	// after it; nothing serves before New returns.
+	if err := cmdlets.Register(catalog, db, cmdlets.WithSessionCloser(s.gw)); err != nil {
+		return nil, fmt.Errorf("server: register tenant cmdlets: %w", err)
+	}
 	s.nodeName = nodeName
 	s.handler = s.routes()
 	return s, nil
@@ -260,14 +255,6 @@ func (s *Server) locate(ctx context.Context, shellID string) (gateway.Location, 
 		loc.Node = n.Name
 	}
 	return loc, true
-}
-
-// localSessions lets Remove-CsOnlineSession close a shell of this node at
-// once; the gateway is built after the cmdlets are registered.
-type localSessions struct{ s *Server }
-
-func (l localSessions) CloseSession(ctx context.Context, shellID, by string) bool {
-	return l.s.gw != nil && l.s.gw.CloseSession(ctx, shellID, by)
 }
 
 // openStore opens PostgreSQL when a DSN is configured, else SQLite in the
@@ -442,14 +429,13 @@ func (s *Server) Run(ctx context.Context, grace time.Duration) error {
 	}
 	janitor, stopJanitor := context.WithCancel(ctx)
 	defer stopJanitor()
-	go s.gw.Run(janitor, time.Second)
+	go s.keep(janitor)
 	go func() {
 		if err := s.tokens.Run(janitor); err != nil && janitor.Err() == nil {
 			s.log.Error("identity service stopped", "err", err)
 		}
 	}()
 	go s.retainAudit(janitor)
-	go s.adm.Run(janitor, func(ids []string) { s.gw.CloseShells(context.WithoutCancel(janitor), ids, "lost") })
 
 	var runErr error
 	select {
@@ -495,13 +481,34 @@ func (s *Server) Close() {
 	})
 }
 
-// Tick runs the periodic work now, by the configured clock: lease renewal
-// and sweeping, closing shells whose lease is lost, and closing shells past
-// their idle timeout or lifetime. Run does this on timers; tests with a
-// fake clock call Tick after moving it.
+// tickEvery is how often the keeper loop runs Tick.
+const tickEvery = time.Second
+
+// keep runs Tick every second until ctx ends. It is the one loop that
+// moves shell state between the gateway and admission, in one direction
+// per step, so neither holds a callback into the other.
+func (s *Server) keep(ctx context.Context) {
+	t := time.NewTicker(tickEvery)
+	defer t.Stop()
+	for {
+		// A tick that began finishes its closes even if ctx ends.
+		s.Tick(context.WithoutCancel(ctx))
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Tick runs the periodic work now, by the configured clock, in order:
+// close the shells past their idle timeout or lifetime; renew the leases
+// of the shells still open (writing their activity), sweep expired
+// leases; close the shells whose lease is lost. keep does this every
+// second; tests with a fake clock call Tick after moving it.
 func (s *Server) Tick(ctx context.Context) {
 	s.gw.Expire(ctx)
-	if lost := s.adm.Tick(ctx, s.cfg.Now()); len(lost) > 0 {
-		s.gw.CloseShells(ctx, lost, "lost")
+	if lost := s.adm.Tick(ctx, s.cfg.Now(), s.gw.Activity()); len(lost) > 0 {
+		s.gw.CloseShells(ctx, lost, psgate.CloseReason{Cause: psgate.CloseLost})
 	}
 }

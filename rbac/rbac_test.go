@@ -1,7 +1,8 @@
-package admission
+package rbac
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/store"
+	"github.com/psgate/psgate/store/sqlite"
 )
 
 func role(name string, entries ...store.RoleEntry) store.Role {
@@ -285,8 +287,16 @@ func TestValueStrings(t *testing.T) {
 // The built-in roles as the store seeds them behave as the issue says.
 func TestBuiltInRolesFromTheStore(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t)
-	roles, err := e.db.ListRoles(ctx, e.tenant.ID)
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "psgate.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	tenant, err := db.CreateTenant(ctx, store.Tenant{Name: "contoso", Domain: "contoso.test", Policy: store.DefaultPolicy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles, err := db.ListRoles(ctx, tenant.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,4 +327,23 @@ func TestBuiltInRolesFromTheStore(t *testing.T) {
 			t.Errorf("%s: %s %s allowed = %v, want %v", tt.role, tt.cmdlet, tt.param, got, tt.want)
 		}
 	}
+}
+
+// codeOf returns the catalog code of err, "" for nil.
+func codeOf(err error) psgate.Code {
+	if err == nil {
+		return ""
+	}
+	return psgate.CodeOf(err)
+}
+
+// messageOf returns the catalog message of err.
+func messageOf(err error) string {
+	if e, ok := psgate.AsError(err); ok {
+		return e.Message
+	}
+	if err == nil {
+		return "<nil>"
+	}
+	return err.Error()
 }

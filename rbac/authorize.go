@@ -1,4 +1,4 @@
-package admission
+package rbac
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine"
@@ -19,20 +18,15 @@ type RoleLister interface {
 	ListRoles(ctx context.Context, tenantID int64) ([]store.Role, error)
 }
 
-// Authorizer trims a runspace to one caller's roles. It implements the
-// engine's Authorizer; one the Admitter grants also implements
-// engine.Refresher (the caller's account and roles are re-read from the
-// store before every pipeline) and engine.CommandAuditor (every command
-// is audited before it runs, and again when it ended).
+// Authorizer trims a runspace to one caller's roles: it implements the
+// engine's Authorizer. The admission package wraps it to re-read the roles
+// before every pipeline (SetRoles) and to audit commands.
 type Authorizer struct {
 	rights   atomic.Pointer[rights]
 	tenantID int64
 	// lister finds, for a refusal, the tenant's roles that would allow
 	// the refused call; nil leaves that out of the message.
 	lister RoleLister
-	// live, when set, re-reads rights and audits commands; nil for a
-	// fixed set of roles (NewAuthorizer).
-	live *liveAuthorizer
 }
 
 // rights are a caller's roles as last read.
@@ -50,11 +44,7 @@ func newRights(roles []store.Role) *rights {
 	return &rights{roles: roles, perms: Compile(roles), names: names}
 }
 
-var (
-	_ engine.Authorizer     = (*Authorizer)(nil)
-	_ engine.Refresher      = (*Authorizer)(nil)
-	_ engine.CommandAuditor = (*Authorizer)(nil)
-)
+var _ engine.Authorizer = (*Authorizer)(nil)
 
 // NewAuthorizer returns the authorizer for a user of tenantID who holds
 // roles. lister (may be nil) is asked, when a call is refused, which of the
@@ -82,36 +72,12 @@ func (a *Authorizer) Explain(cmdlet, parameter string) Explanation {
 	return a.Permissions().Explain(cmdlet, parameter)
 }
 
-// Refresh re-reads the caller's account and roles (engine.Refresher). A
-// disabled account is refused with identity.logon-failed, a user without
-// roles (or no longer in the tenant) with admission.no-admin-role, and a
-// store failure with store.unavailable: the check fails closed. An
-// Authorizer from NewAuthorizer has nothing to re-read. The context
-// returned is pinned (Config.Pin) for the pipeline: its commands read the
-// directory as this check saw it.
-func (a *Authorizer) Refresh(ctx context.Context) (context.Context, error) {
-	if a.live == nil {
-		return ctx, nil
-	}
-	ctx = a.live.pin(ctx)
-	roles, err := a.live.check(ctx)
-	if err != nil {
-		return ctx, err
-	}
+// SetRoles replaces the caller's roles, as re-read from the store; the
+// next check uses them. It is safe to call while commands run.
+func (a *Authorizer) SetRoles(roles []store.Role) {
 	if cur := a.rights.Load(); !reflect.DeepEqual(cur.roles, roles) {
 		a.rights.Store(newRights(roles))
 	}
-	return ctx, nil
-}
-
-// BeginCommands audits a pipeline's commands before they run
-// (engine.CommandAuditor). An Authorizer from NewAuthorizer audits
-// nothing.
-func (a *Authorizer) BeginCommands(ctx context.Context, calls []engine.AuditedCall) (func(error, time.Duration), error) {
-	if a.live == nil {
-		return func(error, time.Duration) {}, nil
-	}
-	return a.live.begin(ctx, calls)
 }
 
 // Authorize refuses a call the caller's roles do not allow: a hidden
