@@ -6,6 +6,7 @@ import (
 	"unicode"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/engine/syntax"
 	"github.com/psgate/psgate/psobject"
 )
 
@@ -123,7 +124,7 @@ func StructuredArgument(name string, value any) Argument {
 	if name == "" {
 		return Argument{Value: value, HasValue: true}
 	}
-	dash := dashLen(name)
+	dash := syntax.DashLen(name)
 	if dash == 0 {
 		return Argument{Name: name, Value: value, HasValue: true}
 	}
@@ -148,7 +149,7 @@ func StructuredArgument(name string, value any) Argument {
 // PowerShell's parameter lookup does: structured commands may send
 // "-Name" as a plain name.
 func parameterName(name string) string {
-	return name[dashLen(name):]
+	return name[syntax.DashLen(name):]
 }
 
 // resolve finds the parameter a name designates: an exact name or alias,

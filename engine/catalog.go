@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/psgate/psgate/engine/syntax"
 )
 
 // Catalog is a set of commands a Runspace can run. Build one per service
@@ -82,12 +84,12 @@ func (c *Catalog) Commands() []*Command {
 // _, starting with a letter. Names of operating-system programs are
 // refused so the engine's refusal of them stays unambiguous.
 func validCommandName(name string) bool {
-	if name == "" || !isNameStart(name[0]) || osPrograms[strings.ToLower(name)] {
+	if name == "" || !syntax.IsName(name) || syntax.IsProgram(name) {
 		return false
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
-		if !isNameStart(c) && !(c >= '0' && c <= '9') && c != '-' {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
 			return false
 		}
 	}
@@ -117,7 +119,7 @@ func validateCommand(cmd *Command) error {
 	sets := map[string]bool{}
 	for i := range cmd.Parameters {
 		p := &cmd.Parameters[i]
-		if p.Name == "" || !isParamStart(p.Name[0]) || strings.ContainsAny(p.Name, " :-") {
+		if !syntax.IsParameterName(p.Name) || strings.ContainsAny(p.Name, " :-") {
 			return fmt.Errorf("invalid parameter name %q", p.Name)
 		}
 		for _, n := range append([]string{p.Name}, p.Aliases...) {

@@ -9,55 +9,17 @@ import (
 	"unicode/utf8"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/engine/syntax"
 	"github.com/psgate/psgate/psobject"
 )
 
-// opKind is a comparison operator without its case prefix.
-type opKind uint8
+// cmpOp is a comparison operator of the language, evaluated here.
+type cmpOp syntax.Op
 
-const (
-	opEq opKind = iota + 1
-	opNe
-	opGt
-	opGe
-	opLt
-	opLe
-	opLike
-	opNotLike
-	opMatch
-	opNotMatch
-	opContains
-	opNotContains
-	opIn
-	opNotIn
-)
-
-var opNames = map[string]opKind{
-	"eq": opEq, "ne": opNe, "gt": opGt, "ge": opGe, "lt": opLt, "le": opLe,
-	"like": opLike, "notlike": opNotLike, "match": opMatch, "notmatch": opNotMatch,
-	"contains": opContains, "notcontains": opNotContains, "in": opIn, "notin": opNotIn,
-}
-
-// cmpOp is a parsed comparison operator such as -ceq.
-type cmpOp struct {
-	kind          opKind
-	caseSensitive bool
-	name          string // as written, lower case, without the dash
-}
-
-// parseOp parses an operator name with or without its leading dash:
-// "eq", "-ceq", "-INotLike".
+// parseOp parses an operator name with or without its leading dash.
 func parseOp(op string) (cmpOp, bool) {
-	name := strings.ToLower(strings.TrimPrefix(op, "-"))
-	if k, ok := opNames[name]; ok {
-		return cmpOp{kind: k, name: name}, true
-	}
-	if len(name) > 1 && (name[0] == 'c' || name[0] == 'i') {
-		if k, ok := opNames[name[1:]]; ok {
-			return cmpOp{kind: k, caseSensitive: name[0] == 'c', name: name}, true
-		}
-	}
-	return cmpOp{}, false
+	o, ok := syntax.ParseOp(op)
+	return cmpOp(o), ok
 }
 
 // Compare evaluates `left -op right` with PowerShell's semantics and
@@ -90,13 +52,13 @@ func Compare(left any, op string, right any) (bool, error) {
 // eval evaluates the operator; re, when non-nil, is the compiled pattern
 // of a constant right operand of -match.
 func (o cmpOp) eval(left, right any, re *regexp.Regexp) (bool, error) {
-	switch o.kind {
-	case opContains, opNotContains:
+	switch o.Kind {
+	case syntax.OpContains, syntax.OpNotContains:
 		found, err := o.containsAny(left, right)
-		return found != (o.kind == opNotContains), err
-	case opIn, opNotIn:
+		return found != (o.Kind == syntax.OpNotContains), err
+	case syntax.OpIn, syntax.OpNotIn:
 		found, err := o.containsAny(right, left)
-		return found != (o.kind == opNotIn), err
+		return found != (o.Kind == syntax.OpNotIn), err
 	}
 	if list, ok := asList(left); ok {
 		for _, e := range list {
@@ -120,7 +82,7 @@ func (o cmpOp) containsAny(coll, item any) (bool, error) {
 		list = []any{coll}
 	}
 	for _, e := range list {
-		if equalValues(e, item, o.caseSensitive) {
+		if equalValues(e, item, o.CaseSensitive) {
 			return true, nil
 		}
 	}
@@ -129,37 +91,37 @@ func (o cmpOp) containsAny(coll, item any) (bool, error) {
 
 // scalar evaluates the operator for a single left value.
 func (o cmpOp) scalar(left, right any, re *regexp.Regexp) (bool, error) {
-	switch o.kind {
-	case opEq:
-		return equalValues(left, right, o.caseSensitive), nil
-	case opNe:
-		return !equalValues(left, right, o.caseSensitive), nil
-	case opLike, opNotLike:
-		w, err := CompileWildcard(toText(right), o.caseSensitive)
+	switch o.Kind {
+	case syntax.OpEq:
+		return equalValues(left, right, o.CaseSensitive), nil
+	case syntax.OpNe:
+		return !equalValues(left, right, o.CaseSensitive), nil
+	case syntax.OpLike, syntax.OpNotLike:
+		w, err := CompileWildcard(toText(right), o.CaseSensitive)
 		if err != nil {
 			return false, err
 		}
-		return w.Match(toText(left)) != (o.kind == opNotLike), nil
-	case opMatch, opNotMatch:
+		return w.Match(toText(left)) != (o.Kind == syntax.OpNotLike), nil
+	case syntax.OpMatch, syntax.OpNotMatch:
 		if re == nil {
 			var err error
-			re, err = compileMatch(toText(right), o.caseSensitive)
+			re, err = compileMatch(toText(right), o.CaseSensitive)
 			if err != nil {
 				return false, err
 			}
 		}
-		return re.MatchString(toText(left)) != (o.kind == opNotMatch), nil
+		return re.MatchString(toText(left)) != (o.Kind == syntax.OpNotMatch), nil
 	}
-	c, err := orderValues(left, right, o.caseSensitive)
+	c, err := orderValues(left, right, o.CaseSensitive)
 	if err != nil {
 		return false, err
 	}
-	switch o.kind {
-	case opGt:
+	switch o.Kind {
+	case syntax.OpGt:
 		return c > 0, nil
-	case opGe:
+	case syntax.OpGe:
 		return c >= 0, nil
-	case opLt:
+	case syntax.OpLt:
 		return c < 0, nil
 	default: // opLe
 		return c <= 0, nil
@@ -168,11 +130,7 @@ func (o cmpOp) scalar(left, right any, re *regexp.Regexp) (bool, error) {
 
 // compileMatch compiles a -match pattern.
 func compileMatch(pattern string, caseSensitive bool) (*regexp.Regexp, error) {
-	expr := pattern
-	if !caseSensitive {
-		expr = "(?i)" + pattern
-	}
-	re, err := regexp.Compile(expr)
+	re, err := syntax.CompileMatch(pattern, caseSensitive)
 	if err != nil {
 		return nil, psgate.Wrap(psgate.CodeInvalidOperation, psgate.Args{
 			"detail": fmt.Sprintf("The regular expression pattern %s is not valid.", pattern),

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/engine/syntax"
 	"github.com/psgate/psgate/psobject"
 )
 
@@ -299,7 +300,7 @@ func (r *Runspace) resolve(name string) (*Command, error) {
 	if ok && r.Visible(cmd) {
 		return cmd, nil
 	}
-	if isOSProgram(lookup) {
+	if syntax.IsProgram(lookup) {
 		return nil, programRefused(name)
 	}
 	return nil, commandNotFound(name)

@@ -1,11 +1,9 @@
-package engine
+package syntax
 
 import (
 	"math"
 	"strconv"
 	"strings"
-
-	"github.com/psgate/psgate/psobject"
 )
 
 // multipliers are PowerShell's numeric literal suffixes.
@@ -18,7 +16,7 @@ var multipliers = []struct {
 
 // parseNumberLiteral parses a PowerShell numeric literal as written in a
 // script: 42, -7, 1.5, 1e3, .5, 0x1F, 10kb, 5l, 1.5d. It returns int32,
-// int64, float64 or psobject.Decimal, and false when s is not a number (in
+// int64, float64 or Decimal, and false when s is not a number (in
 // command arguments such a token is a string, as 1.2.3 or 12abc are).
 func parseNumberLiteral(s string) (any, bool) {
 	if s == "" {
@@ -73,7 +71,7 @@ func parseNumberLiteral(s string) (any, bool) {
 		if _, err := strconv.ParseFloat(text, 64); err != nil {
 			return nil, false
 		}
-		return psobject.Decimal(text), true
+		return Decimal(text), true
 	}
 	isReal := strings.ContainsAny(lower, ".e")
 	if !isReal {

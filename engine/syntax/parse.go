@@ -1,13 +1,10 @@
-package engine
+package syntax
 
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/psgate/psgate"
 )
 
 // maxNesting bounds nested (...) and @(...) so hostile input cannot
@@ -34,11 +31,10 @@ var keywords = map[string]bool{
 // statements separated by ; or newlines; comments and backtick line
 // continuation. Everything else a PowerShell script can contain is refused.
 //
-// The error is a *ParseError whose Err has CodeParseError (syntax) or
-// CodeLanguageNotAllowed (a construct outside the language), or
-// CodeOSProcessRefused for `& program`.
+// The error is an *Error: KindSyntax, KindNotAllowed (a construct outside
+// the language), or KindProgram for `& program`.
 func Parse(text string) (*Script, error) {
-	p := &parser{src: text}
+	p := &parser{scanner: scanner{src: text}}
 	if i := strings.IndexByte(text, 0); i >= 0 {
 		return nil, p.syntaxError(i, "The command line contains a NUL character.")
 	}
@@ -49,9 +45,11 @@ func Parse(text string) (*Script, error) {
 	return s, nil
 }
 
+// parser parses the command language. Its scanner is shared with the
+// filter language's lexer (filter.go): both read the same source cursor
+// with the same string, number, dash and name scanners.
 type parser struct {
-	src   string
-	pos   int
+	scanner
 	lines []int // byte offsets of line starts, built on first use
 	depth int
 	// cmdName and lastParam describe the command being parsed, for
@@ -84,37 +82,14 @@ func (p *parser) position(off int) Pos {
 	return Pos{Line: line + 1, Column: col}
 }
 
-// syntaxError is a CodeParseError at off.
+// syntaxError is a KindSyntax error at off.
 func (p *parser) syntaxError(off int, detail string) error {
-	pos := p.position(off)
-	return &ParseError{Pos: pos, Err: psgate.E(psgate.CodeParseError, psgate.Args{
-		"detail": detail,
-		"line":   strconv.Itoa(pos.Line),
-		"column": strconv.Itoa(pos.Column),
-	})}
+	return &Error{Kind: KindSyntax, Pos: p.position(off), Detail: detail}
 }
 
-// refuse is a CodeLanguageNotAllowed error naming construct.
+// refuse is a KindNotAllowed error naming construct.
 func (p *parser) refuse(off int, construct string) error {
-	return &ParseError{Pos: p.position(off), Err: psgate.E(psgate.CodeLanguageNotAllowed, psgate.Args{
-		"construct": construct,
-	})}
-}
-
-func (p *parser) eof() bool { return p.pos >= len(p.src) }
-
-func (p *parser) peek() byte {
-	if p.pos >= len(p.src) {
-		return 0
-	}
-	return p.src[p.pos]
-}
-
-func (p *parser) peekAt(i int) byte {
-	if p.pos+i >= len(p.src) {
-		return 0
-	}
-	return p.src[p.pos+i]
+	return &Error{Kind: KindNotAllowed, Pos: p.position(off), Construct: construct}
 }
 
 func (p *parser) parseScript() (*Script, error) {
@@ -228,24 +203,24 @@ func (p *parser) parsePipeline() (Pipeline, error) {
 }
 
 // parseCommand parses a command name and its arguments.
-func (p *parser) parseCommand() (CommandCall, error) {
+func (p *parser) parseCommand() (Command, error) {
 	start := p.pos
 	if err := p.checkCommandStart(); err != nil {
-		return CommandCall{}, err
+		return Command{}, err
 	}
 	name, plain, err := p.scanBareWord()
 	if err != nil {
-		return CommandCall{}, err
+		return Command{}, err
 	}
 	if plain {
 		if _, isNum := parseNumberLiteral(name); isNum {
-			return CommandCall{}, p.refuse(start, "an expression at the start of a statement ("+name+")")
+			return Command{}, p.refuse(start, "an expression at the start of a statement ("+name+")")
 		}
 		if keywords[strings.ToLower(name)] {
-			return CommandCall{}, p.refuse(start, "the '"+strings.ToLower(name)+"' keyword")
+			return Command{}, p.refuse(start, "the '"+strings.ToLower(name)+"' keyword")
 		}
 	}
-	cmd := CommandCall{Name: name, Pos: p.position(start)}
+	cmd := Command{Name: name, Pos: p.position(start)}
 	p.cmdName, p.lastParam = name, ""
 	endOfParams := false
 	for {
@@ -269,7 +244,7 @@ func (p *parser) parseCommand() (CommandCall, error) {
 				return cmd, p.refuse(p.pos, "the stop-parsing symbol (--%)")
 			}
 		}
-		if n := dashLen(p.src[p.pos:]); !endOfParams && n > 0 && p.pos+n < len(p.src) && isParamStart(p.src[p.pos+n]) {
+		if n := p.dashNameAt(p.pos, true); !endOfParams && n > 0 {
 			arg, err := p.parseParameter(n)
 			if err != nil {
 				return cmd, err
@@ -373,8 +348,8 @@ func (p *parser) refuseCall() error {
 				name = w
 			}
 		}
-		if name != "" && isOSProgram(name) {
-			return &ParseError{Pos: p.position(at), Err: psgate.E(psgate.CodeOSProcessRefused, psgate.Args{"name": name})}
+		if name != "" && IsProgram(name) {
+			return &Error{Kind: KindProgram, Pos: p.position(at), Name: name}
 		}
 	}
 	return p.refuse(at, "the call operator (&)")
@@ -445,32 +420,6 @@ func (p *parser) isRedirectionAt(off int) bool {
 		return true
 	}
 	return (c == '*' || c >= '1' && c <= '6') && off+1 < len(p.src) && p.src[off+1] == '>'
-}
-
-// scanName returns the identifier (letters, digits, _, ?) at src[i:].
-func scanName(src string, i int) string {
-	end := i
-	for end < len(src) {
-		c := src[end]
-		if !isNameStart(c) && !(c >= '0' && c <= '9') && c != '?' && c != ':' {
-			break
-		}
-		end++
-	}
-	return src[i:end]
-}
-
-// dashLen returns the length of the dash starting s: PowerShell takes
-// the en dash, em dash and horizontal bar (common in text pasted from
-// documents) as a hyphen before a parameter name.
-func dashLen(s string) int {
-	switch {
-	case strings.HasPrefix(s, "-"):
-		return 1
-	case strings.HasPrefix(s, "\u2013"), strings.HasPrefix(s, "\u2014"), strings.HasPrefix(s, "\u2015"):
-		return 3
-	}
-	return 0
 }
 
 // parseParameter parses -Name, -Name:value; dash is the dash's length.

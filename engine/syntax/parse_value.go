@@ -1,4 +1,4 @@
-package engine
+package syntax
 
 import (
 	"strings"
@@ -290,11 +290,11 @@ func (p *parser) refuseScriptBlock() error {
 	switch {
 	case name == "where-object" || name == "where" || name == "?":
 		err := p.refuse(p.pos, "a script block in Where-Object (use the comparison form instead, for example: Where-Object Enabled -eq $true)")
-		err.(*ParseError).Err.Resolution = "Write the comparison form: Where-Object Enabled -eq $true, or Where-Object -Property Enabled -EQ -Value $true."
+		err.(*Error).Resolution = "Write the comparison form: Where-Object Enabled -eq $true, or Where-Object -Property Enabled -EQ -Value $true."
 		return err
 	case param != "" && strings.HasPrefix("filter", param):
 		err := p.refuse(p.pos, "a script block as a filter (pass the filter as a string instead, for example: -Filter \"Department -eq 'Sales'\")")
-		err.(*ParseError).Err.Resolution = "Quote the filter: -Filter \"Department -eq 'Sales'\"."
+		err.(*Error).Resolution = "Quote the filter: -Filter \"Department -eq 'Sales'\"."
 		return err
 	}
 	return p.refuse(p.pos, "a script block ({ ... })")

@@ -1,15 +1,16 @@
-package engine
+package syntax
 
 import (
 	"strings"
 )
 
-// This file recognises names of operating-system programs, which the
-// engine never runs.
+// This file recognises names of operating-system programs, which psgate
+// never runs: the parser refuses `& program` by name.
 
-// isOSProgram reports whether a command name designates an operating
-// system program or script file rather than a cmdlet.
-func isOSProgram(name string) bool {
+// IsProgram reports whether a command name designates an operating-system
+// program or script file rather than a cmdlet: a path, a name with an
+// extension (cmd.exe) or a well-known program name (whoami, powershell).
+func IsProgram(name string) bool {
 	if strings.ContainsAny(name, `/\`) {
 		return true
 	}
@@ -32,18 +33,4 @@ var osPrograms = map[string]bool{
 	"hostname": true, "systeminfo": true, "winrm": true, "wmic": true, "nslookup": true,
 	"tracert": true, "robocopy": true, "xcopy": true, "calc": true, "mmc": true,
 	"regedit": true, "osql": true, "sqlcmd": true, "ssh": true, "scp": true,
-}
-
-// moduleQualified strips a module qualifier (psgate\Get-CsTenant) when it
-// names a module psgate provides.
-func moduleQualified(name string) (string, bool) {
-	i := strings.LastIndexByte(name, '\\')
-	if i < 0 {
-		return name, false
-	}
-	switch strings.ToLower(name[:i]) {
-	case "psgate", "microsoft.powershell.utility", "microsoft.powershell.core", "microsoft.powershell.management":
-		return name[i+1:], true
-	}
-	return name, false
 }
