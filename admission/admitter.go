@@ -11,6 +11,7 @@ import (
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/internal/logkey"
 	"github.com/psgate/psgate/store"
 )
 
@@ -154,7 +155,7 @@ func New(cfg Config) (*Admitter, error) {
 	return &Admitter{
 		cfg:    cfg,
 		st:     cfg.Store,
-		log:    log.With("node", cfg.NodeID),
+		log:    log.With(logkey.Node, cfg.NodeID),
 		now:    cfg.Now,
 		pin:    cfg.Pin,
 		shells: map[string]shellRecord{},
@@ -184,9 +185,9 @@ func (a *Admitter) Admit(ctx context.Context, req psgate.ShellRequest) (psgate.G
 	if _, err := a.st.AppendAudit(context.WithoutCancel(ctx), rec); err != nil {
 		// Not on the record, so not admitted.
 		if rerr := a.st.ReleaseLease(context.WithoutCancel(ctx), req.ShellID, a.cfg.NodeID); rerr != nil {
-			a.log.Warn("releasing an unaudited lease failed; it expires by TTL", "shell", req.ShellID, "err", rerr)
+			a.log.Warn("releasing an unaudited lease failed; it expires by TTL", logkey.ShellID, req.ShellID, logkey.Err, rerr)
 		}
-		a.log.Error("audit of session open failed; shell refused", "shell", req.ShellID, "err", err)
+		a.log.Error("audit of session open failed; shell refused", logkey.ShellID, req.ShellID, logkey.Err, err)
 		return psgate.Grant{}, nil, psgate.Wrap(psgate.CodeStoreDown, nil, fmt.Errorf("admission: audit session open: %w", err))
 	}
 	a.mu.Lock()
@@ -325,10 +326,10 @@ func (a *Admitter) refuse(ctx context.Context, rec store.AuditRecord, err error,
 		rec.Detail = "request cancelled: " + detail
 	}
 	if _, aerr := a.st.AppendAudit(context.WithoutCancel(ctx), rec); aerr != nil {
-		a.log.Error("audit of refusal failed", "shell", rec.ShellID, "code", rec.Code, "err", aerr)
+		a.log.Error("audit of refusal failed", logkey.ShellID, rec.ShellID, logkey.Code, rec.Code, logkey.Err, aerr)
 	}
 	if psgate.CodeOf(err) == psgate.CodeStoreDown {
-		a.log.Warn("admission failed closed", "shell", rec.ShellID, "err", err)
+		a.log.Warn("admission failed closed", logkey.ShellID, rec.ShellID, logkey.Err, err)
 	}
 	return err
 }
@@ -350,7 +351,7 @@ func (a *Admitter) Release(ctx context.Context, shellID string, why psgate.Close
 		detail += "; the lease had already expired or been removed"
 	default:
 		detail += "; the lease could not be deleted and expires by itself"
-		a.log.Warn("release lease failed", "shell", shellID, "err", err)
+		a.log.Warn("release lease failed", logkey.ShellID, shellID, logkey.Err, err)
 	}
 	a.audit(ctx, store.AuditRecord{
 		Time: a.now(), TenantID: sh.tenantID, UserID: sh.userID, UPN: sh.upn,
@@ -362,7 +363,7 @@ func (a *Admitter) Release(ctx context.Context, shellID string, why psgate.Close
 // audit writes a record that no caller waits on; failures are logged.
 func (a *Admitter) audit(ctx context.Context, rec store.AuditRecord) {
 	if _, err := a.st.AppendAudit(ctx, rec); err != nil {
-		a.log.Error("audit write failed", "action", rec.Action, "shell", rec.ShellID, "err", err)
+		a.log.Error("audit write failed", logkey.Action, rec.Action, logkey.ShellID, rec.ShellID, logkey.Err, err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/internal/logkey"
 	"github.com/psgate/psgate/store"
 )
 
@@ -98,7 +99,7 @@ func (a *Admitter) Tick(ctx context.Context, now time.Time, live []psgate.ShellA
 	var lost []string
 	if !k.registered {
 		if err := a.register(ctx, now); err != nil {
-			a.log.Warn("register node failed", "err", err)
+			a.log.Warn("register node failed", logkey.Err, err)
 		}
 	} else if !now.Before(k.nextRenew) {
 		lost = a.renew(ctx, now, ids, live)
@@ -109,7 +110,7 @@ func (a *Admitter) Tick(ctx context.Context, now time.Time, live []psgate.ShellA
 	if k.registered && !now.Before(k.deadline) {
 		if len(ids) > 0 {
 			a.log.Error("lease renewal deadline passed; closing every shell of this node",
-				"deadline", k.deadline, "shells", len(ids))
+				"deadline", k.deadline, logkey.Shells, len(ids))
 		}
 		lost = append(lost, ids...)
 	}
@@ -130,7 +131,7 @@ func (a *Admitter) renew(ctx context.Context, now time.Time, live []string, acts
 		a.mu.Lock()
 		a.keep.nextRenew = now.Add(a.cfg.RenewEvery / 4)
 		a.mu.Unlock()
-		a.log.Warn("lease renewal failed", "shells", len(live), "err", err)
+		a.log.Warn("lease renewal failed", logkey.Shells, len(live), logkey.Err, err)
 		return nil
 	}
 	a.mu.Lock()
@@ -142,14 +143,14 @@ func (a *Admitter) renew(ctx context.Context, now time.Time, live []string, acts
 	}
 	a.mu.Unlock()
 	if len(res.Lost) > 0 {
-		a.log.Warn("leases lost; closing their shells", "shells", res.Lost)
+		a.log.Warn("leases lost; closing their shells", logkey.Shells, res.Lost)
 	}
 	a.reportActivity(ctx, acts)
 	if !res.NodeFound {
 		a.log.Error("this node's record is gone from the store; closing every shell and registering again")
 		lost := append(res.Lost, live...)
 		if err := a.register(ctx, now); err != nil {
-			a.log.Warn("register node failed", "err", err)
+			a.log.Warn("register node failed", logkey.Err, err)
 		}
 		return lost
 	}
@@ -187,7 +188,7 @@ func (a *Admitter) reportActivity(ctx context.Context, current []psgate.ShellAct
 		acts[i] = store.LeaseActivity{ShellID: sa.ShellID, State: string(sa.State), LastActive: sa.LastActive}
 	}
 	if _, err := a.st.UpdateLeases(ctx, acts); err != nil {
-		a.log.Warn("update lease activity", "shells", len(acts), "err", err)
+		a.log.Warn("update lease activity", logkey.Shells, len(acts), logkey.Err, err)
 		return
 	}
 	a.mu.Lock()
@@ -204,7 +205,7 @@ func (a *Admitter) sweep(ctx context.Context, now time.Time) {
 	a.mu.Unlock()
 	expired, err := a.st.SweepExpired(ctx, now, 0)
 	if err != nil {
-		a.log.Warn("sweeping expired leases failed", "err", err)
+		a.log.Warn("sweeping expired leases failed", logkey.Err, err)
 		return
 	}
 	for _, l := range expired {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/internal/logkey"
 	"github.com/psgate/psgate/rbac"
 	"github.com/psgate/psgate/store"
 )
@@ -126,8 +127,8 @@ func (l *liveAuthorizer) begin(ctx context.Context, calls []engine.AuditedCall) 
 		for _, rec := range recs {
 			rec.Time, rec.Outcome, rec.Code, rec.Duration = l.now(), outcome, code, dur
 			if _, err := l.st.AppendAudit(ctx, rec); err != nil {
-				l.log.Error("audit of command end failed; its started record stays", "shell", l.shellID,
-					"command", rec.CommandID, "err", err)
+				l.log.Error("audit of command end failed; its started record stays", logkey.ShellID, l.shellID,
+					logkey.CommandID, rec.CommandID, logkey.Err, err)
 			}
 		}
 	}, nil

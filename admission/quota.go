@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/internal/logkey"
 	"github.com/psgate/psgate/store"
 )
 
@@ -45,7 +46,7 @@ func (a *Admitter) checkRate(ctx context.Context, p psgate.Principal, limit int,
 	return psgate.E(psgate.CodeCreationRateExceeded, psgate.Args{
 		"limit": strconv.Itoa(limit),
 		"retry": fmt.Sprintf("%s (at %s UTC)", seconds(lo), retry.UTC().Format(time.TimeOnly)),
-	}).With("reason", "creation-rate").
+	}).With(logkey.Reason, "creation-rate").
 		With("limit", strconv.Itoa(limit)).
 		With("count", strconv.Itoa(n)).
 		With("reset", stamp(retry))
@@ -108,7 +109,7 @@ func quotaRefusal(qe *store.QuotaError, userID int64, admin bool, lifetime time.
 			reset = t
 		}
 	}
-	return e.With("reason", reason).
+	return e.With(logkey.Reason, reason).
 		With("limit", strconv.Itoa(qe.Limit)).
 		With("count", strconv.Itoa(qe.Count)).
 		With("reset", stamp(reset))

@@ -1,15 +1,17 @@
 package gateway
 
-// Attribute keys of the gateway's structured logs.
+import "github.com/psgate/psgate/internal/logkey"
+
+// Attribute keys of the gateway's structured logs: the module's one set.
 const (
-	logKeyRequestID = "request_id"
-	logKeyTenant    = "tenant"
-	logKeyUser      = "user"
-	logKeyShellID   = "shell_id"
-	logKeyCommandID = "command_id"
-	logKeyAction    = "action"
-	logKeyCode      = "code"
-	logKeyClient    = "client"
-	logKeyErr       = "err"
-	logKeyReason    = "reason"
+	logKeyRequestID = logkey.RequestID
+	logKeyTenant    = logkey.Tenant
+	logKeyUser      = logkey.User
+	logKeyShellID   = logkey.ShellID
+	logKeyCommandID = logkey.CommandID
+	logKeyAction    = logkey.Action
+	logKeyCode      = logkey.Code
+	logKeyClient    = logkey.Client
+	logKeyErr       = logkey.Err
+	logKeyReason    = logkey.Reason
 )

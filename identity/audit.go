@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/internal/logkey"
 	"github.com/psgate/psgate/store"
 )
 
@@ -62,6 +63,6 @@ func auditFailure(ctx context.Context, a Auditor, log *slog.Logger, now time.Tim
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
 	if _, err := a.AppendAudit(ctx, r); err != nil {
-		log.Error("cannot write the audit record of a failed sign-in", "err", err, "client", f.addr)
+		log.Error("cannot write the audit record of a failed sign-in", logkey.Err, err, logkey.Client, f.addr)
 	}
 }

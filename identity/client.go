@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/internal/logkey"
 	"github.com/psgate/psgate/store"
 )
 
@@ -120,7 +121,7 @@ func (s *Service) clientFailed(ctx context.Context, id string, rec store.OAuthCl
 	e := psgate.E(psgate.CodeInvalidClient, psgate.Args{"client": id})
 	var ae assertionError
 	if errors.As(cause, &ae) {
-		e = e.With("reason", "the client assertion was refused: "+string(ae))
+		e = e.With(logkey.Reason, "the client assertion was refused: "+string(ae))
 	}
 	var result error = e
 	code := psgate.CodeInvalidClient
@@ -137,9 +138,9 @@ func (s *Service) clientFailed(ctx context.Context, id string, rec store.OAuthCl
 		}
 	}
 	if known {
-		s.log.Info("client authentication failed", "client_id", rec.ClientID, "client", addr, "reason", f.detail)
+		s.log.Info("client authentication failed", logkey.ClientID, rec.ClientID, logkey.Client, addr, logkey.Reason, f.detail)
 	} else {
-		s.log.Info("client authentication failed for an unknown application", "client", addr)
+		s.log.Info("client authentication failed for an unknown application", logkey.Client, addr)
 	}
 	auditFailure(ctx, s.cfg.Audit, s.log, s.cfg.Now(), f)
 	return result

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/internal/logkey"
 	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/store"
 )
@@ -335,9 +336,9 @@ func (c *credentials) fail(ctx context.Context, acct account, user string, loc l
 	// The typed name is logged only when it is a real account: a
 	// password typed into the user name field must not reach the log.
 	if acct.known {
-		c.log.Info("sign-in failed", "upn", acct.user.UPN, "client", loc.addr, "familiar", loc.familiar, "via", via, "reason", reason)
+		c.log.Info("sign-in failed", logkey.User, acct.user.UPN, logkey.Client, loc.addr, "familiar", loc.familiar, "via", via, logkey.Reason, reason)
 	} else {
-		c.log.Info("sign-in failed for an unknown user", "client", loc.addr, "via", via)
+		c.log.Info("sign-in failed for an unknown user", logkey.Client, loc.addr, "via", via)
 	}
 	result := logonFailed(user)
 	code := psgate.CodeLogonFailed
@@ -367,14 +368,14 @@ func (c *credentials) fail(ctx context.Context, acct account, user string, loc l
 			return storeError(err)
 		}
 		if !addrUntil.IsZero() {
-			c.log.Warn("client address blocked after repeated failed sign-ins", "client", loc.addr, "until", addrUntil)
+			c.log.Warn("client address blocked after repeated failed sign-ins", logkey.Client, loc.addr, "until", addrUntil)
 			code, detail = psgate.CodeSignInThrottled, reason+"; the address is blocked until "+addrUntil.UTC().Format(time.RFC3339)
 			result = throttled(loc.addr, addrUntil, now)
 		}
 	}
 	if !acctUntil.IsZero() {
 		if acct.known {
-			c.log.Warn("account locked after repeated failed sign-ins", "upn", acct.user.UPN, "familiar", loc.familiar, "until", acctUntil)
+			c.log.Warn("account locked after repeated failed sign-ins", logkey.User, acct.user.UPN, "familiar", loc.familiar, "until", acctUntil)
 		}
 		if code == psgate.CodeLogonFailed {
 			code, detail = psgate.CodeAccountLocked, reason+"; the account is locked until "+acctUntil.UTC().Format(time.RFC3339)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/internal/logkey"
 )
 
 // userCodeAlphabet has no vowels (no words) and no digits (no 0/O, 1/I
@@ -341,7 +342,7 @@ func (s *Service) serveDeviceCode(w http.ResponseWriter, r *http.Request) {
 		interval:   s.cfg.DevicePollInterval,
 	}, addr, now)
 	if errors.Is(err, errDevicesFull) {
-		s.log.Warn("device authorization refused: the table of pending device codes is full", "client", addr)
+		s.log.Warn("device authorization refused: the table of pending device codes is full", logkey.Client, addr)
 		w.Header().Set("Retry-After", strconv.Itoa(int(s.devices.limits.IdleAfter/time.Second)))
 		writeJSON(w, http.StatusServiceUnavailable, oauthErrorBody{
 			Error:       "temporarily_unavailable",
@@ -350,7 +351,7 @@ func (s *Service) serveDeviceCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.log.Info("device authorization refused", "client", addr, "client_id", client.id, "err", err)
+		s.log.Info("device authorization refused", logkey.Client, addr, logkey.ClientID, client.id, logkey.Err, err)
 		s.writeOAuthError(w, err)
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/internal/logkey"
 )
 
 // devicePage is the verification page of the device flow: the user
@@ -86,7 +87,7 @@ func (s *Service) serveDeviceSignIn(w http.ResponseWriter, r *http.Request) {
 				status = st
 			}
 			if e.Code == psgate.CodeStoreDown {
-				s.log.Error("device sign-in failed", "err", e.Err)
+				s.log.Error("device sign-in failed", logkey.Err, e.Err)
 			}
 			if v, ok := e.Value("retry_after"); ok {
 				w.Header().Set("Retry-After", v)
@@ -123,7 +124,7 @@ func (s *Service) serveDeviceSignIn(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, psgate.E(psgate.CodeDeviceCodeExpired, nil))
 		return
 	}
-	s.log.Info("device code approved", "tenant", t.Name, "upn", u.UPN, "client_id", a.clientID)
+	s.log.Info("device code approved", logkey.Tenant, t.Name, logkey.User, u.UPN, logkey.ClientID, a.clientID)
 	s.renderDevicePage(w, http.StatusOK, devicePageData{Done: true, UPN: u.UPN, Tenant: t.Name})
 }
 
@@ -131,7 +132,7 @@ func (s *Service) renderDevicePage(w http.ResponseWriter, status int, data devic
 	data.Action = PathDevice
 	var buf bytes.Buffer
 	if err := devicePage.Execute(&buf, data); err != nil {
-		s.log.Error("device page", "err", err)
+		s.log.Error("device page", logkey.Err, err)
 		http.Error(w, "identity: the sign-in page cannot be shown", http.StatusInternalServerError)
 		return
 	}

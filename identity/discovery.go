@@ -6,6 +6,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/internal/logkey"
 )
 
 // metadata is the token service's discovery document (OpenID Connect
@@ -67,7 +68,7 @@ func (s *Service) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 func (s *Service) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	b, err := s.keys.jwks(r.Context())
 	if err != nil {
-		s.log.Error("JWKS unavailable", "err", err)
+		s.log.Error("JWKS unavailable", logkey.Err, err)
 		s.writeOAuthError(w, storeError(err))
 		return
 	}

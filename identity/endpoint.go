@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/internal/logkey"
 )
 
 // OAuth grant types.
@@ -256,7 +257,7 @@ func (s *Service) writeOAuthError(w http.ResponseWriter, err error) {
 		e = psgate.Wrap(psgate.CodeInternal, psgate.Args{"request": "token"}, err)
 	}
 	if e.Err != nil || e.Code == psgate.CodeInternal {
-		s.log.Error("token service error", "code", string(e.Code), "err", e.Err)
+		s.log.Error("token service error", logkey.Code, string(e.Code), logkey.Err, e.Err)
 	}
 	name, status := oauthError(e.Code)
 	body := oauthErrorBody{Error: name, Description: e.Message, Code: string(e.Code), Resolution: e.Resolution}

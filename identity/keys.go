@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/psgate/psgate/internal/logkey"
 	"github.com/psgate/psgate/store"
 )
 
@@ -73,7 +74,7 @@ func (k *keyring) load(ctx context.Context) error {
 	for _, rec := range recs {
 		sk, err := parseSigningKey(rec)
 		if err != nil {
-			k.log.Error("unusable signing key in the store", "kid", rec.KID, "err", err)
+			k.log.Error("unusable signing key in the store", "kid", rec.KID, logkey.Err, err)
 			continue
 		}
 		keys = append(keys, sk)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psgate/psgate/internal/logkey"
 	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/store"
 )
@@ -258,7 +259,7 @@ func (s *Service) Run(ctx context.Context) error {
 	var lastPurge time.Time
 	for {
 		if err := s.keys.maintain(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("signing key maintenance failed", "err", err)
+			s.log.Error("signing key maintenance failed", logkey.Err, err)
 		}
 		now := s.cfg.Now()
 		s.devices.sweep(now)
@@ -271,14 +272,14 @@ func (s *Service) Run(ctx context.Context) error {
 			// Keep expired rows a day, so that a late reuse is still
 			// recognised as one.
 			if n, err := s.cfg.Store.PurgeRefreshTokens(ctx, now.Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
-				s.log.Error("purging refresh tokens failed", "err", err)
+				s.log.Error("purging refresh tokens failed", logkey.Err, err)
 			} else if n > 0 {
 				s.log.Info("purged expired refresh tokens", "count", n)
 			}
 			// Failure counts of names nobody uses (an attacker's
 			// guesses) would otherwise stay for ever.
 			if n, err := s.cfg.Store.PurgeLoginFailures(ctx, now.Add(-s.cfg.Lockout.remembered())); err != nil && ctx.Err() == nil {
-				s.log.Error("purging sign-in failure counts failed", "err", err)
+				s.log.Error("purging sign-in failure counts failed", logkey.Err, err)
 			} else if n > 0 {
 				s.log.Info("purged stale sign-in failure counts", "count", n)
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/internal/logkey"
 	"github.com/psgate/psgate/store"
 )
 
@@ -102,7 +103,7 @@ func (s *Service) respond(ctx context.Context, g grant, family string) (tokenRes
 			return tokenResponse{}, err
 		}
 	}
-	s.log.Info("access token issued", "tenant", g.tenant.Name, "upn", g.user.UPN, "client_id", g.clientID,
+	s.log.Info("access token issued", logkey.Tenant, g.tenant.Name, logkey.User, g.user.UPN, logkey.ClientID, g.clientID,
 		"jti", c.ID, "app", g.app, "refresh", family != "")
 	return r, nil
 }
@@ -143,8 +144,8 @@ func (s *Service) rotateRefresh(ctx context.Context, tok string, client oauthCli
 		if rerr := s.cfg.Store.RevokeRefreshFamily(ctx, rt.FamilyID); rerr != nil {
 			return grant{}, "", storeError(rerr)
 		}
-		s.log.Warn("refresh token reused: every token of its sign-in revoked", "tenant_id", rt.TenantID,
-			"user_id", rt.UserID, "client_id", rt.ClientID)
+		s.log.Warn("refresh token reused: every token of its sign-in revoked", logkey.TenantID, rt.TenantID,
+			logkey.UserID, rt.UserID, logkey.ClientID, rt.ClientID)
 		return grant{}, "", psgate.E(psgate.CodeRefreshTokenReused, nil)
 	case err != nil:
 		return grant{}, "", storeError(err)
@@ -186,7 +187,7 @@ func (s *Service) revokeRefresh(ctx context.Context, tok string, client oauthCli
 	if err := s.cfg.Store.RevokeRefreshFamily(ctx, rt.FamilyID); err != nil {
 		return storeError(err)
 	}
-	s.log.Info("refresh token revoked", "tenant_id", rt.TenantID, "user_id", rt.UserID, "client_id", rt.ClientID)
+	s.log.Info("refresh token revoked", logkey.TenantID, rt.TenantID, logkey.UserID, rt.UserID, logkey.ClientID, rt.ClientID)
 	return nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/psgate/psgate/internal/logkey"
 )
 
 // Defaults of the connection limits.
@@ -100,7 +102,7 @@ func (l *connLimiter) refused(from net.Addr) {
 		return
 	}
 	l.warned = time.Now()
-	l.log.Warn("connection limit reached: closing new connections until some end", "max", l.max, "remote", from.String())
+	l.log.Warn("connection limit reached: closing new connections until some end", "max", l.max, logkey.Client, from.String())
 }
 
 type countedConn struct {

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"time"
+
+	"github.com/psgate/psgate/internal/logkey"
 )
 
 // DefaultAuditRetention is how long the audit log keeps records unless
@@ -27,7 +29,7 @@ func (s *Server) retainAudit(ctx context.Context) {
 		n, err := s.store.PurgeAudit(ctx, before)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			s.log.Error("audit retention: purge failed", "before", before, "err", err)
+			s.log.Error("audit retention: purge failed", "before", before, logkey.Err, err)
 		case n > 0:
 			s.log.Info("audit retention: purged old records", "count", n, "before", before)
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/gateway"
 	"github.com/psgate/psgate/identity"
+	"github.com/psgate/psgate/internal/logkey"
 	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/cache"
@@ -432,7 +433,7 @@ func (s *Server) Run(ctx context.Context, grace time.Duration) error {
 	go s.keep(janitor)
 	go func() {
 		if err := s.tokens.Run(janitor); err != nil && janitor.Err() == nil {
-			s.log.Error("identity service stopped", "err", err)
+			s.log.Error("identity service stopped", logkey.Err, err)
 		}
 	}()
 	go s.retainAudit(janitor)
@@ -454,11 +455,11 @@ func (s *Server) Run(ctx context.Context, grace time.Duration) error {
 		go func() { defer wg.Done(); _ = hs.Shutdown(sctx) }()
 	}
 	if err := s.gw.Shutdown(sctx); err != nil {
-		s.log.Warn("shutdown", "err", err)
+		s.log.Warn("shutdown", logkey.Err, err)
 	}
 	wg.Wait()
 	if err := s.adm.Close(sctx); err != nil {
-		s.log.Warn("shutdown", "err", err)
+		s.log.Warn("shutdown", logkey.Err, err)
 	}
 	return runErr
 }
