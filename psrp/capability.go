@@ -24,7 +24,21 @@ const (
 	// client requires exactly in the server's SESSION_CAPABILITY.
 	CapabilityPSVersion  psobject.Version = "2.0"
 	SerializationVersion psobject.Version = "1.1.0.1"
+	// MinProtocolVersion is the oldest version a server accepts: 2.2,
+	// Windows PowerShell 3.0's.
+	MinProtocolVersion psobject.Version = "2.2"
 )
+
+// AcceptProtocolVersion returns the version a server answers a client
+// speaking v with (see NegotiateProtocolVersion), or a *VersionError when
+// v is not 2.x or is older than MinProtocolVersion.
+func AcceptProtocolVersion(v psobject.Version) (psobject.Version, error) {
+	n, err := NegotiateProtocolVersion(v)
+	if err != nil || !VersionAtLeast(v, 2, 2) {
+		return "", &VersionError{Client: string(v)}
+	}
+	return n, nil
+}
 
 // SessionCapability is a SESSION_CAPABILITY payload ([MS-PSRP] §2.2.2.1).
 type SessionCapability struct {
