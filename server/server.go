@@ -202,18 +202,21 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	// The node's name is its public listener: a restarted process reclaims
 	// the quota slots its previous incarnation held at once.
-	nodeName := ""
+	nodeName, nodeURL := "", ""
 	if s.httpsLn != nil {
-		nodeName = s.httpsLn.Addr().String()
+		nodeName, nodeURL = s.httpsLn.Addr().String(), "https://"+reachable(s.httpsLn.Addr())+"/wsman"
 	} else {
-		nodeName = s.httpLn.Addr().String()
+		nodeName, nodeURL = s.httpLn.Addr().String(), "http://"+reachable(s.httpLn.Addr())+"/wsman"
 	}
 	s.adm, err = admission.New(admission.Config{
 		Store:    db,
 		Pin:      db.Pin,
 		NodeName: nodeName,
-		Now:      cfg.Now,
-		Logger:   log.With("component", "admission"),
+		// Where this node serves: psgate node list shows it, and peers
+		// will forward requests for its shells there.
+		InternalURL: nodeURL,
+		Now:         cfg.Now,
+		Logger:      log.With("component", "admission"),
 	})
 	if err != nil {
 		return nil, err
