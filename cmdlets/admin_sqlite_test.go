@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/engine/builtin"
 	"github.com/psgate/psgate/format"
 	"github.com/psgate/psgate/psobject"
 	"github.com/psgate/psgate/rbac"
@@ -128,7 +129,7 @@ func (s *adminSink) Information(r engine.InformationRecord) {
 func (e *adminEnv) run(t *testing.T, caller engine.Caller, line string) (*adminSink, error) {
 	t.Helper()
 	cat := engine.NewCatalog()
-	if err := engine.RegisterBuiltins(cat); err != nil {
+	if err := builtin.Register(cat); err != nil {
 		t.Fatal(err)
 	}
 	if err := Register(cat, e.db, WithSessionCloser(e.closer)); err != nil {
@@ -573,7 +574,7 @@ func TestHelpdeskThroughAuthorizer(t *testing.T) {
 		t.Fatal(err)
 	}
 	cat := engine.NewCatalog()
-	if err := engine.RegisterBuiltins(cat); err != nil {
+	if err := builtin.Register(cat); err != nil {
 		t.Fatal(err)
 	}
 	if err := Register(cat, e.db); err != nil {

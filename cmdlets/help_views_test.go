@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/psgate/psgate/clixml"
 	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/engine/builtin"
 	"github.com/psgate/psgate/format"
 	"github.com/psgate/psgate/psobject"
 )
@@ -111,7 +112,7 @@ func paraText(vs []any) string {
 func helpCatalog(t *testing.T) *engine.Catalog {
 	t.Helper()
 	cat := engine.NewCatalog()
-	if err := engine.RegisterBuiltins(cat); err != nil {
+	if err := builtin.Register(cat); err != nil {
 		t.Fatal(err)
 	}
 	if err := Register(cat, newFakeDir()); err != nil {

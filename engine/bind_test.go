@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/psobject"
 )
 
 // bindCmd has every parameter type and two parameter sets.
@@ -291,7 +292,11 @@ func TestBindPipelineInput(t *testing.T) {
 }
 
 func TestBindRemainingArguments(t *testing.T) {
-	cmd, _ := newFakeEnv(t).catalog.Lookup("Write-Output")
+	// Write-Output's parameters.
+	cmd := &Command{Name: "Write-Output", Run: noop, Parameters: []Parameter{
+		{Name: "InputObject", Type: TypeObjectArray, Position: 0, ValueFromPipeline: true, ValueFromRemainingArguments: true},
+		{Name: "NoEnumerate", Type: TypeSwitch, Position: NotPositional},
+	}}
 	got, _, err := bindLine(t, cmd, "a b,c 3")
 	if err != nil {
 		t.Fatal(err)
@@ -300,4 +305,27 @@ func TestBindRemainingArguments(t *testing.T) {
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("(-got +want):\n%s", diff)
 	}
+}
+
+// userObj is a fake directory user.
+func userObj(upn, dept string, enabled bool, age int32) *psobject.Object {
+	o := psobject.New([]string{"Psgate.OnlineUser", "Psgate.DirectoryObject", "System.Object"},
+		psobject.P("Identity", upn),
+		psobject.P("UserPrincipalName", upn),
+		psobject.P("DisplayName", strings.Split(upn, "@")[0]),
+		psobject.P("Department", dept),
+		psobject.P("Enabled", enabled),
+		psobject.P("Age", age),
+	)
+	o.Text = upn
+	return o
+}
+
+// psobjectWith builds a Psgate.Thing object from name/value pairs.
+func psobjectWith(kv ...any) *psobject.Object {
+	o := &psobject.Object{TypeNames: []string{"Psgate.Thing", "System.Object"}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		o.Props = append(o.Props, psobject.P(kv[i].(string), kv[i+1]))
+	}
+	return o
 }

@@ -96,7 +96,7 @@ func defaultCommon() commonSettings {
 func (b *binder) setCommon(c *commonParam, v any) error {
 	switch c.kind {
 	case commonVariable:
-		return languageError(b.cmd.Name, "the common parameter -"+c.name+" (it stores results in a variable)")
+		return LanguageError(b.cmd.Name, "the common parameter -"+c.name+" (it stores results in a variable)")
 	case commonInt:
 		if _, detail := convertValue(TypeInt, c.name, v); detail != "" {
 			return b.convertError(c.name, "System.Int32", detail)
@@ -175,9 +175,10 @@ func parseAction(v any) (ActionPreference, bool) {
 	return 0, false
 }
 
-// languageError is a terminating CodeLanguageNotAllowed error raised
-// while binding.
-func languageError(cmd, construct string) *TerminatingError {
+// LanguageError is the terminating CodeLanguageNotAllowed error of a
+// construct refused while binding cmd's parameters (a common parameter
+// that needs variables, a script block given to a parameter).
+func LanguageError(cmd, construct string) *TerminatingError {
 	return &TerminatingError{Record: &ErrorRecord{
 		Err:                   psgate.E(psgate.CodeLanguageNotAllowed, psgate.Args{"construct": construct}),
 		ExceptionType:         "System.Management.Automation.ParameterBindingException",

@@ -42,11 +42,15 @@ func parseOp(op string) (cmpOp, bool) {
 func Compare(left any, op string, right any) (bool, error) {
 	o, ok := parseOp(op)
 	if !ok {
-		return false, psgate.E(psgate.CodeInvalidOperation, psgate.Args{
-			"detail": fmt.Sprintf("Unknown comparison operator '%s'. Use -eq, -ne, -gt, -ge, -lt, -le, -like, -notlike, -match, -notmatch, -contains, -notcontains, -in or -notin.", op),
-		})
+		return false, unknownOperator(op)
 	}
 	return o.eval(left, right, nil)
+}
+
+func unknownOperator(op string) error {
+	return psgate.E(psgate.CodeInvalidOperation, psgate.Args{
+		"detail": fmt.Sprintf("Unknown comparison operator '%s'. Use -eq, -ne, -gt, -ge, -lt, -le, -like, -notlike, -match, -notmatch, -contains, -notcontains, -in or -notin.", op),
+	})
 }
 
 // eval evaluates the operator; re, when non-nil, is the compiled pattern

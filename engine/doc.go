@@ -10,6 +10,20 @@
 // The engine never starts operating-system processes and has no script
 // language: no variables, script blocks, expressions or assignments.
 //
+// The engine is three packages, each depending only on the one before:
+//
+//   - package syntax is the language: the lexer, parser and AST of
+//     command lines and of -Filter expressions. It is pure (standard
+//     library only) and reports *syntax.Error values.
+//   - package engine, this one, is the runtime: catalog, binder, value
+//     conversions, pipelines, filter evaluation, runspaces and error
+//     records. Parse and ParseFilter turn the language's results and
+//     refusals into runtime values and catalog errors.
+//   - package builtin holds PowerShell's utility commands (Select-Object,
+//     Where-Object, Get-Command, Format-Table...), written against this
+//     package's public API as any service's cmdlets are; builtin.Register
+//     adds them to a Catalog.
+//
 // # Command lines
 //
 // Parse accepts commands with named (-Name value, -Name:value, -Switch) and
@@ -39,7 +53,13 @@
 // context stops the pipeline with psgate.CodePipelineStopped; commands are
 // expected to return promptly when their context is done.
 //
-// Compare and ParseFilter give other packages PowerShell's comparison
-// operators and the "Property -op value" filter language of -Filter
-// parameters.
+// # For commands
+//
+// Besides the Invocation's methods, commands written outside the runtime
+// use PowerShell's value semantics from here: Compare and Operator
+// (comparison operators), ParseFilter (the "Property -op value" filter
+// language of -Filter parameters), CompileWildcard, ToText, ToDouble,
+// ToInteger, IsTrue, AsList, TypeName and Order (conversions and
+// ordering), and NewErrorRecord, CommandNotFoundError and LanguageError
+// (error records as the runtime builds them).
 package engine

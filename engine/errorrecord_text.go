@@ -88,9 +88,10 @@ func (r *ErrorRecord) ConsoleLines(width int) []string {
 	return append(out, " ")
 }
 
-// errorRecordProperty exposes an error record's properties to
-// Select-Object, Where-Object and the like.
-func errorRecordProperty(r *ErrorRecord, name string) (any, bool) {
+// Property returns one of the record's properties as PowerShell exposes
+// them to Select-Object, Where-Object and the like: Exception (the
+// message), TargetObject, CategoryInfo and FullyQualifiedErrorId.
+func (r *ErrorRecord) Property(name string) (any, bool) {
 	switch strings.ToLower(name) {
 	case "exception":
 		return r.Message(), true

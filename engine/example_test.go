@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/engine/builtin"
 	"github.com/psgate/psgate/psobject"
 )
 
@@ -23,7 +24,7 @@ func (textSink) Progress(engine.ProgressRecord)           {}
 // binding, help and Get-Command, and a Run function that writes objects.
 func ExampleCatalog_Register() {
 	catalog := engine.NewCatalog()
-	if err := engine.RegisterBuiltins(catalog); err != nil {
+	if err := builtin.Register(catalog); err != nil {
 		panic(err)
 	}
 	err := catalog.Register(&engine.Command{

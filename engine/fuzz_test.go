@@ -1,4 +1,4 @@
-package engine
+package engine_test
 
 import (
 	"context"
@@ -7,14 +7,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/engine/builtin"
+
 	"github.com/psgate/psgate"
 )
 
 // fuzzCatalog has the built-ins and bounded fake commands.
-func fuzzCatalog(t testing.TB) *Catalog {
+func fuzzCatalog(t testing.TB) *engine.Catalog {
 	env := newFakeEnv(t)
-	c := NewCatalog()
-	if err := RegisterBuiltins(c); err != nil {
+	c := engine.NewCatalog()
+	if err := builtin.Register(c); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"Get-CsTenant", "Get-CsOnlineUser", "Set-CsUser", "Invoke-Fail"} {
@@ -23,10 +26,10 @@ func fuzzCatalog(t testing.TB) *Catalog {
 			t.Fatal(err)
 		}
 	}
-	err := c.Register(&Command{
+	err := c.Register(&engine.Command{
 		Name:       "Get-Numbers",
-		Parameters: []Parameter{{Name: "Count", Type: TypeInt, Position: 0, ValidateRange: &Range{Min: 0, Max: 1000}}},
-		Run: func(ctx context.Context, inv *Invocation) error {
+		Parameters: []engine.Parameter{{Name: "Count", Type: engine.TypeInt, Position: 0, ValidateRange: &engine.Range{Min: 0, Max: 1000}}},
+		Run: func(ctx context.Context, inv *engine.Invocation) error {
 			n, ok := inv.Int("Count")
 			if !ok {
 				n = 100
@@ -56,7 +59,7 @@ func FuzzRunScript(f *testing.F) {
 	}
 	catalog := fuzzCatalog(f)
 	f.Fuzz(func(t *testing.T, text string) {
-		rs := NewRunspace(RunspaceConfig{Catalog: catalog, MaxOutputObjects: 2000})
+		rs := engine.NewRunspace(engine.RunspaceConfig{Catalog: catalog, MaxOutputObjects: 2000})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		rec := &recorder{}
@@ -65,7 +68,7 @@ func FuzzRunScript(f *testing.F) {
 			t.Fatalf("RunScript(%q) hung", text)
 		}
 		if err != nil {
-			var te *TerminatingError
+			var te *engine.TerminatingError
 			if !errors.As(err, &te) || te.Record == nil || te.Record.Err == nil {
 				t.Fatalf("RunScript(%q): malformed error %#v", text, err)
 			}
@@ -84,16 +87,16 @@ func FuzzRunScript(f *testing.F) {
 // nullSink discards everything.
 type nullSink struct{}
 
-func (nullSink) Output(any)                    {}
-func (nullSink) Error(*ErrorRecord)            {}
-func (nullSink) Warning(string)                {}
-func (nullSink) Verbose(string)                {}
-func (nullSink) Debug(string)                  {}
-func (nullSink) Information(InformationRecord) {}
-func (nullSink) Progress(ProgressRecord)       {}
+func (nullSink) Output(any)                           {}
+func (nullSink) Error(*engine.ErrorRecord)            {}
+func (nullSink) Warning(string)                       {}
+func (nullSink) Verbose(string)                       {}
+func (nullSink) Debug(string)                         {}
+func (nullSink) Information(engine.InformationRecord) {}
+func (nullSink) Progress(engine.ProgressRecord)       {}
 
 func BenchmarkRunScript(b *testing.B) {
-	rs := newFakeEnv(b).runspace(RunspaceConfig{})
+	rs := newFakeEnv(b).runspace(engine.RunspaceConfig{})
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -104,7 +107,7 @@ func BenchmarkRunScript(b *testing.B) {
 }
 
 func BenchmarkRunPipeline(b *testing.B) {
-	rs := newFakeEnv(b).runspace(RunspaceConfig{})
+	rs := newFakeEnv(b).runspace(engine.RunspaceConfig{})
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -1,4 +1,4 @@
-package engine
+package engine_test
 
 import (
 	"context"
@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/engine/builtin"
+
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/psobject"
 )
@@ -17,21 +20,21 @@ import (
 // recorder is a Sink that keeps everything.
 type recorder struct {
 	out      []any
-	errors   []*ErrorRecord
+	errors   []*engine.ErrorRecord
 	warnings []string
 	verbose  []string
 	debug    []string
-	info     []InformationRecord
-	progress []ProgressRecord
+	info     []engine.InformationRecord
+	progress []engine.ProgressRecord
 }
 
-func (r *recorder) Output(obj any)                    { r.out = append(r.out, obj) }
-func (r *recorder) Error(rec *ErrorRecord)            { r.errors = append(r.errors, rec) }
-func (r *recorder) Warning(msg string)                { r.warnings = append(r.warnings, msg) }
-func (r *recorder) Verbose(msg string)                { r.verbose = append(r.verbose, msg) }
-func (r *recorder) Debug(msg string)                  { r.debug = append(r.debug, msg) }
-func (r *recorder) Information(rec InformationRecord) { r.info = append(r.info, rec) }
-func (r *recorder) Progress(rec ProgressRecord)       { r.progress = append(r.progress, rec) }
+func (r *recorder) Output(obj any)                           { r.out = append(r.out, obj) }
+func (r *recorder) Error(rec *engine.ErrorRecord)            { r.errors = append(r.errors, rec) }
+func (r *recorder) Warning(msg string)                       { r.warnings = append(r.warnings, msg) }
+func (r *recorder) Verbose(msg string)                       { r.verbose = append(r.verbose, msg) }
+func (r *recorder) Debug(msg string)                         { r.debug = append(r.debug, msg) }
+func (r *recorder) Information(rec engine.InformationRecord) { r.info = append(r.info, rec) }
+func (r *recorder) Progress(rec engine.ProgressRecord)       { r.progress = append(r.progress, rec) }
 
 // texts renders the output objects as strings.
 func (r *recorder) texts() []string {
@@ -76,22 +79,22 @@ func testUsers() []any {
 
 // fakeEnv is a catalog with built-ins and a few fake tenant cmdlets.
 type fakeEnv struct {
-	catalog  *Catalog
+	catalog  *engine.Catalog
 	produced atomic.Int64 // objects written by Get-Numbers
 	changes  []string     // what Set-CsUser changed
 }
 
 func newFakeEnv(t testing.TB) *fakeEnv {
 	t.Helper()
-	env := &fakeEnv{catalog: NewCatalog()}
-	if err := RegisterBuiltins(env.catalog); err != nil {
+	env := &fakeEnv{catalog: engine.NewCatalog()}
+	if err := builtin.Register(env.catalog); err != nil {
 		t.Fatal(err)
 	}
-	cmds := []*Command{
+	cmds := []*engine.Command{
 		{
 			Name:     "Get-CsTenant",
 			Synopsis: "Gets the tenant.",
-			Run: func(ctx context.Context, inv *Invocation) error {
+			Run: func(ctx context.Context, inv *engine.Invocation) error {
 				inv.Write(psobject.New([]string{"Psgate.Tenant", "System.Object"},
 					psobject.P("TenantId", psobject.GUID("0f8fad5b-d9cb-469f-a165-70867728950e")),
 					psobject.P("DisplayName", inv.Caller.TenantName)))
@@ -101,17 +104,17 @@ func newFakeEnv(t testing.TB) *fakeEnv {
 		{
 			Name:     "Get-CsOnlineUser",
 			Synopsis: "Gets users.",
-			Parameters: []Parameter{
-				{Name: "Identity", Type: TypeString, Position: 0, ValueFromPipeline: true, ValueFromPipelineByPropertyName: true, Help: "The user."},
-				{Name: "Filter", Type: TypeString, Position: NotPositional},
-				{Name: "ResultSize", Type: TypeInt, Position: NotPositional, ValidateRange: &Range{Min: 1, Max: 1000}},
+			Parameters: []engine.Parameter{
+				{Name: "Identity", Type: engine.TypeString, Position: 0, ValueFromPipeline: true, ValueFromPipelineByPropertyName: true, Help: "The user."},
+				{Name: "Filter", Type: engine.TypeString, Position: engine.NotPositional},
+				{Name: "ResultSize", Type: engine.TypeInt, Position: engine.NotPositional, ValidateRange: &engine.Range{Min: 1, Max: 1000}},
 			},
 			OutputType: []string{"Psgate.OnlineUser"},
-			Run: func(ctx context.Context, inv *Invocation) error {
-				var f *Filter
+			Run: func(ctx context.Context, inv *engine.Invocation) error {
+				var f *engine.Filter
 				if inv.Bound("Filter") {
 					var err error
-					if f, err = ParseFilter(inv.String("Filter")); err != nil {
+					if f, err = engine.ParseFilter(inv.String("Filter")); err != nil {
 						return err
 					}
 				}
@@ -137,9 +140,9 @@ func newFakeEnv(t testing.TB) *fakeEnv {
 					n++
 				}
 				if n == 0 && inv.Bound("Identity") {
-					inv.WriteError(NewErrorRecord(psgate.E(psgate.CodeObjectNotFound, psgate.Args{
+					inv.WriteError(engine.NewErrorRecord(psgate.E(psgate.CodeObjectNotFound, psgate.Args{
 						"identity": inv.String("Identity"), "tenant": inv.Caller.TenantName,
-					}), "UserNotFound", CategoryObjectNotFound, inv.String("Identity")))
+					}), "UserNotFound", engine.CategoryObjectNotFound, inv.String("Identity")))
 				}
 				return nil
 			},
@@ -147,12 +150,12 @@ func newFakeEnv(t testing.TB) *fakeEnv {
 		{
 			Name:                  "Set-CsUser",
 			SupportsShouldProcess: true,
-			Parameters: []Parameter{
-				{Name: "Identity", Type: TypeString, Position: 0, Mandatory: true, ValueFromPipelineByPropertyName: true, Aliases: []string{"UPN"}},
-				{Name: "Department", Type: TypeString, Position: NotPositional},
-				{Name: "Enabled", Type: TypeBool, Position: NotPositional},
+			Parameters: []engine.Parameter{
+				{Name: "Identity", Type: engine.TypeString, Position: 0, Mandatory: true, ValueFromPipelineByPropertyName: true, Aliases: []string{"UPN"}},
+				{Name: "Department", Type: engine.TypeString, Position: engine.NotPositional},
+				{Name: "Enabled", Type: engine.TypeBool, Position: engine.NotPositional},
 			},
-			Run: func(ctx context.Context, inv *Invocation) error {
+			Run: func(ctx context.Context, inv *engine.Invocation) error {
 				if inv.ShouldProcess(inv.String("Identity"), "Set-CsUser") {
 					env.changes = append(env.changes, fmt.Sprintf("%s dept=%v enabled=%v", inv.String("Identity"), inv.Params["Department"], inv.Params["Enabled"]))
 				}
@@ -161,10 +164,10 @@ func newFakeEnv(t testing.TB) *fakeEnv {
 		},
 		{
 			Name: "Get-Numbers",
-			Parameters: []Parameter{
-				{Name: "Count", Type: TypeInt, Position: 0},
+			Parameters: []engine.Parameter{
+				{Name: "Count", Type: engine.TypeInt, Position: 0},
 			},
-			Run: func(ctx context.Context, inv *Invocation) error {
+			Run: func(ctx context.Context, inv *engine.Invocation) error {
 				n, ok := inv.Int("Count")
 				if !ok {
 					n = 1 << 30
@@ -181,24 +184,24 @@ func newFakeEnv(t testing.TB) *fakeEnv {
 		},
 		{
 			Name: "Wait-Forever",
-			Run: func(ctx context.Context, inv *Invocation) error {
+			Run: func(ctx context.Context, inv *engine.Invocation) error {
 				<-ctx.Done()
 				return ctx.Err()
 			},
 		},
 		{
 			Name: "Invoke-Fail",
-			Parameters: []Parameter{
-				{Name: "Mode", Type: TypeString, Position: 0, ValidateSet: []string{"Terminating", "NonTerminating", "Panic", "Plain", "Warning"}},
+			Parameters: []engine.Parameter{
+				{Name: "Mode", Type: engine.TypeString, Position: 0, ValidateSet: []string{"Terminating", "NonTerminating", "Panic", "Plain", "Warning"}},
 			},
-			Run: func(ctx context.Context, inv *Invocation) error {
+			Run: func(ctx context.Context, inv *engine.Invocation) error {
 				switch inv.String("Mode") {
 				case "Terminating":
 					return psgate.E(psgate.CodeInvalidOperation, psgate.Args{"detail": "It broke."})
 				case "NonTerminating":
-					inv.WriteError(NewErrorRecord(psgate.E(psgate.CodeInvalidOperation, psgate.Args{"detail": "First problem."}), "Problem", CategoryInvalidOperation, nil))
+					inv.WriteError(engine.NewErrorRecord(psgate.E(psgate.CodeInvalidOperation, psgate.Args{"detail": "First problem."}), "Problem", engine.CategoryInvalidOperation, nil))
 					inv.Write("after first")
-					inv.WriteError(NewErrorRecord(psgate.E(psgate.CodeInvalidOperation, psgate.Args{"detail": "Second problem."}), "Problem", CategoryInvalidOperation, nil))
+					inv.WriteError(engine.NewErrorRecord(psgate.E(psgate.CodeInvalidOperation, psgate.Args{"detail": "Second problem."}), "Problem", engine.CategoryInvalidOperation, nil))
 					inv.Write("after second")
 				case "Panic":
 					panic("boom")
@@ -220,19 +223,19 @@ func newFakeEnv(t testing.TB) *fakeEnv {
 	return env
 }
 
-func (env *fakeEnv) runspace(cfg RunspaceConfig) *Runspace {
+func (env *fakeEnv) runspace(cfg engine.RunspaceConfig) *engine.Runspace {
 	cfg.Catalog = env.catalog
 	if cfg.Caller.TenantName == "" {
-		cfg.Caller = Caller{TenantName: "contoso", UPN: "admin@contoso.test", ShellID: "shell-1"}
+		cfg.Caller = engine.Caller{TenantName: "contoso", UPN: "admin@contoso.test", ShellID: "shell-1"}
 	}
 	if cfg.Now == nil {
 		cfg.Now = func() time.Time { return time.Date(2026, 5, 17, 14, 30, 0, 0, time.UTC) }
 	}
-	return NewRunspace(cfg)
+	return engine.NewRunspace(cfg)
 }
 
 // run runs a script and returns the recorder and error.
-func (env *fakeEnv) run(t testing.TB, cfg RunspaceConfig, script string) (*recorder, error) {
+func (env *fakeEnv) run(t testing.TB, cfg engine.RunspaceConfig, script string) (*recorder, error) {
 	t.Helper()
 	rec := &recorder{}
 	err := env.runspace(cfg).RunScript(context.Background(), script, nil, rec)
@@ -259,13 +262,4 @@ func waitGoroutines(t *testing.T, n int) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-// psobjectWith builds a Psgate.Thing object from name/value pairs.
-func psobjectWith(kv ...any) *psobject.Object {
-	o := &psobject.Object{TypeNames: []string{"Psgate.Thing", "System.Object"}}
-	for i := 0; i+1 < len(kv); i += 2 {
-		o.Props = append(o.Props, psobject.P(kv[i].(string), kv[i+1]))
-	}
-	return o
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -69,10 +70,12 @@ func (inv *Invocation) WriteProgress(rec ProgressRecord) {
 // WriteHost writes text for the user's console, as Write-Host does: an
 // information record tagged PSHOST.
 func (inv *Invocation) WriteHost(text string) {
-	inv.writeHost(HostMessage{Text: text, Foreground: NoColor, Background: NoColor})
+	inv.WriteHostMessage(HostMessage{Text: text, Foreground: NoColor, Background: NoColor})
 }
 
-func (inv *Invocation) writeHost(m HostMessage) {
+// WriteHostMessage writes text for the user's console with its colours
+// and -NoNewline, as Write-Host does.
+func (inv *Invocation) WriteHostMessage(m HostMessage) {
 	inv.WriteInformation(InformationRecord{MessageData: m.Text, Tags: []string{"PSHOST"}, Host: &m})
 }
 
@@ -110,4 +113,21 @@ func (inv *Invocation) Int(name string) (int32, bool) {
 func (inv *Invocation) Time(name string) (time.Time, bool) {
 	v, ok := inv.Params[name].(time.Time)
 	return v, ok
+}
+
+// RunScript parses a command line and runs it inside the running
+// command, as Invoke-Expression does: the statements' output becomes the
+// command's output and their errors its non-terminating errors; stopping
+// the pipeline stops them. A command line that does not parse is a
+// terminating error attributed to the command. Nesting is bounded.
+func (inv *Invocation) RunScript(ctx context.Context, text string) error {
+	statements, err := parseStatements(text)
+	if err != nil {
+		te := parseFailure(err)
+		if inv.Command != nil {
+			finishRecord(te.Record, inv.Command.Name)
+		}
+		return te
+	}
+	return inv.Runspace.runNested(ctx, statements, inv)
 }

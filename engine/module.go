@@ -4,9 +4,12 @@ import (
 	"strings"
 )
 
-// moduleQualified strips a module qualifier (psgate\Get-CsTenant) when it
-// names a module psgate provides.
-func moduleQualified(name string) (string, bool) {
+// ModuleName is the module psgate's commands report as their source.
+const ModuleName = "psgate"
+
+// UnqualifiedName strips a module qualifier (psgate\Get-CsTenant) when it
+// names a module psgate provides; ok reports that it did.
+func UnqualifiedName(name string) (unqualified string, ok bool) {
 	i := strings.LastIndexByte(name, '\\')
 	if i < 0 {
 		return name, false

@@ -137,11 +137,11 @@ func (run *pipelineRun) prepare(ctx context.Context, call *CommandCall, hasUpstr
 	var cmd *Command
 	var b *binder
 	if call.IsScript {
-		script, err := Parse(call.Name)
+		statements, err := parseStatements(call.Name)
 		if err != nil {
 			return nil, parseFailure(err)
 		}
-		cmd = scriptCommand(script)
+		cmd = scriptCommand(statements)
 		b = &binder{cmd: cmd, params: map[string]any{}, sets: []string{""}, common: defaultCommon()}
 	} else {
 		var err error

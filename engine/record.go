@@ -106,6 +106,11 @@ func commandNotFound(name string) *TerminatingError {
 	}}
 }
 
+// CommandNotFoundError is the terminating error of an unknown or hidden
+// command, as the runtime raises it; Get-Command and Get-Help write its
+// record with their own error id.
+func CommandNotFoundError(name string) *TerminatingError { return commandNotFound(name) }
+
 // programRefused is the record for an operating-system program.
 func programRefused(name string) *TerminatingError {
 	te := commandNotFound(name)

@@ -115,7 +115,9 @@ func (r *Runspace) Catalog() *Catalog { return r.cfg.Catalog }
 // FormatWidth returns the text width for formatting.
 func (r *Runspace) FormatWidth() int { return r.cfg.FormatWidth }
 
-func (r *Runspace) newline() string {
+// Newline returns what ends the lines of text the runspace writes
+// (RunspaceConfig.Newline).
+func (r *Runspace) Newline() string {
 	if r.cfg.Newline == "" {
 		return "\r\n"
 	}
@@ -132,7 +134,7 @@ func (r *Runspace) Visible(cmd *Command) bool {
 
 // LookupVisible finds a command the caller may see.
 func (r *Runspace) LookupVisible(name string) (*Command, bool) {
-	if n, ok := moduleQualified(name); ok {
+	if n, ok := UnqualifiedName(name); ok {
 		name = n
 	}
 	cmd, ok := r.cfg.Catalog.Lookup(name)
@@ -168,7 +170,7 @@ func (r *Runspace) RunScript(ctx context.Context, text string, input Input, out 
 }
 
 func (r *Runspace) runScript(ctx context.Context, text string, input Input, out Sink, depth int) error {
-	script, err := Parse(text)
+	statements, err := parseStatements(text)
 	if err != nil {
 		te := parseFailure(err)
 		if end, aerr := r.beginAudit(ctx, []CommandCall{{Name: text, IsScript: true}}); aerr != nil {
@@ -178,7 +180,7 @@ func (r *Runspace) runScript(ctx context.Context, text string, input Input, out 
 		}
 		return te
 	}
-	return r.runStatements(ctx, script.Statements, input, out, depth)
+	return r.runStatements(ctx, statements, input, out, depth)
 }
 
 func (r *Runspace) runStatements(ctx context.Context, statements []Pipeline, input Input, out Sink, depth int) error {
@@ -262,7 +264,7 @@ func (r *Runspace) beginAudit(ctx context.Context, calls []CommandCall) (func(er
 		ac := AuditedCall{Call: c}
 		if !c.IsScript {
 			name := c.Name
-			if n, ok := moduleQualified(name); ok {
+			if n, ok := UnqualifiedName(name); ok {
 				name = n
 			}
 			ac.Command, _ = r.cfg.Catalog.Lookup(name)
@@ -293,7 +295,7 @@ func (r *Runspace) refresh(ctx context.Context, name string) (context.Context, e
 // resolve finds the command a name designates for this caller.
 func (r *Runspace) resolve(name string) (*Command, error) {
 	lookup := name
-	if n, ok := moduleQualified(name); ok {
+	if n, ok := UnqualifiedName(name); ok {
 		lookup = n
 	}
 	cmd, ok := r.cfg.Catalog.Lookup(lookup)
@@ -343,12 +345,12 @@ func (r *Runspace) refusal(name string, err error) error {
 }
 
 // scriptCommand runs a script element of a structured pipeline.
-func scriptCommand(script *Script) *Command {
+func scriptCommand(statements []Pipeline) *Command {
 	return &Command{
 		Name:        "Invoke-Script",
 		StreamInput: true,
 		Run: func(ctx context.Context, inv *Invocation) error {
-			return inv.Runspace.runNested(ctx, script.Statements, inv)
+			return inv.Runspace.runNested(ctx, statements, inv)
 		},
 	}
 }

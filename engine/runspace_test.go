@@ -1,4 +1,4 @@
-package engine
+package engine_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/psgate/psgate/engine"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/psgate/psgate"
@@ -21,9 +23,9 @@ type hideAuthorizer struct {
 	calls  int
 }
 
-func (a *hideAuthorizer) Visible(cmd *Command) bool { return !a.hidden[cmd.Name] }
+func (a *hideAuthorizer) Visible(cmd *engine.Command) bool { return !a.hidden[cmd.Name] }
 
-func (a *hideAuthorizer) Authorize(ctx context.Context, cmd *Command, inv *Invocation) error {
+func (a *hideAuthorizer) Authorize(ctx context.Context, cmd *engine.Command, inv *engine.Invocation) error {
 	a.calls++
 	for name := range inv.Params {
 		if a.denied[cmd.Name+" -"+name] {
@@ -37,14 +39,14 @@ func TestStreaming(t *testing.T) {
 	env := newFakeEnv(t)
 	var log []string
 	err := env.catalog.Register(
-		&Command{Name: "Write-Three", Run: func(ctx context.Context, inv *Invocation) error {
+		&engine.Command{Name: "Write-Three", Run: func(ctx context.Context, inv *engine.Invocation) error {
 			for i := 1; i <= 3; i++ {
 				log = append(log, fmt.Sprintf("out %d", i))
 				inv.Write(i)
 			}
 			return nil
 		}},
-		&Command{Name: "Trace-Input", StreamInput: true, Run: func(ctx context.Context, inv *Invocation) error {
+		&engine.Command{Name: "Trace-Input", StreamInput: true, Run: func(ctx context.Context, inv *engine.Invocation) error {
 			for {
 				obj, ok := inv.Input.Next(ctx)
 				if !ok {
@@ -58,7 +60,7 @@ func TestStreaming(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := env.run(t, RunspaceConfig{}, "Write-Three | Trace-Input")
+	rec, err := env.run(t, engine.RunspaceConfig{}, "Write-Three | Trace-Input")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +78,7 @@ func TestSelectFirstStopsUpstream(t *testing.T) {
 	base := runtime.NumGoroutine()
 	for range 50 {
 		env.produced.Store(0)
-		rec, err := env.run(t, RunspaceConfig{}, "Get-Numbers | Select-Object -First 3 | Sort-Object -Descending")
+		rec, err := env.run(t, engine.RunspaceConfig{}, "Get-Numbers | Select-Object -First 3 | Sort-Object -Descending")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +105,7 @@ func TestStopViaContext(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 		rec := &recorder{}
 		start := time.Now()
-		err := env.runspace(RunspaceConfig{}).RunScript(ctx, script, nil, rec)
+		err := env.runspace(engine.RunspaceConfig{}).RunScript(ctx, script, nil, rec)
 		cancel()
 		if d := time.Since(start); d > 2*time.Second {
 			t.Errorf("%s: stop took %v", script, d)
@@ -111,8 +113,8 @@ func TestStopViaContext(t *testing.T) {
 		if codeOf(err) != psgate.CodePipelineStopped {
 			t.Errorf("%s: got %v, want %s", script, err, psgate.CodePipelineStopped)
 		}
-		var te *TerminatingError
-		if !errors.As(err, &te) || te.Record.FullyQualifiedErrorID != "PipelineStopped" || te.Record.Category != CategoryOperationStopped {
+		var te *engine.TerminatingError
+		if !errors.As(err, &te) || te.Record.FullyQualifiedErrorID != "PipelineStopped" || te.Record.Category != engine.CategoryOperationStopped {
 			t.Errorf("%s: record %+v", script, te)
 		}
 		if len(rec.errors) != 0 {
@@ -133,36 +135,36 @@ func TestErrors(t *testing.T) {
 		errors   []string
 		code     psgate.Code // returned
 		fqid     string
-		category Category
+		category engine.Category
 	}{
 		{script: "Invoke-Fail NonTerminating", out: []string{"after first", "after second"}, errors: []string{"First problem.", "Second problem."}},
 		{script: "Invoke-Fail NonTerminating -ErrorAction SilentlyContinue", out: []string{"after first", "after second"}},
 		{script: "Invoke-Fail NonTerminating -ErrorAction Ignore", out: []string{"after first", "after second"}},
 		{script: "Invoke-Fail NonTerminating -ErrorAction Stop", errors: []string{"First problem."},
-			code: psgate.CodeInvalidOperation, fqid: "Problem,Invoke-Fail", category: CategoryInvalidOperation},
+			code: psgate.CodeInvalidOperation, fqid: "Problem,Invoke-Fail", category: engine.CategoryInvalidOperation},
 		{script: "Invoke-Fail Terminating; Write-Output next", out: []string{"next"}, errors: []string{"It broke."},
-			code: psgate.CodeInvalidOperation, fqid: "InvalidOperation,Invoke-Fail", category: CategoryInvalidOperation},
+			code: psgate.CodeInvalidOperation, fqid: "InvalidOperation,Invoke-Fail", category: engine.CategoryInvalidOperation},
 		{script: "Get-Nope; Get-CsTenant", out: []string{"Psgate.Tenant"},
 			errors: []string{"The term 'Get-Nope' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again."},
-			code:   psgate.CodeCommandNotFound, fqid: "CommandNotFoundException", category: CategoryObjectNotFound},
+			code:   psgate.CodeCommandNotFound, fqid: "CommandNotFoundException", category: engine.CategoryObjectNotFound},
 		{script: "Get-CsTenant; Get-CsTenant -Bogus; Get-CsTenant", out: []string{"Psgate.Tenant", "Psgate.Tenant"},
 			errors: []string{"A parameter cannot be found that matches parameter name 'Bogus'."},
-			code:   psgate.CodeParameterNotFound, fqid: "NamedParameterNotFound,Get-CsTenant", category: CategoryInvalidArgument},
+			code:   psgate.CodeParameterNotFound, fqid: "NamedParameterNotFound,Get-CsTenant", category: engine.CategoryInvalidArgument},
 		{script: "Invoke-Fail Panic", errors: []string{"Internal error (request shell-1)."},
 			code: psgate.CodeInternal, fqid: "InternalError,Invoke-Fail"},
 		{script: "Invoke-Fail Plain", errors: []string{"Internal error (request shell-1)."},
 			code: psgate.CodeInternal, fqid: "InternalError,Invoke-Fail"},
 		{script: "Invoke-Fail NonTerminating -ErrorAction Stop | Sort-Object", errors: []string{"First problem."},
-			code: psgate.CodeInvalidOperation, fqid: "Problem,Invoke-Fail", category: CategoryInvalidOperation},
+			code: psgate.CodeInvalidOperation, fqid: "Problem,Invoke-Fail", category: engine.CategoryInvalidOperation},
 		{script: "Get-CsOnlineUser nobody -ErrorAction Stop; Write-Output next", out: []string{"next"},
 			errors: []string{"Cannot find an object with identity 'nobody' in tenant 'contoso'."},
-			code:   psgate.CodeObjectNotFound, fqid: "UserNotFound,Get-CsOnlineUser", category: CategoryObjectNotFound},
+			code:   psgate.CodeObjectNotFound, fqid: "UserNotFound,Get-CsOnlineUser", category: engine.CategoryObjectNotFound},
 		// A parse error stops everything before anything runs.
-		{script: "Get-CsTenant; Get-CsTenant $x", code: psgate.CodeLanguageNotAllowed, fqid: "ScriptsNotAllowed", category: CategoryParserError},
-		{script: "Get-CsTenant; Get-CsTenant 'x", code: psgate.CodeParseError, fqid: "ParseException", category: CategoryParserError},
+		{script: "Get-CsTenant; Get-CsTenant $x", code: psgate.CodeLanguageNotAllowed, fqid: "ScriptsNotAllowed", category: engine.CategoryParserError},
+		{script: "Get-CsTenant; Get-CsTenant 'x", code: psgate.CodeParseError, fqid: "ParseException", category: engine.CategoryParserError},
 	}
 	for _, tt := range tests {
-		rec, err := env.run(t, RunspaceConfig{}, tt.script)
+		rec, err := env.run(t, engine.RunspaceConfig{}, tt.script)
 		if diff := cmp.Diff(rec.texts(), tt.out, cmpEmpty); diff != "" {
 			t.Errorf("%s: output (-got +want):\n%s", tt.script, diff)
 		}
@@ -176,7 +178,7 @@ func TestErrors(t *testing.T) {
 		if err == nil {
 			continue
 		}
-		te := err.(*TerminatingError)
+		te := err.(*engine.TerminatingError)
 		if te.Record.FullyQualifiedErrorID != tt.fqid || te.Record.Category != tt.category {
 			t.Errorf("%s: record %s %s, want %s %s", tt.script, te.Record.FullyQualifiedErrorID, te.Record.Category, tt.fqid, tt.category)
 		}
@@ -200,7 +202,7 @@ func TestOSProgramsRefused(t *testing.T) {
 		`C:\Windows\System32\notepad.exe`, `.\deploy.ps1`, "./run.sh", "setup.bat", "whoami",
 		"Microsoft.PowerShell.Core\\cmd",
 	} {
-		rec, err := env.run(t, RunspaceConfig{}, script+"; Get-CsTenant")
+		rec, err := env.run(t, engine.RunspaceConfig{}, script+"; Get-CsTenant")
 		if codeOf(err) != psgate.CodeOSProcessRefused {
 			t.Errorf("%s: got %v, want %s", script, err, psgate.CodeOSProcessRefused)
 			continue
@@ -213,7 +215,7 @@ func TestOSProgramsRefused(t *testing.T) {
 		}
 	}
 	// The call operator is refused before anything runs.
-	rec, err := env.run(t, RunspaceConfig{}, "Get-CsTenant; & cmd.exe /c dir")
+	rec, err := env.run(t, engine.RunspaceConfig{}, "Get-CsTenant; & cmd.exe /c dir")
 	if codeOf(err) != psgate.CodeOSProcessRefused || len(rec.out) != 0 {
 		t.Errorf("& cmd.exe: got %v, output %v", err, rec.texts())
 	}
@@ -222,14 +224,14 @@ func TestOSProgramsRefused(t *testing.T) {
 func TestHiddenCommandIsNotRecognized(t *testing.T) {
 	env := newFakeEnv(t)
 	auth := &hideAuthorizer{hidden: map[string]bool{"Set-CsUser": true}}
-	cfg := RunspaceConfig{Authorizer: auth}
+	cfg := engine.RunspaceConfig{Authorizer: auth}
 	_, hiddenErr := env.run(t, cfg, "Set-CsUser bob -Department X")
 	_, unknownErr := env.run(t, cfg, "Set-CsUsr bob -Department X")
 	if codeOf(hiddenErr) != psgate.CodeCommandNotFound {
 		t.Fatalf("hidden command: got %v", hiddenErr)
 	}
-	h := hiddenErr.(*TerminatingError).Record
-	u := unknownErr.(*TerminatingError).Record
+	h := hiddenErr.(*engine.TerminatingError).Record
+	u := unknownErr.(*engine.TerminatingError).Record
 	if strings.ReplaceAll(h.Message(), "Set-CsUser", "X") != strings.ReplaceAll(u.Message(), "Set-CsUsr", "X") ||
 		h.FullyQualifiedErrorID != u.FullyQualifiedErrorID || h.Category != u.Category || h.ExceptionType != u.ExceptionType {
 		t.Errorf("a hidden command differs from an unknown one:\n%+v\n%+v", h, u)
@@ -252,13 +254,13 @@ func TestHiddenCommandIsNotRecognized(t *testing.T) {
 func TestParameterDenied(t *testing.T) {
 	env := newFakeEnv(t)
 	auth := &hideAuthorizer{denied: map[string]bool{"Set-CsUser -Department": true}}
-	cfg := RunspaceConfig{Authorizer: auth}
+	cfg := engine.RunspaceConfig{Authorizer: auth}
 	rec, err := env.run(t, cfg, "Get-Numbers 3 | Set-CsUser -Department Ops")
 	if codeOf(err) != psgate.CodeParameterDenied {
 		t.Fatalf("got %v", err)
 	}
-	r := err.(*TerminatingError).Record
-	if r.Category != CategoryPermissionDenied || r.FullyQualifiedErrorID != "ParameterNotAllowed,Set-CsUser" || r.ExceptionType != "System.UnauthorizedAccessException" {
+	r := err.(*engine.TerminatingError).Record
+	if r.Category != engine.CategoryPermissionDenied || r.FullyQualifiedErrorID != "ParameterNotAllowed,Set-CsUser" || r.ExceptionType != "System.UnauthorizedAccessException" {
 		t.Errorf("record %+v", r)
 	}
 	if r.Message() != "The parameter 'Department' of Set-CsUser is not allowed by your roles." {
@@ -275,7 +277,7 @@ func TestParameterDenied(t *testing.T) {
 
 func TestPipelineBindingAndWhatIf(t *testing.T) {
 	env := newFakeEnv(t)
-	rec, err := env.run(t, RunspaceConfig{}, "Get-CsOnlineUser -Filter \"Department -eq 'Sales'\" | Set-CsUser -Enabled $false")
+	rec, err := env.run(t, engine.RunspaceConfig{}, "Get-CsOnlineUser -Filter \"Department -eq 'Sales'\" | Set-CsUser -Enabled $false")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +290,7 @@ func TestPipelineBindingAndWhatIf(t *testing.T) {
 	}
 
 	env.changes = nil
-	rec, err = env.run(t, RunspaceConfig{}, "Set-CsUser bob -Department Ops -WhatIf; Set-CsUser dan -Department Ops -Confirm")
+	rec, err = env.run(t, engine.RunspaceConfig{}, "Set-CsUser bob -Department Ops -WhatIf; Set-CsUser dan -Department Ops -Confirm")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +304,7 @@ func TestPipelineBindingAndWhatIf(t *testing.T) {
 
 	// Input that binds nothing is a non-terminating error per object.
 	env.changes = nil
-	rec, err = env.run(t, RunspaceConfig{}, "Get-Numbers 2 | Set-CsUser -Department X")
+	rec, err = env.run(t, engine.RunspaceConfig{}, "Get-Numbers 2 | Set-CsUser -Department X")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +327,7 @@ func TestStreamsAndPreferences(t *testing.T) {
 		{script: "Write-Warning w; Write-Verbose v -vb; Write-Debug d; Write-Information i -Tags t", warnings: []string{"w"}, verbose: []string{"v"}},
 	}
 	for _, tt := range tests {
-		rec, err := env.run(t, RunspaceConfig{}, tt.script)
+		rec, err := env.run(t, engine.RunspaceConfig{}, tt.script)
 		if codeOf(err) != tt.code {
 			t.Errorf("%s: got %v", tt.script, err)
 		}
@@ -333,15 +335,15 @@ func TestStreamsAndPreferences(t *testing.T) {
 			t.Errorf("%s: warning, verbose, debug (-got +want):\n%s", tt.script, diff)
 		}
 	}
-	rec, _ := env.run(t, RunspaceConfig{}, "Write-Information i -Tags t; Write-Progress -Activity Import -Status Half -PercentComplete 50; Write-Host a b -Separator -")
-	wantInfo := []InformationRecord{
+	rec, _ := env.run(t, engine.RunspaceConfig{}, "Write-Information i -Tags t; Write-Progress -Activity Import -Status Half -PercentComplete 50; Write-Host a b -Separator -")
+	wantInfo := []engine.InformationRecord{
 		{MessageData: "i", Source: "Write-Information", Tags: []string{"t"}},
-		{MessageData: "a-b", Source: "Write-Host", Tags: []string{"PSHOST"}, Host: &HostMessage{Text: "a-b", Foreground: NoColor, Background: NoColor}},
+		{MessageData: "a-b", Source: "Write-Host", Tags: []string{"PSHOST"}, Host: &engine.HostMessage{Text: "a-b", Foreground: engine.NoColor, Background: engine.NoColor}},
 	}
 	if diff := cmp.Diff(rec.info, wantInfo); diff != "" {
 		t.Errorf("information (-got +want):\n%s", diff)
 	}
-	wantProgress := []ProgressRecord{{Activity: "Import", StatusDescription: "Half", PercentComplete: 50, ParentActivityID: -1, SecondsRemaining: -1}}
+	wantProgress := []engine.ProgressRecord{{Activity: "Import", StatusDescription: "Half", PercentComplete: 50, ParentActivityID: -1, SecondsRemaining: -1}}
 	if diff := cmp.Diff(rec.progress, wantProgress); diff != "" {
 		t.Errorf("progress (-got +want):\n%s", diff)
 	}
@@ -349,12 +351,12 @@ func TestStreamsAndPreferences(t *testing.T) {
 
 func TestRunStructured(t *testing.T) {
 	env := newFakeEnv(t)
-	rs := env.runspace(RunspaceConfig{})
+	rs := env.runspace(engine.RunspaceConfig{})
 	ctx := context.Background()
 
 	// Errors merged into the output keep their order.
 	rec := &recorder{}
-	err := rs.Run(ctx, Pipeline{Commands: []CommandCall{{Name: "Invoke-Fail", Args: []Argument{{Value: "NonTerminating", HasValue: true}}, MergeErrorToOutput: true}}}, nil, rec)
+	err := rs.Run(ctx, engine.Pipeline{Commands: []engine.CommandCall{{Name: "Invoke-Fail", Args: []engine.Argument{{Value: "NonTerminating", HasValue: true}}, MergeErrorToOutput: true}}}, nil, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,16 +370,16 @@ func TestRunStructured(t *testing.T) {
 
 	// A terminating error is returned, not written.
 	rec = &recorder{}
-	err = rs.Run(ctx, Pipeline{Commands: []CommandCall{{Name: "Get-Nope"}}}, nil, rec)
+	err = rs.Run(ctx, engine.Pipeline{Commands: []engine.CommandCall{{Name: "Get-Nope"}}}, nil, rec)
 	if codeOf(err) != psgate.CodeCommandNotFound || len(rec.errors) != 0 {
 		t.Errorf("got %v, errors %v", err, rec.errorMessages())
 	}
 
 	// Named arguments with values, as PSRP sends them.
 	rec = &recorder{}
-	err = rs.Run(ctx, Pipeline{Commands: []CommandCall{
-		{Name: "Get-CsOnlineUser", Args: []Argument{{Name: "Filter", Value: "Age -gt 40", HasValue: true}}},
-		{Name: "Select-Object", Args: []Argument{{Name: "ExpandProperty", Value: "DisplayName", HasValue: true}}},
+	err = rs.Run(ctx, engine.Pipeline{Commands: []engine.CommandCall{
+		{Name: "Get-CsOnlineUser", Args: []engine.Argument{{Name: "Filter", Value: "Age -gt 40", HasValue: true}}},
+		{Name: "Select-Object", Args: []engine.Argument{{Name: "ExpandProperty", Value: "DisplayName", HasValue: true}}},
 	}}, nil, rec)
 	if err != nil || strings.Join(rec.texts(), ",") != "bob,dan" {
 		t.Errorf("got %v %v", err, rec.texts())
@@ -385,12 +387,12 @@ func TestRunStructured(t *testing.T) {
 
 	// A script alone runs as RunScript; in a pipeline its output flows on.
 	rec = &recorder{}
-	err = rs.Run(ctx, Pipeline{Commands: []CommandCall{{Name: "Get-CsTenant; Get-Nope", IsScript: true}}}, nil, rec)
+	err = rs.Run(ctx, engine.Pipeline{Commands: []engine.CommandCall{{Name: "Get-CsTenant; Get-Nope", IsScript: true}}}, nil, rec)
 	if codeOf(err) != psgate.CodeCommandNotFound || len(rec.out) != 1 || len(rec.errors) != 1 {
 		t.Errorf("script: %v, out %v, errors %v", err, rec.texts(), rec.errorMessages())
 	}
 	rec = &recorder{}
-	err = rs.Run(ctx, Pipeline{Commands: []CommandCall{
+	err = rs.Run(ctx, engine.Pipeline{Commands: []engine.CommandCall{
 		{Name: "Write-Output b a; Write-Output c", IsScript: true},
 		{Name: "Sort-Object"},
 	}}, nil, rec)
@@ -398,7 +400,7 @@ func TestRunStructured(t *testing.T) {
 		t.Errorf("script in pipeline: %v %v", err, rec.texts())
 	}
 	rec = &recorder{}
-	err = rs.Run(ctx, Pipeline{Commands: []CommandCall{{Name: "Get-A $x", IsScript: true}, {Name: "Out-Default"}}}, nil, rec)
+	err = rs.Run(ctx, engine.Pipeline{Commands: []engine.CommandCall{{Name: "Get-A $x", IsScript: true}, {Name: "Out-Default"}}}, nil, rec)
 	if codeOf(err) != psgate.CodeLanguageNotAllowed {
 		t.Errorf("bad script in pipeline: %v", err)
 	}
@@ -406,9 +408,9 @@ func TestRunStructured(t *testing.T) {
 
 func TestExternalInput(t *testing.T) {
 	env := newFakeEnv(t)
-	in := SliceInput(testUsers()[:2])
+	in := engine.SliceInput(testUsers()[:2])
 	rec := &recorder{}
-	err := env.runspace(RunspaceConfig{}).RunScript(context.Background(), "Set-CsUser -Department Ops", &in, rec)
+	err := env.runspace(engine.RunspaceConfig{}).RunScript(context.Background(), "Set-CsUser -Department Ops", &in, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,24 +422,24 @@ func TestExternalInput(t *testing.T) {
 
 func TestOutputLimit(t *testing.T) {
 	env := newFakeEnv(t)
-	rec, err := env.run(t, RunspaceConfig{MaxOutputObjects: 5}, "Get-Numbers 10")
+	rec, err := env.run(t, engine.RunspaceConfig{MaxOutputObjects: 5}, "Get-Numbers 10")
 	if codeOf(err) != psgate.CodeOutputLimit || len(rec.out) != 5 {
 		t.Fatalf("got %v with %d objects", err, len(rec.out))
 	}
-	if got := err.(*TerminatingError).Record.Message(); got != "The pipeline stopped after writing 5 objects, the most one command line may return." {
+	if got := err.(*engine.TerminatingError).Record.Message(); got != "The pipeline stopped after writing 5 objects, the most one command line may return." {
 		t.Errorf("message %q", got)
 	}
 	if n := env.produced.Load(); n > 6 {
 		t.Errorf("Get-Numbers went on after the limit: %d", n)
 	}
-	if _, err := env.run(t, RunspaceConfig{MaxOutputObjects: 5}, "Get-Numbers 10 | Measure-Object"); err != nil {
+	if _, err := env.run(t, engine.RunspaceConfig{MaxOutputObjects: 5}, "Get-Numbers 10 | Measure-Object"); err != nil {
 		t.Errorf("the limit applies to the pipeline's output only: %v", err)
 	}
 }
 
 func TestInvokeExpression(t *testing.T) {
 	env := newFakeEnv(t)
-	rec, err := env.run(t, RunspaceConfig{}, `Invoke-Expression -Command "Get-CsOnlineUser -ResultSize 2 | Select-Object -ExpandProperty DisplayName; Get-Nope" | Sort-Object -Descending`)
+	rec, err := env.run(t, engine.RunspaceConfig{}, `Invoke-Expression -Command "Get-CsOnlineUser -ResultSize 2 | Select-Object -ExpandProperty DisplayName; Get-Nope" | Sort-Object -Descending`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +449,7 @@ func TestInvokeExpression(t *testing.T) {
 	if len(rec.errors) != 1 || rec.errors[0].Err.Code != psgate.CodeCommandNotFound || rec.errors[0].FullyQualifiedErrorID != "CommandNotFoundException" {
 		t.Errorf("errors %+v", rec.errors)
 	}
-	_, err = env.run(t, RunspaceConfig{}, `iex 'Get-CsTenant $(whoami)'`)
+	_, err = env.run(t, engine.RunspaceConfig{}, `iex 'Get-CsTenant $(whoami)'`)
 	if codeOf(err) != psgate.CodeLanguageNotAllowed {
 		t.Errorf("iex with language: %v", err)
 	}
@@ -456,15 +458,15 @@ func TestInvokeExpression(t *testing.T) {
 	for range 12 {
 		script = "Invoke-Expression '" + strings.ReplaceAll(script, "'", "''") + "'"
 	}
-	rec, err = env.run(t, RunspaceConfig{}, script)
+	rec, err = env.run(t, engine.RunspaceConfig{}, script)
 	if err != nil || len(rec.errors) != 1 || rec.errors[0].Message() != "Invoke-Expression is nested too deeply." {
 		t.Errorf("deep nesting: %v %v", err, rec.errorMessages())
 	}
 	// pypsrp's execute_ps.
 	rec = &recorder{}
-	err = env.runspace(RunspaceConfig{}).Run(context.Background(), Pipeline{Commands: []CommandCall{
-		{Name: "Invoke-Expression", Args: []Argument{{Name: "Command", Value: "Get-CsTenant | Select-Object DisplayName", HasValue: true}}},
-		{Name: "Out-String", Args: []Argument{{Name: "Stream", Value: true, HasValue: true}}},
+	err = env.runspace(engine.RunspaceConfig{}).Run(context.Background(), engine.Pipeline{Commands: []engine.CommandCall{
+		{Name: "Invoke-Expression", Args: []engine.Argument{{Name: "Command", Value: "Get-CsTenant | Select-Object DisplayName", HasValue: true}}},
+		{Name: "Out-String", Args: []engine.Argument{{Name: "Stream", Value: true, HasValue: true}}},
 	}}, nil, rec)
 	if err != nil {
 		t.Fatal(err)
@@ -476,7 +478,7 @@ func TestInvokeExpression(t *testing.T) {
 
 func TestConcurrentRunspaces(t *testing.T) {
 	env := newFakeEnv(t)
-	rs := env.runspace(RunspaceConfig{})
+	rs := env.runspace(engine.RunspaceConfig{})
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Add(1)
@@ -496,7 +498,7 @@ func TestConcurrentRunspaces(t *testing.T) {
 }
 
 func TestScriptString(t *testing.T) {
-	s, err := Parse(`Get-X -Name:'it''s' -Force a,b 5 | Select-Object -First 1; Get-Y @()`)
+	s, err := engine.Parse(`Get-X -Name:'it''s' -Force a,b 5 | Select-Object -First 1; Get-Y @()`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 //
 //	Get-CsOnlineUser [[-Identity] <string>] [-Filter <string>] [<CommonParameters>]
 func (cmd *Command) Syntax() []string {
-	sets := cmd.syntaxSets()
+	sets := cmd.SyntaxSets()
 	lines := make([]string, 0, len(sets))
 	for _, s := range sets {
 		lines = append(lines, cmd.syntaxLine(s))
@@ -18,9 +18,10 @@ func (cmd *Command) Syntax() []string {
 	return lines
 }
 
-// syntaxSets returns the parameter sets in the order the syntax lists
-// them.
-func (cmd *Command) syntaxSets() []string {
+// SyntaxSets returns the names of the command's parameter sets in the
+// order its syntax lists them: the default set first, then the others by
+// name ("" for a command with a single set).
+func (cmd *Command) SyntaxSets() []string {
 	sets := parameterSets(cmd)
 	// PowerShell lists the default set first, then the others by name.
 	if len(sets) > 1 {
@@ -39,7 +40,7 @@ func (cmd *Command) syntaxSets() []string {
 
 func (cmd *Command) syntaxLine(set string) string {
 	parts := []string{cmd.Name}
-	for _, p := range cmd.syntaxParameters(set) {
+	for _, p := range cmd.SyntaxParameters(set) {
 		parts = append(parts, paramSyntax(p))
 	}
 	if cmd.SupportsShouldProcess {
@@ -49,9 +50,10 @@ func (cmd *Command) syntaxLine(set string) string {
 	return strings.Join(parts, " ")
 }
 
-// syntaxParameters returns the parameters of a set in syntax order: the
-// positional ones by position, then the named ones.
-func (cmd *Command) syntaxParameters(set string) []*Parameter {
+// SyntaxParameters returns the parameters of a set in syntax order: the
+// positional ones by position, then the named ones, mandatory first and
+// switches last.
+func (cmd *Command) SyntaxParameters(set string) []*Parameter {
 	var positional, named []*Parameter
 	for i := range cmd.Parameters {
 		p := &cmd.Parameters[i]

@@ -23,6 +23,7 @@ import (
 	"github.com/psgate/psgate/admission"
 	"github.com/psgate/psgate/cmdlets"
 	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/engine/builtin"
 	"github.com/psgate/psgate/gateway"
 	"github.com/psgate/psgate/psrp"
 	"github.com/psgate/psgate/store"
@@ -113,7 +114,7 @@ func newWorld(tb testing.TB) *world {
 		tb.Fatal(err)
 	}
 	w.catalog = engine.NewCatalog()
-	if err := engine.RegisterBuiltins(w.catalog); err != nil {
+	if err := builtin.Register(w.catalog); err != nil {
 		tb.Fatal(err)
 	}
 	if err := cmdlets.Register(w.catalog, db); err != nil {

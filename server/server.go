@@ -20,6 +20,7 @@ import (
 	"github.com/psgate/psgate/admission"
 	"github.com/psgate/psgate/cmdlets"
 	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/engine/builtin"
 	"github.com/psgate/psgate/gateway"
 	"github.com/psgate/psgate/identity"
 	"github.com/psgate/psgate/internal/logkey"
@@ -151,7 +152,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	catalog := engine.NewCatalog()
-	if err := engine.RegisterBuiltins(catalog); err != nil {
+	if err := builtin.Register(catalog); err != nil {
 		return nil, fmt.Errorf("server: register built-in commands: %w", err)
 	}
 	if cfg.HTTPSAddr != "" {

@@ -1,4 +1,4 @@
-package engine
+package builtin
 
 import (
 	"context"
@@ -7,12 +7,13 @@ import (
 	"strings"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/psobject"
 )
 
-func selectObjectCmd() *Command {
-	nonNegative := &Range{Min: 0, Max: math.MaxInt32}
-	return &Command{
+func selectObjectCmd() *engine.Command {
+	nonNegative := &engine.Range{Min: 0, Max: math.MaxInt32}
+	return &engine.Command{
 		Name:     "Select-Object",
 		Aliases:  []string{"select"},
 		Synopsis: "Selects objects or object properties.",
@@ -20,17 +21,17 @@ func selectObjectCmd() *Command {
 			"or selects objects by position: the first or last N, skipping N, or unique ones. " +
 			"With -Property it writes new objects that hold only the selected properties.",
 		StreamInput: true,
-		Parameters: []Parameter{
+		Parameters: []engine.Parameter{
 			inputObjectParam("The objects to select from; usually piped in."),
-			{Name: "Property", Type: TypeObjectArray, Position: 0, Help: "The properties to keep, in order. Wildcards are allowed."},
-			{Name: "ExcludeProperty", Type: TypeStringArray, Position: NotPositional, Help: "Properties to leave out. Wildcards are allowed."},
-			{Name: "ExpandProperty", Type: TypeString, Position: NotPositional, Help: "A property whose value is written instead of the object; collections are enumerated."},
-			{Name: "Unique", Type: TypeSwitch, Position: NotPositional, Help: "Writes only the first of identical objects."},
-			{Name: "First", Type: TypeInt, Position: NotPositional, ValidateRange: nonNegative, Help: "How many objects to select from the start."},
-			{Name: "Last", Type: TypeInt, Position: NotPositional, ValidateRange: nonNegative, Help: "How many objects to select from the end."},
-			{Name: "Skip", Type: TypeInt, Position: NotPositional, ValidateRange: nonNegative, Help: "How many objects to skip first."},
+			{Name: "Property", Type: engine.TypeObjectArray, Position: 0, Help: "The properties to keep, in order. Wildcards are allowed."},
+			{Name: "ExcludeProperty", Type: engine.TypeStringArray, Position: engine.NotPositional, Help: "Properties to leave out. Wildcards are allowed."},
+			{Name: "ExpandProperty", Type: engine.TypeString, Position: engine.NotPositional, Help: "A property whose value is written instead of the object; collections are enumerated."},
+			{Name: "Unique", Type: engine.TypeSwitch, Position: engine.NotPositional, Help: "Writes only the first of identical objects."},
+			{Name: "First", Type: engine.TypeInt, Position: engine.NotPositional, ValidateRange: nonNegative, Help: "How many objects to select from the start."},
+			{Name: "Last", Type: engine.TypeInt, Position: engine.NotPositional, ValidateRange: nonNegative, Help: "How many objects to select from the end."},
+			{Name: "Skip", Type: engine.TypeInt, Position: engine.NotPositional, ValidateRange: nonNegative, Help: "How many objects to skip first."},
 		},
-		Examples: []Example{
+		Examples: []engine.Example{
 			{Code: "Get-CsOnlineUser | Select-Object DisplayName, Department", Remarks: "Shows two properties of every user."},
 			{Code: "Get-CsOnlineUser | Sort-Object DisplayName | Select-Object -First 5", Remarks: "Shows the first five users by name."},
 			{Code: "Get-CsOnlineUser alice@contoso.com | Select-Object -ExpandProperty Roles", Remarks: "Lists one user's roles, one per line."},
@@ -39,7 +40,7 @@ func selectObjectCmd() *Command {
 	}
 }
 
-func runSelectObject(ctx context.Context, inv *Invocation) error {
+func runSelectObject(ctx context.Context, inv *engine.Invocation) error {
 	props := stringsParam(inv, "Property")
 	exclude := inv.Strings("ExcludeProperty")
 	expand := inv.String("ExpandProperty")
@@ -48,9 +49,9 @@ func runSelectObject(ctx context.Context, inv *Invocation) error {
 	skip, _ := inv.Int("Skip")
 	unique := inv.Switch("Unique")
 
-	var excludeWild []*Wildcard
+	var excludeWild []*engine.Wildcard
 	for _, p := range exclude {
-		w, err := CompileWildcard(p, false)
+		w, err := engine.CompileWildcard(p, false)
 		if err != nil {
 			return err
 		}
@@ -132,7 +133,7 @@ func runSelectObject(ctx context.Context, inv *Invocation) error {
 }
 
 // selectProperties builds the Selected.<type> object.
-func selectProperties(obj any, props []string, exclude []*Wildcard) (*psobject.Object, error) {
+func selectProperties(obj any, props []string, exclude []*engine.Wildcard) (*psobject.Object, error) {
 	names := props
 	if len(names) == 0 {
 		names = []string{"*"}
@@ -156,7 +157,7 @@ func selectProperties(obj any, props []string, exclude []*Wildcard) (*psobject.O
 	return sel, nil
 }
 
-func excluded(name string, exclude []*Wildcard) bool {
+func excluded(name string, exclude []*engine.Wildcard) bool {
 	for _, w := range exclude {
 		if w.Match(name) {
 			return true
@@ -168,18 +169,18 @@ func excluded(name string, exclude []*Wildcard) bool {
 // expandValue implements -ExpandProperty: the property's value (its
 // elements for a collection), with the -Property properties added to an
 // object value.
-func expandValue(inv *Invocation, obj any, name string, props []string, exclude []*Wildcard) ([]any, error) {
+func expandValue(inv *engine.Invocation, obj any, name string, props []string, exclude []*engine.Wildcard) ([]any, error) {
 	v, ok := propertyOf(obj, name)
 	if !ok {
-		rec := NewErrorRecord(psgate.E(psgate.CodeInvalidOperation, psgate.Args{
+		rec := engine.NewErrorRecord(psgate.E(psgate.CodeInvalidOperation, psgate.Args{
 			"detail": fmt.Sprintf("Property %q cannot be found.", name),
-		}), "ExpandPropertyNotFound", CategoryInvalidArgument, obj)
+		}), "ExpandPropertyNotFound", engine.CategoryInvalidArgument, obj)
 		rec.ExceptionType = "System.Management.Automation.PSArgumentException"
 		rec.Reason = "PSArgumentException"
 		inv.WriteError(rec)
 		return nil, nil
 	}
-	values, isList := asList(v)
+	values, isList := engine.AsList(v)
 	if !isList {
 		values = []any{v}
 	}
@@ -209,7 +210,7 @@ func expandValue(inv *Invocation, obj any, name string, props []string, exclude 
 func uniqueKey(v any) string {
 	o, ok := v.(*psobject.Object)
 	if !ok || o == nil {
-		return dotnetType(v) + "\x00" + toText(v)
+		return engine.TypeName(v) + "\x00" + engine.ToText(v)
 	}
 	var b strings.Builder
 	b.WriteString(o.TypeName())
@@ -217,7 +218,7 @@ func uniqueKey(v any) string {
 		b.WriteByte(0)
 		b.WriteString(p.Name)
 		b.WriteByte('=')
-		b.WriteString(toText(p.Value))
+		b.WriteString(engine.ToText(p.Value))
 	}
 	if len(o.Properties()) == 0 {
 		b.WriteByte(0)

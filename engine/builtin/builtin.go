@@ -1,4 +1,4 @@
-package engine
+package builtin
 
 import (
 	"context"
@@ -6,19 +6,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/psobject"
 )
 
-// RegisterBuiltins adds psgate's built-in commands to c: Get-Command,
-// Get-Help, Select-Object, Where-Object, Sort-Object, Measure-Object,
-// Group-Object, Format-Table, Format-List, Out-String, Out-Default,
-// Out-Null, Write-Output, Write-Host, Write-Error, Write-Warning,
-// Write-Verbose, Write-Debug, Write-Information, Write-Progress,
-// Invoke-Expression, Get-FormatData, Exit-PSSession, Get-Date and
+// Register adds psgate's built-in commands to c: Get-Command, Get-Help,
+// Select-Object, Where-Object, Sort-Object, Measure-Object, Group-Object,
+// Format-Table, Format-List, Out-String, Out-Default, Out-Null,
+// Write-Output, Write-Host, Write-Error, Write-Warning, Write-Verbose,
+// Write-Debug, Write-Information, Write-Progress, Invoke-Expression,
+// Get-FormatData, Exit-PSSession, Get-Date, Start-Sleep, prompt and
 // TabExpansion2 (callable but unlisted), with their usual aliases (select,
 // where, ?, sort, measure, group, ft, fl, gcm, echo, iex...).
-func RegisterBuiltins(c *Catalog) error {
-	cmds := []*Command{
+func Register(c *engine.Catalog) error {
+	cmds := []*engine.Command{
 		getCommandCmd(),
 		getHelpCmd(),
 		selectObjectCmd(),
@@ -54,14 +55,14 @@ func RegisterBuiltins(c *Catalog) error {
 }
 
 // inputObjectParam is the -InputObject parameter of the stream commands.
-func inputObjectParam(help string) Parameter {
-	return Parameter{Name: "InputObject", Type: TypeObject, Position: NotPositional, ValueFromPipeline: true, Help: help}
+func inputObjectParam(help string) engine.Parameter {
+	return engine.Parameter{Name: "InputObject", Type: engine.TypeObject, Position: engine.NotPositional, ValueFromPipeline: true, Help: help}
 }
 
 // eachInput calls fn for every input object: the pipeline input, or the
 // -InputObject value (one object, as PowerShell treats it) when given on
 // the command line. fn returns false to stop early.
-func eachInput(ctx context.Context, inv *Invocation, fn func(obj any) (bool, error)) error {
+func eachInput(ctx context.Context, inv *engine.Invocation, fn func(obj any) (bool, error)) error {
 	if v, ok := inv.Params["InputObject"]; ok {
 		_, err := fn(v)
 		return err
@@ -82,7 +83,7 @@ func eachInput(ctx context.Context, inv *Invocation, fn func(obj any) (bool, err
 }
 
 // allInput collects every input object.
-func allInput(ctx context.Context, inv *Invocation) ([]any, error) {
+func allInput(ctx context.Context, inv *engine.Invocation) ([]any, error) {
 	var objs []any
 	err := eachInput(ctx, inv, func(obj any) (bool, error) {
 		objs = append(objs, obj)
@@ -103,7 +104,7 @@ func propertyOf(v any, name string) (any, bool) {
 		return x.Get(name)
 	case *psobject.Dict:
 		for _, e := range x.Entries {
-			if strings.EqualFold(toText(e.Key), name) {
+			if strings.EqualFold(engine.ToText(e.Key), name) {
 				return e.Value, true
 			}
 		}
@@ -115,14 +116,14 @@ func propertyOf(v any, name string) (any, bool) {
 		if strings.EqualFold(name, "Length") {
 			return int32(len([]rune(x))), true
 		}
-	case *ErrorRecord:
-		return errorRecordProperty(x, name)
+	case *engine.ErrorRecord:
+		return x.Property(name)
 	case time.Time:
 		return dateProperty(x, name)
 	case time.Duration:
 		return timeSpanProperty(x, name)
 	}
-	if list, ok := asList(v); ok && (strings.EqualFold(name, "Count") || strings.EqualFold(name, "Length")) {
+	if list, ok := engine.AsList(v); ok && (strings.EqualFold(name, "Count") || strings.EqualFold(name, "Length")) {
 		return int32(len(list)), true
 	}
 	return nil, false
@@ -144,12 +145,12 @@ func propertyNames(v any) []string {
 	case *psobject.Dict:
 		names := make([]string, 0, len(x.Entries))
 		for _, e := range x.Entries {
-			names = append(names, toText(e.Key))
+			names = append(names, engine.ToText(e.Key))
 		}
 		return names
 	case string:
 		return []string{"Length"}
-	case *ErrorRecord:
+	case *engine.ErrorRecord:
 		return []string{"Exception", "TargetObject", "CategoryInfo", "FullyQualifiedErrorId"}
 	case time.Time:
 		return dateProperties
@@ -164,10 +165,10 @@ func typeNameOf(v any) string {
 	if o, ok := v.(*psobject.Object); ok && o != nil {
 		return o.TypeName()
 	}
-	if _, ok := v.(*ErrorRecord); ok {
+	if _, ok := v.(*engine.ErrorRecord); ok {
 		return "System.Management.Automation.ErrorRecord"
 	}
-	return dotnetType(v)
+	return engine.TypeName(v)
 }
 
 // expandProperties resolves property names with wildcards against an
@@ -183,7 +184,7 @@ func expandProperties(v any, patterns []string) ([]string, error) {
 		}
 	}
 	for _, p := range patterns {
-		if !HasWildcard(p) {
+		if !engine.HasWildcard(p) {
 			if name, ok := declaredName(v, p); ok {
 				add(name)
 			} else {
@@ -191,7 +192,7 @@ func expandProperties(v any, patterns []string) ([]string, error) {
 			}
 			continue
 		}
-		w, err := CompileWildcard(p, false)
+		w, err := engine.CompileWildcard(p, false)
 		if err != nil {
 			return nil, err
 		}
@@ -215,20 +216,20 @@ func declaredName(v any, name string) (string, bool) {
 }
 
 // stringsParam reads a parameter bound as Object[] or string[] as names.
-func stringsParam(inv *Invocation, name string) []string {
+func stringsParam(inv *engine.Invocation, name string) []string {
 	switch v := inv.Params[name].(type) {
 	case []string:
 		return v
 	case []any:
 		out := make([]string, 0, len(v))
 		for _, e := range v {
-			out = append(out, toText(e))
+			out = append(out, engine.ToText(e))
 		}
 		return out
 	case nil:
 		return nil
 	default:
-		return []string{toText(v)}
+		return []string{engine.ToText(v)}
 	}
 }
 

@@ -1,4 +1,4 @@
-package engine
+package builtin
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/engine"
 )
 
 // whereOperators are Where-Object's operator switches with their
@@ -29,19 +30,19 @@ var whereOperators = []struct{ name, set string }{
 
 const whereScriptBlockSet = "ScriptBlockSet"
 
-func whereObjectCmd() *Command {
+func whereObjectCmd() *engine.Command {
 	compareSets := make([]string, len(whereOperators))
 	for i, op := range whereOperators {
 		compareSets[i] = op.set
 	}
-	params := []Parameter{
-		{Name: "InputObject", Type: TypeObject, Position: NotPositional, ValueFromPipeline: true, Help: "The objects to filter; usually piped in."},
-		{Name: "Property", Type: TypeString, Position: 0, Mandatory: true, Sets: compareSets, Help: "The property to test."},
-		{Name: "Value", Type: TypeObject, Position: 1, Sets: compareSets, Help: "The value to compare the property with."},
-		{Name: "FilterScript", Type: TypeObject, Position: 0, Mandatory: true, Sets: []string{whereScriptBlockSet}, Help: "Not supported: script blocks are not allowed. Use the comparison form."},
+	params := []engine.Parameter{
+		{Name: "InputObject", Type: engine.TypeObject, Position: engine.NotPositional, ValueFromPipeline: true, Help: "The objects to filter; usually piped in."},
+		{Name: "Property", Type: engine.TypeString, Position: 0, Mandatory: true, Sets: compareSets, Help: "The property to test."},
+		{Name: "Value", Type: engine.TypeObject, Position: 1, Sets: compareSets, Help: "The value to compare the property with."},
+		{Name: "FilterScript", Type: engine.TypeObject, Position: 0, Mandatory: true, Sets: []string{whereScriptBlockSet}, Help: "Not supported: script blocks are not allowed. Use the comparison form."},
 	}
 	for _, op := range whereOperators {
-		p := Parameter{Name: op.name, Type: TypeSwitch, Position: NotPositional, Sets: []string{op.set},
+		p := engine.Parameter{Name: op.name, Type: engine.TypeSwitch, Position: engine.NotPositional, Sets: []string{op.set},
 			Mandatory: op.set != "EqualSet",
 			Help:      fmt.Sprintf("Keeps objects whose property is -%s the value.", strings.ToLower(op.name))}
 		if op.name == "EQ" {
@@ -51,7 +52,7 @@ func whereObjectCmd() *Command {
 		}
 		params = append(params, p)
 	}
-	return &Command{
+	return &engine.Command{
 		Name:     "Where-Object",
 		Aliases:  []string{"where", "?"},
 		Synopsis: "Selects objects whose property satisfies a comparison.",
@@ -61,7 +62,7 @@ func whereObjectCmd() *Command {
 		StreamInput:         true,
 		DefaultParameterSet: "EqualSet",
 		Parameters:          params,
-		Examples: []Example{
+		Examples: []engine.Example{
 			{Code: "Get-CsOnlineUser | Where-Object Enabled -eq $true", Remarks: "Keeps enabled users."},
 			{Code: "Get-CsOnlineUser | Where-Object DisplayName -like 'A*'", Remarks: "Keeps users whose name starts with A."},
 			{Code: "Get-CsOnlineUser | Where-Object Department -in 'Sales','HR'", Remarks: "Keeps users of two departments."},
@@ -70,9 +71,9 @@ func whereObjectCmd() *Command {
 	}
 }
 
-func runWhereObject(ctx context.Context, inv *Invocation) error {
+func runWhereObject(ctx context.Context, inv *engine.Invocation) error {
 	if inv.ParameterSet == whereScriptBlockSet || inv.Bound("FilterScript") {
-		return languageError(inv.Command.Name, "the -FilterScript script block (use the comparison form instead, for example: Where-Object Enabled -eq $true)")
+		return engine.LanguageError(inv.Command.Name, "the -FilterScript script block (use the comparison form instead, for example: Where-Object Enabled -eq $true)")
 	}
 	prop := inv.String("Property")
 	op := ""
@@ -88,24 +89,26 @@ func runWhereObject(ctx context.Context, inv *Invocation) error {
 			"detail": "The specified operator requires both the -Property and -Value parameters. Supply both parameters and retry.",
 		})
 	}
-	var parsed cmpOp
-	if op != "" {
-		parsed, _ = parseOp(op)
+	// Without an operator, -Value compares with -eq.
+	var parsed engine.Operator
+	if op != "" || hasValue {
+		name := op
+		if name == "" {
+			name = "eq"
+		}
+		parsed, _ = engine.ParseOperator(name)
 	}
 	return eachInput(ctx, inv, func(obj any) (bool, error) {
 		v, _ := propertyOf(obj, prop)
 		var keep bool
 		if op == "" && !hasValue {
-			keep = isTrue(v)
+			keep = engine.IsTrue(v)
 		} else {
-			if op == "" {
-				parsed, _ = parseOp("eq")
-			}
 			var err error
-			keep, err = parsed.eval(v, value, nil)
+			keep, err = parsed.Compare(v, value)
 			if err != nil {
 				e, _ := psgate.AsError(err)
-				rec := NewErrorRecord(e, "OperationNotSupported", CategoryInvalidOperation, obj)
+				rec := engine.NewErrorRecord(e, "OperationNotSupported", engine.CategoryInvalidOperation, obj)
 				inv.WriteError(rec)
 				return true, nil
 			}

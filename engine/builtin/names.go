@@ -1,22 +1,26 @@
-package engine
+package builtin
 
-import "sync"
+import (
+	"sync"
 
-// BuiltinNames returns the names of the built-in commands, the ones
-// RegisterBuiltins registers, sorted case-insensitively, followed by their
+	"github.com/psgate/psgate/engine"
+)
+
+// Names returns the names of the built-in commands, the ones Register
+// registers, sorted case-insensitively, followed by their
 // aliases. They are PowerShell's own utility commands (Select-Object,
 // Out-Default, Get-Command...), not a service's: a server tells
 // Import-PSSession to skip them so that they never shadow the client's
 // local commands and aliases.
-func BuiltinNames() []string {
-	return append([]string(nil), builtinNames()...)
+func Names() []string {
+	return append([]string(nil), registeredNames()...)
 }
 
-var builtinNames = sync.OnceValue(func() []string {
-	c := NewCatalog()
-	if err := RegisterBuiltins(c); err != nil {
-		// RegisterBuiltins fails only on a broken built-in, which its
-		// own tests catch.
+var registeredNames = sync.OnceValue(func() []string {
+	c := engine.NewCatalog()
+	if err := Register(c); err != nil {
+		// Register fails only on a broken built-in, which its own
+		// tests catch.
 		panic(err)
 	}
 	cmds := c.Commands()

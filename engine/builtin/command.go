@@ -1,4 +1,4 @@
-package engine
+package builtin
 
 import (
 	"context"
@@ -7,12 +7,13 @@ import (
 	"strings"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/format"
 	"github.com/psgate/psgate/psobject"
 )
 
-// ModuleName is the module psgate's commands report as their source.
-const ModuleName = "psgate"
+// bindingException is the exception of parameter binding errors.
+const bindingException = "System.Management.Automation.ParameterBindingException"
 
 // commandTypes are System.Management.Automation.CommandTypes members.
 var commandTypes = []struct {
@@ -28,29 +29,29 @@ const (
 	typeCmdlet = 8
 )
 
-func getCommandCmd() *Command {
-	return &Command{
+func getCommandCmd() *engine.Command {
+	return &engine.Command{
 		Name:     "Get-Command",
 		Aliases:  []string{"gcm"},
 		Synopsis: "Lists the commands you can run.",
 		Description: "Get-Command lists the commands of this session that your roles allow, optionally filtered " +
 			"by name, verb or noun (wildcards allowed). With -Syntax it shows how to call them.",
-		Parameters: []Parameter{
-			{Name: "Name", Type: TypeStringArray, Position: 0, Help: "Command names; wildcards are allowed."},
-			{Name: "Verb", Type: TypeStringArray, Position: NotPositional, Help: "Verbs (the part before the hyphen); wildcards are allowed."},
-			{Name: "Noun", Type: TypeStringArray, Position: NotPositional, Help: "Nouns (the part after the hyphen); wildcards are allowed."},
-			{Name: "Module", Type: TypeStringArray, Position: NotPositional, Aliases: []string{"PSSnapin"}, Help: "Accepted for compatibility; every command is in the psgate module."},
-			{Name: "FullyQualifiedModule", Type: TypeObject, Position: NotPositional, Help: "Accepted for compatibility."},
-			{Name: "CommandType", Type: TypeObject, Position: NotPositional, Aliases: []string{"Type"}, Help: "Cmdlet, Alias or All."},
-			{Name: "TotalCount", Type: TypeInt, Position: NotPositional, Help: "The most commands to list."},
-			{Name: "Syntax", Type: TypeSwitch, Position: NotPositional, Help: "Shows each command's syntax instead."},
-			{Name: "ArgumentList", Type: TypeObjectArray, Position: 1, Aliases: []string{"Args"}, Help: "Accepted for compatibility."},
-			{Name: "ListImported", Type: TypeSwitch, Position: NotPositional, Help: "Accepted for compatibility."},
-			{Name: "ShowCommandInfo", Type: TypeSwitch, Position: NotPositional, Help: "Accepted for compatibility."},
-			{Name: "All", Type: TypeSwitch, Position: NotPositional, Help: "Accepted for compatibility."},
+		Parameters: []engine.Parameter{
+			{Name: "Name", Type: engine.TypeStringArray, Position: 0, Help: "Command names; wildcards are allowed."},
+			{Name: "Verb", Type: engine.TypeStringArray, Position: engine.NotPositional, Help: "Verbs (the part before the hyphen); wildcards are allowed."},
+			{Name: "Noun", Type: engine.TypeStringArray, Position: engine.NotPositional, Help: "Nouns (the part after the hyphen); wildcards are allowed."},
+			{Name: "Module", Type: engine.TypeStringArray, Position: engine.NotPositional, Aliases: []string{"PSSnapin"}, Help: "Accepted for compatibility; every command is in the psgate module."},
+			{Name: "FullyQualifiedModule", Type: engine.TypeObject, Position: engine.NotPositional, Help: "Accepted for compatibility."},
+			{Name: "CommandType", Type: engine.TypeObject, Position: engine.NotPositional, Aliases: []string{"Type"}, Help: "Cmdlet, Alias or All."},
+			{Name: "TotalCount", Type: engine.TypeInt, Position: engine.NotPositional, Help: "The most commands to list."},
+			{Name: "Syntax", Type: engine.TypeSwitch, Position: engine.NotPositional, Help: "Shows each command's syntax instead."},
+			{Name: "ArgumentList", Type: engine.TypeObjectArray, Position: 1, Aliases: []string{"Args"}, Help: "Accepted for compatibility."},
+			{Name: "ListImported", Type: engine.TypeSwitch, Position: engine.NotPositional, Help: "Accepted for compatibility."},
+			{Name: "ShowCommandInfo", Type: engine.TypeSwitch, Position: engine.NotPositional, Help: "Accepted for compatibility."},
+			{Name: "All", Type: engine.TypeSwitch, Position: engine.NotPositional, Help: "Accepted for compatibility."},
 		},
 		OutputType: []string{"System.Management.Automation.CmdletInfo", "System.Management.Automation.AliasInfo"},
-		Examples: []Example{
+		Examples: []engine.Example{
 			{Code: "Get-Command", Remarks: "Lists every command you can run."},
 			{Code: "Get-Command -Noun CsOnlineUser", Remarks: "Lists the commands about online users."},
 			{Code: "Get-Command Get-CsOnlineUser -Syntax", Remarks: "Shows how to call Get-CsOnlineUser."},
@@ -61,7 +62,7 @@ func getCommandCmd() *Command {
 
 // commandTypeMask converts -CommandType to CommandTypes flags.
 func commandTypeMask(v any) (int32, bool) {
-	if list, ok := asList(v); ok {
+	if list, ok := engine.AsList(v); ok {
 		var m int32
 		for _, e := range list {
 			x, ok := commandTypeMask(e)
@@ -85,8 +86,8 @@ func commandTypeMask(v any) (int32, bool) {
 				}
 			}
 			if !found {
-				if n, ok := parseNumberText(part); ok && !n.isFloat {
-					m |= int32(n.i)
+				if n, ok := engine.ToInteger(part); ok {
+					m |= int32(n)
 					continue
 				}
 				return 0, false
@@ -96,28 +97,28 @@ func commandTypeMask(v any) (int32, bool) {
 	case psobject.Enum:
 		return x.Value, true
 	}
-	if n, ok := numberOf(v); ok && !n.isFloat {
-		return int32(n.i), true
+	if n, ok := engine.ToInteger(v); ok {
+		return int32(n), true
 	}
 	return 0, false
 }
 
-func runGetCommand(ctx context.Context, inv *Invocation) error {
+func runGetCommand(ctx context.Context, inv *engine.Invocation) error {
 	mask := int32(typeCmdlet)
 	explicitType := inv.Bound("CommandType")
 	if explicitType {
 		m, ok := commandTypeMask(inv.Params["CommandType"])
 		if !ok {
-			return &TerminatingError{Record: &ErrorRecord{
+			return &engine.TerminatingError{Record: &engine.ErrorRecord{
 				Err: psgate.E(psgate.CodeParameterBinding, psgate.Args{
 					"name": "CommandType",
 					"detail": fmt.Sprintf("Cannot convert value %q to type \"System.Management.Automation.CommandTypes\". Error: \"Unable to match the identifier name %s to a valid enumerator name. Specify one of the following enumerator names and try again:\nAlias, Function, Filter, Cmdlet, ExternalScript, Application, Script, Workflow, Configuration, All\"",
-						toText(inv.Params["CommandType"]), toText(inv.Params["CommandType"])),
+						engine.ToText(inv.Params["CommandType"]), engine.ToText(inv.Params["CommandType"])),
 					"type": "System.Management.Automation.CommandTypes",
 				}),
 				ExceptionType:         bindingException,
 				FullyQualifiedErrorID: "CannotConvertArgumentNoMessage",
-				Category:              CategoryInvalidArgument,
+				Category:              engine.CategoryInvalidArgument,
 				Reason:                "ParameterBindingException",
 			}}
 		}
@@ -137,17 +138,17 @@ func runGetCommand(ctx context.Context, inv *Invocation) error {
 			out = append(out, o)
 		}
 	}
-	matchesFilters := func(c *Command) bool {
+	matchesFilters := func(c *engine.Command) bool {
 		return matchAny(verbs, c.Verb()) && matchAny(nouns, c.Noun())
 	}
 	if len(names) == 0 {
 		names = []string{"*"}
 	}
 	for _, pattern := range names {
-		if n, ok := moduleQualified(pattern); ok {
+		if n, ok := engine.UnqualifiedName(pattern); ok {
 			pattern = n
 		}
-		w, err := CompileWildcard(pattern, false)
+		w, err := engine.CompileWildcard(pattern, false)
 		if err != nil {
 			return err
 		}
@@ -163,26 +164,26 @@ func runGetCommand(ctx context.Context, inv *Invocation) error {
 				if !w.Match(a) || !matchesFilters(c) {
 					continue
 				}
-				if explicitType && mask&typeAlias != 0 || !HasWildcard(pattern) && !explicitType {
+				if explicitType && mask&typeAlias != 0 || !engine.HasWildcard(pattern) && !explicitType {
 					found = true
 					add(aliasInfo(a, c), strings.ToLower(a))
 				}
 			}
 		}
-		if !found && !HasWildcard(pattern) {
-			te := commandNotFound(pattern)
+		if !found && !engine.HasWildcard(pattern) {
+			te := engine.CommandNotFoundError(pattern)
 			te.Record.FullyQualifiedErrorID = "CommandNotFoundException,Microsoft.PowerShell.Commands.GetCommandCommand"
 			te.Record.Activity = inv.Command.Name
 			inv.WriteError(te.Record)
 		}
 	}
-	nl := inv.Runspace.newline()
+	nl := inv.Runspace.Newline()
 	for i, o := range out {
 		if hasLimit && int32(i) >= limit {
 			break
 		}
 		switch x := o.(type) {
-		case *Command:
+		case *engine.Command:
 			if inv.Switch("Syntax") {
 				inv.Write(nl + strings.Join(x.Syntax(), nl+nl) + nl)
 				continue
@@ -191,7 +192,7 @@ func runGetCommand(ctx context.Context, inv *Invocation) error {
 		case *psobject.Object:
 			if inv.Switch("Syntax") {
 				def, _ := x.Get("DisplayName")
-				inv.Write(toText(def))
+				inv.Write(engine.ToText(def))
 				continue
 			}
 			inv.Write(x)
@@ -200,17 +201,17 @@ func runGetCommand(ctx context.Context, inv *Invocation) error {
 	return nil
 }
 
-func compileAll(patterns []string) []*Wildcard {
-	var out []*Wildcard
+func compileAll(patterns []string) []*engine.Wildcard {
+	var out []*engine.Wildcard
 	for _, p := range patterns {
-		if w, err := CompileWildcard(p, false); err == nil {
+		if w, err := engine.CompileWildcard(p, false); err == nil {
 			out = append(out, w)
 		}
 	}
 	return out
 }
 
-func matchAny(ws []*Wildcard, s string) bool {
+func matchAny(ws []*engine.Wildcard, s string) bool {
 	if len(ws) == 0 {
 		return true
 	}
@@ -228,7 +229,7 @@ var commandInfoTypes = []string{"System.Management.Automation.CmdletInfo", "Syst
 // Get-Command writes for cmd: CommandType, Name, Version, Source, and the
 // metadata implicit remoting uses (Parameters, ParameterSets,
 // DefaultParameterSet, OutputType, Definition).
-func CommandInfo(cmd *Command) *psobject.Object {
+func CommandInfo(cmd *engine.Command) *psobject.Object {
 	params := &psobject.Dict{TypeNames: []string{
 		"System.Collections.Generic.Dictionary`2[[System.String],[System.Management.Automation.ParameterMetadata]]",
 		"System.Object",
@@ -264,8 +265,8 @@ func CommandInfo(cmd *Command) *psobject.Object {
 		psobject.P("CommandType", psobject.Enum{Type: "System.Management.Automation.CommandTypes", Name: "Cmdlet", Value: typeCmdlet}),
 		psobject.P("Name", cmd.Name),
 		psobject.P("Version", psobject.Version(psgate.Version)),
-		psobject.P("Source", ModuleName),
-		psobject.P("ModuleName", ModuleName),
+		psobject.P("Source", engine.ModuleName),
+		psobject.P("ModuleName", engine.ModuleName),
 		psobject.P("Verb", cmd.Verb()),
 		psobject.P("Noun", cmd.Noun()),
 		psobject.P("HelpUri", ""),
@@ -275,7 +276,7 @@ func CommandInfo(cmd *Command) *psobject.Object {
 		psobject.P("Parameters", params),
 		psobject.P("ParameterSets", sets),
 		psobject.P("ResolvedCommandName", nil),
-		psobject.P("Namespace", ModuleName),
+		psobject.P("Namespace", engine.ModuleName),
 	)
 	o.Text = cmd.Name
 	o.DisplayProps = []string{"CommandType", "Name", "Version", "Source"}
@@ -283,13 +284,13 @@ func CommandInfo(cmd *Command) *psobject.Object {
 }
 
 // aliasInfo is the System.Management.Automation.AliasInfo of an alias.
-func aliasInfo(alias string, cmd *Command) *psobject.Object {
+func aliasInfo(alias string, cmd *engine.Command) *psobject.Object {
 	o := psobject.New([]string{"System.Management.Automation.AliasInfo", "System.Management.Automation.CommandInfo", "System.Object"},
 		psobject.P("CommandType", psobject.Enum{Type: "System.Management.Automation.CommandTypes", Name: "Alias", Value: typeAlias}),
 		psobject.P("Name", alias),
 		psobject.P("DisplayName", alias+" -> "+cmd.Name),
 		psobject.P("Version", psobject.Version(psgate.Version)),
-		psobject.P("Source", ModuleName),
+		psobject.P("Source", engine.ModuleName),
 		psobject.P("Definition", cmd.Name),
 		psobject.P("ResolvedCommandName", cmd.Name),
 	)
@@ -298,23 +299,23 @@ func aliasInfo(alias string, cmd *Command) *psobject.Object {
 	return o
 }
 
-func getHelpCmd() *Command {
-	return &Command{
+func getHelpCmd() *engine.Command {
+	return &engine.Command{
 		Name:     "Get-Help",
 		Aliases:  []string{"help"},
 		Synopsis: "Shows help about a command.",
 		Description: "Get-Help shows a command's synopsis, syntax and description; -Full adds its parameters and examples, " +
 			"-Examples shows only the examples and -Parameter describes parameters (wildcards allowed).",
 		DefaultParameterSet: "AllUsersView",
-		Parameters: []Parameter{
-			{Name: "Name", Type: TypeString, Position: 0, Help: "The command; wildcards list matching commands."},
-			{Name: "Full", Type: TypeSwitch, Position: NotPositional, Sets: []string{"AllUsersView"}, Help: "Shows everything: parameters and examples too."},
-			{Name: "Detailed", Type: TypeSwitch, Position: NotPositional, Sets: []string{"DetailedView"}, Mandatory: true, Help: "Shows parameter descriptions and examples."},
-			{Name: "Examples", Type: TypeSwitch, Position: NotPositional, Sets: []string{"Examples"}, Mandatory: true, Help: "Shows only the examples."},
-			{Name: "Parameter", Type: TypeString, Position: NotPositional, Sets: []string{"Parameters"}, Mandatory: true, Help: "Describes the named parameters; wildcards are allowed."},
-			{Name: "Category", Type: TypeStringArray, Position: NotPositional, Help: "Accepted for compatibility."},
+		Parameters: []engine.Parameter{
+			{Name: "Name", Type: engine.TypeString, Position: 0, Help: "The command; wildcards list matching commands."},
+			{Name: "Full", Type: engine.TypeSwitch, Position: engine.NotPositional, Sets: []string{"AllUsersView"}, Help: "Shows everything: parameters and examples too."},
+			{Name: "Detailed", Type: engine.TypeSwitch, Position: engine.NotPositional, Sets: []string{"DetailedView"}, Mandatory: true, Help: "Shows parameter descriptions and examples."},
+			{Name: "Examples", Type: engine.TypeSwitch, Position: engine.NotPositional, Sets: []string{"Examples"}, Mandatory: true, Help: "Shows only the examples."},
+			{Name: "Parameter", Type: engine.TypeString, Position: engine.NotPositional, Sets: []string{"Parameters"}, Mandatory: true, Help: "Describes the named parameters; wildcards are allowed."},
+			{Name: "Category", Type: engine.TypeStringArray, Position: engine.NotPositional, Help: "Accepted for compatibility."},
 		},
-		Examples: []Example{
+		Examples: []engine.Example{
 			{Code: "Get-Help Get-CsOnlineUser -Full", Remarks: "Everything about Get-CsOnlineUser."},
 			{Code: "Get-Help Get-CsOnlineUser -Parameter Filter", Remarks: "How to use -Filter."},
 		},
@@ -322,13 +323,13 @@ func getHelpCmd() *Command {
 	}
 }
 
-func runGetHelp(ctx context.Context, inv *Invocation) error {
+func runGetHelp(ctx context.Context, inv *engine.Invocation) error {
 	name := inv.String("Name")
 	if name == "" {
 		name = inv.Command.Name
 	}
-	if HasWildcard(name) {
-		w, err := CompileWildcard(name, false)
+	if engine.HasWildcard(name) {
+		w, err := engine.CompileWildcard(name, false)
 		if err != nil {
 			return err
 		}
@@ -337,7 +338,7 @@ func runGetHelp(ctx context.Context, inv *Invocation) error {
 				o := psobject.New([]string{"HelpInfoShort", "System.Object"},
 					psobject.P("Name", c.Name),
 					psobject.P("Category", "Cmdlet"),
-					psobject.P("Module", ModuleName),
+					psobject.P("Module", engine.ModuleName),
 					psobject.P("Synopsis", c.Synopsis))
 				o.Text = c.Name
 				inv.Write(o)
@@ -347,7 +348,7 @@ func runGetHelp(ctx context.Context, inv *Invocation) error {
 	}
 	cmd, ok := inv.Runspace.LookupVisible(name)
 	if !ok {
-		te := commandNotFound(name)
+		te := engine.CommandNotFoundError(name)
 		te.Record.FullyQualifiedErrorID = "HelpNotFound,Microsoft.PowerShell.Commands.GetHelpCommand"
 		te.Record.Activity = inv.Command.Name
 		inv.WriteError(te.Record)
@@ -399,7 +400,7 @@ func helpViewTypes(token string) []string {
 }
 
 // helpObject builds a command's help; view is the Get-Help parameter set.
-func helpObject(cmd *Command, view string, full bool) *psobject.Object {
+func helpObject(cmd *engine.Command, view string, full bool) *psobject.Object {
 	typeNames := helpInfoTypes
 	switch {
 	case view == "Examples":
@@ -468,7 +469,7 @@ func helpObject(cmd *Command, view string, full bool) *psobject.Object {
 		psobject.P("Role", nil),
 		psobject.P("Functionality", nil),
 		psobject.P("PSSnapIn", nil),
-		psobject.P("ModuleName", ModuleName),
+		psobject.P("ModuleName", engine.ModuleName),
 	)
 	return &psobject.Object{TypeNames: typeNames, Extended: props, Text: cmd.Name}
 }
@@ -539,17 +540,19 @@ func mamlBool(b bool) string {
 // attributes (with "{a | b}" for a parameterValueGroup and no value for a
 // switch), then "[<CommonParameters>]" (Help_format_ps1xml.cs,
 // MamlParameterControl).
-func mamlSyntaxItems(cmd *Command) any {
+func mamlSyntaxItems(cmd *engine.Command) any {
 	var items []any
-	for _, set := range cmd.syntaxSets() {
+	for _, set := range cmd.SyntaxSets() {
 		var params []any
-		for _, p := range cmd.syntaxParameters(set) {
+		for _, p := range cmd.SyntaxParameters(set) {
 			params = append(params, syntaxParameter(p))
 		}
 		if cmd.SupportsShouldProcess {
-			for _, c := range commonParameters {
-				if c.shouldProcess {
-					params = append(params, syntaxParameter(&Parameter{Name: c.name, Type: TypeSwitch, Position: NotPositional, Aliases: c.aliases}))
+			// -WhatIf and -Confirm, the common parameters only such
+			// commands take.
+			for _, m := range cmd.Metadata() {
+				if m.Common && (m.Name == "WhatIf" || m.Name == "Confirm") {
+					params = append(params, syntaxParameter(&engine.Parameter{Name: m.Name, Type: engine.TypeSwitch, Position: engine.NotPositional, Aliases: m.Aliases}))
 				}
 			}
 		}
@@ -564,12 +567,12 @@ func mamlSyntaxItems(cmd *Command) any {
 
 // syntaxParameter is a parameter of a syntaxItem: a switch has no value
 // there, and is never positional.
-func syntaxParameter(p *Parameter) *psobject.Object {
+func syntaxParameter(p *engine.Parameter) *psobject.Object {
 	var props []psobject.Property
 	props = append(props, psobject.P("name", p.Name))
 	props = append(props, parameterValues(p, true)...)
 	position := parameterPosition(p)
-	if p.Type == TypeSwitch {
+	if p.Type == engine.TypeSwitch {
 		position = "Named"
 	}
 	props = append(props, parameterAttributes(p, position)...)
@@ -579,11 +582,11 @@ func syntaxParameter(p *Parameter) *psobject.Object {
 // parameterValues are a parameter's parameterValue (the type a value must
 // have; required unless the parameter is a switch) and, for a ValidateSet,
 // its parameterValueGroup. In a syntaxItem a switch has no value.
-func parameterValues(p *Parameter, syntax bool) []psobject.Property {
+func parameterValues(p *engine.Parameter, syntax bool) []psobject.Property {
 	var props []psobject.Property
 	switch {
-	case p.Type == TypeSwitch && syntax:
-	case p.Type == TypeSwitch:
+	case p.Type == engine.TypeSwitch && syntax:
+	case p.Type == engine.TypeSwitch:
 		props = append(props, psobject.P("parameterValue", mamlValue("SwitchParameter",
 			psobject.P("required", "false"), psobject.P("variableLength", "false"))))
 	default:
@@ -601,15 +604,15 @@ func parameterValues(p *Parameter, syntax bool) []psobject.Property {
 	return props
 }
 
-func parameterPosition(p *Parameter) string {
-	if p.Position == NotPositional {
+func parameterPosition(p *engine.Parameter) string {
+	if p.Position == engine.NotPositional {
 		return "Named"
 	}
 	return strconv.Itoa(p.Position)
 }
 
 // parameterAttributes are a <command:parameter>'s attributes.
-func parameterAttributes(p *Parameter, position string) []psobject.Property {
+func parameterAttributes(p *engine.Parameter, position string) []psobject.Property {
 	var pipeline []string
 	if p.ValueFromPipeline {
 		pipeline = append(pipeline, "ByValue")
@@ -638,7 +641,7 @@ func parameterAttributes(p *Parameter, position string) []psobject.Property {
 // parameterHelp is a parameter of the help's parameters element, which
 // Get-Help -Parameter writes on its own (typed
 // MamlCommandHelpInfo#parameter; PowerShell's parameter view shows it).
-func parameterHelp(p *Parameter) *psobject.Object {
+func parameterHelp(p *engine.Parameter) *psobject.Object {
 	props := []psobject.Property{
 		psobject.P("name", p.Name),
 		psobject.P("description", mamlParas(p.Help)),
@@ -651,8 +654,8 @@ func parameterHelp(p *Parameter) *psobject.Object {
 	return mamlNode("parameter", props...)
 }
 
-func writeParameterHelp(inv *Invocation, cmd *Command, pattern string) error {
-	w, err := CompileWildcard(pattern, false)
+func writeParameterHelp(inv *engine.Invocation, cmd *engine.Command, pattern string) error {
+	w, err := engine.CompileWildcard(pattern, false)
 	if err != nil {
 		return err
 	}
@@ -665,56 +668,50 @@ func writeParameterHelp(inv *Invocation, cmd *Command, pattern string) error {
 		}
 	}
 	if !found {
-		inv.WriteError(NewErrorRecord(psgate.E(psgate.CodeParameterNotFound, psgate.Args{"name": pattern, "command": cmd.Name}),
-			"NoParmsFound,Microsoft.PowerShell.Commands.GetHelpCommand", CategoryObjectNotFound, pattern))
+		inv.WriteError(engine.NewErrorRecord(psgate.E(psgate.CodeParameterNotFound, psgate.Args{"name": pattern, "command": cmd.Name}),
+			"NoParmsFound,Microsoft.PowerShell.Commands.GetHelpCommand", engine.CategoryObjectNotFound, pattern))
 	}
 	return nil
 }
 
-func invokeExpressionCmd() *Command {
-	return &Command{
+func invokeExpressionCmd() *engine.Command {
+	return &engine.Command{
 		Name:     "Invoke-Expression",
 		Aliases:  []string{"iex"},
 		Synopsis: "Runs a command line given as a string.",
 		Description: "Invoke-Expression parses its -Command string with this session's command-only syntax and runs " +
 			"its statements; their output and errors become its own.",
-		Parameters: []Parameter{
-			{Name: "Command", Type: TypeString, Position: 0, Mandatory: true, ValueFromPipeline: true, Help: "The command line to run."},
+		Parameters: []engine.Parameter{
+			{Name: "Command", Type: engine.TypeString, Position: 0, Mandatory: true, ValueFromPipeline: true, Help: "The command line to run."},
 		},
-		Examples: []Example{
+		Examples: []engine.Example{
 			{Code: "Invoke-Expression -Command 'Get-CsTenant | Format-List'", Remarks: "Runs a command line."},
 		},
-		Run: func(ctx context.Context, inv *Invocation) error {
-			script, err := Parse(inv.String("Command"))
-			if err != nil {
-				te := parseFailure(err)
-				finishRecord(te.Record, inv.Command.Name)
-				return te
-			}
-			return inv.Runspace.runNested(ctx, script.Statements, inv)
+		Run: func(ctx context.Context, inv *engine.Invocation) error {
+			return inv.RunScript(ctx, inv.String("Command"))
 		},
 	}
 }
 
-func getFormatDataCmd() *Command {
-	return &Command{
+func getFormatDataCmd() *engine.Command {
+	return &engine.Command{
 		Name:        "Get-FormatData",
 		Synopsis:    "Gets formatting data (none: psgate formats on the server).",
 		Description: "Get-FormatData returns nothing: psgate has no formatting data to send. Import-PSSession calls it.",
-		Parameters: []Parameter{
-			{Name: "TypeName", Type: TypeStringArray, Position: 0, Help: "Type names; wildcards are allowed."},
-			{Name: "PowerShellVersion", Type: TypeObject, Position: NotPositional, Help: "Accepted for compatibility."},
+		Parameters: []engine.Parameter{
+			{Name: "TypeName", Type: engine.TypeStringArray, Position: 0, Help: "Type names; wildcards are allowed."},
+			{Name: "PowerShellVersion", Type: engine.TypeObject, Position: engine.NotPositional, Help: "Accepted for compatibility."},
 		},
-		Run: func(ctx context.Context, inv *Invocation) error { return nil },
+		Run: func(ctx context.Context, inv *engine.Invocation) error { return nil },
 	}
 }
 
-func exitPSSessionCmd() *Command {
-	return &Command{
+func exitPSSessionCmd() *engine.Command {
+	return &engine.Command{
 		Name:        "Exit-PSSession",
 		Aliases:     []string{"exsn"},
 		Synopsis:    "Ends an interactive session.",
 		Description: "Exit-PSSession ends an interactive session (Enter-PSSession); the remoting layer closes it.",
-		Run:         func(ctx context.Context, inv *Invocation) error { return nil },
+		Run:         func(ctx context.Context, inv *engine.Invocation) error { return nil },
 	}
 }

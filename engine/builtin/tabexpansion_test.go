@@ -1,10 +1,11 @@
-package engine
+package builtin
 
 import (
 	"strings"
 	"testing"
 	"unicode/utf16"
 
+	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/psobject"
 )
 
@@ -19,7 +20,7 @@ func completionTexts(cc CommandCompletion) []string {
 func TestCompleteInput(t *testing.T) {
 	env := newFakeEnv(t)
 	auth := &hideAuthorizer{hidden: map[string]bool{"Set-CsUser": true}}
-	r := env.runspace(RunspaceConfig{Authorizer: auth})
+	r := env.runspace(engine.RunspaceConfig{Authorizer: auth})
 	tests := []struct {
 		input        string
 		cursor       int
@@ -60,7 +61,7 @@ func TestCompleteInput(t *testing.T) {
 
 func TestTabExpansion2WritesACommandCompletion(t *testing.T) {
 	env := newFakeEnv(t)
-	rec, err := env.run(t, RunspaceConfig{}, "TabExpansion2 'Get-CsOnlineUser -Iden' 21")
+	rec, err := env.run(t, engine.RunspaceConfig{}, "TabExpansion2 'Get-CsOnlineUser -Iden' 21")
 	if err != nil || len(rec.out) != 1 {
 		t.Fatalf("TabExpansion2: %v, %d objects", err, len(rec.out))
 	}
@@ -89,7 +90,7 @@ func TestTabExpansion2WritesACommandCompletion(t *testing.T) {
 	}
 	// Not listed, so Import-PSSession never proxies it and Get-Command
 	// shows only what a user types.
-	rec, _ = env.run(t, RunspaceConfig{}, "Get-Command TabExpansion2")
+	rec, _ = env.run(t, engine.RunspaceConfig{}, "Get-Command TabExpansion2")
 	if len(rec.out) != 0 {
 		t.Errorf("Get-Command lists TabExpansion2: %v", rec.out)
 	}
@@ -101,7 +102,7 @@ func FuzzCompleteInput(f *testing.F) {
 		f.Add(s, 3)
 	}
 	env := newFakeEnv(f)
-	r := env.runspace(RunspaceConfig{})
+	r := env.runspace(engine.RunspaceConfig{})
 	f.Fuzz(func(t *testing.T, input string, cursor int) {
 		cc := CompleteInput(r, input, cursor)
 		n := len(utf16.Encode([]rune(input)))

@@ -1,4 +1,4 @@
-package engine
+package builtin
 
 import (
 	"context"
@@ -7,14 +7,15 @@ import (
 	"time"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/engine"
 )
 
 func TestStartSleepStopsOnCancel(t *testing.T) {
-	c := NewCatalog()
-	if err := RegisterBuiltins(c); err != nil {
+	c := engine.NewCatalog()
+	if err := Register(c); err != nil {
 		t.Fatal(err)
 	}
-	rs := NewRunspace(RunspaceConfig{Catalog: c})
+	rs := engine.NewRunspace(engine.RunspaceConfig{Catalog: c})
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	start := time.Now()
@@ -40,11 +41,11 @@ func TestStartSleepStopsOnCancel(t *testing.T) {
 // Start-Sleep waits at most an hour: a longer or negative wait is refused
 // with PowerShell's range text instead of overflowing to no wait at all.
 func TestStartSleepRange(t *testing.T) {
-	c := NewCatalog()
-	if err := RegisterBuiltins(c); err != nil {
+	c := engine.NewCatalog()
+	if err := Register(c); err != nil {
 		t.Fatal(err)
 	}
-	rs := NewRunspace(RunspaceConfig{Catalog: c})
+	rs := engine.NewRunspace(engine.RunspaceConfig{Catalog: c})
 	for line, want := range map[string]string{
 		"Start-Sleep -Seconds 1e10":         "The 1E+10 argument is greater than the maximum allowed range of 3600.",
 		"Start-Sleep -Seconds -1":           "The -1 argument is less than the minimum allowed range of 0.",

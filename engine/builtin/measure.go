@@ -1,29 +1,30 @@
-package engine
+package builtin
 
 import (
 	"context"
 	"fmt"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/psobject"
 )
 
-func measureObjectCmd() *Command {
-	return &Command{
+func measureObjectCmd() *engine.Command {
+	return &engine.Command{
 		Name:        "Measure-Object",
 		Aliases:     []string{"measure"},
 		Synopsis:    "Counts objects and computes the sum, average, minimum and maximum of numeric properties.",
 		Description: "Measure-Object counts its input objects. With -Property it measures that property of each object; -Sum, -Average, -Minimum and -Maximum compute statistics of its numeric values.",
 		StreamInput: true,
-		Parameters: []Parameter{
+		Parameters: []engine.Parameter{
 			inputObjectParam("The objects to measure; usually piped in."),
-			{Name: "Property", Type: TypeStringArray, Position: 0, Help: "The numeric properties to measure."},
-			{Name: "Sum", Type: TypeSwitch, Position: NotPositional, Help: "Computes the sum."},
-			{Name: "Average", Type: TypeSwitch, Position: NotPositional, Help: "Computes the average."},
-			{Name: "Maximum", Type: TypeSwitch, Position: NotPositional, Help: "Finds the largest value."},
-			{Name: "Minimum", Type: TypeSwitch, Position: NotPositional, Help: "Finds the smallest value."},
+			{Name: "Property", Type: engine.TypeStringArray, Position: 0, Help: "The numeric properties to measure."},
+			{Name: "Sum", Type: engine.TypeSwitch, Position: engine.NotPositional, Help: "Computes the sum."},
+			{Name: "Average", Type: engine.TypeSwitch, Position: engine.NotPositional, Help: "Computes the average."},
+			{Name: "Maximum", Type: engine.TypeSwitch, Position: engine.NotPositional, Help: "Finds the largest value."},
+			{Name: "Minimum", Type: engine.TypeSwitch, Position: engine.NotPositional, Help: "Finds the smallest value."},
 		},
-		Examples: []Example{
+		Examples: []engine.Example{
 			{Code: "Get-CsOnlineUser | Measure-Object", Remarks: "Counts users."},
 			{Code: "Get-CsOnlineUser | Measure-Object -Property Age -Average -Maximum", Remarks: "Average and maximum of a numeric property."},
 		},
@@ -40,7 +41,7 @@ type measure struct {
 	found    bool
 }
 
-func runMeasureObject(ctx context.Context, inv *Invocation) error {
+func runMeasureObject(ctx context.Context, inv *engine.Invocation) error {
 	props := inv.Strings("Property")
 	stats := inv.Switch("Sum") || inv.Switch("Average") || inv.Switch("Maximum") || inv.Switch("Minimum")
 	var ms []*measure
@@ -65,15 +66,14 @@ func runMeasureObject(ctx context.Context, inv *Invocation) error {
 			if !stats {
 				continue
 			}
-			n, ok := toNumber(v)
+			f, ok := engine.ToDouble(v)
 			if _, isBool := v.(bool); !ok || v == nil || isBool {
-				inv.WriteError(NewErrorRecord(psgate.E(psgate.CodeInvalidOperation, psgate.Args{
-					"detail": fmt.Sprintf("Input object %q is not numeric.", toText(v)),
-				}), "NonNumericInputObject", CategoryInvalidType, v))
+				inv.WriteError(engine.NewErrorRecord(psgate.E(psgate.CodeInvalidOperation, psgate.Args{
+					"detail": fmt.Sprintf("Input object %q is not numeric.", engine.ToText(v)),
+				}), "NonNumericInputObject", engine.CategoryInvalidType, v))
 				m.count--
 				continue
 			}
-			f := n.float()
 			if m.numeric == 0 || f < m.min {
 				m.min = f
 			}
@@ -90,9 +90,9 @@ func runMeasureObject(ctx context.Context, inv *Invocation) error {
 	}
 	for _, m := range ms {
 		if !m.found {
-			inv.WriteError(NewErrorRecord(psgate.E(psgate.CodeInvalidOperation, psgate.Args{
+			inv.WriteError(engine.NewErrorRecord(psgate.E(psgate.CodeInvalidOperation, psgate.Args{
 				"detail": fmt.Sprintf("The property %q cannot be found in the input for any objects.", m.property),
-			}), "GenericMeasurePropertyNotFound", CategoryInvalidArgument, m.property))
+			}), "GenericMeasurePropertyNotFound", engine.CategoryInvalidArgument, m.property))
 			continue
 		}
 		inv.Write(m.info(inv))
@@ -101,7 +101,7 @@ func runMeasureObject(ctx context.Context, inv *Invocation) error {
 }
 
 // info builds the GenericMeasureInfo object.
-func (m *measure) info(inv *Invocation) *psobject.Object {
+func (m *measure) info(inv *engine.Invocation) *psobject.Object {
 	opt := func(on bool, v float64) any {
 		if !on || m.numeric == 0 && !inv.Switch("Sum") {
 			return nil

@@ -1,4 +1,4 @@
-package engine_test
+package builtin_test
 
 import (
 	"slices"
@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/engine/builtin"
 )
 
-// BuiltinNames lists exactly what RegisterBuiltins adds to a catalog, names
+// Names lists exactly what Register adds to a catalog, names
 // then aliases, and nothing a service registers next to it.
-func TestBuiltinNamesAreTheRegisteredBuiltins(t *testing.T) {
+func TestNamesAreTheRegisteredBuiltins(t *testing.T) {
 	c := engine.NewCatalog()
-	if err := engine.RegisterBuiltins(c); err != nil {
+	if err := builtin.Register(c); err != nil {
 		t.Fatal(err)
 	}
 	var want, aliases []string
@@ -21,17 +22,17 @@ func TestBuiltinNamesAreTheRegisteredBuiltins(t *testing.T) {
 		aliases = append(aliases, cmd.Aliases...)
 	}
 	want = append(want, aliases...)
-	got := engine.BuiltinNames()
+	got := builtin.Names()
 	if !slices.Equal(got, want) {
-		t.Fatalf("BuiltinNames() = %v, want the registered built-ins and aliases %v", got, want)
+		t.Fatalf("Names() = %v, want the registered built-ins and aliases %v", got, want)
 	}
 	for _, name := range []string{"Out-Default", "Exit-PSSession", "Select-Object", "Get-Command", "prompt"} {
 		if !slices.ContainsFunc(got, func(n string) bool { return strings.EqualFold(n, name) }) {
-			t.Errorf("BuiltinNames() lacks %s", name)
+			t.Errorf("Names() lacks %s", name)
 		}
 	}
 	got[0] = "changed"
-	if engine.BuiltinNames()[0] == "changed" {
-		t.Error("BuiltinNames returns its shared slice: a caller can change the list")
+	if builtin.Names()[0] == "changed" {
+		t.Error("Names returns its shared slice: a caller can change the list")
 	}
 }

@@ -1,4 +1,4 @@
-package engine
+package builtin
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"unicode"
 	"unicode/utf16"
 
+	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/psobject"
 )
 
@@ -15,20 +16,20 @@ import (
 // <input> <cursor> <options>` with positional arguments. The client keeps
 // the single result only if it deserializes as a CommandCompletion, and
 // ignores failures.
-func tabExpansion2Cmd() *Command {
-	return &Command{
+func tabExpansion2Cmd() *engine.Command {
+	return &engine.Command{
 		Name:     "TabExpansion2",
 		Synopsis: "Completes a command line, as the console's Tab key asks.",
 		Description: "TabExpansion2 completes the word at the cursor of a command line: a command name the caller may run, " +
 			"or a parameter name of that command. It writes one System.Management.Automation.CommandCompletion object.",
 		Unlisted:   true,
 		OutputType: []string{"System.Management.Automation.CommandCompletion"},
-		Parameters: []Parameter{
-			{Name: "inputScript", Type: TypeString, Position: 0, Help: "The command line."},
-			{Name: "cursorColumn", Type: TypeInt, Position: 1, Help: "The cursor's offset in the line, in UTF-16 code units; the end of the line by default."},
-			{Name: "options", Type: TypeObject, Position: 2, Help: "Completion options (a hashtable); accepted and ignored."},
+		Parameters: []engine.Parameter{
+			{Name: "inputScript", Type: engine.TypeString, Position: 0, Help: "The command line."},
+			{Name: "cursorColumn", Type: engine.TypeInt, Position: 1, Help: "The cursor's offset in the line, in UTF-16 code units; the end of the line by default."},
+			{Name: "options", Type: engine.TypeObject, Position: 2, Help: "Completion options (a hashtable); accepted and ignored."},
 		},
-		Run: func(ctx context.Context, inv *Invocation) error {
+		Run: func(ctx context.Context, inv *engine.Invocation) error {
 			text := inv.String("inputScript")
 			cursor := -1
 			if v, ok := inv.Int("cursorColumn"); ok {
@@ -148,7 +149,7 @@ func analyzeCompletion(input string, cursor int) completionContext {
 // runspace's caller: a command name in command position, a parameter name
 // ("-Ide" → "-Identity") after a command. Only commands the caller may see
 // are offered, as Get-Command lists them.
-func CompleteInput(r *Runspace, input string, cursor int) CommandCompletion {
+func CompleteInput(r *engine.Runspace, input string, cursor int) CommandCompletion {
 	c := analyzeCompletion(input, cursor)
 	out := CommandCompletion{ReplacementIndex: c.start, ReplacementLength: utf16Len(c.word)}
 	if !c.ok || c.word == "" {
@@ -156,7 +157,7 @@ func CompleteInput(r *Runspace, input string, cursor int) CommandCompletion {
 	}
 	switch {
 	case c.command == "":
-		pattern, err := CompileWildcard(c.word+"*", false)
+		pattern, err := engine.CompileWildcard(c.word+"*", false)
 		if err != nil {
 			return out
 		}
@@ -173,7 +174,7 @@ func CompleteInput(r *Runspace, input string, cursor int) CommandCompletion {
 		if !ok || cmd.Unlisted {
 			return out
 		}
-		pattern, err := CompileWildcard(c.word[1:]+"*", false)
+		pattern, err := engine.CompileWildcard(c.word[1:]+"*", false)
 		if err != nil {
 			return out
 		}
@@ -205,7 +206,10 @@ func tooltipType(dotnet string) string {
 	if n, ok := typeAccelerators[dotnet]; ok {
 		return n
 	}
-	return shortTypeName(dotnet)
+	if i := strings.LastIndexByte(dotnet, '.'); i >= 0 {
+		return dotnet[i+1:]
+	}
+	return dotnet
 }
 
 // typeAccelerators are the names PowerShell's tooltips give common types.

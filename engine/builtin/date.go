@@ -1,26 +1,28 @@
-package engine
+package builtin
 
 import (
 	"context"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/psgate/psgate/engine"
 )
 
-func getDateCmd() *Command {
-	return &Command{
+func getDateCmd() *engine.Command {
+	return &engine.Command{
 		Name:        "Get-Date",
 		Synopsis:    "Gets the current date and time.",
 		Description: "Get-Date writes the server's current date and time, or the given -Date, optionally as text in a .NET format (-Format).",
-		Parameters: []Parameter{
-			{Name: "Date", Type: TypeDateTime, Position: 0, Aliases: []string{"LastWriteTime"}, Help: "The date to write instead of now."},
-			{Name: "Format", Type: TypeString, Position: NotPositional, Help: "A .NET date format, such as yyyy-MM-dd or o."},
+		Parameters: []engine.Parameter{
+			{Name: "Date", Type: engine.TypeDateTime, Position: 0, Aliases: []string{"LastWriteTime"}, Help: "The date to write instead of now."},
+			{Name: "Format", Type: engine.TypeString, Position: engine.NotPositional, Help: "A .NET date format, such as yyyy-MM-dd or o."},
 		},
 		OutputType: []string{"System.DateTime", "System.String"},
-		Examples: []Example{
+		Examples: []engine.Example{
 			{Code: "Get-Date -Format 'yyyy-MM-dd HH:mm'", Remarks: "The current time as text."},
 		},
-		Run: func(ctx context.Context, inv *Invocation) error {
+		Run: func(ctx context.Context, inv *engine.Invocation) error {
 			t, ok := inv.Time("Date")
 			if !ok {
 				t = inv.Runspace.Now()

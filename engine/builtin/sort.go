@@ -1,15 +1,16 @@
-package engine
+package builtin
 
 import (
 	"context"
 	"sort"
 	"strings"
 
+	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/psobject"
 )
 
-func sortObjectCmd() *Command {
-	return &Command{
+func sortObjectCmd() *engine.Command {
+	return &engine.Command{
 		Name:     "Sort-Object",
 		Aliases:  []string{"sort"},
 		Synopsis: "Sorts objects by property values.",
@@ -17,21 +18,21 @@ func sortObjectCmd() *Command {
 			"comparing numbers as numbers, dates as dates and strings case-insensitively. " +
 			"The sort is stable: objects that compare equal keep their order.",
 		StreamInput: true,
-		Parameters: []Parameter{
+		Parameters: []engine.Parameter{
 			inputObjectParam("The objects to sort; usually piped in."),
-			{Name: "Property", Type: TypeObjectArray, Position: 0, Help: "The properties to sort by, most significant first."},
-			{Name: "Descending", Type: TypeSwitch, Position: NotPositional, Help: "Sorts from the largest to the smallest value."},
-			{Name: "Unique", Type: TypeSwitch, Position: NotPositional, Help: "Removes duplicates (objects whose sort values are equal)."},
-			{Name: "CaseSensitive", Type: TypeSwitch, Position: NotPositional, Help: "Compares strings case-sensitively."},
+			{Name: "Property", Type: engine.TypeObjectArray, Position: 0, Help: "The properties to sort by, most significant first."},
+			{Name: "Descending", Type: engine.TypeSwitch, Position: engine.NotPositional, Help: "Sorts from the largest to the smallest value."},
+			{Name: "Unique", Type: engine.TypeSwitch, Position: engine.NotPositional, Help: "Removes duplicates (objects whose sort values are equal)."},
+			{Name: "CaseSensitive", Type: engine.TypeSwitch, Position: engine.NotPositional, Help: "Compares strings case-sensitively."},
 		},
-		Examples: []Example{
+		Examples: []engine.Example{
 			{Code: "Get-CsOnlineUser | Sort-Object Department, DisplayName", Remarks: "Sorts users by department, then by name."},
 		},
 		Run: runSortObject,
 	}
 }
 
-func runSortObject(ctx context.Context, inv *Invocation) error {
+func runSortObject(ctx context.Context, inv *engine.Invocation) error {
 	objs, err := allInput(ctx, inv)
 	if err != nil {
 		return err
@@ -99,40 +100,30 @@ func sortCompare(a, b any, caseSensitive bool) int {
 	if o, ok := b.(*psobject.Object); ok && o != nil {
 		b = o.String()
 	}
-	// Numbers compare as numbers whichever side is the string.
-	if _, isStr := a.(string); isStr && isNumeric(b) {
-		if c, err := orderValues(b, a, caseSensitive); err == nil {
-			return -c
-		}
-	}
-	c, err := orderValues(a, b, caseSensitive)
-	if err != nil {
-		return compareText(toText(a), toText(b), caseSensitive)
-	}
-	return c
+	return engine.Order(a, b, caseSensitive)
 }
 
-func groupObjectCmd() *Command {
-	return &Command{
+func groupObjectCmd() *engine.Command {
+	return &engine.Command{
 		Name:        "Group-Object",
 		Aliases:     []string{"group"},
 		Synopsis:    "Groups objects that have the same property values.",
 		Description: "Group-Object groups its input by the values of one or more properties (case-insensitively) and writes one group per value, in order of first appearance, with its count and members.",
 		StreamInput: true,
-		Parameters: []Parameter{
+		Parameters: []engine.Parameter{
 			inputObjectParam("The objects to group; usually piped in."),
-			{Name: "Property", Type: TypeObjectArray, Position: 0, Help: "The properties to group by."},
-			{Name: "NoElement", Type: TypeSwitch, Position: NotPositional, Help: "Leaves the members out of the output."},
-			{Name: "CaseSensitive", Type: TypeSwitch, Position: NotPositional, Help: "Groups case-sensitively."},
+			{Name: "Property", Type: engine.TypeObjectArray, Position: 0, Help: "The properties to group by."},
+			{Name: "NoElement", Type: engine.TypeSwitch, Position: engine.NotPositional, Help: "Leaves the members out of the output."},
+			{Name: "CaseSensitive", Type: engine.TypeSwitch, Position: engine.NotPositional, Help: "Groups case-sensitively."},
 		},
-		Examples: []Example{
+		Examples: []engine.Example{
 			{Code: "Get-CsOnlineUser | Group-Object Department -NoElement", Remarks: "Counts users per department."},
 		},
 		Run: runGroupObject,
 	}
 }
 
-func runGroupObject(ctx context.Context, inv *Invocation) error {
+func runGroupObject(ctx context.Context, inv *engine.Invocation) error {
 	props := stringsParam(inv, "Property")
 	cs := inv.Switch("CaseSensitive")
 	type group struct {
@@ -145,7 +136,7 @@ func runGroupObject(ctx context.Context, inv *Invocation) error {
 		keys := sortKeys(obj, props)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			parts[i] = toText(k)
+			parts[i] = engine.ToText(k)
 		}
 		name := strings.Join(parts, ", ")
 		id := name

@@ -1,4 +1,4 @@
-package engine
+package builtin
 
 import (
 	"strings"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/format"
 	"github.com/psgate/psgate/psobject"
 )
@@ -15,7 +16,7 @@ import (
 // error.
 func outLines(t *testing.T, env *fakeEnv, script string) []string {
 	t.Helper()
-	rec, err := env.run(t, RunspaceConfig{Newline: "\n"}, script)
+	rec, err := env.run(t, engine.RunspaceConfig{Newline: "\n"}, script)
 	if err != nil {
 		t.Fatalf("%s: %v", script, err)
 	}
@@ -98,7 +99,7 @@ func TestBuiltinOutputs(t *testing.T) {
 
 func TestSelectObjectShape(t *testing.T) {
 	env := newFakeEnv(t)
-	rec, err := env.run(t, RunspaceConfig{}, "Get-CsOnlineUser -ResultSize 1 | Select-Object *Name, Age, Missing -ExcludeProperty User*")
+	rec, err := env.run(t, engine.RunspaceConfig{}, "Get-CsOnlineUser -ResultSize 1 | Select-Object *Name, Age, Missing -ExcludeProperty User*")
 	if err != nil || len(rec.out) != 1 {
 		t.Fatal(err, rec.texts())
 	}
@@ -112,7 +113,7 @@ func TestSelectObjectShape(t *testing.T) {
 		t.Errorf("properties (-got +want):\n%s", diff)
 	}
 
-	rec, _ = env.run(t, RunspaceConfig{}, "Get-CsOnlineUser -ResultSize 1 | Select-Object -ExpandProperty Nope")
+	rec, _ = env.run(t, engine.RunspaceConfig{}, "Get-CsOnlineUser -ResultSize 1 | Select-Object -ExpandProperty Nope")
 	if len(rec.errors) != 1 || rec.errors[0].Message() != `Property "Nope" cannot be found.` || rec.errors[0].FullyQualifiedErrorID != "ExpandPropertyNotFound,Select-Object" {
 		t.Errorf("missing expand property: %+v", rec.errors)
 	}
@@ -143,21 +144,21 @@ func TestBuiltinErrors(t *testing.T) {
 		{script: "Get-Help Get-CsOnlineUser -Parameter Nope", errors: []string{"A parameter cannot be found that matches parameter name 'Nope'."}},
 	}
 	for _, tt := range tests {
-		rec, err := env.run(t, RunspaceConfig{}, tt.script)
+		rec, err := env.run(t, engine.RunspaceConfig{}, tt.script)
 		if codeOf(err) != tt.code {
 			t.Errorf("%s: got %v, want %q", tt.script, err, tt.code)
 		}
 		want := tt.errors
 		if tt.code != "" {
-			want = append([]string{err.(*TerminatingError).Record.Message()}, want...)
+			want = append([]string{err.(*engine.TerminatingError).Record.Message()}, want...)
 		}
 		if diff := cmp.Diff(rec.errorMessages(), want, cmpEmpty); diff != "" {
 			t.Errorf("%s: errors (-got +want):\n%s", tt.script, diff)
 		}
 	}
-	rec, _ := env.run(t, RunspaceConfig{}, "Write-Error 'It failed.' -Category ObjectNotFound -ErrorId Failed -TargetObject x")
+	rec, _ := env.run(t, engine.RunspaceConfig{}, "Write-Error 'It failed.' -Category ObjectNotFound -ErrorId Failed -TargetObject x")
 	r := rec.errors[0]
-	if r.Category != CategoryObjectNotFound || r.FullyQualifiedErrorID != "Failed,Write-Error" || r.TargetName != "x" ||
+	if r.Category != engine.CategoryObjectNotFound || r.FullyQualifiedErrorID != "Failed,Write-Error" || r.TargetName != "x" ||
 		r.CategoryInfo() != "ObjectNotFound: (x:String) [Write-Error], WriteErrorException" {
 		t.Errorf("Write-Error record: %+v %s", r, r.CategoryInfo())
 	}
@@ -166,7 +167,7 @@ func TestBuiltinErrors(t *testing.T) {
 func TestGetCommand(t *testing.T) {
 	env := newFakeEnv(t)
 	names := func(script string) []string {
-		rec, err := env.run(t, RunspaceConfig{}, script)
+		rec, err := env.run(t, engine.RunspaceConfig{}, script)
 		if err != nil {
 			t.Fatalf("%s: %v", script, err)
 		}
@@ -198,7 +199,7 @@ func TestGetCommand(t *testing.T) {
 		}
 	}
 
-	rec, _ := env.run(t, RunspaceConfig{}, "Get-Command Set-CsUser")
+	rec, _ := env.run(t, engine.RunspaceConfig{}, "Get-Command Set-CsUser")
 	o := rec.out[0].(*psobject.Object)
 	if diff := cmp.Diff(o.TypeNames, []string{"System.Management.Automation.CmdletInfo", "System.Management.Automation.CommandInfo", "System.Object"}); diff != "" {
 		t.Errorf("type names: %s", diff)
@@ -261,7 +262,7 @@ func member(t *testing.T, v any, names ...string) any {
 // are tested in cmdlets/help_views_test.go.
 func TestGetHelp(t *testing.T) {
 	env := newFakeEnv(t)
-	rec, err := env.run(t, RunspaceConfig{}, "Get-Help Select-Object")
+	rec, err := env.run(t, engine.RunspaceConfig{}, "Get-Help Select-Object")
 	if err != nil || len(rec.out) != 1 {
 		t.Fatal(err, rec.texts())
 	}
@@ -270,7 +271,7 @@ func TestGetHelp(t *testing.T) {
 		"Name":       "Select-Object",
 		"Category":   "Cmdlet",
 		"Synopsis":   "Selects objects or object properties.",
-		"ModuleName": ModuleName,
+		"ModuleName": engine.ModuleName,
 	} {
 		if got, _ := h.Get(name); got != want {
 			t.Errorf("%s = %#v, want %#v", name, got, want)
@@ -287,17 +288,17 @@ func TestGetHelp(t *testing.T) {
 		t.Errorf("syntax:\n%s", text)
 	}
 
-	rec, _ = env.run(t, RunspaceConfig{}, "Get-Help Select-Object -Examples")
+	rec, _ = env.run(t, engine.RunspaceConfig{}, "Get-Help Select-Object -Examples")
 	if h := rec.out[0].(*psobject.Object); !cmp.Equal(h.TypeNames, []string{"MamlCommandHelpInfo#ExamplesView", "HelpInfo#ExamplesView", "MamlCommandHelpInfo", "HelpInfo"}) {
 		t.Errorf("-Examples view: %v", h.TypeNames)
 	}
-	rec, _ = env.run(t, RunspaceConfig{}, "Get-Help Select-Object -Full")
+	rec, _ = env.run(t, engine.RunspaceConfig{}, "Get-Help Select-Object -Full")
 	ex := member(t, rec.out[0], "examples", "example")
 	if code := member(t, ex.([]any)[0], "code"); code != "Get-CsOnlineUser | Select-Object DisplayName, Department" {
 		t.Errorf("example code %v", code)
 	}
 
-	rec, _ = env.run(t, RunspaceConfig{}, "Get-Help Get-CsOnlineUser -Parameter Ident*")
+	rec, _ = env.run(t, engine.RunspaceConfig{}, "Get-Help Get-CsOnlineUser -Parameter Ident*")
 	if len(rec.out) != 1 {
 		t.Fatalf("-Parameter: %v", rec.texts())
 	}
@@ -317,11 +318,11 @@ func TestGetHelp(t *testing.T) {
 		t.Errorf("description %#v", d)
 	}
 
-	rec, _ = env.run(t, RunspaceConfig{}, "Get-Help Get-Cs*")
+	rec, _ = env.run(t, engine.RunspaceConfig{}, "Get-Help Get-Cs*")
 	if len(rec.out) != 2 {
 		t.Errorf("wildcard: %v", rec.texts())
 	}
-	rec, _ = env.run(t, RunspaceConfig{}, "help")
+	rec, _ = env.run(t, engine.RunspaceConfig{}, "help")
 	if n, _ := rec.out[0].(*psobject.Object).Get("Name"); n != "Get-Help" {
 		t.Errorf("help alone: %v", n)
 	}
@@ -350,12 +351,12 @@ func TestFormatDotnetTime(t *testing.T) {
 
 func TestErrorRecordText(t *testing.T) {
 	env := newFakeEnv(t)
-	rs := env.runspace(RunspaceConfig{Newline: "\n"})
+	rs := env.runspace(engine.RunspaceConfig{Newline: "\n"})
 	rec := &recorder{}
 	// 2>&1 | Out-String, as interactive hosts send it.
-	err := rs.Run(t.Context(), Pipeline{Commands: []CommandCall{
-		{Name: "Get-CsOnlineUser", Args: []Argument{{Value: "nobody", HasValue: true}}, MergeErrorToOutput: true},
-		{Name: "Out-String", Args: []Argument{{Name: "Stream", Value: true, HasValue: true}}},
+	err := rs.Run(t.Context(), engine.Pipeline{Commands: []engine.CommandCall{
+		{Name: "Get-CsOnlineUser", Args: []engine.Argument{{Value: "nobody", HasValue: true}}, MergeErrorToOutput: true},
+		{Name: "Out-String", Args: []engine.Argument{{Name: "Stream", Value: true, HasValue: true}}},
 	}}, nil, rec)
 	if err != nil {
 		t.Fatal(err)
@@ -370,10 +371,10 @@ func TestErrorRecordText(t *testing.T) {
 	}
 
 	rec = &recorder{}
-	err = rs.Run(t.Context(), Pipeline{Commands: []CommandCall{
-		{Name: "Invoke-Fail", Args: []Argument{{Value: "NonTerminating", HasValue: true}}, MergeErrorToOutput: true},
-		{Name: "Where-Object", Args: []Argument{{Value: "FullyQualifiedErrorId", HasValue: true}, {Name: "like", HasValue: false}, {Value: "Problem*", HasValue: true}}},
-		{Name: "Select-Object", Args: []Argument{{Name: "ExpandProperty", Value: "Exception", HasValue: true}}},
+	err = rs.Run(t.Context(), engine.Pipeline{Commands: []engine.CommandCall{
+		{Name: "Invoke-Fail", Args: []engine.Argument{{Value: "NonTerminating", HasValue: true}}, MergeErrorToOutput: true},
+		{Name: "Where-Object", Args: []engine.Argument{{Value: "FullyQualifiedErrorId", HasValue: true}, {Name: "like", HasValue: false}, {Value: "Problem*", HasValue: true}}},
+		{Name: "Select-Object", Args: []engine.Argument{{Name: "ExpandProperty", Value: "Exception", HasValue: true}}},
 	}}, nil, rec)
 	if err != nil || strings.Join(rec.texts(), "|") != "First problem.|Second problem." {
 		t.Errorf("error record properties: %v %v", err, rec.texts())
@@ -388,6 +389,26 @@ func TestTimeSpanProperties(t *testing.T) {
 	} {
 		if got, ok := propertyOf(d, name); !ok || got != want {
 			t.Errorf("%s = %#v, want %#v", name, got, want)
+		}
+	}
+}
+
+func TestRegister(t *testing.T) {
+	c := engine.NewCatalog()
+	if err := Register(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := Register(c); err == nil {
+		t.Error("registering the built-ins twice: got nil error")
+	}
+	for _, cmd := range c.Commands() {
+		if cmd.Synopsis == "" || cmd.Description == "" {
+			t.Errorf("%s has no Synopsis or Description", cmd.Name)
+		}
+		for _, p := range cmd.Parameters {
+			if p.Help == "" {
+				t.Errorf("%s -%s has no Help", cmd.Name, p.Name)
+			}
 		}
 	}
 }
