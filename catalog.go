@@ -1,5 +1,10 @@
 package psgate
 
+import (
+	"slices"
+	"strings"
+)
+
 // Entry is one row of the error catalog.
 type Entry struct {
 	Code Code
@@ -22,9 +27,17 @@ type Entry struct {
 	// GuideSection names the section of the original connector
 	// troubleshooting guide this entry reproduces, if any.
 	GuideSection string
+	// Retired, when set, says why psgate no longer raises the code. A
+	// retired entry stays in the catalog so that the published code keeps
+	// its documentation and is never reused, but E and Wrap refuse it
+	// (they panic, as for an unknown code), Codes and Lookup leave it out,
+	// and it has no Go constant. Retired lists these entries.
+	Retired string
 }
 
-// Catalog codes. Grouped by area; a published code is never renamed.
+// Catalog codes. Grouped by area; a published code is never renamed. A
+// retired code loses its constant (see Entry.Retired): identity.token-revoked
+// and psrp.host-call-unsupported.
 const (
 	CodeInternal     Code = "server.internal"
 	CodeShuttingDown Code = "server.shutting-down"
@@ -69,7 +82,6 @@ const (
 	CodeSlowDown              Code = "identity.slow-down"
 	CodeTokenCacheUnreadable  Code = "identity.token-cache-unreadable"
 	CodeInteractiveRequired   Code = "identity.interactive-sign-in-required"
-	CodeTokenRevoked          Code = "identity.token-revoked"
 	CodeFederationMisconfig   Code = "identity.federation-misconfigured"
 	CodeFederatedTokenInvalid Code = "identity.federated-token-invalid"
 	CodeSignInThrottled       Code = "identity.sign-in-throttled"
@@ -93,7 +105,6 @@ const (
 	CodeBadMessage           Code = "psrp.bad-message"
 	CodeSecureString         Code = "psrp.secure-string-unsupported"
 	CodePoolBroken           Code = "psrp.runspace-pool-broken"
-	CodeHostCallUnsupported  Code = "psrp.host-call-unsupported"
 	CodePartialBudget        Code = "psrp.partial-budget-exceeded"
 
 	CodeCommandNotFound     Code = "engine.command-not-found"
@@ -162,12 +173,28 @@ const (
 	wsmanEndpointUnavailable = 0x80338014
 )
 
-var catalog = buildCatalog(entries)
+// catalog holds the codes in use, retired the retired ones.
+var catalog, retired = buildCatalog(entries)
 
-func buildCatalog(list []Entry) map[Code]Entry {
-	m := make(map[Code]Entry, len(list))
+func buildCatalog(list []Entry) (live, retired map[Code]Entry) {
+	live, retired = make(map[Code]Entry, len(list)), make(map[Code]Entry)
 	for _, e := range list {
-		m[e.Code] = e
+		if e.Retired != "" {
+			retired[e.Code] = e
+		} else {
+			live[e.Code] = e
+		}
 	}
-	return m
+	return live, retired
+}
+
+// Retired returns the retired catalog entries, sorted by code: codes once
+// published that psgate no longer raises and never reuses.
+func Retired() []Entry {
+	out := make([]Entry, 0, len(retired))
+	for _, e := range retired {
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(string(a.Code), string(b.Code)) })
+	return out
 }

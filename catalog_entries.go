@@ -178,10 +178,12 @@ var entries = []Entry{
 		Message:      "Signing in to tenant '{tenant}' needs the device-code sign-in (no password the tenant accepts, cached token or application credential is available), but there is no interactive terminal to show the code on.",
 		Resolution:   "Run `psgate login` once in a terminal, set PSGATE_PASSWORD where the tenant allows passwords, or use an app registration for automation (`psgate login --client-id ... --certificate ...`).",
 		GuideSection: "Failed to load Live ID module"},
-	{Code: CodeTokenRevoked, Title: "Token revoked",
+	{Code: "identity.token-revoked", Title: "Token revoked",
 		Message:    "The token was revoked.",
 		Resolution: "Sign in again with `psgate login`.",
-		HTTPStatus: http.StatusUnauthorized, FaultCode: sender, FaultSubcode: "w:AccessDenied", WSManCode: wsmanAccessDenied},
+		HTTPStatus: http.StatusUnauthorized, FaultCode: sender, FaultSubcode: "w:AccessDenied", WSManCode: wsmanAccessDenied,
+		Retired: "Access tokens are short-lived JWTs that cannot be revoked one by one (they expire, and a disabled user is refused with identity.logon-failed). " +
+			"A revoked refresh token is refused with the OAuth 2.0 error invalid_grant, identity.invalid-grant, saying the refresh token was revoked."},
 	{Code: CodeFederationMisconfig, Title: "Federation misconfigured",
 		Message:    "The federation with the identity provider {issuer} is unusable, so the token cannot be validated: {reason}.",
 		Resolution: "Operators: fix the federation settings of the tenants that trust {issuer} (`psgate tenant federate`); the gateway log names them.",
@@ -280,9 +282,11 @@ var entries = []Entry{
 		Message:    "The runspace pool is broken: {reason}.",
 		Resolution: "Open a new session.",
 		HTTPStatus: http.StatusInternalServerError, FaultCode: sender, FaultSubcode: "w:InternalError", WSManCode: wsmanPluginFailure},
-	{Code: CodeHostCallUnsupported, Title: "Host call not supported",
+	{Code: "psrp.host-call-unsupported", Title: "Host call not supported",
 		Message:    "The command needs the host method {method}, which this session's host does not provide.",
-		Resolution: "Run the command non-interactively, passing all values as parameters."},
+		Resolution: "Run the command non-interactively, passing all values as parameters.",
+		Retired: "Nothing psgate runs asks the client's host for input: the gateway sends only host calls that expect no answer (write a line, progress), " +
+			"and only to a host with a user interface; Inquire and -Confirm do not prompt."},
 
 	// engine
 	{Code: CodeCommandNotFound, Title: "Command not recognized",

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -12,8 +13,8 @@ import (
 var updateCodes = flag.Bool("update", false, "append new codes to testdata/codes.golden")
 
 func TestCatalogEntriesWellFormed(t *testing.T) {
-	if len(catalog) != len(entries) {
-		t.Fatalf("catalog has %d codes but %d entries: a code is listed twice", len(catalog), len(entries))
+	if len(catalog)+len(retired) != len(entries) {
+		t.Fatalf("catalog has %d codes in use and %d retired but %d entries: a code is listed twice", len(catalog), len(retired), len(entries))
 	}
 	codeRE := regexp.MustCompile(`^[a-z]+\.[a-z0-9-]+$`)
 	for _, e := range entries {
@@ -51,12 +52,14 @@ func TestCodesNeverRemoved(t *testing.T) {
 		f.Close()
 	}
 	for c := range known {
-		if _, ok := catalog[c]; !ok {
-			t.Errorf("code %s was published and has been removed or renamed; codes are permanent", c)
+		_, live := catalog[c]
+		_, old := retired[c]
+		if !live && !old {
+			t.Errorf("code %s was published and has been removed or renamed; codes are permanent (retire it instead: Entry.Retired)", c)
 		}
 	}
 	var missing []string
-	for _, c := range Codes() {
+	for _, c := range append(Codes(), retiredCodes()...) {
 		if !known[c] {
 			missing = append(missing, string(c))
 		}
@@ -72,6 +75,88 @@ func TestCodesNeverRemoved(t *testing.T) {
 		defer out.Close()
 		for _, c := range missing {
 			out.WriteString(c + "\n")
+		}
+	}
+}
+
+func retiredCodes() []Code {
+	var codes []Code
+	for _, e := range Retired() {
+		codes = append(codes, e.Code)
+	}
+	return codes
+}
+
+// TestRetiredCodesStayRetired keeps retirement permanent:
+// testdata/codes-retired.golden may only grow, and every code in it stays
+// a retired entry, so it is neither raised again nor reused with another
+// meaning.
+func TestRetiredCodesStayRetired(t *testing.T) {
+	const path = "testdata/codes-retired.golden"
+	b, err := os.ReadFile(path)
+	if err != nil && !*updateCodes {
+		t.Fatalf("read %s: %v (run go test . -update once)", path, err)
+	}
+	listed := map[Code]bool{}
+	for line := range strings.Lines(string(b)) {
+		if c := Code(strings.TrimSpace(line)); c != "" {
+			listed[c] = true
+		}
+	}
+	for c := range listed {
+		if _, ok := retired[c]; !ok {
+			t.Errorf("code %s was retired and is now in use or gone; a retired code is never reused", c)
+		}
+	}
+	var missing []string
+	for _, c := range retiredCodes() {
+		if !listed[c] {
+			missing = append(missing, string(c))
+		}
+	}
+	if len(missing) > 0 {
+		if !*updateCodes {
+			t.Fatalf("retired codes not in %s: %v (run go test . -update)", path, missing)
+		}
+		out, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Close()
+		for _, c := range missing {
+			out.WriteString(c + "\n")
+		}
+	}
+	for _, e := range Retired() {
+		if e.Title == "" || e.Message == "" {
+			t.Errorf("%s: a retired entry keeps its title and message for the docs", e.Code)
+		}
+		if !strings.HasSuffix(e.Retired, ".") {
+			t.Errorf("%s: the retirement reason %q is not a sentence", e.Code, e.Retired)
+		}
+	}
+}
+
+// A retired code cannot be raised: E and Wrap panic as for an unknown
+// code, and Codes and Lookup do not offer it.
+func TestRetiredCodesCannotBeRaised(t *testing.T) {
+	if len(retired) == 0 {
+		t.Skip("no retired codes")
+	}
+	for _, e := range Retired() {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("E(%s) did not panic", e.Code)
+				}
+			}()
+			E(e.Code, nil)
+		}()
+		if slices.Contains(Codes(), e.Code) {
+			t.Errorf("Codes() lists the retired %s", e.Code)
+		}
+		if Lookup(e.Code).Code != CodeInternal {
+			t.Errorf("Lookup(%s) found the retired entry", e.Code)
 		}
 	}
 }
@@ -138,7 +223,7 @@ func (w *wrapErr) Unwrap() error { return w.err }
 // guide sections (which docs/errors.md and psgate errors print).
 func TestCatalogWording(t *testing.T) {
 	for _, e := range entries {
-		for field, text := range map[string]string{"title": e.Title, "message": e.Message, "resolution": e.Resolution, "guide section": e.GuideSection} {
+		for field, text := range map[string]string{"title": e.Title, "message": e.Message, "resolution": e.Resolution, "guide section": e.GuideSection, "retirement reason": e.Retired} {
 			lower := strings.ToLower(text)
 			if strings.Contains(lower, "seed") {
 				t.Errorf("%s: the %s says \"seed\": %q", e.Code, field, text)

@@ -90,6 +90,7 @@ type Config struct {
 
 const (
 	defaultMaxEnvelope  = 512000
+	minEnvelopeSize     = 8192 // the smallest MaxEnvelopeSize WS-Management allows
 	defaultReceiveWait  = 60 * time.Second
 	defaultOutputBuffer = 4 << 20
 	defaultLifetime     = 60 * time.Minute
@@ -135,8 +136,8 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.MaxEnvelopeSize == 0 {
 		cfg.MaxEnvelopeSize = defaultMaxEnvelope
 	}
-	if cfg.MaxEnvelopeSize < 8192 {
-		return nil, fmt.Errorf("gateway: MaxEnvelopeSize %d is below the WS-Management minimum of 8192", cfg.MaxEnvelopeSize)
+	if cfg.MaxEnvelopeSize < minEnvelopeSize {
+		return nil, fmt.Errorf("gateway: MaxEnvelopeSize %d is below the WS-Management minimum of %d", cfg.MaxEnvelopeSize, minEnvelopeSize)
 	}
 	if cfg.MaxReceiveWait == 0 {
 		cfg.MaxReceiveWait = defaultReceiveWait
@@ -276,6 +277,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.env = env
+	if env.MaxEnvelopeSize > 0 && env.MaxEnvelopeSize < minEnvelopeSize {
+		// No answer fits in a smaller envelope (DSP0226 requires 8192).
+		g.writeError(w, req, psgate.E(psgate.CodeEncodingLimit, psgate.Args{
+			"size": strconv.Itoa(env.MaxEnvelopeSize), "min": strconv.Itoa(minEnvelopeSize)}))
+		return
+	}
 	if anonymousIdentify && !env.Identify {
 		g.writeAuthError(w, req, psgate.E(psgate.CodeAuthRequired, nil))
 		return

@@ -172,7 +172,11 @@ func (lo loginOpts) app(cmd *cobra.Command) (client.AppCredentials, error) {
 	case os.Getenv("PSGATE_CLIENT_SECRET") != "":
 		return client.AppCredentials{ClientID: lo.clientID, Secret: os.Getenv("PSGATE_CLIENT_SECRET")}, nil
 	}
-	return client.AppCredentials{}, errors.New("--client-id needs --certificate and --key, --client-secret-stdin, or $PSGATE_CLIENT_SECRET")
+	return client.AppCredentials{}, psgate.E(psgate.CodeSignInUnavailable, psgate.Args{
+		"method":  "app-only (--client-id " + lo.clientID + ")",
+		"missing": "no credential of the application was given",
+		"fix":     "Pass the certificate registered with the application (--certificate and --key), pipe its client secret with --client-secret-stdin, or set $PSGATE_CLIENT_SECRET.",
+	})
 }
 
 // interactiveRequired is the error of a sign-in that needs a terminal.

@@ -100,6 +100,15 @@ func TestLoginAppOnly(t *testing.T) {
 			}
 		})
 	}
+	t.Run("no credential", func(t *testing.T) {
+		t.Setenv("PSGATE_CONFIG_DIR", t.TempDir())
+		t.Setenv("PSGATE_CLIENT_SECRET", "")
+		_, errOut, status := psgateRun(t, "", "login", "--client-id", "billing")
+		if status != exitAuth || !strings.Contains(errOut, "error[identity.sign-in-unavailable]: Can not use the sign-in method 'app-only (--client-id billing)'") ||
+			!strings.Contains(errOut, "fix: Pass the certificate registered with the application") {
+			t.Fatalf("login --client-id without a credential: %d %s", status, errOut)
+		}
+	})
 	t.Run("wrong secret", func(t *testing.T) {
 		t.Setenv("PSGATE_CONFIG_DIR", t.TempDir())
 		_, errOut, status := psgateRun(t, "nope\n", "login", "--client-id", "billing", "--client-secret-stdin")

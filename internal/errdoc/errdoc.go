@@ -4,6 +4,7 @@ package errdoc
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -11,7 +12,8 @@ import (
 )
 
 // Markdown returns docs/errors.md: every catalog code grouped by area,
-// with its message, resolution and wire details.
+// with its message, resolution and wire details. Retired codes stay listed,
+// marked retired with the reason, so that a published code keeps its page.
 func Markdown() []byte {
 	var b bytes.Buffer
 	b.WriteString("<!-- Generated from the error catalog by `psgate errors --markdown`; do not edit. -->\n\n")
@@ -20,10 +22,17 @@ func Markdown() []byte {
 	b.WriteString("fault details (element `pg:Error` in namespace `urn:psgate:fault`), in `psgate` CLI output\n")
 	b.WriteString("(`error[code]: message` then `fix: resolution`) and in `psgate doctor` reports. Match on the code,\n")
 	b.WriteString("never on the message text. Entries with an *original guide section* keep the exact wording of\n")
-	b.WriteString("the original connector troubleshooting guide; `{name}` stands for a value filled in at run time.\n\n")
+	b.WriteString("the original connector troubleshooting guide; `{name}` stands for a value filled in at run time.\n")
+	b.WriteString("A *retired* code is no longer raised and is never reused; its entry stays for reference.\n\n")
+	all := map[psgate.Code]psgate.Entry{}
 	byArea := map[string][]psgate.Code{}
 	for _, c := range psgate.Codes() {
+		all[c] = psgate.Lookup(c)
 		byArea[c.Area()] = append(byArea[c.Area()], c)
+	}
+	for _, e := range psgate.Retired() {
+		all[e.Code] = e
+		byArea[e.Code.Area()] = append(byArea[e.Code.Area()], e.Code)
 	}
 	areas := make([]string, 0, len(byArea))
 	for a := range byArea {
@@ -32,9 +41,16 @@ func Markdown() []byte {
 	sort.Strings(areas)
 	for _, area := range areas {
 		fmt.Fprintf(&b, "## %s\n\n", area)
-		for _, c := range byArea[area] {
-			e := psgate.Lookup(c)
-			fmt.Fprintf(&b, "### `%s` — %s\n\n", c, e.Title)
+		codes := byArea[area]
+		slices.Sort(codes)
+		for _, c := range codes {
+			e := all[c]
+			if e.Retired != "" {
+				fmt.Fprintf(&b, "### `%s` — %s (retired)\n\n", c, e.Title)
+				fmt.Fprintf(&b, "- **Retired:** %s\n", mdEscape(e.Retired))
+			} else {
+				fmt.Fprintf(&b, "### `%s` — %s\n\n", c, e.Title)
+			}
 			fmt.Fprintf(&b, "- **Message:** %s\n", mdEscape(e.Message))
 			fmt.Fprintf(&b, "- **Resolution:** %s\n", mdEscape(e.Resolution))
 			var wire []string

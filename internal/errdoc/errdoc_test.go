@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/psgate/psgate"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/errors.md from the catalog")
@@ -25,5 +27,16 @@ func TestDocsCurrent(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Fatalf("%s is stale: run `go test ./internal/errdoc -update` and commit it", path)
+	}
+}
+
+// Retired codes keep their entry, marked retired with the reason.
+func TestRetiredCodesDocumented(t *testing.T) {
+	md := Markdown()
+	for _, e := range psgate.Retired() {
+		heading := "### `" + string(e.Code) + "` — " + e.Title + " (retired)\n\n- **Retired:** "
+		if !bytes.Contains(md, []byte(heading)) {
+			t.Errorf("docs lack the retired entry %s", e.Code)
+		}
 	}
 }
