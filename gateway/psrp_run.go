@@ -22,14 +22,13 @@ import (
 // pipeline's host has a UI, warnings, verbose and debug messages, progress
 // and Write-Host text also go to it as host calls (see psrpSink). Exit-
 // PSSession answers with the PopRunspace host call that makes the client
-// leave the session.
-func (p *psrpPool) runPipeline(ctx context.Context, s *psrpSink, cp *psrp.CreatePipeline) error {
+// leave the session. hi is the pipeline's host (psrp.StartPipeline.Host).
+func (p *psrpPool) runPipeline(ctx context.Context, s *psrpSink, cp *psrp.CreatePipeline, hi psrp.HostInfo) error {
 	ctx = withCommandID(ctx, s.pipe.id)
 	var input engine.Input
 	if s.pipe.input != nil {
 		input = s.pipe.input
 	}
-	hi := p.pipelineHost(cp)
 	s.ui, s.colors = hi.HasUI(), hi.Colors
 	for _, stmt := range cp.PowerShell.Statements() {
 		if len(stmt) == 0 {
@@ -76,20 +75,6 @@ func (p *psrpPool) runPipeline(ctx context.Context, s *psrpSink, cp *psrp.Create
 		s.flushHost()
 	}
 	return nil
-}
-
-// pipelineHost returns the host the pipeline runs with. As in
-// PowerShell's GetHostAssociatedWithPowerShell, a pipeline whose HostInfo
-// says UseRunspaceHost uses the pool's (from INIT_RUNSPACEPOOL): the
-// console host's pipelines (RemotePipeline, with no host in their
-// settings) do.
-func (p *psrpPool) pipelineHost(cp *psrp.CreatePipeline) psrp.HostInfo {
-	if !cp.HostInfo.UseRunspaceHost {
-		return cp.HostInfo
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.host
 }
 
 // enginePipeline converts PSRP commands to the engine's pipeline. Argument
@@ -210,7 +195,7 @@ func (s *psrpSink) send(m psrp.Message, err error) {
 		}
 		p.mu.Lock()
 	}
-	if p.closed {
+	if p.m.State().Terminal() {
 		return
 	}
 	s.pipe.out.push(p.fragmentsLocked(m))
@@ -218,7 +203,7 @@ func (s *psrpSink) send(m psrp.Message, err error) {
 
 // pipe reports whether pp is still a live pipeline of the pool.
 func (p *psrpPool) pipe(pp *psrpPipe) bool {
-	cur, ok := p.pipes[pp.id]
+	cur, ok := p.pipes[pp.pid]
 	return ok && cur == pp
 }
 
