@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/psgate/psgate"
@@ -90,24 +91,15 @@ func (s *Session) run(ctx context.Context, cmd Command, opts RunOptions) (*Resul
 	if err != nil {
 		return res, false, err
 	}
-	cp, err := psrp.NewCreatePipeline(s.rpid, pid, psrp.CreatePipeline{
-		NoInput:        len(opts.Input) == 0,
-		ApartmentState: 2,
-		PowerShell:     cmd.pipeline(),
-	})
-	if err != nil {
+	s.mu.Lock()
+	pipe, msgs, err := s.pool.Pipeline(pid, psrp.CreatePipeline{ApartmentState: 2, PowerShell: cmd.pipeline()}, opts.Input)
+	s.mu.Unlock()
+	var ie *psrp.InputError
+	switch {
+	case errors.As(err, &ie):
+		return res, false, psgate.Wrap(psgate.CodeInvalidParameter, psgate.Args{"detail": "pipeline input cannot be serialized: " + ie.Err.Error()}, ie.Err)
+	case err != nil:
 		return res, false, psgate.Wrap(psgate.CodeInvalidParameter, psgate.Args{"detail": "the command's arguments cannot be serialized: " + err.Error()}, err)
-	}
-	msgs := []psrp.Message{cp}
-	for _, v := range opts.Input {
-		m, err := psrp.NewPipelineInput(s.rpid, pid, v)
-		if err != nil {
-			return res, false, psgate.Wrap(psgate.CodeInvalidParameter, psgate.Args{"detail": "pipeline input cannot be serialized: " + err.Error()}, err)
-		}
-		msgs = append(msgs, m)
-	}
-	if len(opts.Input) > 0 {
-		msgs = append(msgs, psrp.NewEndOfPipelineInput(s.rpid, pid))
 	}
 	chunks := s.chunks(msgs)
 
@@ -141,11 +133,11 @@ func (s *Session) run(ctx context.Context, cmd Command, opts RunOptions) (*Resul
 		resp, err := s.receive(ctx, cid)
 		if err != nil {
 			if ctx.Err() != nil {
-				return res, true, s.stop(ctx, cid, res, opts)
+				return res, true, s.stop(ctx, cid, pipe, res, opts)
 			}
 			return res, true, err
 		}
-		done, ferr, err := s.consume(&in, resp, res, opts)
+		done, ferr, err := s.consume(&in, pipe, resp, res, opts)
 		if err != nil {
 			return res, true, err
 		}
@@ -187,7 +179,7 @@ func commandDone(resp *wsman.Response) bool {
 }
 
 // stop sends Ctrl+C for the command and drains it until it ends.
-func (s *Session) stop(ctx context.Context, cid string, res *Result, opts RunOptions) error {
+func (s *Session) stop(ctx context.Context, cid string, pipe *psrp.ClientPipeline, res *Result, opts RunOptions) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopGrace)
 	defer cancel()
 	stopped := psgate.Wrap(psgate.CodePipelineStopped, nil, ctx.Err())
@@ -205,7 +197,7 @@ func (s *Session) stop(ctx context.Context, cid string, res *Result, opts RunOpt
 		if err != nil {
 			return stopped
 		}
-		done, _, _ := s.consume(&in, resp, res, opts)
+		done, _, _ := s.consume(&in, pipe, resp, res, opts)
 		if done || commandDone(resp) {
 			res.State = psrp.PipelineStopped
 			return stopped
@@ -215,95 +207,71 @@ func (s *Session) stop(ctx context.Context, cid string, res *Result, opts RunOpt
 
 // consume handles the PSRP messages of one Receive response. done is set
 // by the final PIPELINE_STATE, whose error (a failed or stopped pipeline)
-// is final.
-func (s *Session) consume(in *psrp.Reassembler, resp *wsman.Response, res *Result, opts RunOptions) (done bool, final, err error) {
+// is final; nothing after it is read.
+func (s *Session) consume(in *psrp.Reassembler, pipe *psrp.ClientPipeline, resp *wsman.Response, res *Result, opts RunOptions) (done bool, final, err error) {
 	for _, st := range resp.Streams {
 		msgs, werr := in.Write(st.Data)
 		if werr != nil {
 			return false, nil, psgate.Wrap(psgate.CodeBadFragment, psgate.Args{"detail": werr.Error()}, werr)
 		}
 		for _, m := range msgs {
-			d, f, err := s.message(m, res, opts)
+			ev, err := pipe.Receive(m)
 			if err != nil {
 				return false, nil, psgate.Wrap(psgate.CodeBadMessage, psgate.Args{"detail": err.Error()}, err)
 			}
-			if d {
-				done, final = true, f
+			if f := s.event(ev, res, opts); pipe.Done() {
+				return true, f, nil
 			}
 		}
 	}
-	return done, final, nil
+	return false, nil, nil
 }
 
-// message handles one pipeline message.
-func (s *Session) message(m psrp.Message, res *Result, opts RunOptions) (done bool, final, err error) {
+// event records one pipeline event in res; for the final PIPELINE_STATE
+// it returns the pipeline's error (nil when it completed).
+func (s *Session) event(ev psrp.PipelineEvent, res *Result, opts RunOptions) error {
 	record := func(r Record) {
 		if opts.Record != nil {
 			opts.Record(r)
 		}
 	}
-	switch m.Type {
+	switch ev.Type {
 	case psrp.MsgPipelineOutput:
-		v, err := psrp.ParsePipelineOutput(m.Data, s.lim)
-		if err != nil {
-			return false, nil, err
-		}
 		if opts.Output != nil {
-			opts.Output(v)
+			opts.Output(ev.Output)
 		} else {
-			res.Output = append(res.Output, v)
+			res.Output = append(res.Output, ev.Output)
 		}
 	case psrp.MsgErrorRecord:
-		rec, err := psrp.ParseErrorRecord(m.Data, s.lim)
-		if err != nil {
-			return false, nil, err
-		}
+		rec := ev.Record
 		res.Errors = append(res.Errors, rec)
 		msg := rec.Message
 		if rec.DetailsMessage != "" {
 			msg = rec.DetailsMessage
 		}
 		record(Record{Stream: StreamError, Message: msg, Error: rec})
-	case psrp.MsgWarningRecord, psrp.MsgVerboseRecord, psrp.MsgDebugRecord:
-		text, err := psrp.ParseInformationalRecord(m.Type, m.Data, s.lim)
-		if err != nil {
-			return false, nil, err
-		}
-		stream := StreamWarning
-		switch m.Type {
-		case psrp.MsgWarningRecord:
-			res.Warnings = append(res.Warnings, text)
-		case psrp.MsgVerboseRecord:
-			stream = StreamVerbose
-			res.Verbose = append(res.Verbose, text)
-		default:
-			stream = StreamDebug
-			res.Debug = append(res.Debug, text)
-		}
-		record(Record{Stream: stream, Message: text})
+	case psrp.MsgWarningRecord:
+		res.Warnings = append(res.Warnings, ev.Text)
+		record(Record{Stream: StreamWarning, Message: ev.Text})
+	case psrp.MsgVerboseRecord:
+		res.Verbose = append(res.Verbose, ev.Text)
+		record(Record{Stream: StreamVerbose, Message: ev.Text})
+	case psrp.MsgDebugRecord:
+		res.Debug = append(res.Debug, ev.Text)
+		record(Record{Stream: StreamDebug, Message: ev.Text})
 	case psrp.MsgInformationRecord:
-		v, err := psrp.ParseInformationRecord(m.Data, s.lim)
-		if err != nil {
-			return false, nil, err
-		}
-		res.Information = append(res.Information, v)
-		record(Record{Stream: StreamInformation, Message: textOf(v), Data: v})
+		res.Information = append(res.Information, ev.Information)
+		record(Record{Stream: StreamInformation, Message: textOf(ev.Information), Data: ev.Information})
 	case psrp.MsgPipelineState:
-		state, reason, err := psrp.ParsePipelineState(m.Data, s.lim)
-		if err != nil {
-			return false, nil, err
-		}
-		res.State = state
-		switch state {
-		case psrp.PipelineCompleted:
-			return true, nil, nil
+		res.State = ev.State
+		switch ev.State {
 		case psrp.PipelineStopped:
-			return true, psgate.E(psgate.CodePipelineStopped, nil), nil
+			return psgate.E(psgate.CodePipelineStopped, nil)
 		case psrp.PipelineFailed:
-			return true, recordError(reason, psgate.CodeInvalidOperation), nil
+			return recordError(ev.Record, psgate.CodeInvalidOperation)
 		}
 	}
-	return false, nil, nil
+	return nil
 }
 
 // textOf renders an information record's data.

@@ -25,8 +25,11 @@ type Session struct {
 	lim         clixml.Limits
 	opened      time.Time
 
-	mu   sync.Mutex // guards frag
+	mu   sync.Mutex // guards frag and pool
 	frag psrp.Fragmenter
+	// pool follows the runspace pool's protocol state, as the server's
+	// psrp.ServerPool does on the other end.
+	pool *psrp.ClientPool
 
 	closed atomic.Bool
 	// afterCommand, when set, runs after the server accepted a pipeline
@@ -48,6 +51,7 @@ func Dial(ctx context.Context, cfg Config) (*Session, error) {
 	if s.rpid, err = newGUID(); err != nil {
 		return nil, err
 	}
+	s.pool = psrp.NewClientPool(s.rpid, s.lim)
 	if err := s.open(ctx); err != nil {
 		return nil, err
 	}
@@ -67,15 +71,16 @@ func (s *Session) Endpoint() string { return s.c.cfg.Endpoint }
 func (s *Session) User() string { return s.c.cfg.User }
 
 func (s *Session) open(ctx context.Context) error {
-	init, err := psrp.NewInitRunspacePool(s.rpid, 1, 1)
+	var creation []byte
+	s.mu.Lock()
+	msgs, err := s.pool.Open(1, 1)
+	for _, m := range msgs {
+		creation = s.frag.AppendFragments(creation, m.Encode())
+	}
+	s.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("client: %w", err)
 	}
-	var creation []byte
-	s.mu.Lock()
-	creation = s.frag.AppendFragments(creation, psrp.NewClientSessionCapability(s.rpid).Encode())
-	creation = s.frag.AppendFragments(creation, init.Encode())
-	s.mu.Unlock()
 
 	req, err := s.c.newRequest(s.resourceURI, "")
 	if err != nil {
@@ -123,17 +128,16 @@ func (s *Session) awaitOpened(ctx context.Context) error {
 				return psgate.Wrap(psgate.CodeBadFragment, psgate.Args{"detail": err.Error()}, err)
 			}
 			for _, m := range msgs {
-				if m.Type != psrp.MsgRunspacePoolState {
-					continue
-				}
-				state, reason, err := psrp.ParseRunspacePoolState(m.Data, s.lim)
+				s.mu.Lock()
+				state, reason, err := s.pool.Receive(m)
+				s.mu.Unlock()
 				if err != nil {
 					return psgate.Wrap(psgate.CodeBadMessage, psgate.Args{"detail": err.Error()}, err)
 				}
 				if state == psrp.PoolOpened {
 					return nil
 				}
-				if state == psrp.PoolBroken || state == psrp.PoolClosed {
+				if state.Terminal() {
 					return recordError(reason, psgate.CodePoolBroken)
 				}
 			}
