@@ -104,6 +104,14 @@ type shell struct {
 // loop reads command lines until "exit" or end of input. Ctrl+C stops the
 // running command, or starts a new prompt line.
 func (sh *shell) loop(ctx context.Context, in io.Reader) error {
+	f, _ := in.(*os.File)
+	var restore func()
+	if f != nil {
+		if r, err := makeRaw(f); err == nil {
+			restore = r
+			sh.out, sh.errw = onRawTerminal(sh.out), onRawTerminal(sh.errw)
+		}
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt)
 	defer signal.Stop(sig)
@@ -112,11 +120,9 @@ func (sh *shell) loop(ctx context.Context, in io.Reader) error {
 	go sh.interrupts(sig, done)
 	defer closeQuietly(ctx, sh.close)
 
-	if f, ok := in.(*os.File); ok {
-		if restore, err := makeRaw(f); err == nil {
-			defer restore()
-			return sh.terminalLoop(ctx, f)
-		}
+	if restore != nil {
+		defer restore()
+		return sh.terminalLoop(ctx, f)
 	}
 	r := bufio.NewReader(in)
 	for {
