@@ -35,6 +35,12 @@ type federationStore interface {
 // trust. It keeps an index issuer → federations, rebuilt at most every
 // indexTTL (and at most every minIndex on an unknown issuer), and one
 // provider per issuer with its discovery document and key set.
+//
+// No lock is held across I/O: a rebuild of the index (store reads) and a
+// provider's key set fetch (network) each run once at a time, outside the
+// locks, and callers that need their result wait for it on a channel, so
+// one slow provider (or a slow store) delays only the sign-ins that cannot
+// go on without it.
 type federation struct {
 	st         federationStore
 	client     *http.Client
@@ -46,10 +52,12 @@ type federation struct {
 	indexTTL   time.Duration
 	minIndex   time.Duration
 
-	mu        sync.Mutex
-	index     map[string][]fedTenant
-	indexAt   time.Time
-	providers map[string]*provider
+	mu         sync.Mutex
+	index      map[string][]fedTenant
+	indexAt    time.Time
+	rebuilding chan struct{} // closed when the running rebuild ends; nil when none runs
+	indexErr   error         // of the last rebuild
+	providers  map[string]*provider
 }
 
 type fedTenant struct {
@@ -72,7 +80,9 @@ func newFederation(st federationStore, client *http.Client, now func() time.Time
 	}
 }
 
-// lookup returns the tenants that trust issuer, and its provider.
+// lookup returns the tenants that trust issuer, and its provider. While
+// the index is being rebuilt, an issuer it already holds is answered from
+// it; an issuer it does not hold waits for the rebuild.
 func (f *federation) lookup(ctx context.Context, issuer string) ([]fedTenant, *provider, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -80,8 +90,15 @@ func (f *federation) lookup(ctx context.Context, issuer string) ([]fedTenant, *p
 	age := now.Sub(f.indexAt)
 	ts, ok := f.index[issuer]
 	if f.index == nil || age >= f.indexTTL || !ok && age >= f.minIndex {
-		if err := f.rebuildLocked(ctx, now); err != nil {
-			return nil, nil, err
+		switch {
+		case f.rebuilding == nil:
+			if err := f.rebuild(ctx, now); err != nil {
+				return nil, nil, err
+			}
+		case f.index == nil || !ok:
+			if err := f.waitRebuild(ctx); err != nil {
+				return nil, nil, err
+			}
 		}
 		ts = f.index[issuer]
 	}
@@ -96,23 +113,20 @@ func (f *federation) lookup(ctx context.Context, issuer string) ([]fedTenant, *p
 	return ts, p, nil
 }
 
-func (f *federation) rebuildLocked(ctx context.Context, now time.Time) error {
-	tenants, err := f.st.ListTenants(ctx)
+// rebuild reads the index from the store with f.mu released, and installs
+// it. f.mu is held on entry and on return.
+func (f *federation) rebuild(ctx context.Context, now time.Time) error {
+	done := make(chan struct{})
+	f.rebuilding = done
+	f.mu.Unlock()
+	// Callers waiting for this rebuild must not fail because the client
+	// that started it hung up.
+	index, err := f.readIndex(context.WithoutCancel(ctx))
+	f.mu.Lock()
+	f.rebuilding, f.indexErr = nil, err
+	close(done)
 	if err != nil {
-		return storeError(err)
-	}
-	index := make(map[string][]fedTenant)
-	for _, t := range tenants {
-		fed, err := f.st.Federation(ctx, t.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return storeError(err)
-		}
-		if fed.Enabled && fed.Issuer != "" {
-			index[fed.Issuer] = append(index[fed.Issuer], fedTenant{fed: fed, tenant: t})
-		}
+		return err
 	}
 	for iss := range f.providers {
 		if _, ok := index[iss]; !ok {
@@ -123,15 +137,53 @@ func (f *federation) rebuildLocked(ctx context.Context, now time.Time) error {
 	return nil
 }
 
+// waitRebuild waits, with f.mu released, for the running rebuild, and
+// returns its error. f.mu is held on entry and on return.
+func (f *federation) waitRebuild(ctx context.Context) error {
+	done := f.rebuilding
+	f.mu.Unlock()
+	select {
+	case <-done:
+		f.mu.Lock()
+		return f.indexErr
+	case <-ctx.Done():
+		f.mu.Lock()
+		return ctx.Err()
+	}
+}
+
+// readIndex reads the enabled federations from the store, by issuer.
+func (f *federation) readIndex(ctx context.Context) (map[string][]fedTenant, error) {
+	tenants, err := f.st.ListTenants(ctx)
+	if err != nil {
+		return nil, storeError(err)
+	}
+	index := make(map[string][]fedTenant)
+	for _, t := range tenants {
+		fed, err := f.st.Federation(ctx, t.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, storeError(err)
+		}
+		if fed.Enabled && fed.Issuer != "" {
+			index[fed.Issuer] = append(index[fed.Issuer], fedTenant{fed: fed, tenant: t})
+		}
+	}
+	return index, nil
+}
+
 // provider caches one OIDC provider's key set.
 type provider struct {
 	issuer string
 
-	mu      sync.Mutex
-	keys    []jose.JSONWebKey
-	fetched time.Time // last successful fetch
-	tried   time.Time // last attempt
-	lastErr error     // of the last attempt
+	mu       sync.Mutex
+	keys     []jose.JSONWebKey
+	fetched  time.Time     // last successful fetch
+	tried    time.Time     // last attempt
+	lastErr  error         // of the last attempt
+	fetching chan struct{} // closed when the running fetch ends; nil when none runs
 }
 
 // key returns the provider's key kid for alg. It refetches the key set
@@ -140,6 +192,9 @@ type provider struct {
 // maxStale. The error is a *psgate.Error: CodeProviderUnreachable or
 // CodeFederationMisconfig (503), or CodeFederatedTokenInvalid for a kid the
 // provider does not publish.
+//
+// One fetch runs at a time, without p.mu held: the caller that starts it
+// waits for it; others wait only when they have no usable key without it.
 func (p *provider) key(ctx context.Context, f *federation, tenants []fedTenant, kid, alg string) (jose.JSONWebKey, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -149,22 +204,16 @@ func (p *provider) key(ctx context.Context, f *federation, tenants []fedTenant, 
 	if found && fresh {
 		return k, nil
 	}
-	if p.tried.IsZero() || now.Sub(p.tried) >= f.minRefresh {
+	switch {
+	case p.fetching == nil && (p.tried.IsZero() || now.Sub(p.tried) >= f.minRefresh):
 		p.tried = now
-		// A client that hangs up must not leave the provider marked
-		// unreachable for everyone.
-		keys, err := f.fetchKeys(context.WithoutCancel(ctx), p.issuer)
-		p.lastErr = err
-		if err != nil {
-			names := make([]string, len(tenants))
-			for i, ft := range tenants {
-				names[i] = ft.tenant.Name
-			}
-			f.log.Warn("federated provider unreachable or misconfigured", "issuer", p.issuer, "tenants", names, "err", err)
-		} else {
-			p.keys, p.fetched = keys, now
-			k, found = p.find(kid, alg)
+		p.fetch(ctx, f, tenants, now)
+		k, found = p.find(kid, alg)
+	case p.fetching != nil && !(found && now.Sub(p.fetched) < f.maxStale):
+		if err := p.wait(ctx); err != nil {
+			return jose.JSONWebKey{}, err
 		}
+		k, found = p.find(kid, alg)
 	}
 	var fe *fetchError
 	switch {
@@ -174,6 +223,43 @@ func (p *provider) key(ctx context.Context, f *federation, tenants []fedTenant, 
 		return jose.JSONWebKey{}, fe.catalog(p.issuer)
 	default:
 		return jose.JSONWebKey{}, fedInvalid(p.issuer, "it is signed with key %q, which the provider did not publish for %s when last asked", kid, alg)
+	}
+}
+
+// fetch fetches the key set with p.mu released, and installs it. p.mu is
+// held on entry and on return.
+func (p *provider) fetch(ctx context.Context, f *federation, tenants []fedTenant, now time.Time) {
+	done := make(chan struct{})
+	p.fetching = done
+	p.mu.Unlock()
+	// A client that hangs up must not leave the provider marked
+	// unreachable for everyone.
+	keys, err := f.fetchKeys(context.WithoutCancel(ctx), p.issuer)
+	p.mu.Lock()
+	p.fetching, p.lastErr = nil, err
+	close(done)
+	if err != nil {
+		names := make([]string, len(tenants))
+		for i, ft := range tenants {
+			names[i] = ft.tenant.Name
+		}
+		f.log.Warn("federated provider unreachable or misconfigured", "issuer", p.issuer, "tenants", names, "err", err)
+		return
+	}
+	p.keys, p.fetched = keys, now
+}
+
+// wait waits, with p.mu released, for the running fetch. p.mu is held on
+// entry and on return.
+func (p *provider) wait(ctx context.Context) error {
+	done := p.fetching
+	p.mu.Unlock()
+	defer p.mu.Lock()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

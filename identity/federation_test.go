@@ -28,13 +28,17 @@ type oidcProvider struct {
 	// issuerOverride makes discovery name another issuer.
 	issuerOverride atomic.Value
 	keyFetches     atomic.Int32
+	// stalled, while set, holds every request until it is closed; each
+	// held request is announced on arrived.
+	stalled atomic.Pointer[chan struct{}]
+	arrived chan string
 
 	mu   sync.Mutex
 	keys []jose.JSONWebKey // private; the last one signs
 }
 
 func newOIDCProvider(t *testing.T) *oidcProvider {
-	p := &oidcProvider{t: t}
+	p := &oidcProvider{t: t, arrived: make(chan string, 16)}
 	p.srv = httptest.NewTLSServer(http.HandlerFunc(p.serve))
 	t.Cleanup(p.srv.Close)
 	p.rotate()
@@ -44,6 +48,13 @@ func newOIDCProvider(t *testing.T) *oidcProvider {
 func (p *oidcProvider) issuer() string { return p.srv.URL }
 
 func (p *oidcProvider) serve(w http.ResponseWriter, r *http.Request) {
+	if stall := p.stalled.Load(); stall != nil {
+		select {
+		case p.arrived <- r.URL.Path:
+		default:
+		}
+		<-*stall
+	}
 	if p.down.Load() {
 		http.Error(w, "maintenance", http.StatusServiceUnavailable)
 		return
@@ -75,6 +86,20 @@ func (p *oidcProvider) serve(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(set)
 	default:
 		http.NotFound(w, r)
+	}
+}
+
+// stall makes the provider hold its answers until the returned function is
+// called (more than once is fine).
+func (p *oidcProvider) stall() (release func()) {
+	ch := make(chan struct{})
+	p.stalled.Store(&ch)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			p.stalled.Store(nil)
+			close(ch)
+		})
 	}
 }
 
@@ -301,6 +326,79 @@ func TestFederationProviderUnreachable(t *testing.T) {
 			t.Fatalf("token of a disabled federation: %v, want token-invalid", err)
 		}
 	})
+}
+
+// A provider that hangs delays only the sign-ins that cannot go on without
+// it: while a key set fetch from one tenant's provider hangs, sign-ins
+// through another tenant's provider, and through the hanging provider with
+// a key already known, go on at once. Real HTTP on loopback.
+func TestFederationSlowProviderBlocksNoOtherSignIn(t *testing.T) {
+	slow, other := newOIDCProvider(t), newOIDCProvider(t)
+	// httptest's TLS servers share one certificate, so either client
+	// trusts both.
+	f := newFixture(t, func(c *ServiceConfig) { c.HTTPClient = slow.srv.Client() })
+	f.federate(slow, true)
+	err := f.db.SetFederation(f.ctx, store.Federation{TenantID: f.contoso.ID, Issuer: other.issuer(),
+		Audience: "psgate-contoso", UserClaim: "email", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliceClaims := func() map[string]any {
+		now := f.clock.Now()
+		return map[string]any{
+			"iss": other.issuer(), "sub": "00u1alice", "aud": "psgate-contoso",
+			"exp": now.Add(time.Hour).Unix(), "iat": now.Unix(), "nbf": now.Unix(),
+			"email": "alice@contoso.test", "jti": randomID(8),
+		}
+	}
+	if _, err := f.authenticate("Bearer "+slow.idToken(f.bobClaims(slow)), ""); err != nil {
+		t.Fatalf("first sign-in through the slow provider: %v", err)
+	}
+
+	release := slow.stall()
+	defer release()
+	f.clock.Advance(10 * time.Second) // an unknown kid may refetch the key set
+	unknownKid := signWithNewKey(t, f.bobClaims(slow))
+	stuck := make(chan error, 1)
+	go func() {
+		_, err := f.authenticate("Bearer "+unknownKid, "")
+		stuck <- err
+	}()
+	select {
+	case <-slow.arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the key set fetch never reached the slow provider")
+	}
+
+	promptly := func(name string, token string) {
+		t.Helper()
+		done := make(chan error, 1)
+		go func() {
+			_, err := f.authenticate("Bearer "+token, "")
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		case <-time.After(3 * time.Second):
+			t.Errorf("%s waited for the hanging provider", name)
+		}
+	}
+	promptly("first sign-in through another provider", other.idToken(aliceClaims()))
+	promptly("sign-in through another provider", other.idToken(aliceClaims()))
+	promptly("sign-in through the hanging provider with a known key", slow.idToken(f.bobClaims(slow)))
+
+	release()
+	select {
+	case err := <-stuck:
+		if codeOf(err) != psgate.CodeFederatedTokenInvalid {
+			t.Errorf("unknown kid once the provider answered: %v, want federated-token-invalid", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the sign-in that waited for the provider did not end once it answered")
+	}
 }
 
 func hs256WithProviderKey(t *testing.T, idp *oidcProvider, claims map[string]any) string {
