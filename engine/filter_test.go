@@ -140,3 +140,42 @@ func TestFilterMatchError(t *testing.T) {
 		t.Errorf("got %v, want %s", err, psgate.CodeInvalidOperation)
 	}
 }
+
+// FuzzFilterMatch checks what the runtime makes of any filter: a catalog
+// error, or a Filter that matches objects without panicking and whose
+// canonical form parses back to itself. (FuzzParseFilter, in package
+// syntax, fuzzes the parser alone.)
+func FuzzFilterMatch(f *testing.F) {
+	for _, s := range []string{
+		"Department -eq 'Sales'",
+		"Age -gt 40 -and (Enabled -eq $true -or City -like \"P*\")",
+		"Name -match '^a' -or Name -notin 'x'",
+		"Age -gt 'old'",
+		"(",
+		"Department -eq Sales",
+		"Name -eq $x",
+	} {
+		f.Add(s)
+	}
+	users := sampleUsers()
+	f.Fuzz(func(t *testing.T, text string) {
+		flt, err := ParseFilter(text)
+		if err != nil {
+			if _, ok := psgate.AsError(err); !ok {
+				t.Fatalf("ParseFilter(%q): %v is not a catalog error", text, err)
+			}
+			return
+		}
+		for _, u := range users {
+			if _, err := flt.Match(u); err != nil {
+				if _, ok := psgate.AsError(err); !ok {
+					t.Fatalf("Match(%q): %v is not a catalog error", text, err)
+				}
+			}
+		}
+		again, err := ParseFilter(flt.String())
+		if err != nil || again.String() != flt.String() {
+			t.Fatalf("round trip of %q: %q -> %v %v", text, flt.String(), again, err)
+		}
+	})
+}

@@ -199,13 +199,7 @@ func (p *filterParser) next() {
 		p.tok = ftoken{kind: ftEOF, col: p.runeColumn(len(p.src))}
 		return
 	}
-	for p.pos < len(p.src) {
-		r, size := utf8.DecodeRuneInString(p.src[p.pos:])
-		if !unicode.IsSpace(r) {
-			break
-		}
-		p.pos += size
-	}
+	p.skipBlanks(true)
 	start := p.pos
 	col := p.runeColumn(start)
 	if p.pos >= len(p.src) {

@@ -55,16 +55,9 @@ func isQuoteRune(s string) bool {
 // skipSpace skips blanks, line continuations and comments, and newlines
 // too when newlines is true.
 func (p *parser) skipSpace(newlines bool) error {
-	for p.pos < len(p.src) {
-		c := p.src[p.pos]
-		switch {
-		case c == ' ' || c == '\t' || c == '\f' || c == '\v':
-			p.pos++
-		case c == '\n' || c == '\r':
-			if !newlines {
-				return nil
-			}
-			p.pos++
+	for {
+		p.skipBlanks(newlines)
+		switch c := p.peek(); {
 		case c == '`' && (p.peekAt(1) == '\n' || p.peekAt(1) == '\r'):
 			p.pos += 2
 			if p.src[p.pos-1] == '\r' && p.peek() == '\n' {
@@ -83,17 +76,10 @@ func (p *parser) skipSpace(newlines bool) error {
 			} else {
 				p.pos += end
 			}
-		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRuneInString(p.src[p.pos:])
-			if !isUnicodeSpace(r) {
-				return nil
-			}
-			p.pos += size
 		default:
 			return nil
 		}
 	}
-	return nil
 }
 
 // parseArgValue parses a command argument value, with comma lists.

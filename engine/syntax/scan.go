@@ -30,6 +30,31 @@ func (s *scanner) peekAt(i int) byte {
 	return s.src[s.pos+i]
 }
 
+// skipBlanks skips white space (Unicode's), and line breaks too when
+// newlines is set.
+func (s *scanner) skipBlanks(newlines bool) {
+	for s.pos < len(s.src) {
+		c := s.src[s.pos]
+		switch {
+		case c == ' ' || c == '\t' || c == '\f' || c == '\v':
+			s.pos++
+		case c == '\n' || c == '\r':
+			if !newlines {
+				return
+			}
+			s.pos++
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(s.src[s.pos:])
+			if !isUnicodeSpace(r) {
+				return
+			}
+			s.pos += size
+		default:
+			return
+		}
+	}
+}
+
 // dashNameAt reports a dash followed by a name at off (-Name, -eq; any
 // dash PowerShell accepts) and returns the dash's length, or 0. With
 // question, a name may also start with '?' (the parameter -?).
