@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/internal/logkey"
 	"github.com/psgate/psgate/store"
 )
 
@@ -243,7 +244,7 @@ func (p *provider) fetch(ctx context.Context, f *federation, tenants []fedTenant
 		for i, ft := range tenants {
 			names[i] = ft.tenant.Name
 		}
-		f.log.Warn("federated provider unreachable or misconfigured", "issuer", p.issuer, "tenants", names, "err", err)
+		f.log.Warn("federated provider unreachable or misconfigured", "issuer", p.issuer, "tenants", names, logkey.Err, err)
 		return
 	}
 	p.keys, p.fetched = keys, now
