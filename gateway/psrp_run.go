@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"path"
 	"strings"
 
 	"github.com/psgate/psgate"
@@ -107,17 +106,12 @@ func enginePipeline(cmds []psrp.Command) (engine.Pipeline, error) {
 // Import-PSSession and Enter-PSSession send it): a count object, then one
 // object per visible command matching the names and command types.
 func (p *psrpPool) commandMetadata(s *psrpSink, g psrp.GetCommandMetadata) error {
-	if g.CommandType != 0 && g.CommandType&psrp.CommandTypes(cmdletType) == 0 && g.CommandType&psrp.CommandTypes(functionType) == 0 {
-		s.send(psrp.NewCommandMetadataCount(s.rpid, s.pipe.pid, 0), nil)
-		return nil
-	}
 	var found []*engine.Command
 	for _, c := range p.rs.VisibleCommands() {
-		for _, pattern := range g.Names {
-			if ok, _ := path.Match(strings.ToLower(pattern), strings.ToLower(c.Name)); ok {
-				found = append(found, c)
-				break
-			}
+		// psgate's commands are cmdlets, and answer a request for
+		// functions too (what Import-PSSession asks for).
+		if g.Matches(c.Name, psrp.CommandCmdlet) || g.Matches(c.Name, psrp.CommandFunction) {
+			found = append(found, c)
 		}
 	}
 	s.send(psrp.NewCommandMetadataCount(s.rpid, s.pipe.pid, int32(len(found))), nil)
@@ -127,16 +121,11 @@ func (p *psrpPool) commandMetadata(s *psrpSink, g psrp.GetCommandMetadata) error
 	return nil
 }
 
-const (
-	functionType = 2
-	cmdletType   = 8
-)
-
 func commandMetadataOf(c *engine.Command) psrp.CommandMetadata {
 	md := psrp.CommandMetadata{
 		Name:        c.Name,
 		Namespace:   "psgate",
-		CommandType: psrp.CommandTypes(cmdletType),
+		CommandType: psrp.CommandCmdlet,
 		OutputType:  c.OutputType,
 	}
 	// Import-PSSession builds proxy functions from these, so the common

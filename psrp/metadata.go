@@ -1,6 +1,9 @@
 package psrp
 
 import (
+	"path"
+	"strings"
+
 	"github.com/psgate/psgate/clixml"
 	"github.com/psgate/psgate/psobject"
 )
@@ -62,6 +65,22 @@ type GetCommandMetadata struct {
 	Namespace []string
 	// ArgumentList is the -ArgumentList for dynamic parameters.
 	ArgumentList []any
+}
+
+// Matches reports whether a command named name, of type t, answers g: one
+// of g.Names matches the name (case-insensitively, with the wildcards *, ?
+// and [...]) and g.CommandType is zero or includes t.
+func (g GetCommandMetadata) Matches(name string, t CommandTypes) bool {
+	if g.CommandType != 0 && g.CommandType&t == 0 {
+		return false
+	}
+	name = strings.ToLower(name)
+	for _, pattern := range g.Names {
+		if ok, _ := path.Match(strings.ToLower(pattern), name); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // ParseGetCommandMetadata parses GET_COMMAND_METADATA.
