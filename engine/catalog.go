@@ -84,16 +84,20 @@ func (c *Catalog) Commands() []*Command {
 // _, starting with a letter. Names of operating-system programs are
 // refused so the engine's refusal of them stays unambiguous.
 func validCommandName(name string) bool {
-	if name == "" || !syntax.IsName(name) || syntax.IsProgram(name) {
+	if name == "" || !isLetterOrUnderscore(name[0]) || syntax.IsProgram(name) {
 		return false
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+		if !isLetterOrUnderscore(c) && !(c >= '0' && c <= '9') && c != '-' {
 			return false
 		}
 	}
 	return !strings.HasSuffix(name, "-")
+}
+
+func isLetterOrUnderscore(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 func validateCommand(cmd *Command) error {

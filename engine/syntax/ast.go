@@ -124,22 +124,22 @@ func (p Pipeline) String() string {
 				}
 				b.WriteByte(':')
 			}
-			b.WriteString(ArgumentText(a.Value))
+			b.WriteString(argumentText(a.Value))
 		}
 	}
 	return b.String()
 }
 
-// ArgumentText writes an argument value back in command-line syntax: a
+// argumentText writes an argument value back in command-line syntax: a
 // literal, or a comma list of them (@() when empty, (,x) for one element).
-func ArgumentText(v any) string {
+func argumentText(v any) string {
 	if list, ok := v.([]any); ok {
 		if len(list) == 0 {
 			return "@()"
 		}
 		parts := make([]string, len(list))
 		for i, e := range list {
-			parts[i] = ArgumentText(e)
+			parts[i] = argumentText(e)
 			if _, nested := e.([]any); nested {
 				parts[i] = "(" + parts[i] + ")"
 			}

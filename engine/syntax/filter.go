@@ -2,9 +2,7 @@ package syntax
 
 import (
 	"fmt"
-	"math"
 	"regexp"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -84,56 +82,6 @@ func groupOr(n FilterNode) string {
 
 func (n *Comparison) String() string {
 	return n.Property + " -" + n.Op.Name + " " + Literal(n.Value)
-}
-
-// Literal writes a literal value back in the language's syntax: $null,
-// $true, $false, a single-quoted string, a number (with its l or d suffix
-// for Int64 and Decimal values). Other values are written as their text.
-func Literal(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "$null"
-	case bool:
-		if x {
-			return "$true"
-		}
-		return "$false"
-	case string:
-		return QuoteSingle(x)
-	case float64:
-		switch {
-		case math.IsInf(x, 1):
-			return "1e999"
-		case math.IsInf(x, -1):
-			return "-1e999"
-		}
-		s := formatDouble(x)
-		if !strings.ContainsAny(s, ".EN") {
-			s += ".0"
-		}
-		return s
-	case Decimal:
-		return string(x) + "d"
-	case int64:
-		return strconv.FormatInt(x, 10) + "l"
-	case int32:
-		return strconv.FormatInt(int64(x), 10)
-	}
-	return fmt.Sprint(v)
-}
-
-// formatDouble renders a float as .NET's Double.ToString() (round-trip,
-// invariant), e.g. 1.5, 1E+20, NaN, Infinity.
-func formatDouble(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	}
-	return strconv.FormatFloat(f, 'G', -1, 64)
 }
 
 // filter tokens
@@ -371,42 +319,4 @@ func (p *filterParser) parseComparison() (FilterNode, error) {
 	}
 	p.next()
 	return n, nil
-}
-
-// QuoteSingle writes s as a single-quoted literal, doubling every quote
-// character (typographic ones included). A string holding a NUL, which
-// command lines cannot contain, is written double-quoted with escapes.
-func QuoteSingle(s string) string {
-	if strings.IndexByte(s, 0) >= 0 {
-		return quoteDouble(s)
-	}
-	var b strings.Builder
-	b.WriteByte('\'')
-	for _, r := range s {
-		if isSingleQuote(r) {
-			b.WriteRune(r)
-		}
-		b.WriteRune(r)
-	}
-	b.WriteByte('\'')
-	return b.String()
-}
-
-// quoteDouble writes s as a double-quoted literal with backtick escapes.
-func quoteDouble(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == 0:
-			b.WriteString("`0")
-		case r == '`' || r == '$' || isDoubleQuoteRune(r):
-			b.WriteByte('`')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }

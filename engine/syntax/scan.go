@@ -121,9 +121,6 @@ func DashLen(s string) int { return dashLen(s) }
 // name: it starts with a letter, _ or ?.
 func IsParameterName(name string) bool { return name != "" && isParamStart(name[0]) }
 
-// IsName reports whether s starts with a letter or _.
-func IsName(s string) bool { return s != "" && isNameStart(s[0]) }
-
 // runeColumn is the 1-based character column of byte offset off.
 func (s *scanner) runeColumn(off int) int {
 	return utf8.RuneCountInString(s.src[:off]) + 1
