@@ -454,8 +454,15 @@ func (m *machine) build(target string, f []string) (Message, error) {
 		}
 		v = root(p("protocolversion", psobject.Version(ver)), p("PSVersion", psobject.Version("2.0")), p("SerializationVersion", SerializationVersion))
 	case MsgInitRunspacePool:
-		msg, err := NewInitRunspacePool(transcriptRPID, int32(num("min", 1)), int32(num("max", 1)))
-		return msg, err
+		if a["host"] != "ui" {
+			return NewInitRunspacePool(transcriptRPID, int32(num("min", 1)), int32(num("max", 1)))
+		}
+		// A console host, as Enter-PSSession's.
+		v = root(p("MinRunspaces", int32(num("min", 1))), p("MaxRunspaces", int32(num("max", 1))),
+			p("PSThreadOptions", enum("System.Management.Automation.Runspaces.PSThreadOptions", "Default", 0)),
+			p("ApartmentState", enum("System.Threading.ApartmentState", "Unknown", 2)),
+			p("HostInfo", root(p("_isHostNull", false), p("_isHostUINull", false), p("_isHostRawUINull", false), p("_useRunspaceHost", false))),
+			p("ApplicationArguments", nil))
 	case MsgSetMaxRunspaces:
 		v = root(p("MaxRunspaces", int32(num("value", 1))), p("ci", num("ci", 1)))
 	case MsgSetMinRunspaces:
