@@ -339,6 +339,12 @@ func (p *psrpPool) finishPipe(ctx context.Context, s *psrpSink, err error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if !p.pipe(s.pipe) {
+		// Terminated, closed, or abandoned and its id taken by a new
+		// pipeline: nobody receives from its queue, and the machine's
+		// pipeline of that id is not this one.
+		return
+	}
 	m, merr := p.m.Finish(s.pipe.pid, s.rpid, state, reason)
 	if merr != nil {
 		p.g.log.Error("build pipeline state", logKeyErr, merr)
