@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/psgate/psgate/store"
 )
@@ -24,16 +27,18 @@ type Options struct {
 	// arithmetic. It is a test hook (expire leases without sleeping,
 	// simulate a skewed database host); production leaves it nil.
 	ClockOffset func() time.Duration
-	// MaxConns bounds the connection pool; 0 means 25.
+	// MaxConns bounds the connection pool; 0 means 25. It takes
+	// precedence over a pool_max_conns parameter in the DSN.
 	MaxConns int
 	// MaxConnLifetime closes connections older than this when they are
-	// next taken from the pool; 0 means one hour.
+	// next taken from or handed back to the pool; 0 means one hour.
 	MaxConnLifetime time.Duration
 }
 
 // DB is the PostgreSQL store. It is safe for concurrent use.
 type DB struct {
-	pool   *pool
+	pool   *pgxpool.Pool
+	closed atomic.Bool // Close was called
 	now    func() time.Time
 	offset func() time.Duration
 	audit  *auditLog // group commit of AppendAudit
@@ -44,12 +49,12 @@ var _ store.Store = (*DB)(nil)
 // Open connects to the database named by dsn (a libpq URL or key=value
 // string), checks it is reachable and applies the pending migrations.
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse DSN: %w", err)
 	}
-	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
-		cfg.RuntimeParams["application_name"] = "psgate"
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "psgate"
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -63,22 +68,46 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if opts.MaxConnLifetime <= 0 {
 		opts.MaxConnLifetime = time.Hour
 	}
-	db := &DB{pool: newPool(cfg, opts.MaxConns, opts.MaxConnLifetime), now: opts.Now, offset: opts.ClockOffset}
+	cfg.MaxConns = int32(min(opts.MaxConns, math.MaxInt32))
+	cfg.MinConns = 0
+	cfg.MaxConnLifetime = opts.MaxConnLifetime
+	// Broken connections are dropped when they are handed back, and a
+	// connection idle for pingIdle is pinged before use, so a server
+	// restart costs at most one failed statement per stale connection,
+	// which the retry loop (do) absorbs.
+	cfg.ShouldPing = func(_ context.Context, p pgxpool.ShouldPingParams) bool {
+		return p.IdleDuration >= pingIdle
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg) // connects on first use
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db := &DB{pool: pool, now: opts.Now, offset: opts.ClockOffset}
 	if err := db.Migrate(ctx); err != nil {
-		db.pool.close()
+		db.closed.Store(true)
+		db.pool.Close()
 		return nil, err
 	}
 	db.audit = newAuditLog(db)
 	return db, nil
 }
 
-// Close commits the queued audit records and closes the pool's
-// connections.
+// pingIdle is how long a connection may sit idle in the pool before it is
+// pinged on its way out.
+const pingIdle = 30 * time.Second
+
+// Close commits the queued audit records and closes the pool, waiting for
+// connections in use to be handed back. Calls after Close fail with
+// store.ErrUnavailable.
 func (db *DB) Close() error {
+	db.closed.Store(true)
 	db.audit.close()
-	db.pool.close()
+	db.pool.Close()
 	return nil
 }
+
+// errClosed is the error of a call on a closed store.
+var errClosed = fmt.Errorf("postgres: store is closed: %w", store.ErrUnavailable)
 
 // Retry policy (after Teleport's pgcommon.retry): serialization failures,
 // deadlocks and errors raised before anything was sent are always retried;
@@ -115,12 +144,23 @@ func (db *DB) do(ctx context.Context, o op, fn func(c *pgx.Conn) error) error {
 }
 
 func (db *DB) once(ctx context.Context, fn func(c *pgx.Conn) error) error {
-	c, err := db.pool.acquire(ctx)
-	if err != nil {
-		return err
+	if db.closed.Load() {
+		return errClosed
 	}
-	defer db.pool.release(c)
-	return fn(c.Conn)
+	c, err := db.pool.Acquire(ctx)
+	switch {
+	case err == nil:
+	case db.closed.Load():
+		return errClosed
+	case ctx.Err() != nil:
+		return ctx.Err()
+	default:
+		return fmt.Errorf("postgres: connect: %w", err)
+	}
+	// Release drops a connection that is broken, still busy or inside a
+	// transaction instead of pooling it.
+	defer c.Release()
+	return fn(c.Conn())
 }
 
 // tx runs fn in a READ COMMITTED transaction, retrying transient failures.

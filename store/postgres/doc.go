@@ -11,6 +11,13 @@
 // the lock is granted, so it sees every lease committed by earlier holders:
 // admission is exact without retries, and tenants never contend.
 //
+// Connections come from a pgxpool.Pool bounded by Options.MaxConns. Each
+// store call takes one for a statement or transaction and hands it back;
+// the pool drops connections that are broken or left inside a transaction,
+// and transient failures (a restarted server, a serialization failure)
+// are retried by the store with backoff before they surface as
+// store.ErrUnavailable.
+//
 // The schema is created and upgraded by the embedded migrations in
 // migrations/, which carry the same version numbers as those of
 // store/sqlite; nodes that start together serialise on an advisory lock.

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -161,4 +162,83 @@ func BenchmarkAcquireRelease(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "acquire-p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "acquire-p99-µs")
+}
+
+// TestPoolBoundsAndErrors checks the pool against the server: MaxConns
+// bounds the server connections under load, a closed store and an
+// unreachable server are store.ErrUnavailable.
+func TestPoolBoundsAndErrors(t *testing.T) {
+	base := pgtest.DSN(t)
+	dsn := pgtest.Schema(t)
+	if strings.Contains(dsn, "://") {
+		dsn += "&application_name=psgate_pool_test"
+	} else {
+		dsn += " application_name=psgate_pool_test"
+	}
+	ctx := t.Context()
+	db, err := postgres.Open(ctx, dsn, postgres.Options{MaxConns: 3})
+	if err != nil {
+		t.Fatalf("Open() error = %v", err)
+	}
+	defer db.Close()
+	if _, err := db.CreateTenant(ctx, store.Tenant{Name: "contoso", Domain: "contoso.test", Policy: store.DefaultPolicy()}); err != nil {
+		t.Fatalf("CreateTenant() error = %v", err)
+	}
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer admin.Close(ctx)
+	backends := func() int {
+		var n int
+		if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'psgate_pool_test'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	most := 0
+	errs := make(chan error, 40)
+	stop := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				most = max(most, backends())
+			}
+		}
+	}()
+	for range cap(errs) {
+		go func() {
+			_, err := db.ListTenants(ctx)
+			errs <- err
+		}()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Errorf("ListTenants() under load: %v", err)
+		}
+	}
+	close(stop)
+	<-watched
+	if most = max(most, backends()); most == 0 || most > 3 {
+		t.Errorf("%d server connections with MaxConns 3", most)
+	}
+
+	db.Close()
+	if _, err := db.TenantByName(ctx, "contoso"); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("TenantByName() after Close: %v, want store.ErrUnavailable", err)
+	}
+	if _, err := db.AppendAudit(ctx, store.AuditRecord{Action: store.ActionCommand}); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("AppendAudit() after Close: %v, want store.ErrUnavailable", err)
+	}
+
+	// Nothing listens on port 1.
+	_, err = postgres.Open(ctx, "postgres://postgres@127.0.0.1:1/psgate_test?sslmode=disable&connect_timeout=1", postgres.Options{})
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Open() of an unreachable server: %v, want store.ErrUnavailable", err)
+	}
 }
