@@ -30,7 +30,18 @@ if [ -n "$bad" ]; then echo "gofmt would change:"; echo "$bad"; exit 1; fi
 
 step "go mod verify, go mod tidy"
 go mod verify
-go mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; }
+# tidy -diff prints what tidying would change and fails when that is not
+# nothing; it also fails, printing no diff, when it cannot reach the module
+# proxy, which must not read as "not tidy".
+if ! tidy=$(go mod tidy -diff 2>&1); then
+	echo "$tidy"
+	if grep -q '^@@' <<<"$tidy"; then
+		echo "go.mod or go.sum is not tidy (the changes are above): run \`go mod tidy\` and commit go.mod and go.sum"
+	else
+		echo "go mod tidy -diff could not check go.mod and go.sum (the error is above)"
+	fi
+	exit 1
+fi
 
 step "go vet"
 go vet ./...
