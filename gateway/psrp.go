@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -282,6 +283,9 @@ func (p *psrpPool) pipeDataLocked(pipe *psrpPipe, data []byte) error {
 // start runs a pipeline in the background; p.mu must be held.
 func (p *psrpPool) start(e psrp.StartPipeline) error {
 	pipe := p.pipes[e.PID]
+	if pipe == nil {
+		return fmt.Errorf("gateway: the machine started pipeline %v, which the pool does not hold", e.PID)
+	}
 	run := func(ctx context.Context, s *psrpSink) error { return p.commandMetadata(s, *e.Metadata) }
 	if cp := e.Create; cp != nil {
 		if !cp.NoInput {
