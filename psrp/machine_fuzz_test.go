@@ -2,6 +2,8 @@ package psrp
 
 import (
 	"testing"
+
+	"github.com/psgate/psgate/clixml"
 )
 
 // FuzzServerPool drives a ServerPool with random sequences of inputs:
@@ -108,4 +110,33 @@ func sortTypes(ts []MessageType) {
 			ts[j], ts[j-1] = ts[j-1], ts[j]
 		}
 	}
+}
+
+// FuzzClientPool feeds a ClientPool and a ClientPipeline random server
+// messages: they must never panic, and a pipeline that ended stays ended.
+func FuzzClientPool(f *testing.F) {
+	f.Add(uint32(MsgRunspacePoolState), []byte(`<Obj RefId="0"><MS><I32 N="RunspaceState">2</I32></MS></Obj>`))
+	f.Add(uint32(MsgPipelineState), []byte(`<Obj RefId="0"><MS><I32 N="PipelineState">4</I32></MS></Obj>`))
+	f.Add(uint32(MsgPipelineOutput), []byte(`<S>x</S>`))
+	f.Add(uint32(MsgErrorRecord), []byte(`<Obj RefId="0"><ToString>no</ToString><MS></MS></Obj>`))
+	f.Fuzz(func(t *testing.T, typ uint32, data []byte) {
+		pool := NewClientPool(transcriptRPID, clixml.Limits{MaxBytes: 1 << 16})
+		if _, err := pool.Open(1, 1); err != nil {
+			t.Fatal(err)
+		}
+		m := Message{Destination: DestinationClient, Type: MessageType(typ), RPID: transcriptRPID, Data: data}
+		_, _, _ = pool.Receive(m)
+		_, _, _ = pool.Receive(m)
+		pipe, _, err := pool.Pipeline(GUID{15: 1}, CreatePipeline{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			done := pipe.Done()
+			_, _ = pipe.Receive(m)
+			if done && !pipe.Done() {
+				t.Fatal("an ended pipeline started again")
+			}
+		}
+	})
 }
