@@ -476,7 +476,8 @@ func (p *ServerPool) Signal(pid GUID, sig Signal) (Step, error) {
 
 // Finish ends pipeline pid in state (Completed, Failed or Stopped, with
 // the terminating error as reason) and returns its last message,
-// PIPELINE_STATE, for the pipeline's stream. When reason cannot be
+// PIPELINE_STATE, for the pipeline's stream; rpid is the pool id the
+// pipeline started with (StartPipeline.RPID). When reason cannot be
 // encoded, the message says Failed without one and err says why.
 func (p *ServerPool) Finish(pid, rpid GUID, state PipelineState, reason *ErrorRecord) (Message, error) {
 	m, err := NewPipelineState(rpid, pid, state, reason)
