@@ -15,10 +15,10 @@ const (
 
 // Principal is an authenticated caller.
 type Principal struct {
-	TenantID int64
+	TenantID TenantID
 	// Tenant is the tenant's name, e.g. "contoso".
 	Tenant string
-	UserID int64
+	UserID UserID
 	// UPN is the user principal name, lower-case.
 	UPN    string
 	Method AuthMethod

@@ -17,11 +17,11 @@ import (
 
 // Store is what an Admitter needs from the store (store.Store has it all).
 type Store interface {
-	Tenant(ctx context.Context, id int64) (store.Tenant, error)
-	User(ctx context.Context, id int64) (store.User, error)
-	RolesOf(ctx context.Context, tenantID, userID int64) ([]store.Role, error)
-	ListRoles(ctx context.Context, tenantID int64) ([]store.Role, error)
-	CountCreations(ctx context.Context, tenantID, userID int64, window time.Duration, now time.Time) (int, error)
+	Tenant(ctx context.Context, id psgate.TenantID) (store.Tenant, error)
+	User(ctx context.Context, id psgate.UserID) (store.User, error)
+	RolesOf(ctx context.Context, tenantID psgate.TenantID, userID psgate.UserID) ([]store.Role, error)
+	ListRoles(ctx context.Context, tenantID psgate.TenantID) ([]store.Role, error)
+	CountCreations(ctx context.Context, tenantID psgate.TenantID, userID psgate.UserID, window time.Duration, now time.Time) (int, error)
 	AcquireLease(ctx context.Context, r store.LeaseRequest) (store.Lease, error)
 	ReleaseLease(ctx context.Context, shellID, nodeID string) error
 	RegisterNode(ctx context.Context, n store.Node, ttl time.Duration) ([]store.Lease, error)
@@ -102,13 +102,11 @@ type Admitter struct {
 
 // shellRecord is what Release and AuditCommand need to know of a shell.
 type shellRecord struct {
-	tenantID   int64
-	userID     int64
-	upn        string
+	owner      psgate.Principal
 	clientAddr string
 }
 
-// New returns an Admitter. Call Register (or Run) before the gateway
+// New returns an Admitter. Call Register (or Tick) before the gateway
 // serves: until the node is registered, Admit refuses.
 func New(cfg Config) (*Admitter, error) {
 	if cfg.Store == nil {
@@ -191,7 +189,7 @@ func (a *Admitter) Admit(ctx context.Context, req psgate.ShellRequest) (psgate.G
 		return psgate.Grant{}, nil, psgate.Wrap(psgate.CodeStoreDown, nil, fmt.Errorf("admission: audit session open: %w", err))
 	}
 	a.mu.Lock()
-	a.shells[req.ShellID] = shellRecord{tenantID: p.TenantID, userID: p.UserID, upn: p.UPN, clientAddr: req.ClientAddr}
+	a.shells[req.ShellID] = shellRecord{owner: p, clientAddr: req.ClientAddr}
 	a.mu.Unlock()
 	return grant, auth, nil
 }
@@ -354,7 +352,7 @@ func (a *Admitter) Release(ctx context.Context, shellID string, why psgate.Close
 		a.log.Warn("release lease failed", logkey.ShellID, shellID, logkey.Err, err)
 	}
 	a.audit(ctx, store.AuditRecord{
-		Time: a.now(), TenantID: sh.tenantID, UserID: sh.userID, UPN: sh.upn,
+		Time: a.now(), TenantID: sh.owner.TenantID, UserID: sh.owner.UserID, UPN: sh.owner.UPN,
 		Action: store.ActionSessionClose, ShellID: shellID, Outcome: store.OutcomeOK,
 		ClientAddr: sh.clientAddr, Detail: detail,
 	})

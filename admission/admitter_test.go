@@ -293,7 +293,7 @@ type failingStore struct {
 
 var errDown = errors.New("test: database is locked")
 
-func (f *failingStore) Tenant(ctx context.Context, id int64) (store.Tenant, error) {
+func (f *failingStore) Tenant(ctx context.Context, id psgate.TenantID) (store.Tenant, error) {
 	if f.fail["Tenant"] {
 		return store.Tenant{}, errDown
 	}

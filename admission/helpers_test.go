@@ -107,7 +107,7 @@ func (e *testEnv) request(tenant store.Tenant, u store.User, shellID string) psg
 }
 
 // liveCount counts the live leases of a tenant (userID 0: all users).
-func (e *testEnv) liveCount(tb testing.TB, tenantID, userID int64) int {
+func (e *testEnv) liveCount(tb testing.TB, tenantID psgate.TenantID, userID psgate.UserID) int {
 	tb.Helper()
 	ls, err := e.db.Leases(context.Background(), store.LeaseFilter{TenantID: tenantID, UserID: userID, Now: e.clock.Now()})
 	if err != nil {
@@ -117,7 +117,7 @@ func (e *testEnv) liveCount(tb testing.TB, tenantID, userID int64) int {
 }
 
 // auditCount counts audit records of the tenant with the action.
-func (e *testEnv) audits(tb testing.TB, tenantID int64, action string) []store.AuditRecord {
+func (e *testEnv) audits(tb testing.TB, tenantID psgate.TenantID, action string) []store.AuditRecord {
 	tb.Helper()
 	recs, err := e.db.SearchAudit(context.Background(), store.AuditFilter{TenantID: tenantID, Action: action, Limit: 1 << 20})
 	if err != nil {

@@ -232,7 +232,7 @@ func BenchmarkCommand(b *testing.B) {
 	}
 }
 
-func (f *failingStore) RolesOf(ctx context.Context, tenantID, userID int64) ([]store.Role, error) {
+func (f *failingStore) RolesOf(ctx context.Context, tenantID psgate.TenantID, userID psgate.UserID) ([]store.Role, error) {
 	if f.fail["RolesOf"] {
 		return nil, errDown
 	}

@@ -64,7 +64,7 @@ func seconds(n int) string {
 // those are the caller's own shells. For the tenant quota a tenant
 // administrator sees every holder; anyone else sees the caller's own
 // shells and how many shells the other users hold, without names.
-func quotaRefusal(qe *store.QuotaError, userID int64, admin bool, lifetime time.Duration, now time.Time) *psgate.Error {
+func quotaRefusal(qe *store.QuotaError, userID psgate.UserID, admin bool, lifetime time.Duration, now time.Time) *psgate.Error {
 	var b strings.Builder
 	code, reason := psgate.CodeUserQuotaExceeded, "user-quota"
 	if qe.Scope == store.QuotaScopeTenant {
@@ -144,7 +144,7 @@ func writeHolders(b *strings.Builder, ls []store.Lease, withUser bool, lifetime 
 // perUserCounts describes how many shells the holders' users hold, without
 // naming them: "2 users hold 3 shells each, 1 user holds 1 shell".
 func perUserCounts(ls []store.Lease) string {
-	perUser := map[int64]int{}
+	perUser := map[psgate.UserID]int{}
 	for _, l := range ls {
 		perUser[l.UserID]++
 	}

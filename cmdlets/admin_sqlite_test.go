@@ -106,7 +106,7 @@ func newAdminEnv(t *testing.T) *adminEnv {
 		}
 	}
 	caller := func(tn store.Tenant, u store.User, shell string) engine.Caller {
-		return engine.Caller{TenantID: tn.ID, TenantName: tn.Name, UserID: u.ID, UPN: u.UPN, ShellID: shell}
+		return engine.Caller{Principal: psgate.Principal{TenantID: tn.ID, Tenant: tn.Name, UserID: u.ID, UPN: u.UPN}, ShellID: shell}
 	}
 	e.callAdmin = caller(e.contoso, e.admin, "s-admin-1")
 	e.callHelp = caller(e.contoso, e.help, "s-help-1")

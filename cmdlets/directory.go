@@ -3,6 +3,7 @@ package cmdlets
 import (
 	"context"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
@@ -10,26 +11,26 @@ import (
 // and the PostgreSQL store implement it.
 type Directory interface {
 	// Tenant returns the tenant with the given ID or store.ErrNotFound.
-	Tenant(ctx context.Context, id int64) (store.Tenant, error)
+	Tenant(ctx context.Context, id psgate.TenantID) (store.Tenant, error)
 	// ListUsers returns the tenant's users matching f, ordered by ID.
-	ListUsers(ctx context.Context, tenantID int64, f store.UserFilter) ([]store.User, error)
+	ListUsers(ctx context.Context, tenantID psgate.TenantID, f store.UserFilter) ([]store.User, error)
 	// User returns the user with the given ID or store.ErrNotFound.
-	User(ctx context.Context, id int64) (store.User, error)
+	User(ctx context.Context, id psgate.UserID) (store.User, error)
 	// UpdateUser replaces the profile fields of u.ID (see store.Users).
 	UpdateUser(ctx context.Context, u store.User) (store.User, error)
 
 	// ListRoles returns the built-in roles and the tenant's own.
-	ListRoles(ctx context.Context, tenantID int64) ([]store.Role, error)
+	ListRoles(ctx context.Context, tenantID psgate.TenantID) ([]store.Role, error)
 	// RoleByName finds a role visible to the tenant, or store.ErrNotFound.
-	RoleByName(ctx context.Context, tenantID int64, name string) (store.Role, error)
+	RoleByName(ctx context.Context, tenantID psgate.TenantID, name string) (store.Role, error)
 	// Assign grants a role (store.ErrConflict when already assigned).
 	Assign(ctx context.Context, a store.Assignment) error
 	// Revoke removes an assignment (store.ErrLastAdmin, store.ErrNotFound).
-	Revoke(ctx context.Context, tenantID, userID, roleID int64) error
+	Revoke(ctx context.Context, tenantID psgate.TenantID, userID psgate.UserID, roleID int64) error
 	// RolesOf returns the roles assigned to the user, with entries.
-	RolesOf(ctx context.Context, tenantID, userID int64) ([]store.Role, error)
+	RolesOf(ctx context.Context, tenantID psgate.TenantID, userID psgate.UserID) ([]store.Role, error)
 	// Assignments lists the tenant's assignments.
-	Assignments(ctx context.Context, tenantID int64) ([]store.Assignment, error)
+	Assignments(ctx context.Context, tenantID psgate.TenantID) ([]store.Assignment, error)
 
 	// Leases returns the live leases matching f.
 	Leases(ctx context.Context, f store.LeaseFilter) ([]store.Lease, error)

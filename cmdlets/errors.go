@@ -39,8 +39,8 @@ func storeError(inv *engine.Invocation, op string, err error) error {
 
 // tenantLabel names the caller's tenant in messages.
 func tenantLabel(c engine.Caller) string {
-	if c.TenantName != "" {
-		return c.TenantName
+	if c.Tenant != "" {
+		return c.Tenant
 	}
 	return fmt.Sprintf("#%d", c.TenantID)
 }

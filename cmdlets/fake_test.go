@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/store"
 )
@@ -18,7 +19,7 @@ type fakeDir struct {
 	// Directory is nil: the fake implements only what Get-CsTenant and
 	// Get-CsOnlineUser read; the other cmdlets are tested on SQLite.
 	Directory
-	tenants map[int64]store.Tenant
+	tenants map[psgate.TenantID]store.Tenant
 	users   []store.User
 	// err, when set, is returned by every call.
 	err error
@@ -29,7 +30,7 @@ type fakeDir struct {
 	listCalls int
 }
 
-func (d *fakeDir) Tenant(_ context.Context, id int64) (store.Tenant, error) {
+func (d *fakeDir) Tenant(_ context.Context, id psgate.TenantID) (store.Tenant, error) {
 	if d.err != nil {
 		return store.Tenant{}, d.err
 	}
@@ -47,7 +48,7 @@ func (d *fakeDir) Tenant(_ context.Context, id int64) (store.Tenant, error) {
 	return t, nil
 }
 
-func (d *fakeDir) ListUsers(_ context.Context, tenantID int64, f store.UserFilter) ([]store.User, error) {
+func (d *fakeDir) ListUsers(_ context.Context, tenantID psgate.TenantID, f store.UserFilter) ([]store.User, error) {
 	d.listCalls++
 	if d.err != nil {
 		return nil, d.err
@@ -87,15 +88,15 @@ var (
 
 // newFakeDir holds two tenants: contoso (1) and fabrikam (2).
 func newFakeDir() *fakeDir {
-	d := &fakeDir{tenants: map[int64]store.Tenant{
+	d := &fakeDir{tenants: map[psgate.TenantID]store.Tenant{
 		1: {ID: 1, Name: "contoso", Domain: "contoso.test", DisplayName: "Contoso Ltd.", Policy: store.DefaultPolicy(), CreatedAt: t0},
 		2: {ID: 2, Name: "fabrikam", Domain: "fabrikam.test", DisplayName: "Fabrikam, Inc.", Policy: store.Policy{
 			EnableRemotePowerShellAccess: false, MaxShellsPerUser: 1, MaxShellsPerTenant: 5,
 			SessionLifetime: 30 * time.Minute, IdleTimeout: 5 * time.Minute,
 		}, CreatedAt: t1},
 	}}
-	add := func(tenant int64, name, upn, sip, dept string, voice, enabled bool) {
-		id := int64(len(d.users) + 1)
+	add := func(tenant psgate.TenantID, name, upn, sip, dept string, voice, enabled bool) {
+		id := psgate.UserID(len(d.users) + 1)
 		d.users = append(d.users, store.User{
 			ID: id, TenantID: tenant, ObjectID: fmt.Sprintf("00000000-0000-4000-8000-%012d", id),
 			UPN: upn, DisplayName: name, SipAddress: sip, Department: dept, Title: "Engineer",
@@ -116,7 +117,7 @@ func newFakeDir() *fakeDir {
 // addUsers adds n users to tenant 1 named user0001@contoso.test and on.
 func (d *fakeDir) addUsers(n int) {
 	for i := 1; i <= n; i++ {
-		id := int64(len(d.users) + 1)
+		id := psgate.UserID(len(d.users) + 1)
 		d.users = append(d.users, store.User{
 			ID: id, TenantID: 1, ObjectID: fmt.Sprintf("00000000-0000-4000-8000-%012d", id),
 			UPN: fmt.Sprintf("user%04d@contoso.test", i), DisplayName: fmt.Sprintf("User %04d", i),
@@ -141,8 +142,8 @@ func (s *sink) Debug(string)                         {}
 func (s *sink) Information(engine.InformationRecord) {}
 func (s *sink) Progress(engine.ProgressRecord)       {}
 
-var contoso = engine.Caller{TenantID: 1, TenantName: "contoso", UserID: 1, UPN: "adele.vance@contoso.test"}
-var fabrikam = engine.Caller{TenantID: 2, TenantName: "fabrikam", UserID: 2, UPN: "alan.steiner@fabrikam.test"}
+var contoso = engine.Caller{Principal: psgate.Principal{TenantID: 1, Tenant: "contoso", UserID: 1, UPN: "adele.vance@contoso.test"}}
+var fabrikam = engine.Caller{Principal: psgate.Principal{TenantID: 2, Tenant: "fabrikam", UserID: 2, UPN: "alan.steiner@fabrikam.test"}}
 
 // run runs the named command of the package directly, with parameters
 // already bound, as the engine would.

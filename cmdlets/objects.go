@@ -55,7 +55,7 @@ func TenantObject(t store.Tenant) *psobject.Object {
 // (a name-based, version 5 style UUID): the same tenant always gets the
 // same GUID and two tenants never share one.
 func TenantGUID(t store.Tenant) psobject.GUID {
-	sum := sha1.Sum([]byte("psgate.tenant\x00" + strconv.FormatInt(t.ID, 10) + "\x00" + strings.ToLower(t.Name)))
+	sum := sha1.Sum([]byte("psgate.tenant\x00" + strconv.FormatInt(int64(t.ID), 10) + "\x00" + strings.ToLower(t.Name)))
 	b := sum[:16]
 	b[6] = b[6]&0x0f | 0x50 // version 5
 	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant

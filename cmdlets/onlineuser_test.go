@@ -180,7 +180,7 @@ func TestGetCsOnlineUserNotFound(t *testing.T) {
 			}{rec.Err.Code, rec.Message(), rec.FullyQualifiedErrorID, rec.Category.String(), rec.Target}
 			want := got
 			want.Code = psgate.CodeObjectNotFound
-			want.Message = "Cannot find an object with identity '" + tt.identity + "' in tenant '" + tt.caller.TenantName + "'."
+			want.Message = "Cannot find an object with identity '" + tt.identity + "' in tenant '" + tt.caller.Tenant + "'."
 			want.FQID = "ObjectNotFound,Get-CsOnlineUser"
 			want.Category = "ObjectNotFound"
 			want.Target = tt.identity

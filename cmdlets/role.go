@@ -89,7 +89,7 @@ func roleMembers(ctx context.Context, inv *engine.Invocation, dir Directory) (ma
 	if err != nil {
 		return nil, storeError(inv, "list role assignments", err)
 	}
-	upns := map[int64]string{}
+	upns := map[psgate.UserID]string{}
 	out := map[int64][]string{}
 	for _, a := range as {
 		if a.TenantID != tenant {

@@ -108,7 +108,7 @@ func TestGetCsTenantErrors(t *testing.T) {
 		{
 			name:     "tenant deleted while the shell is open",
 			dir:      newFakeDir(),
-			caller:   engine.Caller{TenantID: 9, TenantName: "gone"},
+			caller:   engine.Caller{Principal: psgate.Principal{TenantID: 9, Tenant: "gone"}},
 			wantCode: psgate.CodeTenantNotFound,
 			wantMsg:  "The tenant 'gone' does not exist on this service.",
 		},

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+
+	"github.com/psgate/psgate"
 )
 
 // Command is a cmdlet implemented in Go and registered in a Catalog.
@@ -150,12 +152,10 @@ type Input interface {
 	Next(ctx context.Context) (obj any, ok bool)
 }
 
-// Caller identifies who a runspace runs for.
+// Caller identifies who a runspace runs for: the authenticated principal,
+// and the shell it works through.
 type Caller struct {
-	TenantID   int64
-	TenantName string
-	UserID     int64
-	UPN        string
+	psgate.Principal
 	ShellID    string
 	ClientAddr string
 	// Roles names the caller's management roles, for display.

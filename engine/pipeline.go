@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/internal/logkey"
 )
 
 // A pipeline runs as a chain of coroutines (iter.Pull): every command but
@@ -191,7 +192,7 @@ func (st *stage) invocation(params map[string]any, set string, in Input) *Invoca
 func (st *stage) execute(in Input) {
 	defer func() {
 		if p := recover(); p != nil {
-			st.run.r.cfg.Logger.Error("engine: command panicked", "command", st.cmd.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			st.run.r.cfg.Logger.Error("engine: command panicked", logkey.Command, st.cmd.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			st.run.fail(internalError(st.cmd.Name, fmt.Errorf("engine: %s panicked: %v", st.cmd.Name, p), st.run.r.cfg.Caller.ShellID))
 		}
 	}()
@@ -247,7 +248,7 @@ func (st *stage) done(err error) bool {
 	}
 	te, internal := toTerminating(st.cmd.Name, err, st.run.r.cfg.Caller.ShellID)
 	if internal {
-		st.run.r.cfg.Logger.Error("engine: command failed", "command", st.cmd.Name, "err", err)
+		st.run.r.cfg.Logger.Error("engine: command failed", logkey.Command, st.cmd.Name, logkey.Err, err)
 	}
 	st.run.fail(te)
 	return false

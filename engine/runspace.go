@@ -9,6 +9,7 @@ import (
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine/syntax"
+	"github.com/psgate/psgate/internal/logkey"
 	"github.com/psgate/psgate/psobject"
 )
 
@@ -329,7 +330,7 @@ func (r *Runspace) refusal(name string, err error) error {
 		if errors.As(err, &te) {
 			return te
 		}
-		r.cfg.Logger.Error("engine: authorizer failed", "command", name, "err", err)
+		r.cfg.Logger.Error("engine: authorizer failed", logkey.Command, name, logkey.Err, err)
 		return internalError(name, err, r.cfg.Caller.ShellID)
 	}
 	id := "AccessDenied"

@@ -66,7 +66,7 @@ type PartialUsage struct {
 	Shells int
 	// Tenants and Users hold the bytes per tenant and per user (only
 	// those holding some).
-	Tenants map[int64]int64
+	Tenants map[psgate.TenantID]int64
 	Users   map[UserRef]int64
 	// Refused counts refusals per budget ("shell", "user", "tenant",
 	// "process").
@@ -74,7 +74,10 @@ type PartialUsage struct {
 }
 
 // UserRef names a user of a tenant.
-type UserRef struct{ TenantID, UserID int64 }
+type UserRef struct {
+	TenantID psgate.TenantID
+	UserID   psgate.UserID
+}
 
 // accountant is the gateway's one ledger of partial data, shared by every
 // shell: each shell charges its own account, and every charge is checked
@@ -86,7 +89,7 @@ type accountant struct {
 	mu      sync.Mutex
 	bytes   int64
 	peak    int64
-	tenants map[int64]int64
+	tenants map[psgate.TenantID]int64
 	users   map[UserRef]int64
 	accts   map[*account]struct{} // accounts holding bytes
 	refused map[string]int64
@@ -95,7 +98,7 @@ type accountant struct {
 func newAccountant(lim PartialBudget) *accountant {
 	return &accountant{
 		lim:     lim,
-		tenants: make(map[int64]int64),
+		tenants: make(map[psgate.TenantID]int64),
 		users:   make(map[UserRef]int64),
 		accts:   make(map[*account]struct{}),
 		refused: make(map[string]int64),
@@ -113,7 +116,7 @@ func (a *accountant) usage() PartialUsage {
 	defer a.mu.Unlock()
 	u := PartialUsage{
 		Bytes: a.bytes, Peak: a.peak, Shells: len(a.accts),
-		Tenants: make(map[int64]int64, len(a.tenants)),
+		Tenants: make(map[psgate.TenantID]int64, len(a.tenants)),
 		Users:   make(map[UserRef]int64, len(a.users)),
 		Refused: make(map[string]int64, len(a.refused)),
 	}

@@ -43,7 +43,8 @@ type Location struct {
 	// Node and Self name the hosting node and this one (host:port).
 	Node, Self string
 	// TenantID and UserID own the shell.
-	TenantID, UserID int64
+	TenantID psgate.TenantID
+	UserID   psgate.UserID
 }
 
 // Config configures a Gateway. Zero values are documented per field.

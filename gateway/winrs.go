@@ -44,10 +44,7 @@ func newWinRS(g *Gateway, s *shell) *winrs {
 
 func callerOf(s *shell) engine.Caller {
 	return engine.Caller{
-		TenantID:   s.owner.TenantID,
-		TenantName: s.owner.Tenant,
-		UserID:     s.owner.UserID,
-		UPN:        s.owner.UPN,
+		Principal:  s.owner,
 		ShellID:    s.id,
 		ClientAddr: s.clientIP,
 		Roles:      s.grant.Roles,

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
@@ -74,7 +75,7 @@ func resolve(ctx context.Context, dir Directory, typed string) (account, error) 
 	return account{key: "name:" + base64.RawURLEncoding.EncodeToString(sum[:]), upn: upn}, nil
 }
 
-func accountKey(userID int64) string { return "acct:" + strconv.FormatInt(userID, 10) }
+func accountKey(userID psgate.UserID) string { return "acct:" + strconv.FormatInt(int64(userID), 10) }
 
 // NormalizeUser turns the user names WinRM clients send (user@domain or
 // TENANT\user, in any case, Unicode compatibility form or with stray

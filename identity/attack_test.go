@@ -463,7 +463,7 @@ func TestFailedSignInsAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 	type row struct {
-		tenant     int64
+		tenant     psgate.TenantID
 		upn, code  string
 		detail     string
 		clientAddr string

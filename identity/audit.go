@@ -31,8 +31,8 @@ const (
 type signInFailure struct {
 	// tenantID, userID and upn name a real account or application, else
 	// they are zero.
-	tenantID int64
-	userID   int64
+	tenantID psgate.TenantID
+	userID   psgate.UserID
 	upn      string
 	addr     string
 	via      string // one of the via constants

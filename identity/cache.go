@@ -81,25 +81,25 @@ func (c *tokenCache) sweep(now time.Time) {
 // which tenant, for at most UserRecheck.
 type userCache struct {
 	mu sync.RWMutex
-	m  map[int64]userState
+	m  map[psgate.UserID]userState
 }
 
 type userState struct {
 	ok       bool // exists and is enabled
-	tenantID int64
+	tenantID psgate.TenantID
 	checked  time.Time
 }
 
-func newUserCache() *userCache { return &userCache{m: make(map[int64]userState)} }
+func newUserCache() *userCache { return &userCache{m: make(map[psgate.UserID]userState)} }
 
-func (c *userCache) get(id int64) (userState, bool) {
+func (c *userCache) get(id psgate.UserID) (userState, bool) {
 	c.mu.RLock()
 	v, ok := c.m[id]
 	c.mu.RUnlock()
 	return v, ok
 }
 
-func (c *userCache) put(id int64, v userState) {
+func (c *userCache) put(id psgate.UserID, v userState) {
 	c.mu.Lock()
 	if len(c.m) >= maxCacheEntries {
 		clear(c.m)

@@ -77,7 +77,7 @@ type deviceAuth struct {
 	addrKey string
 	// tenantID restricts approval to one tenant's users for a registered
 	// application; 0 for public clients.
-	tenantID int64
+	tenantID psgate.TenantID
 	scope    string
 	expires  time.Time
 	interval time.Duration
@@ -85,7 +85,7 @@ type deviceAuth struct {
 	// lastSeen is when the client last asked for or polled the code.
 	lastSeen time.Time
 	// userID is set when a user approved the code.
-	userID int64
+	userID psgate.UserID
 }
 
 type devices struct {
@@ -179,7 +179,7 @@ func (d *devices) pending(userCode string, now time.Time) (deviceAuth, bool) {
 }
 
 // approve records that userID approved userCode.
-func (d *devices) approve(userCode string, userID int64, now time.Time) bool {
+func (d *devices) approve(userCode string, userID psgate.UserID, now time.Time) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	a, ok := d.byDevice[d.byUser[userCode]]

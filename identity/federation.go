@@ -29,7 +29,7 @@ const DefaultUserClaim = "preferred_username"
 // federationStore is the part of the store federation reads.
 type federationStore interface {
 	ListTenants(ctx context.Context) ([]store.Tenant, error)
-	Federation(ctx context.Context, tenantID int64) (store.Federation, error)
+	Federation(ctx context.Context, tenantID psgate.TenantID) (store.Federation, error)
 }
 
 // federation validates tokens of the external OIDC providers that tenants

@@ -4,13 +4,14 @@ import (
 	"context"
 	"time"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
 // Directory is what authentication reads from the store.
 type Directory interface {
 	UserByUPN(ctx context.Context, upn string) (store.User, error)
-	Tenant(ctx context.Context, id int64) (store.Tenant, error)
+	Tenant(ctx context.Context, id psgate.TenantID) (store.Tenant, error)
 	TenantByName(ctx context.Context, nameOrDomain string) (store.Tenant, error)
 }
 
@@ -27,7 +28,7 @@ type Lockouts interface {
 type Store interface {
 	Directory
 	Lockouts
-	User(ctx context.Context, id int64) (store.User, error)
+	User(ctx context.Context, id psgate.UserID) (store.User, error)
 	ListTenants(ctx context.Context) ([]store.Tenant, error)
 
 	SigningKeys(ctx context.Context) ([]store.SigningKey, error)
@@ -40,5 +41,5 @@ type Store interface {
 	PurgeRefreshTokens(ctx context.Context, before time.Time) (int, error)
 
 	OAuthClient(ctx context.Context, clientID string) (store.OAuthClient, error)
-	Federation(ctx context.Context, tenantID int64) (store.Federation, error)
+	Federation(ctx context.Context, tenantID psgate.TenantID) (store.Federation, error)
 }

@@ -28,13 +28,13 @@ const (
 // the user (for app-only tokens: of the application's service principal).
 type accessClaims struct {
 	jwt.Claims
-	TenantID     int64  `json:"tid"`
-	Tenant       string `json:"tenant"`
-	UserID       int64  `json:"uid"`
-	ObjectID     string `json:"oid,omitempty"`
-	ClientID     string `json:"client_id"`
-	Scope        string `json:"scope,omitempty"`
-	IdentityType string `json:"idtyp"`
+	TenantID     psgate.TenantID `json:"tid"`
+	Tenant       string          `json:"tenant"`
+	UserID       psgate.UserID   `json:"uid"`
+	ObjectID     string          `json:"oid,omitempty"`
+	ClientID     string          `json:"client_id"`
+	Scope        string          `json:"scope,omitempty"`
+	IdentityType string          `json:"idtyp"`
 }
 
 // grant is who a token is issued to.
@@ -193,7 +193,7 @@ func (s *Service) revokeRefresh(ctx context.Context, tok string, client oauthCli
 
 // activeUser returns an enabled user and their tenant, or a zero user when
 // the account is disabled or gone.
-func (s *Service) activeUser(ctx context.Context, id int64) (store.User, store.Tenant, error) {
+func (s *Service) activeUser(ctx context.Context, id psgate.UserID) (store.User, store.Tenant, error) {
 	u, err := s.cfg.Store.User(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.User{}, store.Tenant{}, nil

@@ -186,7 +186,7 @@ func flip(s string) string {
 	return "A" + s[1:]
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+func itoa[N ~int64](n N) string { return strconv.FormatInt(int64(n), 10) }
 
 func TestExpiredTokenFromCache(t *testing.T) {
 	f := newFixture(t)

@@ -15,7 +15,7 @@ import (
 // RoleLister lists the roles visible to a tenant: the built-in roles and
 // the tenant's own (store.Roles.ListRoles).
 type RoleLister interface {
-	ListRoles(ctx context.Context, tenantID int64) ([]store.Role, error)
+	ListRoles(ctx context.Context, tenantID psgate.TenantID) ([]store.Role, error)
 }
 
 // Authorizer trims a runspace to one caller's roles: it implements the
@@ -23,7 +23,7 @@ type RoleLister interface {
 // before every pipeline (SetRoles) and to audit commands.
 type Authorizer struct {
 	rights   atomic.Pointer[rights]
-	tenantID int64
+	tenantID psgate.TenantID
 	// lister finds, for a refusal, the tenant's roles that would allow
 	// the refused call; nil leaves that out of the message.
 	lister RoleLister
@@ -49,7 +49,7 @@ var _ engine.Authorizer = (*Authorizer)(nil)
 // NewAuthorizer returns the authorizer for a user of tenantID who holds
 // roles. lister (may be nil) is asked, when a call is refused, which of the
 // tenant's roles would allow it.
-func NewAuthorizer(roles []store.Role, tenantID int64, lister RoleLister) *Authorizer {
+func NewAuthorizer(roles []store.Role, tenantID psgate.TenantID, lister RoleLister) *Authorizer {
 	a := &Authorizer{tenantID: tenantID, lister: lister}
 	a.rights.Store(newRights(roles))
 	return a

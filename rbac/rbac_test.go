@@ -119,7 +119,9 @@ func TestPermissionsParametersAndValues(t *testing.T) {
 // staticLister serves a fixed role list.
 type staticLister []store.Role
 
-func (l staticLister) ListRoles(context.Context, int64) ([]store.Role, error) { return l, nil }
+func (l staticLister) ListRoles(context.Context, psgate.TenantID) ([]store.Role, error) {
+	return l, nil
+}
 
 func TestAuthorize(t *testing.T) {
 	tenantRoles := staticLister{adminRole, readerRole, helpdesk, sales}

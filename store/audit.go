@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/psgate/psgate"
 )
 
 // Audit actions and outcomes used by the gateway.
@@ -27,8 +29,8 @@ type AuditRecord struct {
 	ID int64
 	// Time is when it happened; zero means the store clock.
 	Time      time.Time
-	TenantID  int64
-	UserID    int64
+	TenantID  psgate.TenantID
+	UserID    psgate.UserID
 	UPN       string
 	Action    string
 	ShellID   string
@@ -47,7 +49,7 @@ type AuditRecord struct {
 // AuditFilter narrows SearchAudit. Zero fields do not filter.
 type AuditFilter struct {
 	// TenantID 0 searches all tenants (operators only).
-	TenantID int64
+	TenantID psgate.TenantID
 	// UPN matches case-insensitively.
 	UPN string
 	// Action matches exactly, or as a prefix when it ends with "*"

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/psgate/psgate"
 )
 
 // SigningKey is a token signing key of the token service.
@@ -28,8 +30,8 @@ type RefreshToken struct {
 	// FamilyID groups the tokens rotated from one grant; reuse of a used
 	// token revokes the whole family.
 	FamilyID  string
-	TenantID  int64
-	UserID    int64
+	TenantID  psgate.TenantID
+	UserID    psgate.UserID
 	ClientID  string
 	Scope     string
 	CreatedAt time.Time
@@ -42,14 +44,14 @@ type RefreshToken struct {
 // OAuthClient is a registered application.
 type OAuthClient struct {
 	ClientID string
-	TenantID int64
+	TenantID psgate.TenantID
 	Name     string
 	// SecretHash is an opaque PHC string, empty for certificate clients.
 	SecretHash string
 	// CertificatePEM authenticates private_key_jwt clients.
 	CertificatePEM []byte
 	// UserID is the application's service principal user, or 0.
-	UserID    int64
+	UserID    psgate.UserID
 	CreatedAt time.Time
 }
 
@@ -65,7 +67,7 @@ type LoginFailure struct {
 
 // Federation trusts an external identity provider for a tenant.
 type Federation struct {
-	TenantID int64
+	TenantID psgate.TenantID
 	Issuer   string
 	Audience string
 	// UserClaim names the token claim that holds the user's UPN.
@@ -96,7 +98,7 @@ type RefreshTokens interface {
 	// RevokeRefreshFamily revokes every token of the family.
 	RevokeRefreshFamily(ctx context.Context, familyID string) error
 	// RevokeUserTokens revokes every token of the user.
-	RevokeUserTokens(ctx context.Context, userID int64) error
+	RevokeUserTokens(ctx context.Context, userID psgate.UserID) error
 	// PurgeRefreshTokens deletes tokens that expired before the given time
 	// and returns how many.
 	PurgeRefreshTokens(ctx context.Context, before time.Time) (int, error)
@@ -111,7 +113,7 @@ type OAuthClients interface {
 	OAuthClient(ctx context.Context, clientID string) (OAuthClient, error)
 	// ListOAuthClients returns the tenant's clients (tenantID 0: all)
 	// ordered by ClientID.
-	ListOAuthClients(ctx context.Context, tenantID int64) ([]OAuthClient, error)
+	ListOAuthClients(ctx context.Context, tenantID psgate.TenantID) ([]OAuthClient, error)
 	// DeleteOAuthClient removes the client.
 	DeleteOAuthClient(ctx context.Context, clientID string) error
 }
@@ -138,5 +140,5 @@ type Federations interface {
 	// SetFederation creates or replaces the tenant's federation.
 	SetFederation(ctx context.Context, f Federation) error
 	// Federation returns the tenant's federation or ErrNotFound.
-	Federation(ctx context.Context, tenantID int64) (Federation, error)
+	Federation(ctx context.Context, tenantID psgate.TenantID) (Federation, error)
 }

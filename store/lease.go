@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/psgate/psgate"
 )
 
 // Shell kinds and lease states.
@@ -22,8 +24,8 @@ const (
 type Lease struct {
 	// ShellID is the WinRS ShellId or the PSRP RunspacePool GUID.
 	ShellID  string
-	TenantID int64
-	UserID   int64
+	TenantID psgate.TenantID
+	UserID   psgate.UserID
 	// UPN is joined from the user record on reads.
 	UPN string
 	// NodeID is the incarnation (Node.ID) of the gateway hosting the
@@ -59,8 +61,8 @@ type Node struct {
 // LeaseRequest asks for one shell slot.
 type LeaseRequest struct {
 	ShellID    string
-	TenantID   int64
-	UserID     int64
+	TenantID   psgate.TenantID
+	UserID     psgate.UserID
 	NodeID     string
 	Kind       string
 	Name       string
@@ -98,8 +100,8 @@ func CheckActivities(acts []LeaseActivity) error {
 
 // LeaseFilter narrows Leases. Zero fields do not filter.
 type LeaseFilter struct {
-	TenantID int64
-	UserID   int64
+	TenantID psgate.TenantID
+	UserID   psgate.UserID
 	NodeID   string
 	// Now decides liveness for SQLite (zero: its Options.Now); PostgreSQL
 	// uses the database clock.
@@ -174,5 +176,5 @@ type Leases interface {
 	// CountCreations counts the leases acquired for the user (userID 0:
 	// the whole tenant) within window before now, for the creation-rate
 	// limit. now follows the lease clock rules.
-	CountCreations(ctx context.Context, tenantID, userID int64, window time.Duration, now time.Time) (int, error)
+	CountCreations(ctx context.Context, tenantID psgate.TenantID, userID psgate.UserID, window time.Duration, now time.Time) (int, error)
 }

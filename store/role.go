@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/psgate/psgate"
 )
 
 // Names of the built-in roles seeded by the first migration. Built-in
@@ -25,7 +27,7 @@ const (
 type Role struct {
 	ID int64
 	// TenantID is 0 for a built-in role, visible to all tenants.
-	TenantID    int64
+	TenantID    psgate.TenantID
 	Name        string
 	Description string
 	BuiltIn     bool
@@ -46,8 +48,8 @@ type RoleEntry struct {
 
 // Assignment grants a role to a user of a tenant.
 type Assignment struct {
-	TenantID   int64
-	UserID     int64
+	TenantID   psgate.TenantID
+	UserID     psgate.UserID
 	RoleID     int64
 	AssignedAt time.Time
 	// AssignedBy names who made the assignment (a UPN or "bootstrap").
@@ -58,10 +60,10 @@ type Assignment struct {
 type Roles interface {
 	// ListRoles returns the built-in roles and the tenant's own, ordered
 	// by ID.
-	ListRoles(ctx context.Context, tenantID int64) ([]Role, error)
+	ListRoles(ctx context.Context, tenantID psgate.TenantID) ([]Role, error)
 	// RoleByName finds a built-in or tenant role by name,
 	// case-insensitively, or returns ErrNotFound.
-	RoleByName(ctx context.Context, tenantID int64, name string) (Role, error)
+	RoleByName(ctx context.Context, tenantID psgate.TenantID, name string) (Role, error)
 	// CreateRole stores a tenant role (r.TenantID must be set; BuiltIn is
 	// ignored). ErrConflict when the name is taken by the tenant or by a
 	// built-in role.
@@ -69,7 +71,7 @@ type Roles interface {
 	// DeleteRole removes a tenant role and its assignments. Built-in roles
 	// cannot be deleted (ErrConflict); another tenant's role is
 	// ErrNotFound.
-	DeleteRole(ctx context.Context, tenantID, roleID int64) error
+	DeleteRole(ctx context.Context, tenantID psgate.TenantID, roleID int64) error
 	// Assign grants a role. ErrNotFound when the user is not the tenant's
 	// or the role is not visible to it; ErrConflict when already assigned.
 	// A zero AssignedAt is taken from the store clock.
@@ -77,9 +79,9 @@ type Roles interface {
 	// Revoke removes an assignment. It returns ErrLastAdmin, atomically,
 	// when it would leave the tenant without a Tenant Administrator, and
 	// ErrNotFound when there is no such assignment.
-	Revoke(ctx context.Context, tenantID, userID, roleID int64) error
+	Revoke(ctx context.Context, tenantID psgate.TenantID, userID psgate.UserID, roleID int64) error
 	// RolesOf returns the roles assigned to the user, with entries.
-	RolesOf(ctx context.Context, tenantID, userID int64) ([]Role, error)
+	RolesOf(ctx context.Context, tenantID psgate.TenantID, userID psgate.UserID) ([]Role, error)
 	// Assignments lists the tenant's assignments ordered by user and role.
-	Assignments(ctx context.Context, tenantID int64) ([]Assignment, error)
+	Assignments(ctx context.Context, tenantID psgate.TenantID) ([]Assignment, error)
 }

@@ -3,11 +3,13 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/psgate/psgate"
 )
 
 // Tenant is one customer organisation.
 type Tenant struct {
-	ID int64
+	ID psgate.TenantID
 	// Name is the short name, e.g. "contoso". Stored lower-case; unique
 	// together with Domain (a name may not equal another tenant's domain).
 	Name string
@@ -63,15 +65,15 @@ type Tenants interface {
 	// taken.
 	CreateTenant(ctx context.Context, t Tenant) (Tenant, error)
 	// Tenant returns the tenant with the given ID or ErrNotFound.
-	Tenant(ctx context.Context, id int64) (Tenant, error)
+	Tenant(ctx context.Context, id psgate.TenantID) (Tenant, error)
 	// TenantByName finds a tenant by name or domain, case-insensitively,
 	// or returns ErrNotFound.
 	TenantByName(ctx context.Context, nameOrDomain string) (Tenant, error)
 	// ListTenants returns all tenants ordered by ID.
 	ListTenants(ctx context.Context) ([]Tenant, error)
 	// UpdatePolicy replaces the tenant's policy; ErrNotFound if absent.
-	UpdatePolicy(ctx context.Context, id int64, p Policy) error
+	UpdatePolicy(ctx context.Context, id psgate.TenantID, p Policy) error
 	// DeleteTenant removes the tenant with its users, roles, assignments,
 	// leases and identity material (audit records are kept).
-	DeleteTenant(ctx context.Context, id int64) error
+	DeleteTenant(ctx context.Context, id psgate.TenantID) error
 }

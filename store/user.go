@@ -3,12 +3,14 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/psgate/psgate"
 )
 
 // User is a tenant's user account.
 type User struct {
-	ID       int64
-	TenantID int64
+	ID       psgate.UserID
+	TenantID psgate.TenantID
 	// ObjectID is the user's GUID; the store generates one when empty.
 	ObjectID string
 	// UPN is the user principal name, unique across tenants and compared
@@ -42,7 +44,7 @@ type UserFilter struct {
 	// case-insensitively.
 	Contains string
 	// AfterID returns only users with a larger ID (paging).
-	AfterID int64
+	AfterID psgate.UserID
 	// Limit caps the result; 0 means 1000.
 	Limit int
 }
@@ -54,21 +56,21 @@ type Users interface {
 	// ErrConflict when the UPN or ObjectID is taken.
 	CreateUser(ctx context.Context, u User) (User, error)
 	// User returns the user with the given ID or ErrNotFound.
-	User(ctx context.Context, id int64) (User, error)
+	User(ctx context.Context, id psgate.UserID) (User, error)
 	// UserByUPN finds a user by UPN, case-insensitively, or returns
 	// ErrNotFound.
 	UserByUPN(ctx context.Context, upn string) (User, error)
 	// ListUsers returns the tenant's users matching f, ordered by ID.
-	ListUsers(ctx context.Context, tenantID int64, f UserFilter) ([]User, error)
+	ListUsers(ctx context.Context, tenantID psgate.TenantID, f UserFilter) ([]User, error)
 	// UpdateUser replaces the profile fields of u.ID (UPN, names, voice
 	// settings, Enabled, MaxShells) and sets UpdatedAt. TenantID,
 	// ObjectID, the password and CreatedAt are kept. Returns the stored
 	// user.
 	UpdateUser(ctx context.Context, u User) (User, error)
 	// SetPassword replaces the user's password hash.
-	SetPassword(ctx context.Context, userID int64, hash string, changedAt time.Time) error
+	SetPassword(ctx context.Context, userID psgate.UserID, hash string, changedAt time.Time) error
 	// DeleteUser removes the user with its assignments, leases and
 	// tokens. It returns ErrLastAdmin when the user is the tenant's last
 	// Tenant Administrator.
-	DeleteUser(ctx context.Context, userID int64) error
+	DeleteUser(ctx context.Context, userID psgate.UserID) error
 }

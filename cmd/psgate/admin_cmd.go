@@ -175,7 +175,7 @@ func resolveTenant(ctx context.Context, st store.Store, s string) (store.Tenant,
 		err error
 	)
 	if id, perr := strconv.ParseInt(s, 10, 64); perr == nil {
-		t, err = st.Tenant(ctx, id)
+		t, err = st.Tenant(ctx, psgate.TenantID(id))
 	} else {
 		t, err = st.TenantByName(ctx, s)
 	}
@@ -240,7 +240,7 @@ func operatorName() string {
 
 // auditOperator records an operator action for the tenant; the change is already
 // made, so a failure to record it is reported, not undone.
-func auditOperator(ctx context.Context, st store.Store, tenantID int64, action, detail string) error {
+func auditOperator(ctx context.Context, st store.Store, tenantID psgate.TenantID, action, detail string) error {
 	_, err := st.AppendAudit(ctx, store.AuditRecord{
 		TenantID: tenantID, UPN: operatorName(), Action: "operator." + action,
 		Outcome: store.OutcomeOK, Detail: detail,

@@ -13,26 +13,27 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
 // auditJSON is an audit record in --output json.
 type auditJSON struct {
-	ID         int64     `json:"id"`
-	Time       time.Time `json:"time"`
-	TenantID   int64     `json:"tenantId"`
-	Tenant     string    `json:"tenant,omitempty"`
-	User       string    `json:"user"`
-	Action     string    `json:"action"`
-	Cmdlet     string    `json:"cmdlet,omitempty"`
-	Parameters string    `json:"parameters,omitempty"`
-	Outcome    string    `json:"outcome"`
-	Code       string    `json:"code,omitempty"`
-	DurationMS float64   `json:"durationMs"`
-	ClientAddr string    `json:"clientAddress,omitempty"`
-	ShellID    string    `json:"shellId,omitempty"`
-	CommandID  string    `json:"commandId,omitempty"`
-	Detail     string    `json:"detail,omitempty"`
+	ID         int64           `json:"id"`
+	Time       time.Time       `json:"time"`
+	TenantID   psgate.TenantID `json:"tenantId"`
+	Tenant     string          `json:"tenant,omitempty"`
+	User       string          `json:"user"`
+	Action     string          `json:"action"`
+	Cmdlet     string          `json:"cmdlet,omitempty"`
+	Parameters string          `json:"parameters,omitempty"`
+	Outcome    string          `json:"outcome"`
+	Code       string          `json:"code,omitempty"`
+	DurationMS float64         `json:"durationMs"`
+	ClientAddr string          `json:"clientAddress,omitempty"`
+	ShellID    string          `json:"shellId,omitempty"`
+	CommandID  string          `json:"commandId,omitempty"`
+	Detail     string          `json:"detail,omitempty"`
 }
 
 func newAuditCmd() *cobra.Command {
@@ -162,8 +163,8 @@ meaning that long ago (24h).`,
 
 // tenantNames maps the tenant IDs of recs to tenant names. A tenant
 // deleted since is named by its ID.
-func tenantNames(ctx context.Context, st store.Store, recs []store.AuditRecord) (map[int64]string, error) {
-	names := map[int64]string{}
+func tenantNames(ctx context.Context, st store.Store, recs []store.AuditRecord) (map[psgate.TenantID]string, error) {
+	names := map[psgate.TenantID]string{}
 	for _, r := range recs {
 		if _, ok := names[r.TenantID]; ok || r.TenantID == 0 {
 			continue
@@ -188,7 +189,7 @@ func tenantCell(r auditJSON) string {
 	case r.Tenant != "":
 		return r.Tenant
 	case r.TenantID != 0:
-		return "#" + strconv.FormatInt(r.TenantID, 10)
+		return "#" + strconv.FormatInt(int64(r.TenantID), 10)
 	}
 	return "-"
 }

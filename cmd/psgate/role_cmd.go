@@ -52,7 +52,7 @@ func newRoleListCmd(o *adminOpts) *cobra.Command {
 					return storeFailed("list role assignments", err)
 				}
 				members := map[int64][]string{}
-				upns := map[int64]string{}
+				upns := map[psgate.UserID]string{}
 				for _, a := range as {
 					upn, ok := upns[a.UserID]
 					if !ok {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
@@ -97,7 +98,7 @@ can move the end.`,
 				if err != nil {
 					return storeFailed("list sessions", err)
 				}
-				tenants := map[int64]store.Tenant{}
+				tenants := map[psgate.TenantID]store.Tenant{}
 				out := make([]sessionJSON, 0, len(ls))
 				for _, l := range ls {
 					t, ok := tenants[l.TenantID]

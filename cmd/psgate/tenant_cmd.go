@@ -12,17 +12,18 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
 // tenantJSON is a tenant in --output json.
 type tenantJSON struct {
-	ID          int64      `json:"id"`
-	Name        string     `json:"name"`
-	Domain      string     `json:"domain"`
-	DisplayName string     `json:"displayName"`
-	CreatedAt   time.Time  `json:"createdAt"`
-	Policy      policyJSON `json:"policy"`
+	ID          psgate.TenantID `json:"id"`
+	Name        string          `json:"name"`
+	Domain      string          `json:"domain"`
+	DisplayName string          `json:"displayName"`
+	CreatedAt   time.Time       `json:"createdAt"`
+	Policy      policyJSON      `json:"policy"`
 	// Users and Sessions are counted by tenant show.
 	Users    *int `json:"users,omitempty"`
 	Sessions *int `json:"sessions,omitempty"`
@@ -244,7 +245,7 @@ func newTenantShowCmd(o *adminOpts) *cobra.Command {
 }
 
 // countUsers counts a tenant's users a page at a time.
-func countUsers(ctx context.Context, st store.Store, tenantID int64) (int, error) {
+func countUsers(ctx context.Context, st store.Store, tenantID psgate.TenantID) (int, error) {
 	n := 0
 	f := store.UserFilter{Limit: 1000}
 	for {

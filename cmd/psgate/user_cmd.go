@@ -12,27 +12,28 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/identity"
 	"github.com/psgate/psgate/store"
 )
 
 // userJSON is a user in --output json.
 type userJSON struct {
-	ID                     int64     `json:"id"`
-	Tenant                 string    `json:"tenant"`
-	UPN                    string    `json:"upn"`
-	ObjectID               string    `json:"objectId"`
-	DisplayName            string    `json:"displayName"`
-	Department             string    `json:"department,omitempty"`
-	Title                  string    `json:"title,omitempty"`
-	UsageLocation          string    `json:"usageLocation,omitempty"`
-	LineURI                string    `json:"lineUri,omitempty"`
-	EnterpriseVoiceEnabled bool      `json:"enterpriseVoiceEnabled"`
-	Enabled                bool      `json:"enabled"`
-	HasPassword            bool      `json:"hasPassword"`
-	MaxShells              int       `json:"maxShells,omitempty"`
-	Roles                  []string  `json:"roles"`
-	CreatedAt              time.Time `json:"createdAt"`
+	ID                     psgate.UserID `json:"id"`
+	Tenant                 string        `json:"tenant"`
+	UPN                    string        `json:"upn"`
+	ObjectID               string        `json:"objectId"`
+	DisplayName            string        `json:"displayName"`
+	Department             string        `json:"department,omitempty"`
+	Title                  string        `json:"title,omitempty"`
+	UsageLocation          string        `json:"usageLocation,omitempty"`
+	LineURI                string        `json:"lineUri,omitempty"`
+	EnterpriseVoiceEnabled bool          `json:"enterpriseVoiceEnabled"`
+	Enabled                bool          `json:"enabled"`
+	HasPassword            bool          `json:"hasPassword"`
+	MaxShells              int           `json:"maxShells,omitempty"`
+	Roles                  []string      `json:"roles"`
+	CreatedAt              time.Time     `json:"createdAt"`
 }
 
 func toUserJSON(u store.User, tenant string, roles []string) userJSON {

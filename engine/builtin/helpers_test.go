@@ -96,7 +96,7 @@ func newFakeEnv(t testing.TB) *fakeEnv {
 			Run: func(ctx context.Context, inv *engine.Invocation) error {
 				inv.Write(psobject.New([]string{"Psgate.Tenant", "System.Object"},
 					psobject.P("TenantId", psobject.GUID("0f8fad5b-d9cb-469f-a165-70867728950e")),
-					psobject.P("DisplayName", inv.Caller.TenantName)))
+					psobject.P("DisplayName", inv.Caller.Tenant)))
 				return nil
 			},
 		},
@@ -140,7 +140,7 @@ func newFakeEnv(t testing.TB) *fakeEnv {
 				}
 				if n == 0 && inv.Bound("Identity") {
 					inv.WriteError(engine.NewErrorRecord(psgate.E(psgate.CodeObjectNotFound, psgate.Args{
-						"identity": inv.String("Identity"), "tenant": inv.Caller.TenantName,
+						"identity": inv.String("Identity"), "tenant": inv.Caller.Tenant,
 					}), "UserNotFound", engine.CategoryObjectNotFound, inv.String("Identity")))
 				}
 				return nil
@@ -224,8 +224,8 @@ func newFakeEnv(t testing.TB) *fakeEnv {
 
 func (env *fakeEnv) runspace(cfg engine.RunspaceConfig) *engine.Runspace {
 	cfg.Catalog = env.catalog
-	if cfg.Caller.TenantName == "" {
-		cfg.Caller = engine.Caller{TenantName: "contoso", UPN: "admin@contoso.test", ShellID: "shell-1"}
+	if cfg.Caller.Tenant == "" {
+		cfg.Caller = engine.Caller{Principal: psgate.Principal{Tenant: "contoso", UPN: "admin@contoso.test"}, ShellID: "shell-1"}
 	}
 	if cfg.Now == nil {
 		cfg.Now = func() time.Time { return time.Date(2026, 5, 17, 14, 30, 0, 0, time.UTC) }

@@ -54,7 +54,7 @@ func promptCmd() *engine.Command {
 		Description: "Enter-PSSession runs prompt before each input line and shows its output after \"[host]: \". psgate's prompt names the tenant.",
 		OutputType:  []string{"System.String"},
 		Run: func(_ context.Context, inv *engine.Invocation) error {
-			name := inv.Caller.TenantName
+			name := inv.Caller.Tenant
 			if name == "" {
 				name = "psgate"
 			}

@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/internal/codec"
 )
@@ -42,12 +43,12 @@ type Store struct {
 	// gen is the generation the maps hold; 0 means none (a local write
 	// dropped them, and nothing may be kept until the next validation).
 	gen         int64
-	tenants     map[int64]store.Tenant
+	tenants     map[psgate.TenantID]store.Tenant
 	tenantNames map[string]store.Tenant
-	users       map[int64]store.User
+	users       map[psgate.UserID]store.User
 	usersByUPN  map[string]store.User
-	rolesOf     map[[2]int64][]store.Role
-	roles       map[int64][]store.Role
+	rolesOf     map[userKey][]store.Role
+	roles       map[psgate.TenantID][]store.Role
 	stats       Stats
 }
 
@@ -64,12 +65,12 @@ type Stats struct {
 func New(st store.Store) *Store {
 	s := &Store{Store: st}
 	s.gens = newGenerations(st.DirectoryGeneration)
-	s.tenants = make(map[int64]store.Tenant)
+	s.tenants = make(map[psgate.TenantID]store.Tenant)
 	s.tenantNames = make(map[string]store.Tenant)
-	s.users = make(map[int64]store.User)
+	s.users = make(map[psgate.UserID]store.User)
 	s.usersByUPN = make(map[string]store.User)
-	s.rolesOf = make(map[[2]int64][]store.Role)
-	s.roles = make(map[int64][]store.Role)
+	s.rolesOf = make(map[userKey][]store.Role)
+	s.roles = make(map[psgate.TenantID][]store.Role)
 	return s
 }
 
@@ -182,8 +183,14 @@ func (s *Store) dropped(err error) error {
 	return err
 }
 
+// userKey names a user of a tenant.
+type userKey struct {
+	tenant psgate.TenantID
+	user   psgate.UserID
+}
+
 // Tenant implements store.Tenants from the copy.
-func (s *Store) Tenant(ctx context.Context, id int64) (store.Tenant, error) {
+func (s *Store) Tenant(ctx context.Context, id psgate.TenantID) (store.Tenant, error) {
 	return cached(ctx, s, s.tenants, id, func() (store.Tenant, error) {
 		return s.Store.Tenant(ctx, id)
 	})
@@ -197,7 +204,7 @@ func (s *Store) TenantByName(ctx context.Context, nameOrDomain string) (store.Te
 }
 
 // User implements store.Users from the copy.
-func (s *Store) User(ctx context.Context, id int64) (store.User, error) {
+func (s *Store) User(ctx context.Context, id psgate.UserID) (store.User, error) {
 	return cached(ctx, s, s.users, id, func() (store.User, error) {
 		return s.Store.User(ctx, id)
 	})
@@ -212,8 +219,8 @@ func (s *Store) UserByUPN(ctx context.Context, upn string) (store.User, error) {
 
 // RolesOf implements store.Roles from the copy. The slice is the
 // caller's; the roles' entries are shared and must not be modified.
-func (s *Store) RolesOf(ctx context.Context, tenantID, userID int64) ([]store.Role, error) {
-	r, err := cached(ctx, s, s.rolesOf, [2]int64{tenantID, userID}, func() ([]store.Role, error) {
+func (s *Store) RolesOf(ctx context.Context, tenantID psgate.TenantID, userID psgate.UserID) ([]store.Role, error) {
+	r, err := cached(ctx, s, s.rolesOf, userKey{tenantID, userID}, func() ([]store.Role, error) {
 		return s.Store.RolesOf(ctx, tenantID, userID)
 	})
 	return clone(r), err
@@ -221,7 +228,7 @@ func (s *Store) RolesOf(ctx context.Context, tenantID, userID int64) ([]store.Ro
 
 // ListRoles implements store.Roles from the copy, with RolesOf's rule on
 // sharing.
-func (s *Store) ListRoles(ctx context.Context, tenantID int64) ([]store.Role, error) {
+func (s *Store) ListRoles(ctx context.Context, tenantID psgate.TenantID) ([]store.Role, error) {
 	r, err := cached(ctx, s, s.roles, tenantID, func() ([]store.Role, error) {
 		return s.Store.ListRoles(ctx, tenantID)
 	})
@@ -244,12 +251,12 @@ func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant,
 }
 
 // UpdatePolicy implements store.Tenants.
-func (s *Store) UpdatePolicy(ctx context.Context, id int64, p store.Policy) error {
+func (s *Store) UpdatePolicy(ctx context.Context, id psgate.TenantID, p store.Policy) error {
 	return s.dropped(s.Store.UpdatePolicy(ctx, id, p))
 }
 
 // DeleteTenant implements store.Tenants.
-func (s *Store) DeleteTenant(ctx context.Context, id int64) error {
+func (s *Store) DeleteTenant(ctx context.Context, id psgate.TenantID) error {
 	return s.dropped(s.Store.DeleteTenant(ctx, id))
 }
 
@@ -266,12 +273,12 @@ func (s *Store) UpdateUser(ctx context.Context, u store.User) (store.User, error
 }
 
 // SetPassword implements store.Users.
-func (s *Store) SetPassword(ctx context.Context, userID int64, hash string, changedAt time.Time) error {
+func (s *Store) SetPassword(ctx context.Context, userID psgate.UserID, hash string, changedAt time.Time) error {
 	return s.dropped(s.Store.SetPassword(ctx, userID, hash, changedAt))
 }
 
 // DeleteUser implements store.Users.
-func (s *Store) DeleteUser(ctx context.Context, userID int64) error {
+func (s *Store) DeleteUser(ctx context.Context, userID psgate.UserID) error {
 	return s.dropped(s.Store.DeleteUser(ctx, userID))
 }
 
@@ -282,7 +289,7 @@ func (s *Store) CreateRole(ctx context.Context, r store.Role) (store.Role, error
 }
 
 // DeleteRole implements store.Roles.
-func (s *Store) DeleteRole(ctx context.Context, tenantID, roleID int64) error {
+func (s *Store) DeleteRole(ctx context.Context, tenantID psgate.TenantID, roleID int64) error {
 	return s.dropped(s.Store.DeleteRole(ctx, tenantID, roleID))
 }
 
@@ -292,6 +299,6 @@ func (s *Store) Assign(ctx context.Context, a store.Assignment) error {
 }
 
 // Revoke implements store.Roles.
-func (s *Store) Revoke(ctx context.Context, tenantID, userID, roleID int64) error {
+func (s *Store) Revoke(ctx context.Context, tenantID psgate.TenantID, userID psgate.UserID, roleID int64) error {
 	return s.dropped(s.Store.Revoke(ctx, tenantID, userID, roleID))
 }

@@ -143,7 +143,7 @@ func newAuditColumns(n int) *auditColumns {
 }
 
 func (c *auditColumns) add(r store.AuditRecord) {
-	c.at, c.tenantID, c.userID = append(c.at, r.Time), append(c.tenantID, r.TenantID), append(c.userID, r.UserID)
+	c.at, c.tenantID, c.userID = append(c.at, r.Time), append(c.tenantID, int64(r.TenantID)), append(c.userID, int64(r.UserID))
 	c.duration = append(c.duration, int64(r.Duration))
 	c.upn, c.action, c.shellID = append(c.upn, r.UPN), append(c.action, r.Action), append(c.shellID, r.ShellID)
 	c.commandID, c.cmdlet = append(c.commandID, r.CommandID), append(c.cmdlet, r.Cmdlet)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
@@ -38,7 +39,8 @@ func (db *DB) CreateOAuthClient(ctx context.Context, c store.OAuthClient) (store
 	c.CreatedAt = db.clock(c.CreatedAt).UTC()
 	var userID *int64
 	if c.UserID != 0 {
-		userID = &c.UserID
+		id := int64(c.UserID)
+		userID = &id
 	}
 	err := db.do(ctx, op{name: "create client " + c.ClientID}, func(conn *pgx.Conn) error {
 		_, err := conn.Exec(ctx, `INSERT INTO oauth_clients (client_id, tenant_id, name, secret_hash, certificate_pem,
@@ -65,7 +67,7 @@ func (db *DB) OAuthClient(ctx context.Context, clientID string) (store.OAuthClie
 }
 
 // ListOAuthClients implements store.OAuthClients.
-func (db *DB) ListOAuthClients(ctx context.Context, tenantID int64) ([]store.OAuthClient, error) {
+func (db *DB) ListOAuthClients(ctx context.Context, tenantID psgate.TenantID) ([]store.OAuthClient, error) {
 	return db.queryClients(ctx, "list clients", `WHERE $1 = 0 OR tenant_id = $1 ORDER BY client_id`, tenantID)
 }
 
@@ -91,7 +93,7 @@ func (db *DB) SetFederation(ctx context.Context, f store.Federation) error {
 }
 
 // Federation implements store.Federations.
-func (db *DB) Federation(ctx context.Context, tenantID int64) (store.Federation, error) {
+func (db *DB) Federation(ctx context.Context, tenantID psgate.TenantID) (store.Federation, error) {
 	var f store.Federation
 	err := db.do(ctx, op{name: fmt.Sprintf("federation of tenant %d", tenantID), idempotent: true}, func(c *pgx.Conn) error {
 		return c.QueryRow(ctx, `SELECT tenant_id, issuer, audience, user_claim, enabled FROM federations

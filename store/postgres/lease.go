@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
@@ -296,7 +297,7 @@ func (db *DB) SweepExpired(ctx context.Context, _ time.Time, limit int) ([]store
 }
 
 // CountCreations implements store.Leases.
-func (db *DB) CountCreations(ctx context.Context, tenantID, userID int64, window time.Duration, _ time.Time) (int, error) {
+func (db *DB) CountCreations(ctx context.Context, tenantID psgate.TenantID, userID psgate.UserID, window time.Duration, _ time.Time) (int, error) {
 	var n int
 	err := db.do(ctx, op{name: "count creations", idempotent: true}, func(c *pgx.Conn) error {
 		return c.QueryRow(ctx, `SELECT count(*) FROM shell_creations

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/internal/codec"
 )
@@ -25,7 +26,7 @@ func collectRoles(rows pgx.Rows, err error) ([]store.Role, error) {
 			return r, err
 		}
 		if tenantID != nil {
-			r.TenantID = *tenantID
+			r.TenantID = psgate.TenantID(*tenantID)
 		}
 		r.BuiltIn = tenantID == nil
 		var err error
@@ -45,12 +46,12 @@ func (db *DB) queryRoles(ctx context.Context, what, clause string, args ...any) 
 }
 
 // ListRoles implements store.Roles.
-func (db *DB) ListRoles(ctx context.Context, tenantID int64) ([]store.Role, error) {
+func (db *DB) ListRoles(ctx context.Context, tenantID psgate.TenantID) ([]store.Role, error) {
 	return db.queryRoles(ctx, "list roles", `WHERE r.tenant_id IS NULL OR r.tenant_id = $1 ORDER BY r.id`, tenantID)
 }
 
 // RoleByName implements store.Roles.
-func (db *DB) RoleByName(ctx context.Context, tenantID int64, name string) (store.Role, error) {
+func (db *DB) RoleByName(ctx context.Context, tenantID psgate.TenantID, name string) (store.Role, error) {
 	rs, err := db.queryRoles(ctx, "role "+name, `WHERE (r.tenant_id IS NULL OR r.tenant_id = $1)
 		AND lower(r.name) = lower($2) ORDER BY r.id LIMIT 1`, tenantID, name)
 	if err != nil {
@@ -91,7 +92,7 @@ func (db *DB) CreateRole(ctx context.Context, r store.Role) (store.Role, error) 
 }
 
 // DeleteRole implements store.Roles.
-func (db *DB) DeleteRole(ctx context.Context, tenantID, roleID int64) error {
+func (db *DB) DeleteRole(ctx context.Context, tenantID psgate.TenantID, roleID int64) error {
 	return db.tx(ctx, op{name: fmt.Sprintf("delete role %d", roleID)}, func(tx pgx.Tx) error {
 		var owner *int64
 		if err := tx.QueryRow(ctx, `SELECT tenant_id FROM roles WHERE id = $1 FOR UPDATE`, roleID).Scan(&owner); err != nil {
@@ -100,7 +101,7 @@ func (db *DB) DeleteRole(ctx context.Context, tenantID, roleID int64) error {
 		if owner == nil {
 			return fmt.Errorf("built-in role: %w", store.ErrConflict)
 		}
-		if *owner != tenantID {
+		if psgate.TenantID(*owner) != tenantID {
 			return fmt.Errorf("role of another tenant: %w", store.ErrNotFound)
 		}
 		_, err := tx.Exec(ctx, `DELETE FROM roles WHERE id = $1`, roleID)
@@ -122,7 +123,7 @@ func (db *DB) Assign(ctx context.Context, a store.Assignment) error {
 }
 
 // Revoke implements store.Roles.
-func (db *DB) Revoke(ctx context.Context, tenantID, userID, roleID int64) error {
+func (db *DB) Revoke(ctx context.Context, tenantID psgate.TenantID, userID psgate.UserID, roleID int64) error {
 	return db.tx(ctx, op{name: fmt.Sprintf("revoke role %d from user %d", roleID, userID)}, func(tx pgx.Tx) error {
 		var admin bool
 		err := tx.QueryRow(ctx, `SELECT r.tenant_id IS NULL AND r.name = $1 FROM role_assignments a
@@ -145,7 +146,7 @@ func (db *DB) Revoke(ctx context.Context, tenantID, userID, roleID int64) error 
 // which does not block the foreign-key checks of admissions), so two
 // concurrent removals are serialised and the second one counts after the
 // first has committed.
-func checkLastAdmin(ctx context.Context, tx pgx.Tx, tenantID, userID int64) error {
+func checkLastAdmin(ctx context.Context, tx pgx.Tx, tenantID psgate.TenantID, userID psgate.UserID) error {
 	if _, err := tx.Exec(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, tenantID); err != nil {
 		return err
 	}
@@ -163,13 +164,13 @@ func checkLastAdmin(ctx context.Context, tx pgx.Tx, tenantID, userID int64) erro
 }
 
 // RolesOf implements store.Roles.
-func (db *DB) RolesOf(ctx context.Context, tenantID, userID int64) ([]store.Role, error) {
+func (db *DB) RolesOf(ctx context.Context, tenantID psgate.TenantID, userID psgate.UserID) ([]store.Role, error) {
 	return db.queryRoles(ctx, "roles of user", `JOIN role_assignments a ON a.role_id = r.id
 		WHERE a.tenant_id = $1 AND a.user_id = $2 ORDER BY r.id`, tenantID, userID)
 }
 
 // Assignments implements store.Roles.
-func (db *DB) Assignments(ctx context.Context, tenantID int64) ([]store.Assignment, error) {
+func (db *DB) Assignments(ctx context.Context, tenantID psgate.TenantID) ([]store.Assignment, error) {
 	var out []store.Assignment
 	err := db.do(ctx, op{name: "list assignments", idempotent: true}, func(c *pgx.Conn) error {
 		rows, err := c.Query(ctx, `SELECT tenant_id, user_id, role_id, assigned_at, assigned_by

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/internal/codec"
 )
@@ -64,7 +65,7 @@ func (db *DB) CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant, e
 }
 
 // Tenant implements store.Tenants.
-func (db *DB) Tenant(ctx context.Context, id int64) (store.Tenant, error) {
+func (db *DB) Tenant(ctx context.Context, id psgate.TenantID) (store.Tenant, error) {
 	var t store.Tenant
 	err := db.do(ctx, op{name: fmt.Sprintf("tenant %d", id), idempotent: true}, func(c *pgx.Conn) error {
 		var err error
@@ -100,7 +101,7 @@ func (db *DB) ListTenants(ctx context.Context) ([]store.Tenant, error) {
 }
 
 // UpdatePolicy implements store.Tenants.
-func (db *DB) UpdatePolicy(ctx context.Context, id int64, p store.Policy) error {
+func (db *DB) UpdatePolicy(ctx context.Context, id psgate.TenantID, p store.Policy) error {
 	return db.do(ctx, op{name: fmt.Sprintf("update policy of tenant %d", id), idempotent: true}, func(c *pgx.Conn) error {
 		tag, err := c.Exec(ctx, `UPDATE tenants SET enable_remote_powershell = $1, max_shells_per_user = $2,
 			max_shells_per_tenant = $3, session_lifetime_ms = $4, idle_timeout_ms = $5, max_creations_per_minute = $6,
@@ -112,7 +113,7 @@ func (db *DB) UpdatePolicy(ctx context.Context, id int64, p store.Policy) error 
 }
 
 // DeleteTenant implements store.Tenants.
-func (db *DB) DeleteTenant(ctx context.Context, id int64) error {
+func (db *DB) DeleteTenant(ctx context.Context, id psgate.TenantID) error {
 	return db.do(ctx, op{name: fmt.Sprintf("delete tenant %d", id)}, func(c *pgx.Conn) error {
 		return affected(c.Exec(ctx, `DELETE FROM tenants WHERE id = $1`, id))
 	})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
@@ -119,7 +120,7 @@ func (db *DB) RevokeRefreshFamily(ctx context.Context, familyID string) error {
 }
 
 // RevokeUserTokens implements store.RefreshTokens.
-func (db *DB) RevokeUserTokens(ctx context.Context, userID int64) error {
+func (db *DB) RevokeUserTokens(ctx context.Context, userID psgate.UserID) error {
 	return db.do(ctx, op{name: "revoke user tokens", idempotent: true}, func(c *pgx.Conn) error {
 		_, err := c.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`,
 			db.now(), userID)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/internal/codec"
 )
@@ -76,7 +77,7 @@ func (db *DB) oneUser(ctx context.Context, what, clause string, arg any) (store.
 }
 
 // User implements store.Users.
-func (db *DB) User(ctx context.Context, id int64) (store.User, error) {
+func (db *DB) User(ctx context.Context, id psgate.UserID) (store.User, error) {
 	return db.oneUser(ctx, fmt.Sprintf("user %d", id), `WHERE id = $1`, id)
 }
 
@@ -86,7 +87,7 @@ func (db *DB) UserByUPN(ctx context.Context, upn string) (store.User, error) {
 }
 
 // ListUsers implements store.Users.
-func (db *DB) ListUsers(ctx context.Context, tenantID int64, f store.UserFilter) ([]store.User, error) {
+func (db *DB) ListUsers(ctx context.Context, tenantID psgate.TenantID, f store.UserFilter) ([]store.User, error) {
 	where := []string{"tenant_id = $1"}
 	args := []any{tenantID}
 	arg := func(v any) string {
@@ -140,7 +141,7 @@ func (db *DB) UpdateUser(ctx context.Context, u store.User) (store.User, error) 
 }
 
 // SetPassword implements store.Users.
-func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, changedAt time.Time) error {
+func (db *DB) SetPassword(ctx context.Context, userID psgate.UserID, hash string, changedAt time.Time) error {
 	changed := db.clock(changedAt)
 	return db.do(ctx, op{name: fmt.Sprintf("set password of user %d", userID), idempotent: true}, func(c *pgx.Conn) error {
 		return affected(c.Exec(ctx, `UPDATE users SET password_hash = $1, password_changed_at = $2, updated_at = $2
@@ -149,9 +150,9 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, change
 }
 
 // DeleteUser implements store.Users.
-func (db *DB) DeleteUser(ctx context.Context, userID int64) error {
+func (db *DB) DeleteUser(ctx context.Context, userID psgate.UserID) error {
 	return db.tx(ctx, op{name: fmt.Sprintf("delete user %d", userID)}, func(tx pgx.Tx) error {
-		var tenantID int64
+		var tenantID psgate.TenantID
 		if err := tx.QueryRow(ctx, `SELECT tenant_id FROM users WHERE id = $1`, userID).Scan(&tenantID); err != nil {
 			return err
 		}

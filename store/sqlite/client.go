@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
@@ -36,7 +37,7 @@ func (db *DB) CreateOAuthClient(ctx context.Context, c store.OAuthClient) (store
 		return store.OAuthClient{}, fmt.Errorf("sqlite: create client: client ID and tenant are required: %w", store.ErrInvalid)
 	}
 	c.CreatedAt = fromMS(ms(db.clock(c.CreatedAt)))
-	userID := sql.NullInt64{Int64: c.UserID, Valid: c.UserID != 0}
+	userID := sql.NullInt64{Int64: int64(c.UserID), Valid: c.UserID != 0}
 	_, err := db.w.ExecContext(ctx, `INSERT INTO oauth_clients (client_id, tenant_id, name, secret_hash, certificate_pem,
 		user_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		c.ClientID, c.TenantID, c.Name, c.SecretHash, c.CertificatePEM, userID, ms(c.CreatedAt))
@@ -59,7 +60,7 @@ func (db *DB) OAuthClient(ctx context.Context, clientID string) (store.OAuthClie
 }
 
 // ListOAuthClients implements store.OAuthClients.
-func (db *DB) ListOAuthClients(ctx context.Context, tenantID int64) ([]store.OAuthClient, error) {
+func (db *DB) ListOAuthClients(ctx context.Context, tenantID psgate.TenantID) ([]store.OAuthClient, error) {
 	cs, err := queryClients(ctx, db.r, `WHERE ?1 = 0 OR tenant_id = ?1 ORDER BY client_id`, tenantID)
 	return cs, wrap("list clients", err)
 }
@@ -86,7 +87,7 @@ func (db *DB) SetFederation(ctx context.Context, f store.Federation) error {
 }
 
 // Federation implements store.Federations.
-func (db *DB) Federation(ctx context.Context, tenantID int64) (store.Federation, error) {
+func (db *DB) Federation(ctx context.Context, tenantID psgate.TenantID) (store.Federation, error) {
 	var f store.Federation
 	err := db.r.QueryRowContext(ctx, `SELECT tenant_id, issuer, audience, user_claim, enabled FROM federations
 		WHERE tenant_id = ?`, tenantID).Scan(&f.TenantID, &f.Issuer, &f.Audience, &f.UserClaim, &f.Enabled)

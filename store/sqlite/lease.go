@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
@@ -266,7 +267,7 @@ func deleteLeases(ctx context.Context, tx *sql.Tx, ls []store.Lease) error {
 }
 
 // CountCreations implements store.Leases.
-func (db *DB) CountCreations(ctx context.Context, tenantID, userID int64, window time.Duration, now time.Time) (int, error) {
+func (db *DB) CountCreations(ctx context.Context, tenantID psgate.TenantID, userID psgate.UserID, window time.Duration, now time.Time) (int, error) {
 	since := ms(db.clock(now).Add(-window))
 	var n int
 	// Two statements, not one with (?2 = 0 OR user_id = ?2): the OR keeps

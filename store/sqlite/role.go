@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/internal/codec"
 )
@@ -25,7 +26,7 @@ func queryRoles(ctx context.Context, q querier, clause string, args ...any) ([]s
 		if err := rows.Scan(&r.ID, &tenantID, &r.Name, &r.Description, &entries); err != nil {
 			return nil, err
 		}
-		r.TenantID, r.BuiltIn = tenantID.Int64, !tenantID.Valid
+		r.TenantID, r.BuiltIn = psgate.TenantID(tenantID.Int64), !tenantID.Valid
 		if r.Entries, err = codec.DecodeEntries(entries); err != nil {
 			return nil, err
 		}
@@ -35,13 +36,13 @@ func queryRoles(ctx context.Context, q querier, clause string, args ...any) ([]s
 }
 
 // ListRoles implements store.Roles.
-func (db *DB) ListRoles(ctx context.Context, tenantID int64) ([]store.Role, error) {
+func (db *DB) ListRoles(ctx context.Context, tenantID psgate.TenantID) ([]store.Role, error) {
 	rs, err := queryRoles(ctx, db.r, `WHERE r.tenant_id IS NULL OR r.tenant_id = ? ORDER BY r.id`, tenantID)
 	return rs, wrap("list roles", err)
 }
 
 // RoleByName implements store.Roles.
-func (db *DB) RoleByName(ctx context.Context, tenantID int64, name string) (store.Role, error) {
+func (db *DB) RoleByName(ctx context.Context, tenantID psgate.TenantID, name string) (store.Role, error) {
 	rs, err := queryRoles(ctx, db.r, `WHERE (r.tenant_id IS NULL OR r.tenant_id = ?) AND lower(r.name) = lower(?)
 		ORDER BY r.id LIMIT 1`, tenantID, name)
 	if err != nil {
@@ -87,7 +88,7 @@ func (db *DB) CreateRole(ctx context.Context, r store.Role) (store.Role, error) 
 }
 
 // DeleteRole implements store.Roles.
-func (db *DB) DeleteRole(ctx context.Context, tenantID, roleID int64) error {
+func (db *DB) DeleteRole(ctx context.Context, tenantID psgate.TenantID, roleID int64) error {
 	return db.write(ctx, func(tx *sql.Tx) error {
 		var owner sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT tenant_id FROM roles WHERE id = ?`, roleID).Scan(&owner); err != nil {
@@ -96,7 +97,7 @@ func (db *DB) DeleteRole(ctx context.Context, tenantID, roleID int64) error {
 		if !owner.Valid {
 			return fmt.Errorf("sqlite: delete role %d: built-in role: %w", roleID, store.ErrConflict)
 		}
-		if owner.Int64 != tenantID {
+		if psgate.TenantID(owner.Int64) != tenantID {
 			return fmt.Errorf("sqlite: delete role %d of tenant %d: %w", roleID, tenantID, store.ErrNotFound)
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM roles WHERE id = ?`, roleID)
@@ -125,7 +126,7 @@ func (db *DB) Assign(ctx context.Context, a store.Assignment) error {
 }
 
 // Revoke implements store.Roles.
-func (db *DB) Revoke(ctx context.Context, tenantID, userID, roleID int64) error {
+func (db *DB) Revoke(ctx context.Context, tenantID psgate.TenantID, userID psgate.UserID, roleID int64) error {
 	return db.write(ctx, func(tx *sql.Tx) error {
 		var admin bool
 		err := tx.QueryRowContext(ctx, `SELECT r.tenant_id IS NULL AND r.name = ? FROM role_assignments a
@@ -147,7 +148,7 @@ func (db *DB) Revoke(ctx context.Context, tenantID, userID, roleID int64) error 
 // checkLastAdmin returns ErrLastAdmin when userID is the tenant's only
 // Tenant Administrator. It runs inside the writer's transaction, which makes
 // check and removal atomic.
-func checkLastAdmin(ctx context.Context, tx *sql.Tx, tenantID, userID int64) error {
+func checkLastAdmin(ctx context.Context, tx *sql.Tx, tenantID psgate.TenantID, userID psgate.UserID) error {
 	var holds, total int
 	err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(a.user_id = ?2), 0), count(*) FROM role_assignments a
 		JOIN roles r ON r.id = a.role_id WHERE a.tenant_id = ?1 AND r.tenant_id IS NULL AND r.name = ?3`,
@@ -162,14 +163,14 @@ func checkLastAdmin(ctx context.Context, tx *sql.Tx, tenantID, userID int64) err
 }
 
 // RolesOf implements store.Roles.
-func (db *DB) RolesOf(ctx context.Context, tenantID, userID int64) ([]store.Role, error) {
+func (db *DB) RolesOf(ctx context.Context, tenantID psgate.TenantID, userID psgate.UserID) ([]store.Role, error) {
 	rs, err := queryRoles(ctx, db.r, `JOIN role_assignments a ON a.role_id = r.id
 		WHERE a.tenant_id = ? AND a.user_id = ? ORDER BY r.id`, tenantID, userID)
 	return rs, wrap("roles of user", err)
 }
 
 // Assignments implements store.Roles.
-func (db *DB) Assignments(ctx context.Context, tenantID int64) ([]store.Assignment, error) {
+func (db *DB) Assignments(ctx context.Context, tenantID psgate.TenantID) ([]store.Assignment, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT tenant_id, user_id, role_id, assigned_at, assigned_by
 		FROM role_assignments WHERE tenant_id = ? ORDER BY user_id, role_id`, tenantID)
 	if err != nil {

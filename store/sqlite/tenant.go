@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/internal/codec"
 )
@@ -54,7 +55,8 @@ func (db *DB) CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant, e
 		if err != nil {
 			return wrap("create tenant "+t.Name, err)
 		}
-		t.ID, err = res.LastInsertId()
+		id, err := res.LastInsertId()
+		t.ID = psgate.TenantID(id)
 		return wrap("create tenant "+t.Name, err)
 	})
 	if err != nil {
@@ -64,7 +66,7 @@ func (db *DB) CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant, e
 }
 
 // Tenant implements store.Tenants.
-func (db *DB) Tenant(ctx context.Context, id int64) (store.Tenant, error) {
+func (db *DB) Tenant(ctx context.Context, id psgate.TenantID) (store.Tenant, error) {
 	t, err := scanTenant(db.r.QueryRowContext(ctx, tenantSelect+`WHERE id = ?`, id))
 	if err != nil {
 		return store.Tenant{}, wrap(fmt.Sprintf("tenant %d", id), err)
@@ -100,7 +102,7 @@ func (db *DB) ListTenants(ctx context.Context) ([]store.Tenant, error) {
 }
 
 // UpdatePolicy implements store.Tenants.
-func (db *DB) UpdatePolicy(ctx context.Context, id int64, p store.Policy) error {
+func (db *DB) UpdatePolicy(ctx context.Context, id psgate.TenantID, p store.Policy) error {
 	res, err := db.w.ExecContext(ctx, `UPDATE tenants SET enable_remote_powershell = ?, max_shells_per_user = ?,
 		max_shells_per_tenant = ?, session_lifetime_ms = ?, idle_timeout_ms = ?, max_creations_per_minute = ?,
 		allow_password_auth = ? WHERE id = ?`,
@@ -114,7 +116,7 @@ func (db *DB) UpdatePolicy(ctx context.Context, id int64, p store.Policy) error 
 }
 
 // DeleteTenant implements store.Tenants.
-func (db *DB) DeleteTenant(ctx context.Context, id int64) error {
+func (db *DB) DeleteTenant(ctx context.Context, id psgate.TenantID) error {
 	res, err := db.w.ExecContext(ctx, `DELETE FROM tenants WHERE id = ?`, id)
 	if err != nil {
 		return wrap("delete tenant", err)

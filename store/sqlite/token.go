@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
@@ -115,7 +116,7 @@ func (db *DB) RevokeRefreshFamily(ctx context.Context, familyID string) error {
 }
 
 // RevokeUserTokens implements store.RefreshTokens.
-func (db *DB) RevokeUserTokens(ctx context.Context, userID int64) error {
+func (db *DB) RevokeUserTokens(ctx context.Context, userID psgate.UserID) error {
 	_, err := db.w.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at = 0`,
 		ms(db.now()), userID)
 	return wrap("revoke user tokens", err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/internal/codec"
 )
@@ -67,14 +68,16 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) (store.User, error) 
 	if err != nil {
 		return store.User{}, wrap("create user "+u.UPN, err)
 	}
-	if u.ID, err = res.LastInsertId(); err != nil {
+	id, err := res.LastInsertId()
+	u.ID = psgate.UserID(id)
+	if err != nil {
 		return store.User{}, wrap("create user "+u.UPN, err)
 	}
 	return u, nil
 }
 
 // User implements store.Users.
-func (db *DB) User(ctx context.Context, id int64) (store.User, error) {
+func (db *DB) User(ctx context.Context, id psgate.UserID) (store.User, error) {
 	u, err := scanUser(db.r.QueryRowContext(ctx, userSelect+`WHERE id = ?`, id))
 	if err != nil {
 		return store.User{}, wrap(fmt.Sprintf("user %d", id), err)
@@ -92,7 +95,7 @@ func (db *DB) UserByUPN(ctx context.Context, upn string) (store.User, error) {
 }
 
 // ListUsers implements store.Users.
-func (db *DB) ListUsers(ctx context.Context, tenantID int64, f store.UserFilter) ([]store.User, error) {
+func (db *DB) ListUsers(ctx context.Context, tenantID psgate.TenantID, f store.UserFilter) ([]store.User, error) {
 	where := []string{"tenant_id = ?"}
 	args := []any{tenantID}
 	if id := codec.Fold(f.Identity); id != "" {
@@ -145,7 +148,7 @@ func (db *DB) UpdateUser(ctx context.Context, u store.User) (store.User, error) 
 }
 
 // SetPassword implements store.Users.
-func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, changedAt time.Time) error {
+func (db *DB) SetPassword(ctx context.Context, userID psgate.UserID, hash string, changedAt time.Time) error {
 	changed := db.clock(changedAt)
 	res, err := db.w.ExecContext(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?`,
 		hash, ms(changed), ms(changed), userID)
@@ -156,9 +159,9 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, change
 }
 
 // DeleteUser implements store.Users.
-func (db *DB) DeleteUser(ctx context.Context, userID int64) error {
+func (db *DB) DeleteUser(ctx context.Context, userID psgate.UserID) error {
 	return db.write(ctx, func(tx *sql.Tx) error {
-		var tenantID int64
+		var tenantID psgate.TenantID
 		if err := tx.QueryRowContext(ctx, `SELECT tenant_id FROM users WHERE id = ?`, userID).Scan(&tenantID); err != nil {
 			return wrap(fmt.Sprintf("delete user %d", userID), err)
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
@@ -146,8 +147,8 @@ func testAuditAppendAndSearch(t *testing.T, e *env) {
 // testAuditConcurrent.
 func concurrentRecord(t0 time.Time, g, n int) store.AuditRecord {
 	marker := fmt.Sprintf("g%d-n%d", g, n)
-	return store.AuditRecord{Time: t0.Add(time.Duration(g*1000+n) * time.Millisecond), TenantID: int64(g%3 + 1),
-		UserID: int64(g), UPN: "user" + marker + "@contoso.test", Action: store.ActionCommand, ShellID: shellID(g),
+	return store.AuditRecord{Time: t0.Add(time.Duration(g*1000+n) * time.Millisecond), TenantID: psgate.TenantID(g%3 + 1),
+		UserID: psgate.UserID(g), UPN: "user" + marker + "@contoso.test", Action: store.ActionCommand, ShellID: shellID(g),
 		CommandID: marker, Cmdlet: "Get-CsOnlineUser", Parameters: `{"Identity":"` + marker + `"}`,
 		Outcome: store.OutcomeOK, Code: "c" + marker, Duration: time.Duration(n) * time.Microsecond,
 		ClientAddr: "192.0.2." + strconv.Itoa(g%250), Detail: strings.Repeat(marker, 20)}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
@@ -178,7 +179,7 @@ func killRecord(marker string) (store.AuditRecord, error) {
 		return store.AuditRecord{}, fmt.Errorf("bad marker %q: %w", marker, err)
 	}
 	t0 := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	return store.AuditRecord{Time: t0.Add(time.Duration(n) * time.Millisecond), TenantID: int64(g + 1), UserID: int64(n + 1),
+	return store.AuditRecord{Time: t0.Add(time.Duration(n) * time.Millisecond), TenantID: psgate.TenantID(g + 1), UserID: psgate.UserID(n + 1),
 		UPN: "user" + marker + "@contoso.test", Action: store.ActionCommand, ShellID: shellID(g), CommandID: marker,
 		Cmdlet: "Set-CsUser", Parameters: `{"Identity":"` + marker + `"}`, Outcome: store.OutcomeOK,
 		Duration: time.Duration(n) * time.Microsecond, ClientAddr: "192.0.2.7", Detail: strings.Repeat(marker+" ", 30)}, nil

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
@@ -209,7 +210,7 @@ func testLeaseTenantQuotaConcurrent(t *testing.T, e *env) {
 	}
 	ls, err := e.s.Leases(e.ctx, store.LeaseFilter{TenantID: tn.ID, Now: e.clock.Now()})
 	wantErr(t, "Leases", err, nil)
-	perUser := map[int64]int{}
+	perUser := map[psgate.UserID]int{}
 	for _, l := range ls {
 		perUser[l.UserID]++
 		if perUser[l.UserID] > 3 {
@@ -459,7 +460,7 @@ func testLeaseCountCreations(t *testing.T, e *env) {
 	_, err := e.s.AcquireLease(e.ctx, func() store.LeaseRequest { r := e.req(5, bob); r.MaxPerUser = 1; return r }())
 	quotaErr(t, err) // refusals are not creations
 
-	count := func(userID int64) int {
+	count := func(userID psgate.UserID) int {
 		t.Helper()
 		n, err := e.s.CountCreations(e.ctx, tn.ID, userID, time.Minute, e.clock.Now())
 		wantErr(t, "CountCreations", err, nil)
@@ -550,7 +551,7 @@ func testLeaseRandomOperations(t *testing.T, e *env) {
 		if err != nil {
 			t.Fatalf("step %d: Leases() error = %v", step, err)
 		}
-		perUser := map[int64]int{}
+		perUser := map[psgate.UserID]int{}
 		for _, l := range ls {
 			perUser[l.UserID]++
 			if perUser[l.UserID] > maxUser {

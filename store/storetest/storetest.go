@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
@@ -104,7 +105,7 @@ func (e *env) tenant(t *testing.T, name string) store.Tenant {
 	return tn
 }
 
-func (e *env) user(t *testing.T, tenantID int64, upn string) store.User {
+func (e *env) user(t *testing.T, tenantID psgate.TenantID, upn string) store.User {
 	t.Helper()
 	u, err := e.s.CreateUser(e.ctx, store.User{TenantID: tenantID, UPN: upn, DisplayName: upn, Enabled: true})
 	if err != nil {
@@ -113,7 +114,7 @@ func (e *env) user(t *testing.T, tenantID int64, upn string) store.User {
 	return u
 }
 
-func (e *env) role(t *testing.T, tenantID int64, name string) store.Role {
+func (e *env) role(t *testing.T, tenantID psgate.TenantID, name string) store.Role {
 	t.Helper()
 	r, err := e.s.RoleByName(e.ctx, tenantID, name)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/store"
 )
 
@@ -85,8 +86,8 @@ func testUserList(t *testing.T, e *env) {
 	carol := e.user(t, a.ID, "carol@contoso.test")
 	e.user(t, b.ID, "alice@fabrikam.test")
 
-	ids := func(us []store.User) []int64 {
-		var out []int64
+	ids := func(us []store.User) []psgate.UserID {
+		var out []psgate.UserID
 		for _, u := range us {
 			out = append(out, u.ID)
 		}
@@ -95,20 +96,20 @@ func testUserList(t *testing.T, e *env) {
 	tests := []struct {
 		name string
 		f    store.UserFilter
-		want []int64
+		want []psgate.UserID
 	}{
-		{"all of tenant", store.UserFilter{}, []int64{alice.ID, bob.ID, carol.ID}},
-		{"identity by UPN", store.UserFilter{Identity: "BOB@contoso.test"}, []int64{bob.ID}},
-		{"identity by object ID", store.UserFilter{Identity: carol.ObjectID}, []int64{carol.ID}},
-		{"identity by SIP", store.UserFilter{Identity: "sip:robert@contoso.test"}, []int64{bob.ID}},
-		{"identity by SIP without prefix", store.UserFilter{Identity: "robert@contoso.test"}, []int64{bob.ID}},
+		{"all of tenant", store.UserFilter{}, []psgate.UserID{alice.ID, bob.ID, carol.ID}},
+		{"identity by UPN", store.UserFilter{Identity: "BOB@contoso.test"}, []psgate.UserID{bob.ID}},
+		{"identity by object ID", store.UserFilter{Identity: carol.ObjectID}, []psgate.UserID{carol.ID}},
+		{"identity by SIP", store.UserFilter{Identity: "sip:robert@contoso.test"}, []psgate.UserID{bob.ID}},
+		{"identity by SIP without prefix", store.UserFilter{Identity: "robert@contoso.test"}, []psgate.UserID{bob.ID}},
 		{"identity of other tenant", store.UserFilter{Identity: "alice@fabrikam.test"}, nil},
-		{"contains in UPN", store.UserFilter{Contains: "AL"}, []int64{alice.ID}},
-		{"contains in display name", store.UserFilter{Contains: "smith"}, []int64{bob.ID}},
-		{"contains wildcard literally", store.UserFilter{Contains: "100%_s"}, []int64{bob.ID}},
-		{"percent matches nothing else", store.UserFilter{Contains: "%"}, []int64{bob.ID}},
-		{"limit", store.UserFilter{Limit: 2}, []int64{alice.ID, bob.ID}},
-		{"after", store.UserFilter{AfterID: alice.ID}, []int64{bob.ID, carol.ID}},
+		{"contains in UPN", store.UserFilter{Contains: "AL"}, []psgate.UserID{alice.ID}},
+		{"contains in display name", store.UserFilter{Contains: "smith"}, []psgate.UserID{bob.ID}},
+		{"contains wildcard literally", store.UserFilter{Contains: "100%_s"}, []psgate.UserID{bob.ID}},
+		{"percent matches nothing else", store.UserFilter{Contains: "%"}, []psgate.UserID{bob.ID}},
+		{"limit", store.UserFilter{Limit: 2}, []psgate.UserID{alice.ID, bob.ID}},
+		{"after", store.UserFilter{AfterID: alice.ID}, []psgate.UserID{bob.ID, carol.ID}},
 	}
 	for _, tt := range tests {
 		got, err := e.s.ListUsers(e.ctx, a.ID, tt.f)
