@@ -20,6 +20,8 @@ step() { echo; echo "==> $*"; }
 ensure_go
 ensure_tools
 ensure_python_clients
+# systemd-analyze and systemd-sysusers: dist's test checks the systemd unit.
+apt_install systemd
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 source scripts/postgres.sh
 start_postgres

@@ -69,6 +69,7 @@ var layers = map[string]layer{
 	"bench/capacity":             {8, "a benchmark"},
 	"bench/poolmem":              {8, "a benchmark"},
 	"bench/wsbench":              {8, "a benchmark"},
+	"dist":                       {8, "the systemd unit and its checks"},
 	"interop":                    {8, "interoperability tests"},
 }
 
