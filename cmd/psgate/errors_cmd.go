@@ -34,6 +34,13 @@ that area's codes.`,
 			}
 			codes := psgate.Codes()
 			if len(args) == 1 {
+				// A retired code may still come from an older server.
+				for _, e := range psgate.Retired() {
+					if string(e.Code) == strings.ToLower(strings.TrimSpace(args[0])) {
+						fmt.Fprintf(w, "%s  %s (retired)\n  retired: %s\n  message: %s\n  fix:     %s\n\n", e.Code, e.Title, e.Retired, e.Message, e.Resolution)
+						return nil
+					}
+				}
 				var err error
 				if codes, err = selectCodes(args[0]); err != nil {
 					return err
