@@ -127,8 +127,8 @@ func verifyBackup(cmd *cobra.Command, w io.Writer, path string) error {
 	if c.Version == 0 {
 		return fmt.Errorf("%s is an SQLite database but not a psgate store (it has no schema version)", path)
 	}
-	fmt.Fprintf(w, "%s is sound: schema version %d, %d tenants, %d users, %d audit records.\n",
-		path, c.Version, c.Tenants, c.Users, c.AuditRecords)
+	fmt.Fprintf(w, "%s is sound: schema version %d, %s, %s, %s.\n", path, c.Version,
+		nOf(c.Tenants, "tenant"), nOf(c.Users, "user"), nOf(c.AuditRecords, "audit record"))
 	if c.Version > c.Known {
 		return fmt.Errorf("%s has schema version %d, newer than this psgate's %d: restore it with a newer psgate", path, c.Version, c.Known)
 	}
@@ -136,6 +136,14 @@ func verifyBackup(cmd *cobra.Command, w io.Writer, path string) error {
 		fmt.Fprintf(w, "It predates this psgate's schema version %d: the gateway upgrades it when it starts on it.\n", c.Known)
 	}
 	return nil
+}
+
+// nOf is "1 tenant", "2 tenants".
+func nOf(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // byteSize prints n bytes for people.

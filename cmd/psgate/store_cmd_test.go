@@ -166,7 +166,7 @@ func TestStoreVerifyFindsDamage(t *testing.T) {
 		t.Fatalf("store backup: %s", errOut)
 	}
 	out, errOut, status := psgateRun(t, "", "store", "verify", good)
-	if status != exitOK || !strings.Contains(out, good+" is sound: schema version") || !strings.Contains(out, "tenants") {
+	if status != exitOK || !strings.Contains(out, good+" is sound: schema version") || !strings.Contains(out, "2 tenants, 2 users, ") {
 		t.Fatalf("store verify of a fresh backup: status %d\n%s%s", status, out, errOut)
 	}
 	b, err := os.ReadFile(good)
