@@ -60,17 +60,15 @@ func newStoreBackupCmd() *cobra.Command {
 			if _, err := os.Lstat(to); err == nil {
 				return fmt.Errorf("%s exists: psgate store backup never overwrites a file; choose a new name (for example with the date: --to psgate-%s.db)", to, time.Now().Format("2006-01-02"))
 			}
-			db, err := sqlite.Open(ctx, src, sqlite.Options{})
-			if err != nil {
-				return storeFailed("open "+src, err)
-			}
-			defer db.Close()
+			// Not sqlite.Open: it would migrate the store, and a backup
+			// taken with a new psgate before restarting the gateway must
+			// hold the old schema.
 			start := time.Now()
-			if err := db.Backup(ctx, to); err != nil {
+			if err := sqlite.BackupFile(ctx, src, to); err != nil {
 				if errors.Is(err, fs.ErrExist) {
 					return fmt.Errorf("%s exists: psgate store backup never overwrites a file; choose a new name", to)
 				}
-				return fmt.Errorf("back up %s: %w", src, err)
+				return storeFailed("back up "+src, err)
 			}
 			took := time.Since(start).Round(time.Millisecond)
 			fi, err := os.Stat(to)
@@ -83,7 +81,7 @@ func newStoreBackupCmd() *cobra.Command {
 				fmt.Fprintf(w, "Check it with: psgate store verify %s\n", shellQuote(absPath(to)))
 				return nil
 			}
-			return verifyBackup(cmd, w, to)
+			return verifyBackup(cmd, w, to, false)
 		},
 	}
 	f := cmd.Flags()
@@ -104,13 +102,15 @@ users and audit records it holds. Exits with a non-zero status when the file
 is damaged or too new for this psgate.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return verifyBackup(cmd, cmd.OutOrStdout(), args[0])
+			return verifyBackup(cmd, cmd.OutOrStdout(), args[0], true)
 		},
 	}
 }
 
-// verifyBackup checks the store file path and prints what it found.
-func verifyBackup(cmd *cobra.Command, w io.Writer, path string) error {
+// verifyBackup checks the store file path and prints what it found. A
+// schema newer than this psgate's is an error when strict (verify: this
+// psgate cannot restore it), a note otherwise (backup: the copy is right).
+func verifyBackup(cmd *cobra.Command, w io.Writer, path string, strict bool) error {
 	c, err := sqlite.Verify(cmd.Context(), path)
 	if err != nil {
 		return fmt.Errorf("%s cannot be read as a psgate store: %w", path, err)
@@ -130,7 +130,10 @@ func verifyBackup(cmd *cobra.Command, w io.Writer, path string) error {
 	fmt.Fprintf(w, "%s is sound: schema version %d, %s, %s, %s.\n", path, c.Version,
 		nOf(c.Tenants, "tenant"), nOf(c.Users, "user"), nOf(c.AuditRecords, "audit record"))
 	if c.Version > c.Known {
-		return fmt.Errorf("%s has schema version %d, newer than this psgate's %d: restore it with a newer psgate", path, c.Version, c.Known)
+		if strict {
+			return fmt.Errorf("%s has schema version %d, newer than this psgate's %d: restore it with a newer psgate", path, c.Version, c.Known)
+		}
+		fmt.Fprintf(w, "Its schema is newer than this psgate's version %d: restore it with the psgate that runs the gateway.\n", c.Known)
 	}
 	if c.Version < c.Known {
 		fmt.Fprintf(w, "It predates this psgate's schema version %d: the gateway upgrades it when it starts on it.\n", c.Known)

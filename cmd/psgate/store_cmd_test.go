@@ -3,6 +3,7 @@
 package main
 
 import (
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -195,5 +196,33 @@ func waitUntil(t *testing.T, cond func() bool) {
 			t.Fatal("timed out waiting for the writers")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestStoreBackupBeforeUpgrade: with a new psgate installed and the old
+// gateway's store still on its older schema, store backup copies the store
+// as it is and migrates neither the store nor the copy.
+func TestStoreBackupBeforeUpgrade(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	src := filepath.Join(c.dir, "psgate.db")
+	versions, _ := sqlite.MigrationVersions()
+	older := versions[len(versions)-2]
+	raw, err := sql.Open("sqlite", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`DELETE FROM schema_migrations WHERE version > ?`, older); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	backup := filepath.Join(t.TempDir(), "before-upgrade.db")
+	out, errOut, status := psgateRun(t, "", "store", "backup", "--data", c.dir, "--to", backup)
+	want := fmt.Sprintf("is sound: schema version %d, 2 tenants", older)
+	if status != exitOK || !strings.Contains(out, want) || !strings.Contains(out, "predates this psgate's schema version") {
+		t.Fatalf("store backup of an older store: status %d\nstdout:\n%s\nstderr:\n%s\nwant %q and a note that it predates this psgate", status, out, errOut, want)
+	}
+	if chk, err := sqlite.Verify(t.Context(), src); err != nil || chk.Version != older {
+		t.Errorf("after store backup the gateway's store is at schema version %d (%v), want %d: backup migrated it", chk.Version, err, older)
 	}
 }

@@ -13,19 +13,37 @@ import (
 
 // Backup writes a consistent copy of the database to the new file path
 // while the store (and any other process, such as a running gateway) goes
-// on reading and writing it.
-//
-// The copy is SQLite's VACUUM INTO run on a read connection: it reads one
-// snapshot of the database (WAL mode lets writers commit meanwhile) and
-// writes it out compacted, without the write-ahead log, as a database file
-// that Open and Verify accept as it is. It is written under a temporary
-// name in path's directory, synced, then renamed, so path never holds a
-// partial copy. Backup refuses a path that exists, with an error wrapping
-// fs.ErrExist. The file is created 0600: it holds
-// password hashes, signing keys and the audit log.
+// on reading and writing it. See BackupFile.
 func (db *DB) Backup(ctx context.Context, path string) error {
+	var file string
+	if err := db.r.DB.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&file); err != nil {
+		return wrap("backup: find the database file", err)
+	}
+	if file == "" {
+		return errors.New("sqlite: backup: the database has no file")
+	}
+	return BackupFile(ctx, file, path)
+}
+
+// BackupFile writes a consistent copy of the database file src to the new
+// file path, while other connections and processes (a running gateway) go
+// on reading and writing src. Unlike Open it never migrates src: a backup
+// taken by a newer psgate before an upgrade holds the old schema.
+//
+// The copy is SQLite's VACUUM INTO on a connection of its own: it reads
+// one snapshot of the database (WAL mode lets writers commit meanwhile)
+// and writes it out compacted, without the write-ahead log, as a database
+// file that Open and Verify accept as it is. It is written under a
+// temporary name in path's directory, synced, then renamed, so path never
+// holds a partial copy. BackupFile refuses a path that exists, with an
+// error wrapping fs.ErrExist. The file is created 0600: it holds password
+// hashes, signing keys and the audit log.
+func BackupFile(ctx context.Context, src, path string) error {
 	if path == "" {
 		return errors.New("sqlite: backup: no destination file")
+	}
+	if _, err := os.Stat(src); err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
 	}
 	// Reserve the name: O_EXCL refuses an existing file (or a symlink
 	// to one) without a window between checking and creating.
@@ -51,7 +69,7 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 			os.Remove(tmpName)
 		}
 	}()
-	if err := db.vacuumInto(ctx, tmpName); err != nil {
+	if err := vacuumInto(ctx, src, tmpName); err != nil {
 		return err
 	}
 	if err := syncFile(tmpName); err != nil {
@@ -67,21 +85,17 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	return nil
 }
 
-// vacuumInto copies the database into the empty file dst. It runs on a
-// connection of its own: the read pool is query-only, which VACUUM INTO
-// obeys even though it writes another file, and the single writer
-// connection stays free for the store's own writes.
-func (db *DB) vacuumInto(ctx context.Context, dst string) error {
-	var file string
-	if err := db.r.DB.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&file); err != nil {
-		return wrap("backup: find the database file", err)
-	}
-	if file == "" {
-		return errors.New("sqlite: backup: the database has no file")
-	}
+// vacuumInto copies the database file src into the empty file dst. It
+// uses a connection of its own: a store's read pool is query-only, which
+// VACUUM INTO obeys even though it writes another file, and its single
+// writer connection stays free for the store's own writes. mode=rw: a
+// missing src is an error, not a new empty database.
+func vacuumInto(ctx context.Context, src, dst string) error {
 	q := url.Values{}
+	q.Set("mode", "rw")
 	q.Add("_pragma", "busy_timeout(10000)")
-	conn, err := sql.Open("sqlite", file+"?"+q.Encode())
+	u := url.URL{Scheme: "file", Opaque: filepathToURI(src), RawQuery: q.Encode()}
+	conn, err := sql.Open("sqlite", u.String())
 	if err != nil {
 		return wrap("backup", err)
 	}

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -191,5 +192,51 @@ func TestVerify(t *testing.T) {
 	}
 	if _, err := sqlite.Verify(ctx, filepath.Join(t.TempDir(), "missing.db")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Verify(missing file) error = %v, want fs.ErrNotExist", err)
+	}
+}
+
+// TestBackupFileNeverMigrates backs up a store whose schema is older than
+// this binary's, as an operator does with the new psgate installed before
+// restarting the gateway: neither the store nor its copy is upgraded, so
+// the copy is the state to go back to.
+func TestBackupFileNeverMigrates(t *testing.T) {
+	ctx := t.Context()
+	src := filepath.Join(t.TempDir(), "psgate.db")
+	db, err := sqlite.Open(ctx, src, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	versions, _ := sqlite.MigrationVersions()
+	older := versions[len(versions)-2]
+	raw, err := sql.Open("sqlite", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version > ?`, older); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	backup := filepath.Join(t.TempDir(), "before-upgrade.db")
+	if err := sqlite.BackupFile(ctx, src, backup); err != nil {
+		t.Fatalf("BackupFile() error = %v", err)
+	}
+	for _, f := range []string{src, backup} {
+		c, err := sqlite.Verify(ctx, f)
+		if err != nil || len(c.Problems) > 0 || c.Version != older {
+			t.Errorf("Verify(%s) = %+v, %v; want schema version %d, untouched", filepath.Base(f), c, err, older)
+		}
+	}
+
+	missing := filepath.Join(t.TempDir(), "psgate.db")
+	out := filepath.Join(t.TempDir(), "x.db")
+	if err := sqlite.BackupFile(ctx, missing, out); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("BackupFile(missing source) error = %v, want fs.ErrNotExist", err)
+	}
+	for _, f := range []string{missing, out} {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("BackupFile(missing source) created %s", f)
+		}
 	}
 }
