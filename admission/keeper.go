@@ -11,9 +11,6 @@ import (
 	"github.com/psgate/psgate/store"
 )
 
-// tickEvery is how often Run calls Tick. Tick itself decides what is due.
-const tickEvery = time.Second
-
 // keeperState is the lease keeper's view of this node. Guarded by
 // Admitter.mu.
 type keeperState struct {
