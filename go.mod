@@ -8,6 +8,7 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/masterzen/winrm v0.0.0-20211231115050-232efb40349e
+	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/smnsjas/go-psrpcore v0.0.0-20251230190552-63d922dacbb3
 	github.com/spf13/cobra v1.10.2
 	github.com/zitadel/oidc/v3 v3.52.0

@@ -64,6 +64,7 @@ var layers = map[string]layer{
 	"server":                     {6, "the service: wiring and the one loop"},
 	"server/servertest":          {7, "a test server"},
 	"internal/loadgen":           {7, "load generation"},
+	"config":                     {7, "operator configuration"},
 	"cmd/psgate":                 {8, "the command line"},
 	"bench/attack":               {8, "a benchmark"},
 	"bench/capacity":             {8, "a benchmark"},

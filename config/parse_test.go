@@ -1,0 +1,75 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzParse feeds arbitrary files to the parser and applies what it
+// returns as Load does (without reading secret files): nothing panics,
+// every setting and every problem but a syntax error has its line, and
+// showing the result never fails. The corpus is testdata/fuzz/FuzzParse.
+func FuzzParse(f *testing.F) {
+	for _, seed := range []string{
+		"",
+		"data_dir = \"/var/lib/psgate\"\n[listen]\nhttps = \":5986\"\ntrusted_proxies = [\"10.0.0.0/24\"]\n",
+		"listen.http = \"127.0.0.1:5985\"\nlisten = { https = \":1\" }\n",
+		"[[listen]]\nhttp = 1\n[listn.x]\ny = 2\n",
+		"[limits]\nbody_timeout = 1979-05-27T07:32:00Z\nmax_connections = 1e3\n",
+		"[store]\ndsn = \"postgres://a:b@c/d\"\ndsn_file = \"x\"\n",
+		"a = [{b = 1}, [2]]\n\"listen\".\"https\" = \"h:2\"\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	if example, err := os.ReadFile(filepath.Join("..", "dist", "psgate.toml")); err == nil {
+		f.Add(example)
+	}
+	byKey := map[string]Setting{}
+	for _, s := range Settings() {
+		byKey[s.Key] = s
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > maxFile {
+			return // Load refuses it unread
+		}
+		entries, problems := parseFile("f.toml", data)
+		c := &Config{origins: map[string]Origin{}, secretFiles: map[string]string{}}
+		seen := map[string]Origin{}
+		for _, e := range entries {
+			s, ok := byKey[e.key]
+			if !ok {
+				t.Fatalf("an entry for the unknown key %q", e.key)
+			}
+			if e.line < 1 {
+				t.Fatalf("%s has no line", e.key)
+			}
+			c.apply(byKey, s, value{v: e.val, dir: "/etc/psgate"}, Origin{Kind: FromFile, Name: "f.toml", Line: e.line}, seen)
+		}
+		for _, p := range problems {
+			if p.Origin.Line < 1 && !strings.Contains(p.Message, "TOML syntax") {
+				t.Fatalf("problem without a line: %s", p)
+			}
+		}
+		for _, v := range c.Values() {
+			_ = v.Origin.String()
+		}
+	})
+}
+
+func TestSuggestions(t *testing.T) {
+	for _, tt := range []struct{ typed, want string }{
+		{"https", `"listen.https"`},
+		{"listen.htps", `"listen.https"`},
+		{"store.dsn-file", `"store.dsn_file"`},
+		{"tls.tls-key", `"tls.key"`},
+		{"log.json", ""},
+		{"data", `"data_dir"`},
+	} {
+		got := suggest(tt.typed)
+		if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+			t.Errorf("suggest(%q) = %q, want it to name %s", tt.typed, got, tt.want)
+		}
+	}
+}
