@@ -123,11 +123,3 @@ func (n *filterCmp) match(obj *psobject.Object) (bool, error) {
 func (n *filterAnd) props(add func(string)) { n.left.props(add); n.right.props(add) }
 func (n *filterOr) props(add func(string))  { n.left.props(add); n.right.props(add) }
 func (n *filterCmp) props(add func(string)) { add(n.property) }
-
-// literalText writes a runtime value back as a literal of the language.
-func literalText(v any) string {
-	if d, ok := v.(psobject.Decimal); ok {
-		v = syntax.Decimal(d)
-	}
-	return syntax.Literal(v)
-}

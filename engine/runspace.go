@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine/syntax"
 	"github.com/psgate/psgate/internal/logkey"
-	"github.com/psgate/psgate/psobject"
 )
 
 // Authorizer decides what a runspace's caller may see and run.
@@ -373,65 +371,4 @@ func (r *Runspace) runNested(ctx context.Context, statements []Pipeline, inv *In
 		return err
 	}
 	return nil
-}
-
-// Script returns the text of the statements as the parser understood them
-// (for logs and audit): command names and arguments, values quoted.
-func (s *Script) String() string {
-	var b strings.Builder
-	for i, st := range s.Statements {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(st.String())
-	}
-	return b.String()
-}
-
-// String renders a pipeline as a command line.
-func (p Pipeline) String() string {
-	var b strings.Builder
-	for i, c := range p.Commands {
-		if i > 0 {
-			b.WriteString(" | ")
-		}
-		b.WriteString(c.Name)
-		for _, a := range c.Args {
-			b.WriteByte(' ')
-			if a.Name != "" {
-				b.WriteString("-" + a.Name)
-				if !a.HasValue {
-					continue
-				}
-				b.WriteByte(':')
-			}
-			b.WriteString(argumentText(a.Value))
-		}
-	}
-	return b.String()
-}
-
-// argumentText writes a value back in command-line syntax.
-func argumentText(v any) string {
-	if list, ok := asList(v); ok {
-		if len(list) == 0 {
-			return "@()"
-		}
-		parts := make([]string, len(list))
-		for i, e := range list {
-			parts[i] = argumentText(e)
-			if _, nested := asList(e); nested {
-				parts[i] = "(" + parts[i] + ")"
-			}
-		}
-		if len(parts) == 1 {
-			return "(," + parts[0] + ")"
-		}
-		return strings.Join(parts, ",")
-	}
-	switch v.(type) {
-	case string, nil, bool, float64, int64, psobject.Decimal:
-		return literalText(v)
-	}
-	return toText(v)
 }

@@ -496,13 +496,3 @@ func TestConcurrentRunspaces(t *testing.T) {
 	}
 	wg.Wait()
 }
-
-func TestScriptString(t *testing.T) {
-	s, err := engine.Parse(`Get-X -Name:'it''s' -Force a,b 5 | Select-Object -First 1; Get-Y @()`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := s.String(), `Get-X -Name:'it''s' -Force 'a','b' 5 | Select-Object -First 1; Get-Y @()`; got != want {
-		t.Errorf("got  %s\nwant %s", got, want)
-	}
-}
