@@ -108,7 +108,7 @@ func Settings() []Setting {
 			set: setPath(func(c *Config) *string { return &c.TLSKey }, true), show: showString(func(c *Config) string { return c.TLSKey })},
 
 		{Key: "store.dsn", Flag: "store", Type: "PostgreSQL URL", Default: "", Secret: true,
-			Doc: "PostgreSQL store shared by several gateway nodes (postgres://user:pass@host/db); default: SQLite in the data directory",
+			Doc: "PostgreSQL store shared by several gateway nodes (postgres://user@host/db; a password belongs in store.dsn_file); default: SQLite in the data directory",
 			set: setDSN, show: func(c *Config) string { return MaskDSN(c.StoreDSN) }},
 		{Key: "store.dsn_file", Flag: "store-file", Type: "path", Default: "", SecretFor: "store.dsn",
 			Doc: "file holding store.dsn (mode 0600), so the password is not in argv"},

@@ -7,70 +7,61 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/psgate/psgate/config"
 	"github.com/psgate/psgate/internal/gctune"
+	"github.com/psgate/psgate/internal/logkey"
+	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/server"
 )
 
 func newServeCmd() *cobra.Command {
-	var (
-		cfg       server.Config
-		grace     time.Duration
-		logLevel  string
-		logJSON   bool
-		retention string
-		proxies   []string
-	)
+	var cf *configFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the psgate gateway",
 		Long: `Run the psgate gateway: a WS-Management endpoint (paths /wsman, /powershell and /)
 serving WinRS shells and PowerShell runspace pools restricted to tenant admin cmdlets.
 
+Settings come from built-in defaults, then the configuration file (--config, or
+$PSGATE_CONFIG), then PSGATE_* environment variables, then flags: each overrides
+the one before. Each flag's help names its key in the file and its variable.
+Secrets never need to be on the command line: store.dsn_file (PSGATE_STORE_DSN_FILE)
+reads the store's connection string from a file only psgate's user can read.
+"psgate config show" prints the effective settings and where each comes from;
+"psgate config check FILE" checks a file. See docs/configuration.md.
+
 On first start with an empty data directory it creates the demo tenant "contoso"
 (domain contoso.test) with administrator admin@contoso.test, whose password comes
-from $PSGATE_BOOTSTRAP_PASSWORD or is generated into <data>/bootstrap-admin.txt.`,
+from bootstrap.password (PSGATE_BOOTSTRAP_PASSWORD, or a file named by
+PSGATE_BOOTSTRAP_PASSWORD_FILE) or is generated into <data>/bootstrap-admin.txt.`,
+		Example: `  psgate serve
+  psgate serve --config /etc/psgate/psgate.toml
+  PSGATE_STORE_DSN_FILE=/run/secrets/psgate-dsn psgate serve --https :5986`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			level := slog.LevelInfo
-			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
-				return fmt.Errorf("--log-level: %w", err)
-			}
-			opts := &slog.HandlerOptions{Level: level}
-			var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
-			if logJSON {
-				h = slog.NewJSONHandler(os.Stderr, opts)
-			}
-			cfg.Logger = slog.New(h)
-			keep, err := parseAge(retention)
-			if err != nil {
-				return fmt.Errorf("--audit-retention: %w", err)
-			}
-			for _, p := range proxies {
-				prefix, err := parseProxy(p)
-				if err != nil {
-					return err
-				}
-				cfg.TrustedProxies = append(cfg.TrustedProxies, prefix)
-			}
-			cfg.AuditRetention = keep
-			if keep == 0 {
-				cfg.AuditRetention = -1 // 0 on the command line: keep forever
-			}
-			cfg.BootstrapPassword = os.Getenv("PSGATE_BOOTSTRAP_PASSWORD")
-			s, err := server.New(cmd.Context(), cfg)
+			c, err := cf.load()
 			if err != nil {
 				return err
 			}
-			printBanner(cmd.OutOrStdout(), s.Info())
+			log := newLogger(os.Stderr, c)
+			if cf.path() != "" {
+				log.Info("configuration read", "file", cf.path())
+			}
+			for _, w := range c.Warnings {
+				log.Warn("configuration", "key", w.Key, "source", w.Origin.String(), logkey.Reason, w.Message)
+			}
+			s, err := server.New(cmd.Context(), serverConfig(c, log))
+			if err != nil {
+				return err
+			}
+			printBanner(cmd.OutOrStdout(), s.Info(), c.Origin("bootstrap.password"))
 			if os.Getenv("GOGC") == "" {
 				// Trade up to 256 MiB of heap for less GC work; an
 				// operator's GOGC wins (docs/operations in README).
@@ -78,45 +69,56 @@ from $PSGATE_BOOTSTRAP_PASSWORD or is generated into <data>/bootstrap-admin.txt.
 				defer stop()
 				go gctune.Run(gctx, gctune.Config{})
 			}
-			return s.Run(cmd.Context(), grace)
+			return s.Run(cmd.Context(), c.ShutdownGrace)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&cfg.DataDir, "data", "./psgate-data", "data directory (SQLite store, certificate, bootstrap credentials)")
-	f.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:5985", "plain HTTP listen address (loopback only unless --allow-unencrypted; empty disables)")
-	f.BoolVar(&cfg.AllowUnencrypted, "allow-unencrypted", false, "allow plain HTTP on a non-loopback address")
-	f.StringVar(&cfg.HTTPSAddr, "https", "127.0.0.1:5986", "HTTPS listen address; \":5986\" accepts other machines (empty disables)")
-	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate PEM file (default: self-signed, generated into the data directory)")
-	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key PEM file")
-	f.StringVar(&cfg.StoreDSN, "store", "", "PostgreSQL store shared by several gateway nodes (postgres://user:pass@host/db); default: SQLite in the data directory")
-	f.StringVar(&cfg.Issuer, "issuer", "", "token service issuer URL as clients reach it (default: https://<host name>:<HTTPS port>)")
-	f.IntVar(&cfg.MaxEnvelopeSize, "max-envelope-size", 512000, "largest WS-Management request accepted, in bytes")
-	f.StringSliceVar(&proxies, "trusted-proxy", nil, "a load balancer or reverse proxy (address or CIDR) whose X-Forwarded-For names the client; repeat or comma-separate")
-	f.StringVar(&retention, "audit-retention", "180d", "how long audit records are kept (90d, 2160h); 0 keeps them forever")
-	f.DurationVar(&cfg.BodyTimeout, "body-timeout", server.DefaultBodyTimeout, "longest time a client may take to send a request body")
-	f.IntVar(&cfg.MaxConnections, "max-connections", server.DefaultMaxConnections, "most client connections open at once; more are closed at once")
-	f.DurationVar(&grace, "shutdown-grace", 30*time.Second, "how long shutdown waits for running commands")
-	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	f.BoolVar(&logJSON, "log-json", false, "write logs as JSON")
+	cf = addConfigFlags(cmd)
 	return cmd
 }
 
-// parseProxy reads a trusted proxy as an address or a CIDR prefix.
-func parseProxy(s string) (netip.Prefix, error) {
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return p.Masked(), nil
+// serverConfig is the server's configuration from the operator's.
+func serverConfig(c *config.Config, log *slog.Logger) server.Config {
+	pw := password.Default()
+	pw.Memory, pw.Time, pw.Threads = c.PasswordMemoryKiB, c.PasswordIterations, c.PasswordThreads
+	retention := c.AuditRetention
+	if retention == 0 {
+		retention = -1 // 0 in the configuration: keep forever
 	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		return netip.PrefixFrom(a, a.BitLen()), nil
+	return server.Config{
+		DataDir:           c.DataDir,
+		HTTPAddr:          c.HTTP,
+		AllowUnencrypted:  c.AllowUnencrypted,
+		HTTPSAddr:         c.HTTPS,
+		TLSCert:           c.TLSCert,
+		TLSKey:            c.TLSKey,
+		BootstrapPassword: c.BootstrapPassword,
+		PasswordParams:    pw,
+		Issuer:            c.Issuer,
+		StoreDSN:          c.StoreDSN,
+		MaxEnvelopeSize:   c.MaxEnvelopeSize,
+		BodyTimeout:       c.BodyTimeout,
+		MaxConnections:    c.MaxConnections,
+		TrustedProxies:    c.TrustedProxies,
+		AuditRetention:    retention,
+		Logger:            log,
 	}
-	return netip.Prefix{}, fmt.Errorf("--trusted-proxy %q: want an address (10.0.0.5) or a CIDR prefix (10.0.0.0/24)", s)
+}
+
+// newLogger writes the server's log to w at the configured level, as
+// logfmt text or JSON.
+func newLogger(w io.Writer, c *config.Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // printBanner tells the operator where psgate listens and how to connect.
 // Every line under "Connect" can be pasted into a shell as it is: paths are
 // absolute, the psgate binary is named as the shell will find it, and the
 // demo password is read from its file rather than typed.
-func printBanner(w io.Writer, in server.Info) {
+func printBanner(w io.Writer, in server.Info, pwFrom config.Origin) {
 	dataDir := absPath(in.DataDir)
 	fmt.Fprintf(w, "psgate is serving (data directory %s)\n", dataDir)
 	if in.HTTPSURL != "" {
@@ -138,7 +140,7 @@ func printBanner(w io.Writer, in server.Info) {
 		if haveFile {
 			fmt.Fprintf(w, "Its password is in %s (readable by you only).\n", pwFile)
 		} else {
-			fmt.Fprintln(w, "Its password is the one in $PSGATE_BOOTSTRAP_PASSWORD.")
+			fmt.Fprintf(w, "Its password is %s.\n", passwordSource(pwFrom))
 		}
 	}
 	url := in.HTTPURL
@@ -156,8 +158,10 @@ func printBanner(w io.Writer, in server.Info) {
 	switch {
 	case haveFile:
 		pwCmd = fmt.Sprintf("sed -n 's/^password: //p' %s", shellQuote(pwFile))
-	case in.Bootstrap.Created:
-		pwCmd = "printenv PSGATE_BOOTSTRAP_PASSWORD"
+	case in.Bootstrap.Created && pwFrom.SecretFile != "":
+		pwCmd = "cat " + shellQuote(absPath(pwFrom.SecretFile))
+	case in.Bootstrap.Created && pwFrom.Kind == config.FromEnv:
+		pwCmd = "printenv " + pwFrom.Name
 	}
 	if pwCmd != "" {
 		fmt.Fprintf(w, "  %s | %s --password-stdin\n", pwCmd, login)
@@ -176,6 +180,18 @@ func printBanner(w io.Writer, in server.Info) {
 		fmt.Fprintf(w, "  $s = New-PSSession -ConnectionUri %s -Authentication Basic -Credential %s -SessionOption (New-PSSessionOption -SkipCACheck -SkipCNCheck)\n", ps, server.DemoAdmin)
 		fmt.Fprintf(w, "  Invoke-Command $s { Get-CsTenant }\n")
 	}
+}
+
+// passwordSource says where the operator set the demo administrator's
+// password.
+func passwordSource(o config.Origin) string {
+	switch {
+	case o.SecretFile != "":
+		return "the one in " + absPath(o.SecretFile)
+	case o.Kind == config.FromEnv:
+		return "the one in $" + o.Name
+	}
+	return "bootstrap.password, " + o.String()
 }
 
 // selfCommand is how a shell would run this binary: "psgate" when that

@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -218,5 +219,71 @@ func TestServeDataDirectoryIsPrivate(t *testing.T) {
 	// WAL), the lock, the bootstrap password and the leftover at least.
 	if seen < 8 {
 		t.Errorf("walked only %d entries of the data directory", seen)
+	}
+}
+
+// psgate serve runs from a configuration file alone, and a flag still
+// overrides the file.
+func TestServeFromAConfigurationFile(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	t.Setenv("PSGATE_BOOTSTRAP_PASSWORD", "")
+	file := writeConfig(t, "psgate.toml", fmt.Sprintf(`data_dir = %q
+[listen]
+http = %q
+https = %q
+[log]
+level = "error"
+format = "json"
+`, data, freePort(t), freePort(t)), 0o644)
+	banner := runServe(t, "--config", file)
+	if !strings.Contains(banner, "data directory "+data) || !strings.Contains(banner, "HTTPS  https://") {
+		t.Errorf("banner does not follow the file:\n%s", banner)
+	}
+	banner = runServe(t, "--config", file, "--https", "")
+	if strings.Contains(banner, "HTTPS  https://") || !strings.Contains(banner, "HTTP   http://") {
+		t.Errorf("--https \"\" did not override the file:\n%s", banner)
+	}
+}
+
+func TestServeRefusesABadConfigurationFile(t *testing.T) {
+	file := writeConfig(t, "psgate.toml", "[listen]\nhttps = 5986\nhttp = \"127.0.0.1:0\"\n[limits]\nbody_timeout = \"-1s\"\n", 0o644)
+	_, stderr, status, _ := execute(t, "serve", "--config", file, "--data", t.TempDir())
+	for _, want := range []string{file + ":2: listen.https: want an address", file + ":5: limits.body_timeout: \"-1s\""} {
+		if status == exitOK || !strings.Contains(stderr, want) {
+			t.Errorf("status %d, stderr lacks %q:\n%s", status, want, stderr)
+		}
+	}
+}
+
+// The demo administrator's password can come from a private file; the
+// banner says which, and pipes it from there.
+func TestServeBootstrapPasswordFromAFile(t *testing.T) {
+	pw := writeConfig(t, "admin-password", "From-A-File-1\n", 0o600)
+	t.Setenv("PSGATE_BOOTSTRAP_PASSWORD", "")
+	t.Setenv("PSGATE_BOOTSTRAP_PASSWORD_FILE", pw)
+	// A value and its file in one layer contradict each other.
+	_, stderr, status, _ := execute(t, "serve", "--data", t.TempDir(), "--http", freePort(t), "--https", "")
+	if status == exitOK || !strings.Contains(stderr, "set bootstrap.password or bootstrap.password_file, not both") {
+		t.Fatalf("both set: status %d\n%s", status, stderr)
+	}
+	os.Unsetenv("PSGATE_BOOTSTRAP_PASSWORD")
+	dir := t.TempDir()
+	banner := runServe(t, "--data", dir, "--http", freePort(t), "--https", "")
+	if !strings.Contains(banner, "Its password is the one in "+pw) || !strings.Contains(banner, "cat "+pw+" | ") {
+		t.Errorf("banner does not name the password file:\n%s", banner)
+	}
+	if strings.Contains(banner, "From-A-File-1") {
+		t.Errorf("banner prints the password")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bootstrap-admin.txt")); !os.IsNotExist(err) {
+		t.Errorf("bootstrap-admin.txt written although the password came from a file")
+	}
+	if err := os.Chmod(pw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, status, _ = execute(t, "serve", "--data", t.TempDir(), "--http", freePort(t), "--https", "")
+	if status == exitOK || !strings.Contains(stderr, "env PSGATE_BOOTSTRAP_PASSWORD_FILE: bootstrap.password_file: "+pw+" is readable or writable by group or others (mode 0644)") {
+		t.Errorf("a password file others can read: status %d\n%s", status, stderr)
 	}
 }

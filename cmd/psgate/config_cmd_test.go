@@ -1,0 +1,190 @@
+//go:build !connector
+
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/psgate/psgate/config"
+	"github.com/psgate/psgate/internal/password"
+	"github.com/psgate/psgate/server"
+)
+
+func writeConfig(t *testing.T, name, text string, mode os.FileMode) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(text), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// The example shipped in dist/ is accepted as it is.
+func TestConfigCheckAcceptsTheExampleFile(t *testing.T) {
+	example := filepath.Join("..", "..", "dist", "psgate.toml")
+	stdout, stderr, status, err := execute(t, "config", "check", example)
+	if status != exitOK || err != nil {
+		t.Fatalf("config check %s: status %d, %v\n%s", example, status, err, stderr)
+	}
+	if stdout != example+": ok\n" || stderr != "" {
+		t.Errorf("stdout %q, stderr %q", stdout, stderr)
+	}
+	// And it sets every key there is, so that it documents them all.
+	text, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range config.Settings() {
+		name := s.Key[strings.LastIndexByte(s.Key, '.')+1:]
+		if !strings.Contains(string(text), "\n"+name+" = ") && !strings.Contains(string(text), "\n# "+name+" = ") {
+			t.Errorf("dist/psgate.toml lacks %s", s.Key)
+		}
+	}
+}
+
+func TestConfigCheckReportsEveryProblemAndFails(t *testing.T) {
+	file := writeConfig(t, "psgate.toml", `[listen]
+https = "localhost"
+http = "0.0.0.0:5985"
+[limits]
+body_timeout = "forever"
+max_connections = "many"
+[tls]
+cert = "/nonexistent/cert.pem"
+[colour]
+mode = "dark"
+`, 0o644)
+	stdout, stderr, status, err := execute(t, "config", "check", file)
+	if status == exitOK || err == nil {
+		t.Fatalf("config check of a bad file succeeded:\n%s%s", stdout, stderr)
+	}
+	for _, want := range []string{
+		file + `:2: listen.https: "localhost" is not an address`,
+		file + `:5: limits.body_timeout: "forever" is not a duration`,
+		file + `:6: limits.max_connections: want a whole number, not a string`,
+		file + `:9: unknown table [colour]`,
+		// What depends on several values shows too: plain HTTP on the
+		// network, a certificate without its key.
+		file + ":3: listen.http: refusing plain HTTP on 0.0.0.0:5985",
+		file + ":8: tls.cert is set but tls.key is not",
+		"error: " + file + ": 6 problems; psgate serve would refuse it",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	_, stderr, status, _ = execute(t, "config", "check", filepath.Join(t.TempDir(), "absent.toml"))
+	if status == exitOK || !strings.Contains(stderr, "cannot read the configuration file") {
+		t.Errorf("absent file: status %d\n%s", status, stderr)
+	}
+}
+
+// config show names the layer of every value: default, file:line, env
+// and flag, in that order of precedence, and never prints a secret.
+func TestConfigShowNamesEverySource(t *testing.T) {
+	dsn := writeConfig(t, "dsn", "postgres://psgate:Sup3r-Secret@db.example.com/psgate\n", 0o600)
+	file := writeConfig(t, "psgate.toml", `data_dir = "/srv/psgate"
+[listen]
+https = "127.0.0.1:7001"
+[limits]
+max_connections = 100
+[log]
+level = "warn"
+`, 0o644)
+	t.Setenv("PSGATE_CONFIG", file)
+	t.Setenv("PSGATE_LISTEN_HTTPS", "127.0.0.1:7002")
+	t.Setenv("PSGATE_STORE_DSN_FILE", dsn)
+	t.Setenv("PSGATE_LOG_LEVEL", "debug")
+	stdout, stderr, status, err := execute(t, "config", "show", "--log-level", "error")
+	if status != exitOK {
+		t.Fatalf("config show: %d %v\n%s", status, err, stderr)
+	}
+	rows := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n")[1:] {
+		f := strings.Fields(line)
+		rows[f[0]] = f[1:]
+	}
+	for key, want := range map[string]string{
+		"data_dir":               "/srv/psgate file " + file + ":1",
+		"listen.https":           "127.0.0.1:7002 env PSGATE_LISTEN_HTTPS",
+		"listen.http":            "127.0.0.1:5985 default",
+		"limits.max_connections": "100 file " + file + ":5",
+		"log.level":              "error flag --log-level",
+		"store.dsn":              "postgres://psgate:xxxxx@db.example.com/psgate env PSGATE_STORE_DSN_FILE (read from " + dsn + ")",
+	} {
+		if got := strings.Join(rows[key], " "); got != want {
+			t.Errorf("%s: %q, want %q", key, got, want)
+		}
+	}
+	if strings.Contains(stdout+stderr, "Sup3r-Secret") {
+		t.Errorf("config show prints the store password:\n%s", stdout)
+	}
+
+	stdout, _, status, err = execute(t, "config", "show", "--output", "json")
+	var values []configValueJSON
+	if status != exitOK || json.Unmarshal([]byte(stdout), &values) != nil {
+		t.Fatalf("config show --output json: %d %v\n%s", status, err, stdout)
+	}
+	if len(values) != len(config.Settings())-2 { // less the two *_file keys
+		t.Errorf("%d values, want one per setting", len(values))
+	}
+	for _, v := range values {
+		if v.Key == "log.level" && (v.Value != "debug" || v.Source != "env PSGATE_LOG_LEVEL" || v.Flag != "--log-level" || v.Env != "PSGATE_LOG_LEVEL" || v.Default != "info") {
+			t.Errorf("log.level: %+v", v)
+		}
+	}
+}
+
+func TestConfigShowWarnsOfAPasswordOnTheCommandLine(t *testing.T) {
+	t.Setenv("PSGATE_CONFIG", "")
+	stdout, stderr, status, _ := execute(t, "config", "show", "--store", "postgres://psgate:Sup3r-Secret@db/psgate")
+	if status != exitOK || !strings.Contains(stderr, "warning: flag --store: store.dsn: the store password is on the command line") {
+		t.Errorf("status %d, stderr:\n%s", status, stderr)
+	}
+	if strings.Contains(stdout+stderr, "Sup3r-Secret") {
+		t.Errorf("the password is printed:\n%s", stdout)
+	}
+	_, stderr, status, _ = execute(t, "config", "show", "--max-connections", "none")
+	if status == exitOK || !strings.Contains(stderr, `flag --max-connections: limits.max_connections: "none": want a whole number`) {
+		t.Errorf("bad flag: status %d\n%s", status, stderr)
+	}
+}
+
+// The config package keeps its own copy of the server's defaults (it may
+// not import the server); they must agree.
+func TestConfigDefaultsAgreeWithTheServer(t *testing.T) {
+	if config.DefaultBodyTimeout != server.DefaultBodyTimeout || config.DefaultMaxConnections != server.DefaultMaxConnections ||
+		config.DefaultAuditRetention != server.DefaultAuditRetention {
+		t.Errorf("limits differ from the server's")
+	}
+	p := password.Default()
+	if config.DefaultPasswordMemoryKiB != p.Memory || config.DefaultPasswordIterations != p.Time || config.DefaultPasswordThreads != p.Threads {
+		t.Errorf("password hashing defaults differ: %+v", p)
+	}
+	c, err := config.Load(config.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := serverConfig(c, nil)
+	if sc.PasswordParams != p || sc.MaxEnvelopeSize != 512000 || sc.AuditRetention != server.DefaultAuditRetention {
+		t.Errorf("server configuration from the defaults: %+v", sc)
+	}
+	for n := password.MinLength - 1; n <= password.MinLength; n++ {
+		pw := strings.Repeat("x", n)
+		_, err := config.Load(config.Options{Env: func(k string) (string, bool) { return pw, k == "PSGATE_BOOTSTRAP_PASSWORD" }})
+		if (err == nil) != (password.CheckNew(pw) == nil) {
+			t.Errorf("a bootstrap password of %d characters: config says %v, the password package %v", n, err, password.CheckNew(pw))
+		}
+	}
+	c.AuditRetention = 0
+	if serverConfig(c, nil).AuditRetention >= 0 {
+		t.Errorf("audit.retention 0 must keep records forever (negative for the server)")
+	}
+}
