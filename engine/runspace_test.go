@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/engine/enginetest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/psgate/psgate"
@@ -77,7 +78,7 @@ func TestSelectFirstStopsUpstream(t *testing.T) {
 	env := newFakeEnv(t)
 	base := runtime.NumGoroutine()
 	for range 50 {
-		env.produced.Store(0)
+		env.Produced.Store(0)
 		rec, err := env.run(t, engine.RunspaceConfig{}, "Get-Numbers | Select-Object -First 3 | Sort-Object -Descending")
 		if err != nil {
 			t.Fatal(err)
@@ -85,7 +86,7 @@ func TestSelectFirstStopsUpstream(t *testing.T) {
 		if diff := cmp.Diff(rec.texts(), []string{"3", "2", "1"}); diff != "" {
 			t.Fatalf("output (-got +want):\n%s", diff)
 		}
-		if n := env.produced.Load(); n > 4 {
+		if n := env.Produced.Load(); n > 4 {
 			t.Fatalf("Get-Numbers produced %d objects after Select-Object -First 3 stopped reading", n)
 		}
 	}
@@ -236,8 +237,8 @@ func TestHiddenCommandIsNotRecognized(t *testing.T) {
 		h.FullyQualifiedErrorID != u.FullyQualifiedErrorID || h.Category != u.Category || h.ExceptionType != u.ExceptionType {
 		t.Errorf("a hidden command differs from an unknown one:\n%+v\n%+v", h, u)
 	}
-	if len(env.changes) != 0 {
-		t.Errorf("hidden command ran: %v", env.changes)
+	if len(env.Changes) != 0 {
+		t.Errorf("hidden command ran: %v", env.Changes)
 	}
 	for _, script := range []string{"Get-Command Set-CsUser", "Get-Help Set-CsUser", "Get-Command -Noun CsUser"} {
 		rec, _ := env.run(t, cfg, script)
@@ -266,8 +267,8 @@ func TestParameterDenied(t *testing.T) {
 	if r.Message() != "The parameter 'Department' of Set-CsUser is not allowed by your roles." {
 		t.Errorf("message %q", r.Message())
 	}
-	if env.produced.Load() != 0 || len(env.changes) != 0 || len(rec.out) != 0 {
-		t.Errorf("something ran before authorization: produced %d, changes %v", env.produced.Load(), env.changes)
+	if env.Produced.Load() != 0 || len(env.Changes) != 0 || len(rec.out) != 0 {
+		t.Errorf("something ran before authorization: produced %d, changes %v", env.Produced.Load(), env.Changes)
 	}
 	// Allowed parameters run.
 	if _, err := env.run(t, cfg, "Set-CsUser bob -Enabled $true"); err != nil {
@@ -282,19 +283,19 @@ func TestPipelineBindingAndWhatIf(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"alice@contoso.test dept=<nil> enabled=false", "carol@contoso.test dept=<nil> enabled=false"}
-	if diff := cmp.Diff(env.changes, want); diff != "" {
+	if diff := cmp.Diff(env.Changes, want); diff != "" {
 		t.Errorf("changes (-got +want):\n%s", diff)
 	}
 	if len(rec.errors) != 0 {
 		t.Errorf("errors: %v", rec.errorMessages())
 	}
 
-	env.changes = nil
+	env.Changes = nil
 	rec, err = env.run(t, engine.RunspaceConfig{}, "Set-CsUser bob -Department Ops -WhatIf; Set-CsUser dan -Department Ops -Confirm")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(env.changes, []string{"dan dept=Ops enabled=<nil>"}); diff != "" {
+	if diff := cmp.Diff(env.Changes, []string{"dan dept=Ops enabled=<nil>"}); diff != "" {
 		t.Errorf("changes (-got +want):\n%s", diff)
 	}
 	if len(rec.info) != 1 || rec.info[0].MessageData != `What if: Performing the operation "Set-CsUser" on target "bob".` ||
@@ -303,7 +304,7 @@ func TestPipelineBindingAndWhatIf(t *testing.T) {
 	}
 
 	// Input that binds nothing is a non-terminating error per object.
-	env.changes = nil
+	env.Changes = nil
 	rec, err = env.run(t, engine.RunspaceConfig{}, "Get-Numbers 2 | Set-CsUser -Department X")
 	if err != nil {
 		t.Fatal(err)
@@ -408,14 +409,14 @@ func TestRunStructured(t *testing.T) {
 
 func TestExternalInput(t *testing.T) {
 	env := newFakeEnv(t)
-	in := engine.SliceInput(testUsers()[:2])
+	in := engine.SliceInput(enginetest.Users()[:2])
 	rec := &recorder{}
 	err := env.runspace(engine.RunspaceConfig{}).RunScript(context.Background(), "Set-CsUser -Department Ops", &in, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"alice@contoso.test dept=Ops enabled=<nil>", "bob@contoso.test dept=Ops enabled=<nil>"}
-	if diff := cmp.Diff(env.changes, want); diff != "" {
+	if diff := cmp.Diff(env.Changes, want); diff != "" {
 		t.Errorf("(-got +want):\n%s", diff)
 	}
 }
@@ -429,7 +430,7 @@ func TestOutputLimit(t *testing.T) {
 	if got := err.(*engine.TerminatingError).Record.Message(); got != "The pipeline stopped after writing 5 objects, the most one command line may return." {
 		t.Errorf("message %q", got)
 	}
-	if n := env.produced.Load(); n > 6 {
+	if n := env.Produced.Load(); n > 6 {
 		t.Errorf("Get-Numbers went on after the limit: %d", n)
 	}
 	if _, err := env.run(t, engine.RunspaceConfig{MaxOutputObjects: 5}, "Get-Numbers 10 | Measure-Object"); err != nil {
