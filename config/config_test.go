@@ -135,6 +135,7 @@ func TestTypeErrorsSayWhatIsWanted(t *testing.T) {
 		{"[limits]\nmax_envelope_size = 4096\n", `:2: limits.max_envelope_size: 4096 is out of range: use 8192 or more`},
 		{"[identity]\nissuer = \"gw.example.com\"\n", `:2: identity.issuer: "gw.example.com": want an http or https URL`},
 		{"[store]\ndsn = \"mysql://db/x\"\n", `:2: store.dsn: the scheme "mysql" is not postgres:// or postgresql://`},
+		{"\"listen.https\" = \":5986\"\n", `:1: the quoted key "listen.https" is one name with a dot in it: write it unquoted, listen.https = ...`},
 	} {
 		file := writeFile(t, filepath.Join(t.TempDir(), "psgate.toml"), tt.text, 0o600)
 		_, err := Check(file)

@@ -56,6 +56,11 @@ func parseFile(name string, data []byte) ([]entry, []Problem) {
 			entries = append(entries, entry{key: s.Key, val: v, line: at(k).Line})
 			continue
 		}
+		if _, ok := byKey[k]; ok {
+			problems = append(problems, Problem{Origin: at(k), Key: k,
+				Message: fmt.Sprintf("the quoted key %q is one name with a dot in it: write it unquoted, %s = ...", k, k)})
+			continue
+		}
 		if !sections[k] {
 			msg := fmt.Sprintf("unknown key %q", k) + suggest(k)
 			if _, isTable := v.(map[string]any); isTable {

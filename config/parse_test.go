@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,4 +73,30 @@ func TestSuggestions(t *testing.T) {
 			t.Errorf("suggest(%q) = %q, want it to name %s", tt.typed, got, tt.want)
 		}
 	}
+}
+
+// FuzzMaskDSN checks that a connection string's password never shows in
+// its masked form, in URL and key=value spelling.
+func FuzzMaskDSN(f *testing.F) {
+	f.Add("psgate", "s3cret-pw", "db.example.com")
+	f.Add("a b", "p@ss:w/rd?", "[::1]:5432")
+	f.Fuzz(func(t *testing.T, user, pass, host string) {
+		if len(pass) < 4 || strings.Contains(user+host+"postgres password xxxxx", pass) {
+			return
+		}
+		u := url.URL{Scheme: "postgres", User: url.UserPassword(user, pass), Host: host, Path: "/psgate"}
+		dsn := u.String()
+		if parsed, err := url.Parse(dsn); err == nil {
+			if p, _ := parsed.User.Password(); p == pass && strings.Contains(MaskDSN(dsn), pass) {
+				t.Fatalf("MaskDSN(%q) = %q shows the password", dsn, MaskDSN(dsn))
+			}
+		}
+		if strings.ContainsAny(pass, " '\\\t\n\r\v\f") {
+			return
+		}
+		kv := "host=db password=" + pass + " user=psgate"
+		if strings.Contains(MaskDSN(kv), pass) || !dsnHasPassword(kv) {
+			t.Fatalf("MaskDSN(%q) = %q", kv, MaskDSN(kv))
+		}
+	})
 }
