@@ -11,6 +11,7 @@ package config
 
 import (
 	"crypto/tls"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
@@ -448,10 +449,29 @@ func (c *Config) checkKeyPair() []Problem {
 	if len(problems) > 0 {
 		return problems
 	}
+	if encryptedKey(key) {
+		return []Problem{{Origin: c.origins["tls.key"], Key: "tls.key",
+			Message: fmt.Sprintf("%s is encrypted: psgate reads an unencrypted key protected by its file mode; decrypt it with openssl pkey -in %s -out KEY.pem", c.TLSKey, c.TLSKey)}}
+	}
 	if _, err := tls.X509KeyPair(cert, key); err != nil {
 		problems = append(problems, Problem{Origin: c.origins["tls.cert"], Key: "tls.cert", Message: fmt.Sprintf("tls.cert and tls.key are not a certificate and its key: %v", err)})
 	}
 	return problems
+}
+
+// encryptedKey reports whether a PEM key is encrypted (PKCS #8 or the
+// legacy OpenSSL headers), which Go's TLS does not read.
+func encryptedKey(data []byte) bool {
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return false
+		}
+		if b.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(b.Headers["Proc-Type"], "ENCRYPTED") {
+			return true
+		}
+	}
 }
 
 // sortProblems orders problems as a reader meets them: the file by line,

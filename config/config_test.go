@@ -446,6 +446,10 @@ func TestTLSCertificateAndKey(t *testing.T) {
 	if got := problems(t, load(filepath.Join(dir, "nope.crt"), keyA)); len(got) != 1 || !strings.Contains(got[0], ":2: tls.cert: cannot read the certificate") {
 		t.Errorf("missing certificate: %q", got)
 	}
+	enc := writeFile(t, filepath.Join(dir, "enc.key"), "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n", 0o600)
+	if got := problems(t, load(certA, enc)); len(got) != 1 || !strings.Contains(got[0], ":3: tls.key: "+enc+" is encrypted") {
+		t.Errorf("encrypted key: %q", got)
+	}
 	if runtime.GOOS != "windows" {
 		// A group may read the key (Debian's ssl-cert); others may not.
 		if err := os.Chmod(keyA, 0o640); err != nil {
