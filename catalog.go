@@ -129,6 +129,15 @@ const (
 	CodeInputNotBound       Code = "engine.input-not-bound"
 	CodeOutputLimit         Code = "engine.output-limit"
 
+	CodeBackendNotFound    Code = "module.object-not-found"
+	CodeBackendDenied      Code = "module.permission-denied"
+	CodeBackendConflict    Code = "module.resource-exists"
+	CodeBackendInvalid     Code = "module.invalid-argument"
+	CodeBackendBusy        Code = "module.backend-busy"
+	CodeBackendUnreachable Code = "module.backend-unreachable"
+	CodeBackendFailed      Code = "module.backend-failed"
+	CodeBackendBadResponse Code = "module.bad-response"
+
 	CodeConnectFailed      Code = "client.connect-failed"
 	CodeTLSUntrusted       Code = "client.tls-untrusted"
 	CodeClientTooOld       Code = "client.version-too-old"
