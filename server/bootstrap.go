@@ -74,7 +74,16 @@ func bootstrap(ctx context.Context, st store.Store, dataDir, adminPassword strin
 	// The demo tenant allows passwords so that stock clients work at once;
 	// new tenants do not (documented in the README).
 	pol.AllowPasswordAuthentication = true
-	t, err := st.CreateTenant(ctx, store.Tenant{Name: DemoTenant, Domain: DemoDomain, DisplayName: "Contoso (demo)", Policy: pol})
+	hash, err := password.Hash(adminPassword, params)
+	if err != nil {
+		return b, err
+	}
+	// The tenant and its administrator come in one transaction: a start
+	// that fails half-way leaves no tenant without an administrator.
+	t, err := st.CreateTenant(ctx, store.Tenant{Name: DemoTenant, Domain: DemoDomain, DisplayName: "Contoso (demo)", Policy: pol},
+		store.FirstAdmin{User: store.User{UPN: DemoAdmin, DisplayName: "Contoso Administrator",
+			SipAddress: "sip:" + DemoAdmin, Department: "IT", Title: "Tenant Administrator", UsageLocation: "US",
+			Enabled: true, PasswordHash: hash}, AssignedBy: "bootstrap"})
 	if errors.Is(err, store.ErrConflict) {
 		// Another node sharing the store bootstrapped it first.
 		if b.PasswordFile != "" {
@@ -84,23 +93,6 @@ func bootstrap(ctx context.Context, st store.Store, dataDir, adminPassword strin
 	}
 	if err != nil {
 		return b, fmt.Errorf("server: bootstrap tenant: %w", err)
-	}
-	hash, err := password.Hash(adminPassword, params)
-	if err != nil {
-		return b, err
-	}
-	admin, err := st.CreateUser(ctx, store.User{TenantID: t.ID, UPN: DemoAdmin, DisplayName: "Contoso Administrator",
-		SipAddress: "sip:" + DemoAdmin, Department: "IT", Title: "Tenant Administrator", UsageLocation: "US",
-		Enabled: true, PasswordHash: hash})
-	if err != nil {
-		return b, fmt.Errorf("server: bootstrap admin: %w", err)
-	}
-	role, err := st.RoleByName(ctx, t.ID, store.RoleTenantAdministrator)
-	if err != nil {
-		return b, fmt.Errorf("server: bootstrap admin role: %w", err)
-	}
-	if err := st.Assign(ctx, store.Assignment{TenantID: t.ID, UserID: admin.ID, RoleID: role.ID, AssignedBy: "bootstrap"}); err != nil && !errors.Is(err, store.ErrConflict) {
-		return b, fmt.Errorf("server: bootstrap admin role: %w", err)
 	}
 	for _, d := range demoUsers {
 		_, err := st.CreateUser(ctx, store.User{TenantID: t.ID, UPN: d.upn, DisplayName: d.name,

@@ -57,13 +57,23 @@ func DefaultPolicy() Policy {
 	}
 }
 
+// FirstAdmin is an administrator created with a tenant. User.TenantID is
+// set by CreateTenant.
+type FirstAdmin struct {
+	User       User
+	AssignedBy string
+}
+
 // Tenants stores tenants and their policies.
 type Tenants interface {
 	// CreateTenant stores t and returns it with ID and CreatedAt set (a
-	// zero CreatedAt is taken from the store clock). It returns ErrInvalid
-	// without a name or domain and ErrConflict when the name or domain is
-	// taken.
-	CreateTenant(ctx context.Context, t Tenant) (Tenant, error)
+	// zero CreatedAt is taken from the store clock), with its first
+	// administrators, each a user of t holding the built-in Tenant
+	// Administrator role: all in one transaction, or nothing. It returns
+	// ErrInvalid without a name or domain (or an administrator without
+	// UPN) and ErrConflict when the name or domain, or an administrator's
+	// UPN, is taken.
+	CreateTenant(ctx context.Context, t Tenant, admins ...FirstAdmin) (Tenant, error)
 	// Tenant returns the tenant with the given ID or ErrNotFound.
 	Tenant(ctx context.Context, id psgate.TenantID) (Tenant, error)
 	// TenantByName finds a tenant by name or domain, case-insensitively,

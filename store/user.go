@@ -49,12 +49,21 @@ type UserFilter struct {
 	Limit int
 }
 
+// Grant is a role a new user holds from the start.
+type Grant struct {
+	RoleID     int64
+	AssignedBy string
+}
+
 // Users stores user accounts.
 type Users interface {
-	// CreateUser stores u and returns it with ID, ObjectID and times set.
-	// ErrInvalid without UPN, ErrNotFound for an unknown tenant,
-	// ErrConflict when the UPN or ObjectID is taken.
-	CreateUser(ctx context.Context, u User) (User, error)
+	// CreateUser stores u, holding the roles grants name, and returns it
+	// with ID, ObjectID and times set: the user and its roles are stored
+	// in one transaction, or nothing is. ErrInvalid without UPN,
+	// ErrNotFound for an unknown tenant or a role that is neither
+	// built-in nor the tenant's, ErrConflict when the UPN or ObjectID is
+	// taken.
+	CreateUser(ctx context.Context, u User, grants ...Grant) (User, error)
 	// User returns the user with the given ID or ErrNotFound.
 	User(ctx context.Context, id psgate.UserID) (User, error)
 	// UserByUPN finds a user by UPN, case-insensitively, or returns

@@ -103,8 +103,20 @@ comes from --password-stdin, $PSGATE_PASSWORD or a prompt.`,
 			}
 			ctx := cmd.Context()
 			return o.withStore(ctx, true, func(st store.Store) error {
-				t, err := st.CreateTenant(ctx, store.Tenant{Name: name, Domain: domain, DisplayName: display, Policy: store.DefaultPolicy()})
+				// The tenant and its first administrator are created
+				// together or not at all.
+				var admins []store.FirstAdmin
+				if admin != "" {
+					admins = append(admins, store.FirstAdmin{
+						User:       store.User{UPN: admin, DisplayName: admin, Enabled: true, PasswordHash: hash},
+						AssignedBy: operatorName(),
+					})
+				}
+				t, err := st.CreateTenant(ctx, store.Tenant{Name: name, Domain: domain, DisplayName: display, Policy: store.DefaultPolicy()}, admins...)
 				if errors.Is(err, store.ErrConflict) {
+					if admin != "" {
+						return fmt.Errorf("a tenant named %q or with the domain %q, or the user %s, exists already (psgate tenant list, psgate user list); nothing was created", name, domain, admin)
+					}
 					return fmt.Errorf("a tenant named %q or with the domain %q exists already (psgate tenant list)", name, domain)
 				}
 				if err != nil {
@@ -114,8 +126,9 @@ comes from --password-stdin, $PSGATE_PASSWORD or a prompt.`,
 					return err
 				}
 				if admin != "" {
-					if err := createAdmin(ctx, st, t, admin, hash); err != nil {
-						return fmt.Errorf("tenant %s was created, but its administrator was not: %w", t.Name, err)
+					if err := auditOperator(ctx, st, t.ID, "user.add", fmt.Sprintf("created user %s with the role %s",
+						strings.ToLower(admin), store.RoleTenantAdministrator)); err != nil {
+						return err
 					}
 				}
 				return o.print(cmd.OutOrStdout(), toTenantJSON(t), func(w io.Writer) {
@@ -150,25 +163,6 @@ func checkTenantName(name, domain string) error {
 		return fmt.Errorf("--domain %q: want a DNS domain such as contoso.test", domain)
 	}
 	return nil
-}
-
-// createAdmin creates a user holding the Tenant Administrator role.
-func createAdmin(ctx context.Context, st store.Store, t store.Tenant, upn, hash string) error {
-	u, err := st.CreateUser(ctx, store.User{TenantID: t.ID, UPN: upn, DisplayName: upn, Enabled: true, PasswordHash: hash})
-	if errors.Is(err, store.ErrConflict) {
-		return fmt.Errorf("the user %s exists already", upn)
-	}
-	if err != nil {
-		return storeFailed("create user", err)
-	}
-	role, err := st.RoleByName(ctx, t.ID, store.RoleTenantAdministrator)
-	if err != nil {
-		return storeFailed("find the administrator role", err)
-	}
-	if err := st.Assign(ctx, store.Assignment{TenantID: t.ID, UserID: u.ID, RoleID: role.ID, AssignedBy: operatorName()}); err != nil {
-		return storeFailed("assign the administrator role", err)
-	}
-	return auditOperator(ctx, st, t.ID, "user.add", fmt.Sprintf("created user %s with the role %s", u.UPN, role.Name))
 }
 
 func newTenantListCmd(o *adminOpts) *cobra.Command {

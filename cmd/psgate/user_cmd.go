@@ -119,9 +119,15 @@ it. The password comes from --password-stdin, $PSGATE_PASSWORD or a prompt;
 						return err
 					}
 				}
+				// The user and its role are stored together or not
+				// at all.
+				var grants []store.Grant
+				if role != "" {
+					grants = append(grants, store.Grant{RoleID: r.ID, AssignedBy: operatorName()})
+				}
 				u, err := st.CreateUser(ctx, store.User{
 					TenantID: t.ID, UPN: upn, DisplayName: display, Enabled: !disabled, PasswordHash: hash, MaxShells: maxShells,
-				})
+				}, grants...)
 				if errors.Is(err, store.ErrConflict) {
 					return fmt.Errorf("the user %s exists already (psgate user list --tenant %s)", upn, t.Name)
 				}
@@ -131,9 +137,6 @@ it. The password comes from --password-stdin, $PSGATE_PASSWORD or a prompt;
 				var roles []string
 				detail := "created user " + u.UPN
 				if role != "" {
-					if err := st.Assign(ctx, store.Assignment{TenantID: t.ID, UserID: u.ID, RoleID: r.ID, AssignedBy: operatorName()}); err != nil {
-						return storeFailed("assign role", err)
-					}
 					roles = []string{r.Name}
 					detail += " with the role " + r.Name
 				}

@@ -245,8 +245,8 @@ func clone(r []store.Role) []store.Role {
 // The writes of the directory go to the store and drop the copy.
 
 // CreateTenant implements store.Tenants.
-func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant, error) {
-	t, err := s.Store.CreateTenant(ctx, t)
+func (s *Store) CreateTenant(ctx context.Context, t store.Tenant, admins ...store.FirstAdmin) (store.Tenant, error) {
+	t, err := s.Store.CreateTenant(ctx, t, admins...)
 	return t, s.dropped(err)
 }
 
@@ -261,8 +261,8 @@ func (s *Store) DeleteTenant(ctx context.Context, id psgate.TenantID) error {
 }
 
 // CreateUser implements store.Users.
-func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error) {
-	u, err := s.Store.CreateUser(ctx, u)
+func (s *Store) CreateUser(ctx context.Context, u store.User, grants ...store.Grant) (store.User, error) {
+	u, err := s.Store.CreateUser(ctx, u, grants...)
 	return u, s.dropped(err)
 }
 

@@ -111,15 +111,23 @@ func (db *DB) DeleteRole(ctx context.Context, tenantID psgate.TenantID, roleID i
 
 // Assign implements store.Roles.
 func (db *DB) Assign(ctx context.Context, a store.Assignment) error {
-	at := db.clock(a.AssignedAt)
+	a.AssignedAt = db.clock(a.AssignedAt)
 	return db.do(ctx, op{name: fmt.Sprintf("assign role %d to user %d", a.RoleID, a.UserID)}, func(c *pgx.Conn) error {
-		tag, err := c.Exec(ctx, `INSERT INTO role_assignments (tenant_id, user_id, role_id, assigned_at, assigned_by)
-			SELECT $1, $2, $3, $4, $5
-			WHERE EXISTS (SELECT 1 FROM users WHERE id = $2 AND tenant_id = $1)
-			  AND EXISTS (SELECT 1 FROM roles WHERE id = $3 AND (tenant_id IS NULL OR tenant_id = $1))`,
-			a.TenantID, a.UserID, a.RoleID, at, a.AssignedBy)
-		return affected(tag, err)
+		return affected(c.Exec(ctx, assignSQL, a.TenantID, a.UserID, a.RoleID, a.AssignedAt, a.AssignedBy))
 	})
+}
+
+// assignSQL assigns a role if the user is the tenant's and the role
+// built-in or the tenant's.
+const assignSQL = `INSERT INTO role_assignments (tenant_id, user_id, role_id, assigned_at, assigned_by)
+	SELECT $1, $2, $3, $4, $5
+	WHERE EXISTS (SELECT 1 FROM users WHERE id = $2 AND tenant_id = $1)
+	  AND EXISTS (SELECT 1 FROM roles WHERE id = $3 AND (tenant_id IS NULL OR tenant_id = $1))`
+
+// insertAssignment is Assign in tx: ErrNotFound for a user or role the
+// tenant does not have.
+func insertAssignment(ctx context.Context, tx pgx.Tx, a store.Assignment) error {
+	return affected(tx.Exec(ctx, assignSQL, a.TenantID, a.UserID, a.RoleID, a.AssignedAt, a.AssignedBy))
 }
 
 // Revoke implements store.Roles.

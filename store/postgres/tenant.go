@@ -30,12 +30,19 @@ func scanTenant(row pgx.Row) (store.Tenant, error) {
 }
 
 // CreateTenant implements store.Tenants.
-func (db *DB) CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant, error) {
+func (db *DB) CreateTenant(ctx context.Context, t store.Tenant, admins ...store.FirstAdmin) (store.Tenant, error) {
 	t.Name, t.Domain = codec.Fold(t.Name), codec.Fold(t.Domain)
 	if t.Name == "" || t.Domain == "" {
 		return store.Tenant{}, fmt.Errorf("postgres: create tenant: name and domain are required: %w", store.ErrInvalid)
 	}
 	t.CreatedAt = db.clock(t.CreatedAt).UTC().Truncate(time.Microsecond)
+	users := make([]store.User, len(admins))
+	for i, a := range admins {
+		var err error
+		if users[i], err = db.prepareUser(a.User); err != nil {
+			return store.Tenant{}, err
+		}
+	}
 	err := db.tx(ctx, op{name: "create tenant " + t.Name}, func(tx pgx.Tx) error {
 		// A name may not equal another tenant's domain either; the lock
 		// makes that cross-column check atomic.
@@ -51,12 +58,34 @@ func (db *DB) CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant, e
 			return fmt.Errorf("name or domain taken: %w", store.ErrConflict)
 		}
 		p := t.Policy
-		return tx.QueryRow(ctx, `INSERT INTO tenants (name, domain, display_name, enable_remote_powershell,
+		if err := tx.QueryRow(ctx, `INSERT INTO tenants (name, domain, display_name, enable_remote_powershell,
 			max_shells_per_user, max_shells_per_tenant, session_lifetime_ms, idle_timeout_ms, max_creations_per_minute,
 			allow_password_auth, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
 			t.Name, t.Domain, t.DisplayName, p.EnableRemotePowerShellAccess, p.MaxShellsPerUser, p.MaxShellsPerTenant,
 			p.SessionLifetime.Milliseconds(), p.IdleTimeout.Milliseconds(), p.MaxShellCreationsPerMinute,
-			p.AllowPasswordAuthentication, t.CreatedAt).Scan(&t.ID)
+			p.AllowPasswordAuthentication, t.CreatedAt).Scan(&t.ID); err != nil {
+			return err
+		}
+		if len(users) == 0 {
+			return nil
+		}
+		var roleID int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM roles WHERE tenant_id IS NULL AND name = $1`,
+			store.RoleTenantAdministrator).Scan(&roleID); err != nil {
+			return err
+		}
+		for i := range users {
+			users[i].TenantID = t.ID
+			if err := insertUser(ctx, tx, &users[i]); err != nil {
+				return err
+			}
+			if err := insertAssignment(ctx, tx, store.Assignment{
+				TenantID: t.ID, UserID: users[i].ID, RoleID: roleID, AssignedAt: db.clock(time.Time{}), AssignedBy: admins[i].AssignedBy,
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return store.Tenant{}, err

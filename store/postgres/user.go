@@ -37,10 +37,35 @@ func collectUsers(rows pgx.Rows, err error) ([]store.User, error) {
 }
 
 // CreateUser implements store.Users.
-func (db *DB) CreateUser(ctx context.Context, u store.User) (store.User, error) {
+func (db *DB) CreateUser(ctx context.Context, u store.User, grants ...store.Grant) (store.User, error) {
+	u, err := db.prepareUser(u)
+	if err != nil {
+		return store.User{}, err
+	}
+	err = db.tx(ctx, op{name: "create user " + u.UPN}, func(tx pgx.Tx) error {
+		if err := insertUser(ctx, tx, &u); err != nil {
+			return err
+		}
+		for _, g := range grants {
+			if err := insertAssignment(ctx, tx, store.Assignment{
+				TenantID: u.TenantID, UserID: u.ID, RoleID: g.RoleID, AssignedAt: db.clock(time.Time{}), AssignedBy: g.AssignedBy,
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.User{}, err
+	}
+	return u, nil
+}
+
+// prepareUser checks and normalizes a user to create.
+func (db *DB) prepareUser(u store.User) (store.User, error) {
 	u.UPN, u.ObjectID = codec.Fold(u.UPN), codec.Fold(u.ObjectID)
-	if u.UPN == "" || u.TenantID == 0 {
-		return store.User{}, fmt.Errorf("postgres: create user: tenant and UPN are required: %w", store.ErrInvalid)
+	if u.UPN == "" {
+		return store.User{}, fmt.Errorf("postgres: create user: UPN is required: %w", store.ErrInvalid)
 	}
 	if u.ObjectID == "" {
 		u.ObjectID = codec.NewObjectID()
@@ -51,19 +76,21 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) (store.User, error) 
 	if u.PasswordHash != "" && u.PasswordChangedAt.IsZero() {
 		u.PasswordChangedAt = u.CreatedAt
 	}
-	err := db.do(ctx, op{name: "create user " + u.UPN}, func(c *pgx.Conn) error {
-		return c.QueryRow(ctx, `INSERT INTO users (tenant_id, object_id, upn, display_name, sip_address, department,
-			title, usage_location, line_uri, enterprise_voice_enabled, enabled, password_hash, max_shells,
-			password_changed_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
-			u.TenantID, u.ObjectID, u.UPN, u.DisplayName, u.SipAddress, u.Department, u.Title, u.UsageLocation,
-			u.LineURI, u.EnterpriseVoiceEnabled, u.Enabled, u.PasswordHash, u.MaxShells, nullTime(u.PasswordChangedAt),
-			u.CreatedAt, u.UpdatedAt).Scan(&u.ID)
-	})
-	if err != nil {
-		return store.User{}, err
-	}
 	return u, nil
+}
+
+// insertUser inserts a prepared user in tx and sets its ID.
+func insertUser(ctx context.Context, tx pgx.Tx, u *store.User) error {
+	if u.TenantID == 0 {
+		return fmt.Errorf("postgres: create user %s: tenant is required: %w", u.UPN, store.ErrInvalid)
+	}
+	return tx.QueryRow(ctx, `INSERT INTO users (tenant_id, object_id, upn, display_name, sip_address, department,
+		title, usage_location, line_uri, enterprise_voice_enabled, enabled, password_hash, max_shells,
+		password_changed_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+		u.TenantID, u.ObjectID, u.UPN, u.DisplayName, u.SipAddress, u.Department, u.Title, u.UsageLocation,
+		u.LineURI, u.EnterpriseVoiceEnabled, u.Enabled, u.PasswordHash, u.MaxShells, nullTime(u.PasswordChangedAt),
+		u.CreatedAt, u.UpdatedAt).Scan(&u.ID)
 }
 
 func (db *DB) oneUser(ctx context.Context, what, clause string, arg any) (store.User, error) {

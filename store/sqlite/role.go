@@ -107,22 +107,26 @@ func (db *DB) DeleteRole(ctx context.Context, tenantID psgate.TenantID, roleID i
 
 // Assign implements store.Roles.
 func (db *DB) Assign(ctx context.Context, a store.Assignment) error {
+	return db.write(ctx, func(tx *sql.Tx) error { return db.insertAssignment(ctx, tx, a) })
+}
+
+// insertAssignment assigns a role in tx, if the user is the tenant's and
+// the role built-in or the tenant's; ErrNotFound otherwise.
+func (db *DB) insertAssignment(ctx context.Context, tx *sql.Tx, a store.Assignment) error {
 	at := ms(db.clock(a.AssignedAt))
-	return db.write(ctx, func(tx *sql.Tx) error {
-		var ok bool
-		if err := tx.QueryRowContext(ctx, `SELECT
-			EXISTS (SELECT 1 FROM users WHERE id = ?1 AND tenant_id = ?2) AND
-			EXISTS (SELECT 1 FROM roles WHERE id = ?3 AND (tenant_id IS NULL OR tenant_id = ?2))`,
-			a.UserID, a.TenantID, a.RoleID).Scan(&ok); err != nil {
-			return wrap("assign role", err)
-		}
-		if !ok {
-			return fmt.Errorf("sqlite: assign role %d to user %d of tenant %d: %w", a.RoleID, a.UserID, a.TenantID, store.ErrNotFound)
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO role_assignments (tenant_id, user_id, role_id, assigned_at, assigned_by)
-			VALUES (?, ?, ?, ?, ?)`, a.TenantID, a.UserID, a.RoleID, at, a.AssignedBy)
-		return wrap(fmt.Sprintf("assign role %d to user %d", a.RoleID, a.UserID), err)
-	})
+	var ok bool
+	if err := tx.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM users WHERE id = ?1 AND tenant_id = ?2) AND
+		EXISTS (SELECT 1 FROM roles WHERE id = ?3 AND (tenant_id IS NULL OR tenant_id = ?2))`,
+		a.UserID, a.TenantID, a.RoleID).Scan(&ok); err != nil {
+		return wrap("assign role", err)
+	}
+	if !ok {
+		return fmt.Errorf("sqlite: assign role %d to user %d of tenant %d: %w", a.RoleID, a.UserID, a.TenantID, store.ErrNotFound)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO role_assignments (tenant_id, user_id, role_id, assigned_at, assigned_by)
+		VALUES (?, ?, ?, ?, ?)`, a.TenantID, a.UserID, a.RoleID, at, a.AssignedBy)
+	return wrap(fmt.Sprintf("assign role %d to user %d", a.RoleID, a.UserID), err)
 }
 
 // Revoke implements store.Roles.

@@ -28,7 +28,7 @@ func scanTenant(s scanner) (store.Tenant, error) {
 }
 
 // CreateTenant implements store.Tenants.
-func (db *DB) CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant, error) {
+func (db *DB) CreateTenant(ctx context.Context, t store.Tenant, admins ...store.FirstAdmin) (store.Tenant, error) {
 	t.Name, t.Domain = codec.Fold(t.Name), codec.Fold(t.Domain)
 	if t.Name == "" || t.Domain == "" {
 		return store.Tenant{}, fmt.Errorf("sqlite: create tenant: name and domain are required: %w", store.ErrInvalid)
@@ -56,8 +56,31 @@ func (db *DB) CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant, e
 			return wrap("create tenant "+t.Name, err)
 		}
 		id, err := res.LastInsertId()
+		if err != nil {
+			return wrap("create tenant "+t.Name, err)
+		}
 		t.ID = psgate.TenantID(id)
-		return wrap("create tenant "+t.Name, err)
+		if len(admins) == 0 {
+			return nil
+		}
+		var roleID int64
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM roles WHERE tenant_id IS NULL AND name = ?`,
+			store.RoleTenantAdministrator).Scan(&roleID); err != nil {
+			return wrap("create tenant "+t.Name+": find the administrator role", err)
+		}
+		for _, a := range admins {
+			a.User.TenantID = t.ID
+			u, err := db.insertUser(ctx, tx, a.User)
+			if err != nil {
+				return err
+			}
+			if err := db.insertAssignment(ctx, tx, store.Assignment{
+				TenantID: t.ID, UserID: u.ID, RoleID: roleID, AssignedBy: a.AssignedBy,
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return store.Tenant{}, err

@@ -44,7 +44,30 @@ func queryUsers(ctx context.Context, q querier, clause string, args ...any) ([]s
 }
 
 // CreateUser implements store.Users.
-func (db *DB) CreateUser(ctx context.Context, u store.User) (store.User, error) {
+func (db *DB) CreateUser(ctx context.Context, u store.User, grants ...store.Grant) (store.User, error) {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		u, err = db.insertUser(ctx, tx, u)
+		if err != nil {
+			return err
+		}
+		for _, g := range grants {
+			if err := db.insertAssignment(ctx, tx, store.Assignment{
+				TenantID: u.TenantID, UserID: u.ID, RoleID: g.RoleID, AssignedBy: g.AssignedBy,
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.User{}, err
+	}
+	return u, nil
+}
+
+// insertUser inserts u in tx and returns it with its ID and times.
+func (db *DB) insertUser(ctx context.Context, tx *sql.Tx, u store.User) (store.User, error) {
 	u.UPN, u.ObjectID = codec.Fold(u.UPN), codec.Fold(u.ObjectID)
 	if u.UPN == "" || u.TenantID == 0 {
 		return store.User{}, fmt.Errorf("sqlite: create user: tenant and UPN are required: %w", store.ErrInvalid)
@@ -59,7 +82,7 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) (store.User, error) 
 	if u.PasswordHash != "" && u.PasswordChangedAt.IsZero() {
 		u.PasswordChangedAt = u.CreatedAt
 	}
-	res, err := db.w.ExecContext(ctx, `INSERT INTO users (tenant_id, object_id, upn, display_name, sip_address,
+	res, err := tx.ExecContext(ctx, `INSERT INTO users (tenant_id, object_id, upn, display_name, sip_address,
 		department, title, usage_location, line_uri, enterprise_voice_enabled, enabled, password_hash, max_shells,
 		password_changed_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.TenantID, u.ObjectID, u.UPN, u.DisplayName, u.SipAddress, u.Department, u.Title, u.UsageLocation, u.LineURI,
@@ -69,10 +92,10 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) (store.User, error) 
 		return store.User{}, wrap("create user "+u.UPN, err)
 	}
 	id, err := res.LastInsertId()
-	u.ID = psgate.UserID(id)
 	if err != nil {
 		return store.User{}, wrap("create user "+u.UPN, err)
 	}
+	u.ID = psgate.UserID(id)
 	return u, nil
 }
 

@@ -12,6 +12,7 @@ var tenantTests = []test{
 	{"Uniqueness", testTenantUniqueness},
 	{"UpdatePolicy", testTenantUpdatePolicy},
 	{"DeleteCascades", testTenantDeleteCascades},
+	{"CreateWithAdminIsAtomic", testTenantCreateWithAdmin},
 }
 
 func testTenantCreateAndRead(t *testing.T, e *env) {
@@ -109,4 +110,35 @@ func testTenantDeleteCascades(t *testing.T, e *env) {
 	if len(recs) != 1 {
 		t.Errorf("audit records after DeleteTenant = %d, want 1 (audit is kept)", len(recs))
 	}
+}
+
+// A tenant created with its first administrator has it, holding the
+// Tenant Administrator role; when the administrator cannot be created (its
+// UPN is taken), the tenant is not stored either.
+func testTenantCreateWithAdmin(t *testing.T, e *env) {
+	tn, err := e.s.CreateTenant(e.ctx, store.Tenant{Name: "contoso", Domain: "contoso.test", Policy: store.DefaultPolicy()},
+		store.FirstAdmin{User: store.User{UPN: "Admin@Contoso.test", Enabled: true}, AssignedBy: "operator:test"})
+	wantErr(t, "CreateTenant(with an administrator)", err, nil)
+	admin, err := e.s.UserByUPN(e.ctx, "admin@contoso.test")
+	wantErr(t, "UserByUPN(admin)", err, nil)
+	if admin.TenantID != tn.ID {
+		t.Errorf("the administrator is in tenant %d, want %d", admin.TenantID, tn.ID)
+	}
+	roles, err := e.s.RolesOf(e.ctx, tn.ID, admin.ID)
+	wantErr(t, "RolesOf(admin)", err, nil)
+	if len(roles) != 1 || roles[0].Name != store.RoleTenantAdministrator {
+		t.Errorf("the administrator holds %+v, want %s", roles, store.RoleTenantAdministrator)
+	}
+	as, err := e.s.Assignments(e.ctx, tn.ID)
+	wantErr(t, "Assignments", err, nil)
+	if len(as) != 1 || as[0].AssignedBy != "operator:test" {
+		t.Errorf("assignments %+v, want one by operator:test", as)
+	}
+
+	_, err = e.s.CreateTenant(e.ctx, store.Tenant{Name: "fabrikam", Domain: "fabrikam.test", Policy: store.DefaultPolicy()},
+		store.FirstAdmin{User: store.User{UPN: "admin@contoso.test", Enabled: true}})
+	wantErr(t, "CreateTenant(with a taken administrator UPN)", err, store.ErrConflict)
+	_, err = e.s.TenantByName(e.ctx, "fabrikam")
+	wantErr(t, "TenantByName(fabrikam) after the failed create", err, store.ErrNotFound)
+	e.tenant(t, "fabrikam") // the name is free
 }

@@ -14,6 +14,7 @@ var userTests = []test{
 	{"List", testUserList},
 	{"UpdateAndPassword", testUserUpdateAndPassword},
 	{"Delete", testUserDelete},
+	{"CreateWithRolesIsAtomic", testUserCreateWithRoles},
 }
 
 func testUserCreateAndRead(t *testing.T, e *env) {
@@ -169,4 +170,33 @@ func testUserDelete(t *testing.T, e *env) {
 	_, err = e.s.UseRefreshToken(e.ctx, "h1", e.clock.Now())
 	wantErr(t, "UseRefreshToken(deleted user)", err, store.ErrNotFound)
 	wantErr(t, "DeleteUser(again)", e.s.DeleteUser(e.ctx, other.ID), store.ErrNotFound)
+}
+
+// A user created with roles holds them at once; when one of them cannot
+// be assigned (another tenant's role), neither the user nor any role is
+// stored.
+func testUserCreateWithRoles(t *testing.T, e *env) {
+	a, b := e.tenant(t, "contoso"), e.tenant(t, "fabrikam")
+	reader, err := e.s.RoleByName(e.ctx, a.ID, store.RoleTenantReader)
+	wantErr(t, "RoleByName(reader)", err, nil)
+	foreign, err := e.s.CreateRole(e.ctx, store.Role{TenantID: b.ID, Name: "Fabrikam Desk",
+		Entries: []store.RoleEntry{{Cmdlet: "Get-CsOnlineUser"}}})
+	wantErr(t, "CreateRole(fabrikam)", err, nil)
+
+	u, err := e.s.CreateUser(e.ctx, store.User{TenantID: a.ID, UPN: "alice@contoso.test", Enabled: true},
+		store.Grant{RoleID: reader.ID, AssignedBy: "operator:test"})
+	wantErr(t, "CreateUser(with a role)", err, nil)
+	roles, err := e.s.RolesOf(e.ctx, a.ID, u.ID)
+	wantErr(t, "RolesOf(alice)", err, nil)
+	if len(roles) != 1 || roles[0].ID != reader.ID {
+		t.Errorf("alice holds %+v, want the reader role", roles)
+	}
+
+	_, err = e.s.CreateUser(e.ctx, store.User{TenantID: a.ID, UPN: "bob@contoso.test", Enabled: true},
+		store.Grant{RoleID: reader.ID, AssignedBy: "operator:test"}, store.Grant{RoleID: foreign.ID, AssignedBy: "operator:test"})
+	wantErr(t, "CreateUser(with another tenant's role)", err, store.ErrNotFound)
+	_, err = e.s.UserByUPN(e.ctx, "bob@contoso.test")
+	wantErr(t, "UserByUPN(bob) after the failed create", err, store.ErrNotFound)
+	// The UPN is free: nothing of the failed attempt was kept.
+	e.user(t, a.ID, "bob@contoso.test")
 }
