@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -21,6 +22,10 @@ const (
 	unitFile     = "systemd/psgate.service"
 	sysusersFile = "systemd/psgate.sysusers"
 	installedBin = "/usr/local/bin/psgate"
+	// configFile is the example configuration the unit's ExecStart
+	// names once installed as installedConfig.
+	configFile      = "psgate.toml"
+	installedConfig = "/etc/psgate/psgate.toml"
 )
 
 // tool finds one of systemd's programs. Without it the test skips on a
@@ -84,23 +89,33 @@ func buildPsgate(t *testing.T) string {
 	return bin
 }
 
-// serveDefault reads a flag's default from `psgate serve --help`.
-func serveDefault(t *testing.T, help, flag string) string {
+// effectiveConfig is what `psgate serve ARGS` would run with, by key, as
+// `psgate config show ARGS` reports it.
+func effectiveConfig(t *testing.T, bin string, args []string) map[string]string {
 	t.Helper()
-	m := regexp.MustCompile(`(?m)--` + regexp.QuoteMeta(flag) + ` [^\n]*\(default ([^)]+)\)`).FindStringSubmatch(help)
-	if m == nil {
-		t.Fatalf("psgate serve --help shows no default for --%s:\n%s", flag, help)
+	out, err := exec.Command(bin, append(append([]string{"config", "show"}, args...), "--output", "json")...).Output()
+	if err != nil {
+		t.Fatalf("psgate config show %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	return m[1]
+	var rows []struct{ Key, Value string }
+	if err := json.Unmarshal(out, &rows); err != nil {
+		t.Fatalf("psgate config show --output json: %v\n%s", err, out)
+	}
+	m := map[string]string{}
+	for _, r := range rows {
+		m[r.Key] = r.Value
+	}
+	return m
 }
 
 // TestSystemdUnit checks dist/systemd/psgate.service as systemd and the
 // psgate binary see it: systemd-analyze verify accepts it (with ExecStart
 // pointing at a freshly built binary, since verify wants the program to
 // exist), the hardening is there and rates as systemd-analyze security's
-// "OK", its limits fit psgate's defaults, its user is the one the
-// sysusers.d entry creates, and its command line starts a gateway that
-// stops cleanly, in time, on the unit's KillSignal.
+// "OK", the configuration it names (dist/psgate.toml) passes psgate config
+// check and fits the unit (data directory, port, limits), its user is the
+// one the sysusers.d entry creates, and its command line starts a gateway
+// that stops cleanly, in time, on the unit's KillSignal.
 func TestSystemdUnit(t *testing.T) {
 	analyze := tool(t, "systemd-analyze")
 	raw, err := os.ReadFile(unitFile)
@@ -110,19 +125,31 @@ func TestSystemdUnit(t *testing.T) {
 	text := string(raw)
 	u := parseUnit(t, text)
 	bin := buildPsgate(t)
-	help, err := exec.Command(bin, "serve", "--help").CombinedOutput()
-	if err != nil {
-		t.Fatalf("psgate serve --help: %v\n%s", err, help)
-	}
 
 	execStart, _ := u.last("Service", "ExecStart")
 	argv := strings.Fields(execStart)
-	if len(argv) < 2 || argv[0] != installedBin || argv[1] != "serve" {
-		t.Fatalf("ExecStart=%s, want %s serve ...", execStart, installedBin)
+	if len(argv) < 2 || argv[0] != installedBin || argv[1] != "serve" || flagValue(argv, "--config") != installedConfig {
+		t.Fatalf("ExecStart=%s, want %s serve --config %s", execStart, installedBin, installedConfig)
 	}
 
-	// The unit as installed, with only the program's path changed.
+	// The unit as installed, with only the program's path changed, and
+	// its command line reading a copy of the example configuration.
 	dir := t.TempDir()
+	conf, err := os.ReadFile(configFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	confCopy := filepath.Join(dir, "psgate.toml")
+	if err := os.WriteFile(confCopy, conf, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	serveArgs := setFlag(argv[1:], "--config", confCopy)
+	effective := effectiveConfig(t, bin, serveArgs[1:])
+	t.Run("config check", func(t *testing.T) {
+		if out, err := exec.Command(bin, "config", "check", confCopy).CombinedOutput(); err != nil {
+			t.Errorf("psgate config check %s (the unit's configuration): %v\n%s", configFile, err, out)
+		}
+	})
 	testUnit := filepath.Join(dir, "psgate.service")
 	if err := os.WriteFile(testUnit, []byte(strings.ReplaceAll(text, installedBin, bin)), 0o644); err != nil {
 		t.Fatal(err)
@@ -167,36 +194,33 @@ func TestSystemdUnit(t *testing.T) {
 		// The data directory the gateway is told to use is the one
 		// systemd creates, owns and leaves writable under
 		// ProtectSystem=strict.
-		if d := flagValue(argv, "--data"); d != "/var/lib/psgate" {
-			t.Errorf("ExecStart --data %q, want /var/lib/psgate (StateDirectory=psgate)", d)
+		if d := effective["data_dir"]; d != "/var/lib/psgate" {
+			t.Errorf("the unit's data_dir is %q, want /var/lib/psgate (StateDirectory=psgate)", d)
 		}
-		// No capability: the HTTPS port is unprivileged.
-		https := flagValue(argv, "--https")
-		if https == "" {
-			https = serveDefault(t, string(help), "https")
-		}
-		_, port, err := net.SplitHostPort(https)
-		if p, perr := strconv.Atoi(port); err != nil || perr != nil || p < 1024 {
-			t.Errorf("ExecStart --https %q: a port below 1024 needs CAP_NET_BIND_SERVICE, which the unit does not grant", https)
+		// No capability: the ports are unprivileged.
+		for _, key := range []string{"listen.https", "listen.http"} {
+			addr := effective[key]
+			if addr == "" {
+				continue
+			}
+			_, port, err := net.SplitHostPort(addr)
+			if p, perr := strconv.Atoi(port); err != nil || perr != nil || p < 1024 {
+				t.Errorf("the unit's %s is %q: a port below 1024 needs CAP_NET_BIND_SERVICE, which the unit does not grant", key, addr)
+			}
 		}
 	})
 
 	t.Run("limits", func(t *testing.T) {
-		grace, err := time.ParseDuration(serveDefault(t, string(help), "shutdown-grace"))
+		grace, err := time.ParseDuration(effective["limits.shutdown_grace"])
 		if err != nil {
-			t.Fatal(err)
-		}
-		if g := flagValue(argv, "--shutdown-grace"); g != "" {
-			if grace, err = time.ParseDuration(g); err != nil {
-				t.Fatal(err)
-			}
+			t.Fatalf("limits.shutdown_grace: %v", err)
 		}
 		if stopAfter := unitDuration(t, u, "TimeoutStopSec"); stopAfter < grace+10*time.Second {
 			t.Errorf("TimeoutStopSec=%s: want at least 10s over psgate's shutdown grace %s, so systemd does not kill running commands", stopAfter, grace)
 		}
-		maxConns, err := strconv.Atoi(serveDefault(t, string(help), "max-connections"))
+		maxConns, err := strconv.Atoi(effective["limits.max_connections"])
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("limits.max_connections: %v", err)
 		}
 		nofile, _ := u.last("Service", "LimitNOFILE")
 		if n, err := strconv.Atoi(nofile); err != nil || n < maxConns+1024 {
@@ -246,10 +270,10 @@ func TestSystemdUnit(t *testing.T) {
 	})
 
 	t.Run("start and stop", func(t *testing.T) {
-		// The unit's command line, on loopback ports of its own and a
-		// temporary data directory instead of /var/lib/psgate.
-		args := append([]string{}, argv[1:]...)
-		args = setFlag(args, "--data", t.TempDir())
+		// The unit's command line and configuration, on loopback ports
+		// of its own and a temporary data directory instead of
+		// /var/lib/psgate.
+		args := setFlag(serveArgs, "--data", t.TempDir())
 		args = setFlag(args, "--https", "127.0.0.1:0")
 		args = setFlag(args, "--http", "127.0.0.1:0")
 		stopAfter := unitDuration(t, u, "TimeoutStopSec")
