@@ -243,8 +243,8 @@ func (g *Gateway) disconnect(ctx context.Context, req *request, s *shell) ([]byt
 		}
 		return nil, psgate.E(psgate.CodeShellNotFound, psgate.Args{"shell": s.id})
 	case <-timer.C:
-		// An operation did not end in time (a WinRS Receive holds until
-		// its own timeout): the shell stays connected.
+		// An operation did not end in time (a Command still being
+		// dispatched, a slow Send): the shell stays connected.
 		s.endDisconnect(false, 0)
 		return nil, psgate.E(psgate.CodeOperationTimeout, nil)
 	case <-ctx.Done():

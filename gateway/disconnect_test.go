@@ -252,3 +252,38 @@ func TestDisconnectIdleTimeout(t *testing.T) {
 		t.Errorf("Reconnect after the idle timeout: %s", body)
 	}
 }
+
+// A Disconnect of a WinRS shell answers the shell's pending Receive at
+// once (no output, the command still running), as it does for PSRP,
+// instead of waiting for the Receive's own timeout and then failing.
+func TestDisconnectAnswersPendingWinRSReceive(t *testing.T) {
+	w := newWorld(t)
+	g := w.gateway(t, func(c *gateway.Config) { c.MaxReceiveWait = 30 * time.Second })
+	created := expect(t, g, "alice", w.template(t, "pywinrm-create.xml"), http.StatusOK, "CreateResponse")
+	id := reGotShell.FindStringSubmatch(created)[1]
+	sleep := replaceGroup(reWinRSCommand, onShell(w.template(t, "pywinrm-command.xml"), id, ""), "Start-Sleep -Seconds 30")
+	sleep = reArguments.ReplaceAll(sleep, nil)
+	cmd := reGotCommand.FindStringSubmatch(expect(t, g, "alice", sleep, http.StatusOK, "CommandResponse"))[1]
+
+	pending := make(chan *response, 1)
+	go func() {
+		rec := post(g, "alice", onShell(w.template(t, "pywinrm-receive.xml"), id, cmd))
+		pending <- &response{code: rec.Code, body: rec.Body.String()}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	expect(t, g, "alice", onShell(w.template(t, "pypsrp-disconnect.xml"), id, ""), http.StatusOK, "DisconnectResponse")
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Disconnect took %v: it waited for the pending Receive's timeout", d)
+	}
+	select {
+	case r := <-pending:
+		if r.code != http.StatusOK || !strings.Contains(r.body, "ReceiveResponse") || !strings.Contains(r.body, "CommandState/Running") {
+			t.Fatalf("pending Receive answered %d %s, want a ReceiveResponse saying the command runs", r.code, r.body)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the pending Receive was not answered by the Disconnect")
+	}
+	expect(t, g, "alice", onShell(w.template(t, "pypsrp-reconnect.xml"), id, ""), http.StatusOK, "ReconnectResponse")
+	expect(t, g, "alice", deleteBody(id), http.StatusOK, "DeleteResponse")
+}

@@ -151,7 +151,7 @@ func (w *winrs) receive(ctx context.Context, req *request, wait time.Duration) (
 		want = []string{"stdout", "stderr"}
 	}
 	limit := w.g.payloadLimit(req.env.MaxEnvelopeSize)
-	res, done, err := c.receive(ctx, w.sh.done, want, limit, wait)
+	res, done, err := c.receive(ctx, w.sh.done, req.detach, want, limit, wait)
 	if err != nil {
 		if why := w.sh.closeReason(); why != nil {
 			return wsman.ReceiveResult{}, why
@@ -315,7 +315,11 @@ func (c *winrsCommand) finish(code int) {
 
 // receive waits up to wait for output and returns what fits in limit bytes.
 // done reports that the final response (CommandState Done) was built.
-func (c *winrsCommand) receive(ctx context.Context, shellDone <-chan struct{}, want []string, limit int, wait time.Duration) (wsman.ReceiveResult, bool, error) {
+// receive waits up to wait for output of the wanted streams or the end.
+// A Disconnect of the shell (detach closed) answers it at once with no
+// output and the command running, as PSRP Receives are answered, so that
+// the Disconnect does not wait for the Receive's timeout.
+func (c *winrsCommand) receive(ctx context.Context, shellDone, detach <-chan struct{}, want []string, limit int, wait time.Duration) (wsman.ReceiveResult, bool, error) {
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	wantOut, wantErr := false, false
@@ -345,6 +349,8 @@ func (c *winrsCommand) receive(ctx context.Context, shellDone <-chan struct{}, w
 			return wsman.ReceiveResult{}, false, psgate.E(psgate.CodeOperationTimeout, nil)
 		case <-shellDone:
 			return wsman.ReceiveResult{}, false, psgate.E(psgate.CodeShellNotFound, psgate.Args{"shell": ""})
+		case <-detach:
+			return emptyReceive(c.id, true), false, nil
 		case <-ctx.Done():
 			return wsman.ReceiveResult{}, false, ctx.Err()
 		}
