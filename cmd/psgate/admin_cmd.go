@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/config"
 	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/postgres"
@@ -31,7 +32,10 @@ import (
 type adminOpts struct {
 	data string
 	dsn  string
-	out  outputFlag
+	// config is the gateway's configuration file, read for its data
+	// directory and store when neither --data nor --store is given.
+	config string
+	out    outputFlag
 	// group is the command the flags belong to, for usage errors.
 	group *cobra.Command
 	// fastHash hashes passwords with cheap parameters (tests only).
@@ -44,6 +48,8 @@ func addAdminFlags(cmd *cobra.Command) *adminOpts {
 	f := cmd.PersistentFlags()
 	f.StringVar(&o.data, "data", "./psgate-data", "data directory of the gateway (its SQLite store); the gateway may be running")
 	f.StringVar(&o.dsn, "store", "", "PostgreSQL store URL (postgres://user@host/db) instead of the data directory")
+	f.StringVar(&o.config, "config", "", "the gateway's configuration file (TOML) [$PSGATE_CONFIG], for its data_dir and store; "+
+		"PSGATE_DATA_DIR, PSGATE_STORE_DSN and PSGATE_STORE_DSN_FILE work too, so the store's password need not be on the command line")
 	addOutputFlag(cmd, true, &o.out)
 	f.BoolVar(&o.fastHash, "insecure-fast-hash", false, "hash passwords with test parameters (tests only)")
 	_ = f.MarkHidden("insecure-fast-hash")
@@ -82,6 +88,9 @@ func (o *adminOpts) open(ctx context.Context, create bool) (store.Store, error) 
 	if err := o.checkOutput(); err != nil {
 		return nil, err
 	}
+	if err := o.locate(); err != nil {
+		return nil, err
+	}
 	if o.dsn != "" {
 		if !strings.HasPrefix(o.dsn, "postgres://") && !strings.HasPrefix(o.dsn, "postgresql://") {
 			return nil, fmt.Errorf("--store %q: want a PostgreSQL URL such as postgres://psgate@db.example/psgate", o.dsn)
@@ -106,6 +115,39 @@ func (o *adminOpts) open(ctx context.Context, create bool) (store.Store, error) 
 		return nil, storeFailed("open "+path, err)
 	}
 	return db, nil
+}
+
+// locate finds the store the way psgate serve does when neither --data nor
+// --store is given: from the configuration file (--config or
+// $PSGATE_CONFIG) and the PSGATE_* variables, the store's connection string
+// possibly read from a private file. Problems with settings the operator
+// commands do not use (listeners, TLS, limits) are not theirs to report.
+func (o *adminOpts) locate() error {
+	flags := o.group.PersistentFlags()
+	if flags.Changed("data") || flags.Changed("store") {
+		return nil
+	}
+	file := o.config
+	if file == "" {
+		file = os.Getenv("PSGATE_CONFIG")
+	}
+	cfg, err := config.Load(config.Options{File: file, Env: os.LookupEnv})
+	var cerr *config.Error
+	if errors.As(err, &cerr) {
+		var mine []config.Problem
+		for _, p := range cerr.Problems {
+			if p.Key == "" || p.Key == "data_dir" || strings.HasPrefix(p.Key, "store.") {
+				mine = append(mine, p)
+			}
+		}
+		if len(mine) > 0 {
+			return &config.Error{Problems: mine}
+		}
+	} else if err != nil {
+		return err
+	}
+	o.data, o.dsn = cfg.DataDir, cfg.StoreDSN
+	return nil
 }
 
 // storeFailed reports a store failure: unavailable is the catalog's

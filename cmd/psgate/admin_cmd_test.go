@@ -6,7 +6,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -133,4 +135,48 @@ func squeeze(s string) string {
 		lines[i] = strings.Join(strings.Fields(l), " ")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// Without --data or --store, the operator commands find the store as
+// psgate serve does: from the configuration file and PSGATE_* variables.
+func TestAdminStoreFromConfiguration(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	file := filepath.Join(t.TempDir(), "psgate.toml")
+	if err := os.WriteFile(file, []byte("data_dir = "+strconv.Quote(c.dir)+"\n[listen]\nhttps = \"127.0.0.1:0\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PSGATE_CONFIG", "")
+	list := func(args ...string) string {
+		t.Helper()
+		root := newRootCmd()
+		var out, errOut bytes.Buffer
+		root.SetOut(&out)
+		root.SetErr(&errOut)
+		root.SetArgs(append([]string{"tenant", "list"}, args...))
+		if err := root.ExecuteContext(context.Background()); err != nil {
+			t.Fatalf("psgate tenant list %v: %v\n%s", args, err, errOut.String())
+		}
+		return out.String()
+	}
+	if out := list("--config", file); !strings.Contains(out, "contoso") || !strings.Contains(out, "fabrikam") {
+		t.Errorf("tenant list --config: %s", out)
+	}
+	t.Setenv("PSGATE_DATA_DIR", c.dir)
+	if out := list(); !strings.Contains(out, "fabrikam") {
+		t.Errorf("tenant list with PSGATE_DATA_DIR: %s", out)
+	}
+	// A problem with the store's settings is the command's to report.
+	bad := filepath.Join(t.TempDir(), "bad.toml")
+	if err := os.WriteFile(bad, []byte("[store]\ndsn = \"mysql://x\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PSGATE_DATA_DIR", "")
+	root := newRootCmd()
+	root.SetOut(&bytes.Buffer{})
+	root.SetErr(&bytes.Buffer{})
+	root.SetArgs([]string{"tenant", "list", "--config", bad})
+	if err := root.ExecuteContext(context.Background()); err == nil || !strings.Contains(err.Error(), "bad.toml:2") {
+		t.Errorf("tenant list with a bad store setting: %v, want the file and line", err)
+	}
 }
