@@ -398,20 +398,15 @@ func requestURL(r *http.Request) string {
 	return scheme + "://" + r.Host + r.URL.Path
 }
 
-// Shutdown stops accepting new shells, waits for running commands to
-// finish (or ctx to end), then closes every shell and releases its slot.
+// Shutdown stops accepting new shells and commands, waits for the running
+// commands to finish and their clients to collect the output (or ctx to
+// end) while requests are still served, then closes every shell and
+// releases its slot. Stop the HTTP listeners after it returns.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.runMu.Lock()
 	g.closed.Store(true)
 	g.runMu.Unlock()
-	done := make(chan struct{})
-	go func() { g.wg.Wait(); close(done) }()
-	var err error
-	select {
-	case <-done:
-	case <-ctx.Done():
-		err = fmt.Errorf("gateway: shutdown: commands still running: %w", ctx.Err())
-	}
+	err := g.settle(ctx)
 	for _, s := range g.shells.all() {
 		g.closeShell(context.WithoutCancel(ctx), s, psgate.CloseReason{Cause: psgate.CloseShutdown})
 	}

@@ -569,6 +569,14 @@ func (p *psrpPool) signal(_ context.Context, req *request) error {
 	return p.applyLocked(st)
 }
 
+// settled reports that every pipeline's end was received (the pool
+// forgets a pipeline then).
+func (p *psrpPool) settled() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.pipes) == 0
+}
+
 func (p *psrpPool) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()

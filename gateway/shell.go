@@ -80,6 +80,9 @@ type plugin interface {
 	signal(ctx context.Context, req *request) error
 	// close stops everything the shell runs. It must not block on clients.
 	close()
+	// settled reports that no command's output or end is left for the
+	// client to receive.
+	settled() bool
 }
 
 // beginOp admits a data operation on a connected shell; it returns the

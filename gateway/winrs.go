@@ -209,6 +209,12 @@ func (w *winrs) signal(_ context.Context, req *request) error {
 	return nil
 }
 
+func (w *winrs) settled() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.commands) == 0
+}
+
 func (w *winrs) close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
