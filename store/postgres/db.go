@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
+	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -27,8 +29,9 @@ type Options struct {
 	// arithmetic. It is a test hook (expire leases without sleeping,
 	// simulate a skewed database host); production leaves it nil.
 	ClockOffset func() time.Duration
-	// MaxConns bounds the connection pool; 0 means 25. It takes
-	// precedence over a pool_max_conns parameter in the DSN.
+	// MaxConns bounds the connection pool; 0 means the DSN's
+	// pool_max_conns parameter, or 25 without one. It takes precedence
+	// over the parameter.
 	MaxConns int
 	// MaxConnLifetime closes connections older than this when they are
 	// next taken from or handed back to the pool; 0 means one hour.
@@ -45,6 +48,20 @@ type DB struct {
 }
 
 var _ store.Store = (*DB)(nil)
+
+// dsnSets reports whether a libpq URL or key=value connection string sets
+// the parameter name.
+func dsnSets(dsn, name string) bool {
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		return u.Query().Has(name)
+	}
+	for _, field := range strings.Fields(dsn) {
+		if k, _, ok := strings.Cut(field, "="); ok && strings.TrimSpace(k) == name {
+			return true
+		}
+	}
+	return false
+}
 
 // Open connects to the database named by dsn (a libpq URL or key=value
 // string), checks it is reachable and applies the pending migrations.
@@ -64,6 +81,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 25
+		if dsnSets(dsn, "pool_max_conns") {
+			// The operator sized the pool in the connection string.
+			opts.MaxConns = int(cfg.MaxConns)
+		}
 	}
 	if opts.MaxConnLifetime <= 0 {
 		opts.MaxConnLifetime = time.Hour

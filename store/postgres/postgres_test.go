@@ -184,6 +184,30 @@ func TestPoolBoundsAndErrors(t *testing.T) {
 	if _, err := db.CreateTenant(ctx, store.Tenant{Name: "contoso", Domain: "contoso.test", Policy: store.DefaultPolicy()}); err != nil {
 		t.Fatalf("CreateTenant() error = %v", err)
 	}
+	if most := mostBackends(t, db, base, "psgate_pool_test"); most == 0 || most > 3 {
+		t.Errorf("%d server connections with MaxConns 3", most)
+	}
+
+	db.Close()
+	if _, err := db.TenantByName(ctx, "contoso"); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("TenantByName() after Close: %v, want store.ErrUnavailable", err)
+	}
+	if _, err := db.AppendAudit(ctx, store.AuditRecord{Action: store.ActionCommand}); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("AppendAudit() after Close: %v, want store.ErrUnavailable", err)
+	}
+
+	// Nothing listens on port 1.
+	_, err = postgres.Open(ctx, "postgres://postgres@127.0.0.1:1/psgate_test?sslmode=disable&connect_timeout=1", postgres.Options{})
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Open() of an unreachable server: %v, want store.ErrUnavailable", err)
+	}
+}
+
+// mostBackends runs 40 concurrent reads on db and returns the most server
+// connections of application app seen meanwhile.
+func mostBackends(t *testing.T, db *postgres.DB, base, app string) int {
+	t.Helper()
+	ctx := t.Context()
 	admin, err := pgx.Connect(ctx, base)
 	if err != nil {
 		t.Fatalf("connect: %v", err)
@@ -191,7 +215,7 @@ func TestPoolBoundsAndErrors(t *testing.T) {
 	defer admin.Close(ctx)
 	backends := func() int {
 		var n int
-		if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'psgate_pool_test'`).Scan(&n); err != nil {
+		if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n
@@ -224,21 +248,25 @@ func TestPoolBoundsAndErrors(t *testing.T) {
 	}
 	close(stop)
 	<-watched
-	if most = max(most, backends()); most == 0 || most > 3 {
-		t.Errorf("%d server connections with MaxConns 3", most)
-	}
+	return max(most, backends())
+}
 
-	db.Close()
-	if _, err := db.TenantByName(ctx, "contoso"); !errors.Is(err, store.ErrUnavailable) {
-		t.Errorf("TenantByName() after Close: %v, want store.ErrUnavailable", err)
+// A pool_max_conns in the connection string sizes the pool when Options
+// leave MaxConns at zero (operators size it in the DSN they configure).
+func TestPoolSizeFromDSN(t *testing.T) {
+	base := pgtest.DSN(t)
+	dsn := pgtest.Schema(t)
+	if strings.Contains(dsn, "://") {
+		dsn += "&application_name=psgate_pool_dsn_test&pool_max_conns=2"
+	} else {
+		dsn += " application_name=psgate_pool_dsn_test pool_max_conns=2"
 	}
-	if _, err := db.AppendAudit(ctx, store.AuditRecord{Action: store.ActionCommand}); !errors.Is(err, store.ErrUnavailable) {
-		t.Errorf("AppendAudit() after Close: %v, want store.ErrUnavailable", err)
+	db, err := postgres.Open(t.Context(), dsn, postgres.Options{})
+	if err != nil {
+		t.Fatalf("Open() error = %v", err)
 	}
-
-	// Nothing listens on port 1.
-	_, err = postgres.Open(ctx, "postgres://postgres@127.0.0.1:1/psgate_test?sslmode=disable&connect_timeout=1", postgres.Options{})
-	if !errors.Is(err, store.ErrUnavailable) {
-		t.Errorf("Open() of an unreachable server: %v, want store.ErrUnavailable", err)
+	defer db.Close()
+	if most := mostBackends(t, db, base, "psgate_pool_dsn_test"); most == 0 || most > 2 {
+		t.Errorf("%d server connections with pool_max_conns=2", most)
 	}
 }
