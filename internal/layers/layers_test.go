@@ -39,6 +39,7 @@ var layers = map[string]layer{
 	"internal/cmd/testprogress":  {0, "a test-runner tool"},
 	"internal/purity":            {0, "the purity check for protocol packages"},
 	"internal/layers":            {0, "this check"},
+	"examples/widgets/widgetsvc": {0, "the example module's backend service"},
 	"store":                      {1, "the store's interface and records"},
 	"psobject":                   {1, "PowerShell object values"},
 	"wsman":                      {1, "the pure WS-Management codec"},
@@ -59,6 +60,7 @@ var layers = map[string]layer{
 	"identity":                   {4, "authentication and the token service"},
 	"client":                     {4, "the PSRP/WinRS client"},
 	"cmdlets":                    {5, "the tenant cmdlets"},
+	"module":                     {5, "cmdlets declared in module files, served by the operator's HTTP service"},
 	"admission":                  {5, "admission: policy, quotas, live rights"},
 	"gateway":                    {5, "the WS-Management endpoint (I/O only)"},
 	"client/doctor":              {5, "connection diagnostics"},
@@ -73,6 +75,7 @@ var layers = map[string]layer{
 	"bench/wsbench":              {8, "a benchmark"},
 	"dist":                       {8, "the systemd unit and its checks"},
 	"interop":                    {8, "interoperability tests"},
+	"examples/widgets/backend":   {8, "the example backend's program"},
 }
 
 // TestImportsPointDown reads the imports of every non-test file of the

@@ -1,0 +1,265 @@
+package module
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/engine"
+)
+
+// TokenIssuer mints the token that tells a backend who calls: the
+// caller's tenant, user and roles, for the backend's audience only.
+// *identity.Service is one.
+type TokenIssuer interface {
+	BackendToken(ctx context.Context, p psgate.Principal, roles []string, audience string) (string, error)
+}
+
+// Config is what the module cmdlets need to run.
+type Config struct {
+	// Tokens mints the backend tokens. Required.
+	Tokens TokenIssuer
+	// Logger receives backend failures; nil discards.
+	Logger *slog.Logger
+	// MaxRetryWait is the longest a retry waits, also for a Retry-After
+	// the backend asks for (a longer one is reported instead of waited
+	// for); zero means 10 seconds.
+	MaxRetryWait time.Duration
+}
+
+// Register adds the cmdlets of mods to c, next to the built-ins and the
+// tenant cmdlets: Get-Command, Get-Help, tab completion, RBAC and the
+// command audit treat them as any other command. A name already in the
+// catalog is an *Error naming the file and line of the cmdlet.
+func Register(c *engine.Catalog, mods []*Module, cfg Config) error {
+	if cfg.Tokens == nil {
+		return errors.New("module: Config.Tokens is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxRetryWait <= 0 {
+		cfg.MaxRetryWait = 10 * time.Second
+	}
+	var problems []Problem
+	var cmds []*engine.Command
+	for _, m := range mods {
+		clients := map[*Backend]*client{}
+		for _, b := range m.Backends {
+			clients[b] = newClient(b, m.Types, cfg)
+		}
+		for _, cl := range m.Cmdlets {
+			if other, ok := c.Lookup(cl.Name); ok {
+				problems = append(problems, m.problemAt(cl.off, cl.Name, fmt.Sprintf("the name %s is already taken by psgate's %s", cl.Name, other.Name)))
+				continue
+			}
+			cmds = append(cmds, cl.command(clients[cl.Backend]))
+		}
+	}
+	if len(problems) > 0 {
+		return &Error{Problems: problems}
+	}
+	if err := c.Register(cmds...); err != nil {
+		return fmt.Errorf("module: %w", err)
+	}
+	return nil
+}
+
+// command is the engine command of a declared cmdlet; cl is nil when only
+// the metadata is checked.
+func (c *Cmdlet) command(cl *client) *engine.Command {
+	cmd := &engine.Command{
+		Name:                  c.Name,
+		Synopsis:              c.Synopsis,
+		Description:           c.Description,
+		Examples:              c.Examples,
+		SupportsShouldProcess: c.ShouldProcess != nil,
+		Run: func(ctx context.Context, inv *engine.Invocation) error {
+			return cl.run(ctx, inv, c)
+		},
+	}
+	if c.OutputType != "" {
+		cmd.OutputType = []string{c.OutputType}
+	}
+	for _, p := range c.Parameters {
+		cmd.Parameters = append(cmd.Parameters, engine.Parameter{
+			Name:                            p.Name,
+			Type:                            p.Type,
+			Aliases:                         p.Aliases,
+			Mandatory:                       p.Mandatory,
+			Position:                        p.Position,
+			ValueFromPipeline:               p.ValueFromPipeline,
+			ValueFromPipelineByPropertyName: p.ValueFromPipelineByPropertyName,
+			ValidateSet:                     p.ValidateSet,
+			ValidateRange:                   p.ValidateRange,
+			Sensitive:                       p.Sensitive,
+			Help:                            p.paramHelp(),
+		})
+	}
+	return cmd
+}
+
+// paramHelp adds the pattern to the help text, since the engine's
+// metadata has no ValidatePattern of its own.
+func (p *Param) paramHelp() string {
+	if p.ValidatePattern == nil {
+		return p.Help
+	}
+	pat := strings.TrimPrefix(p.ValidatePattern.String(), "(?i)")
+	if p.Help == "" {
+		return fmt.Sprintf("Must match the pattern %q.", pat)
+	}
+	return fmt.Sprintf("%s Must match the pattern %q.", p.Help, pat)
+}
+
+// run is one invocation: check, build the request, ask -WhatIf, call the
+// backend and stream the results.
+func (cl *client) run(ctx context.Context, inv *engine.Invocation, c *Cmdlet) error {
+	if err := checkPatterns(inv, c); err != nil {
+		return err
+	}
+	tmpl, ok := c.pickPath(inv)
+	if !ok {
+		// Load refuses a cmdlet whose mandatory parameters fill no path.
+		return fmt.Errorf("module: %s: no path template is complete", c.Name)
+	}
+	path := tmpl.expand(func(name string) string { return pathValue(inv.Params[name]) })
+	if c.ShouldProcess != nil {
+		target := path
+		if len(c.ShouldProcess.Target.Text) > 0 {
+			target = c.ShouldProcess.Target.expand(func(name string) string { return textOf(inv.Params[name]) })
+		}
+		if !inv.ShouldProcess(target, c.ShouldProcess.Action) {
+			return nil
+		}
+	}
+	u := cl.base + path
+	if q := c.query(inv); q != "" {
+		u += "?" + q
+	}
+	var body []byte
+	if len(c.Request.Body) > 0 {
+		var err error
+		if body, err = c.body(inv); err != nil {
+			return fmt.Errorf("module: %s: encode body: %w", c.Name, err)
+		}
+	}
+	tok, err := cl.cfg.Tokens.BackendToken(ctx, inv.Caller.Principal, inv.Caller.Roles, cl.b.Audience)
+	if err != nil {
+		return err
+	}
+	return cl.pages(ctx, inv, c, u, body, tok, targetOf(inv, tmpl, path))
+}
+
+// pickPath returns the first path template whose placeholders are bound.
+func (c *Cmdlet) pickPath(inv *engine.Invocation) (Template, bool) {
+	for _, t := range c.Request.Paths {
+		ok := true
+		for _, name := range t.Params {
+			if !inv.Bound(canonical(c, name)) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return t, true
+		}
+	}
+	return Template{}, false
+}
+
+// canonical returns the declared spelling of a parameter name, as the
+// engine keys inv.Params.
+func canonical(c *Cmdlet, name string) string {
+	for _, p := range c.Parameters {
+		if strings.EqualFold(p.Name, name) {
+			return p.Name
+		}
+	}
+	return name
+}
+
+// targetOf is what an error is about: the first path parameter's value,
+// else the path.
+func targetOf(inv *engine.Invocation, t Template, path string) any {
+	if len(t.Params) > 0 {
+		if v, ok := inv.Params[t.Params[0]]; ok {
+			return textOf(v)
+		}
+	}
+	return path
+}
+
+// checkPatterns applies ValidatePattern as PowerShell does, with its
+// message.
+func checkPatterns(inv *engine.Invocation, c *Cmdlet) error {
+	for _, p := range c.Parameters {
+		if p.ValidatePattern == nil || !inv.Bound(p.Name) {
+			continue
+		}
+		var values []string
+		switch v := inv.Params[p.Name].(type) {
+		case string:
+			values = []string{v}
+		case []string:
+			values = v
+		}
+		for _, v := range values {
+			if p.ValidatePattern.MatchString(v) {
+				continue
+			}
+			pat := strings.TrimPrefix(p.ValidatePattern.String(), "(?i)")
+			e := psgate.E(psgate.CodeParameterValidation, psgate.Args{
+				"name":   p.Name,
+				"detail": fmt.Sprintf("The argument %q does not match the %q pattern. Supply an argument that matches %q and try again.", v, pat, pat),
+			})
+			rec := engine.NewErrorRecord(e, "ParameterArgumentValidationError,"+c.Name, engine.CategoryInvalidData, v)
+			rec.ExceptionType = "System.Management.Automation.ParameterBindingValidationException"
+			rec.Reason = "ParameterBindingValidationException"
+			return &engine.TerminatingError{Record: rec}
+		}
+	}
+	return nil
+}
+
+// textOf renders a bound value for a query string or a -WhatIf target.
+func textOf(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []string:
+		return strings.Join(x, ",")
+	case bool:
+		return strconv.FormatBool(x)
+	case int32:
+		return strconv.FormatInt(int64(x), 10)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	}
+	return fmt.Sprint(v)
+}
+
+// pathValue is textOf escaped for one path segment.
+func pathValue(v any) string {
+	return escapePath(textOf(v))
+}
+
+// method returns the request's HTTP method.
+func (c *Cmdlet) method() string {
+	if c.Request.Method == "" {
+		return http.MethodGet
+	}
+	return c.Request.Method
+}
