@@ -66,6 +66,9 @@ type Config struct {
 	RenewTimeout time.Duration
 	// Logger receives the admitter's logs; nil discards them.
 	Logger *slog.Logger
+	// Observer is told of every decision and lease renewal, for metrics.
+	// Nil observes nothing.
+	Observer Observer
 }
 
 // Defaults, from the lease design (research/cluster.md §1.5).
@@ -146,6 +149,9 @@ func New(cfg Config) (*Admitter, error) {
 		return nil, fmt.Errorf("admission: RenewEvery %v must be shorter than LeaseTTL %v less Margin %v",
 			cfg.RenewEvery, cfg.LeaseTTL, cfg.Margin)
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -174,9 +180,14 @@ func (a *Admitter) Admit(ctx context.Context, req psgate.ShellRequest) (psgate.G
 		Time: now, TenantID: p.TenantID, UserID: p.UserID, UPN: p.UPN,
 		ShellID: req.ShellID, ClientAddr: req.ClientAddr,
 	}
+	// The decision's duration is measured on the real clock: cfg.Now may
+	// be a test's fake one.
+	began := time.Now()
 	grant, auth, detail, err := a.decide(ctx, req, now)
 	if err != nil {
-		return psgate.Grant{}, nil, a.refuse(ctx, rec, err, detail)
+		err = a.refuse(ctx, rec, err, detail)
+		a.cfg.Observer.Admission(req.Kind, psgate.CodeOf(err), time.Since(began))
+		return psgate.Grant{}, nil, err
 	}
 	rec.Action, rec.Outcome = store.ActionSessionOpen, store.OutcomeOK
 	rec.Detail = fmt.Sprintf("%s shell, user agent %q, roles %v", req.Kind, req.UserAgent, grant.Roles)
@@ -186,11 +197,13 @@ func (a *Admitter) Admit(ctx context.Context, req psgate.ShellRequest) (psgate.G
 			a.log.Warn("releasing an unaudited lease failed; it expires by TTL", logkey.ShellID, req.ShellID, logkey.Err, rerr)
 		}
 		a.log.Error("audit of session open failed; shell refused", logkey.ShellID, req.ShellID, logkey.Err, err)
+		a.cfg.Observer.Admission(req.Kind, psgate.CodeStoreDown, time.Since(began))
 		return psgate.Grant{}, nil, psgate.Wrap(psgate.CodeStoreDown, nil, fmt.Errorf("admission: audit session open: %w", err))
 	}
 	a.mu.Lock()
 	a.shells[req.ShellID] = shellRecord{owner: p, clientAddr: req.ClientAddr}
 	a.mu.Unlock()
+	a.cfg.Observer.Admission(req.Kind, "", time.Since(began))
 	return grant, auth, nil
 }
 

@@ -120,7 +120,9 @@ func (a *Admitter) Tick(ctx context.Context, now time.Time, live []psgate.ShellA
 // renew extends the node and the live shells' leases.
 func (a *Admitter) renew(ctx context.Context, now time.Time, live []string, acts []psgate.ShellActivity) []string {
 	rctx, cancel := context.WithTimeout(ctx, a.cfg.RenewTimeout)
+	began := time.Now() // the real clock: now may be a test's fake one
 	res, err := a.st.RenewNode(rctx, a.cfg.NodeID, live, a.cfg.LeaseTTL, now)
+	a.cfg.Observer.Renewal(time.Since(began), err)
 	cancel()
 	if err != nil {
 		// Retry sooner than the period: several attempts fit before the

@@ -87,6 +87,9 @@ type Config struct {
 	// Rand is the randomness source for message and shell ids. Nil means
 	// crypto/rand.Reader.
 	Rand io.Reader
+	// Observer is told of every request answered and every command line
+	// run, for metrics. Nil observes nothing.
+	Observer Observer
 }
 
 const (
@@ -162,6 +165,9 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Admit == nil {
 		cfg.Admit = openAdmitter{}
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -198,6 +204,9 @@ type request struct {
 	// after holds what runs once the response was written (ok) or could
 	// not be (the client went away), last registered first.
 	after []func(ok bool)
+	// sw is the response writer, remembering the status for the
+	// Observer (a field, so that it costs no allocation of its own).
+	sw statusWriter
 }
 
 // logger returns the request's logger: its id and client, and the caller
@@ -243,8 +252,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req.base = g.log
 	req.logAttrs = append(make([]any, 0, 8), logKeyRequestID, req.id, logKeyClient, req.client)
+	req.sw.ResponseWriter = w
+	w = &req.sw
 	written := false
-	defer func() { req.finish(written) }()
+	defer func() {
+		req.finish(written)
+		g.cfg.Observer.Request(actionName(req.env), req.sw.status)
+	}()
 
 	w.Header().Set("Server", "psgate/"+psgate.Version)
 	if r.Method != http.MethodPost {

@@ -88,6 +88,8 @@ func withCommandID(ctx context.Context, id string) context.Context {
 // each command audited by the engine, before it runs and after: nothing
 // is recorded here.
 func (g *Gateway) auditCommand(ctx context.Context, s *shell, commandID string, calls []engine.CommandCall, err error, dur time.Duration) {
+	// Every command line ends here, so the metrics see each one too.
+	g.observePipeline(s.kind, calls, err, dur)
 	if g.cfg.Audit == nil {
 		return
 	}

@@ -109,6 +109,7 @@ type credConfig struct {
 	audit  Auditor
 	now    func() time.Time
 	log    *slog.Logger
+	obs    Observer // nil observes nothing
 }
 
 // credentials checks directory passwords and application secrets under
@@ -129,6 +130,7 @@ type credentials struct {
 	audit    Auditor
 	now      func() time.Time
 	log      *slog.Logger
+	obs      Observer
 
 	// verify and burn are password.Verify and password.Dummy; tests
 	// observe hashing through them.
@@ -154,6 +156,7 @@ func newCredentials(cfg credConfig) (*credentials, error) {
 		audit:    cfg.audit,
 		now:      cfg.now,
 		log:      cfg.log,
+		obs:      cfg.obs,
 		verify:   password.Verify,
 		burn:     password.Dummy,
 	}, nil
@@ -368,12 +371,14 @@ func (c *credentials) fail(ctx context.Context, acct account, user string, loc l
 			return storeError(err)
 		}
 		if !addrUntil.IsZero() {
+			c.observeLock(lockAddress)
 			c.log.Warn("client address blocked after repeated failed sign-ins", logkey.Client, loc.addr, "until", addrUntil)
 			code, detail = psgate.CodeSignInThrottled, reason+"; the address is blocked until "+addrUntil.UTC().Format(time.RFC3339)
 			result = throttled(loc.addr, addrUntil, now)
 		}
 	}
 	if !acctUntil.IsZero() {
+		c.observeLock(lockAccount)
 		if acct.known {
 			c.log.Warn("account locked after repeated failed sign-ins", logkey.User, acct.user.UPN, "familiar", loc.familiar, "until", acctUntil)
 		}
@@ -447,9 +452,17 @@ func (c *credentials) failDeviceCode(ctx context.Context, addr string) error {
 		return storeError(err)
 	}
 	if !until.IsZero() {
+		c.observeLock(lockDeviceCode)
 		return throttled(addr, until, now)
 	}
 	return nil
+}
+
+// observeLock tells the Observer, if any, that a lock started.
+func (c *credentials) observeLock(scope string) {
+	if c.obs != nil {
+		c.obs.Lockout(scope)
+	}
 }
 
 // deviceCodeLocked refuses code entry from an address that guessed too

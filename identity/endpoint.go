@@ -70,6 +70,7 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
 		s.writeOAuthError(w, err)
 		return
 	}
+	s.cfg.Observer.TokenIssued(grantLabel(form.Get("grant_type")))
 	writeJSON(w, http.StatusOK, resp)
 }
 

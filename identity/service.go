@@ -110,6 +110,9 @@ type ServiceConfig struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Observer is told of tokens issued and locks started, for metrics.
+	// Nil observes nothing.
+	Observer Observer
 }
 
 func (c ServiceConfig) withDefaults() (ServiceConfig, error) {
@@ -155,6 +158,9 @@ func (c ServiceConfig) withDefaults() (ServiceConfig, error) {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Observer == nil {
+		c.Observer = noObserver{}
 	}
 	return c, nil
 }
@@ -220,6 +226,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 		audit:  cfg.Audit,
 		now:    cfg.Now,
 		log:    cfg.Logger,
+		obs:    cfg.Observer,
 	})
 	if err != nil {
 		return nil, err

@@ -22,6 +22,8 @@ ensure_tools
 ensure_python_clients
 # systemd-analyze and systemd-sysusers: dist's test checks the systemd unit.
 apt_install systemd
+# promtool: server's metrics test lints the /metrics exposition with it.
+apt_install prometheus
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 source scripts/postgres.sh
 start_postgres

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/psgate/psgate/identity"
 	"github.com/psgate/psgate/internal/logkey"
 	"github.com/psgate/psgate/internal/password"
+	"github.com/psgate/psgate/metrics"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/cache"
 	"github.com/psgate/psgate/store/postgres"
@@ -74,10 +76,29 @@ type Config struct {
 	// purged every hour. 0 means DefaultAuditRetention; negative keeps
 	// them forever.
 	AuditRetention time.Duration
-	Logger         *slog.Logger
+	// AdminAddr is the admin listener (plain HTTP): Prometheus metrics at
+	// /metrics, /healthz, /readyz and pprof under /debug/pprof/. Empty
+	// disables it; psgate serve's default is DefaultAdminAddr. Keep it
+	// on loopback or a management network: pprof shows the process's
+	// internals.
+	AdminAddr string
+	// HealthOnPublic also serves /healthz and /readyz on the public
+	// listeners, as /psgate/healthz and /psgate/readyz, for load
+	// balancers that reach only those.
+	HealthOnPublic bool
+	// MetricsTopTenants is how many tenants, those with the most shells,
+	// get their own psgate_shells series; the others are summed as one.
+	// 0 means metrics.DefaultTopTenants.
+	MetricsTopTenants int
+	Logger            *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
+
+// DefaultAdminAddr is psgate serve's admin listener: loopback, on a port
+// next to no other psgate or Prometheus default (5985/5986 WS-Man, 9090
+// Prometheus, 9100 node exporter).
+const DefaultAdminAddr = "127.0.0.1:9985"
 
 // Server is a configured psgate service, ready to Run.
 type Server struct {
@@ -95,7 +116,17 @@ type Server struct {
 	boot      Bootstrap
 	httpLn    net.Listener
 	httpsLn   net.Listener
+	adminLn   net.Listener
+	metrics   *metrics.Metrics
 	closeOnce sync.Once
+
+	// serving counts the public listeners serving; stopping is set when
+	// shutdown begins; notReady is the last readiness answer; ping
+	// bounds the readiness checks' store pings.
+	serving  atomic.Int32
+	stopping atomic.Bool
+	notReady atomic.Bool
+	ping     storePing
 }
 
 // New opens the data directory, bootstraps it on first start, and binds
@@ -171,6 +202,18 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.httpLn == nil && s.httpsLn == nil {
 		return nil, errors.New("server: no listener: set an HTTP or HTTPS address")
 	}
+	if cfg.AdminAddr != "" {
+		if s.adminLn, err = listen(cfg.AdminAddr, "admin", "--admin-listen"); err != nil {
+			return nil, err
+		}
+		if !isLoopback(s.adminLn) {
+			log.Warn("the admin listener accepts other machines: it serves pprof and metrics without authentication; firewall it",
+				"admin", s.adminLn.Addr().String())
+		}
+	}
+	if s.metrics, err = s.newMetrics(); err != nil {
+		return nil, err
+	}
 	issuer := cfg.Issuer
 	if issuer == "" {
 		issuer = defaultIssuer(s.httpsLn, s.httpLn)
@@ -183,6 +226,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Audit:          db,
 		Logger:         log.With("component", "identity"),
 		Now:            cfg.Now,
+		Observer:       s.metrics,
 	})
 	if err != nil {
 		return nil, err
@@ -218,6 +262,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		InternalURL: nodeURL,
 		Now:         cfg.Now,
 		Logger:      log.With("component", "admission"),
+		Observer:    s.metrics,
 	})
 	if err != nil {
 		return nil, err
@@ -234,6 +279,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		MaxEnvelopeSize: cfg.MaxEnvelopeSize,
 		Now:             cfg.Now,
 		Locate:          s.locate,
+		Observer:        s.metrics,
 	})
 	if err != nil {
 		return nil, err
@@ -285,6 +331,11 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/.well-known/", th)
 	mux.Handle("/oauth2/", th)
 	mux.Handle(identity.PathDevice, th)
+	if s.cfg.HealthOnPublic {
+		// No error detail here: anyone reaching the public port reads it.
+		mux.HandleFunc(PublicHealth+PathHealthz, s.serveHealthz)
+		mux.HandleFunc(PublicHealth+PathReadyz, func(w http.ResponseWriter, r *http.Request) { s.serveReadyz(w, r, false) })
+	}
 	mux.Handle("/", s.gw)
 	return mux
 }
@@ -352,6 +403,9 @@ func requireLoopback(addr string) error {
 // Info describes a running server for the start banner.
 type Info struct {
 	HTTPURL, HTTPSURL string
+	// AdminURL is the admin listener's base URL (metrics, health,
+	// pprof); empty when it is disabled.
+	AdminURL string
 	// Fingerprint is the SHA-256 fingerprint of the HTTPS certificate.
 	Fingerprint string
 	CertFile    string
@@ -369,6 +423,9 @@ func (s *Server) Info() Info {
 	if s.httpLn != nil {
 		in.HTTPURL = "http://" + reachable(s.httpLn.Addr()) + "/wsman"
 		in.LoopbackOnly = isLoopback(s.httpLn)
+	}
+	if s.adminLn != nil {
+		in.AdminURL = "http://" + reachable(s.adminLn.Addr())
 	}
 	if s.httpsLn != nil {
 		in.HTTPSURL = "https://" + reachable(s.httpsLn.Addr()) + "/wsman"
@@ -403,7 +460,7 @@ func (s *Server) Gateway() *gateway.Gateway { return s.gw }
 func (s *Server) Run(ctx context.Context, grace time.Duration) error {
 	defer s.Close()
 	var servers []*http.Server
-	errc := make(chan error, 2)
+	errc := make(chan error, 3) // one per listener
 	limiter := &connLimiter{max: int64(s.cfg.MaxConnections), log: s.log}
 	handler := bodyDeadline(s.handler, s.cfg.BodyTimeout)
 	serve := func(ln net.Listener, useTLS bool) {
@@ -420,9 +477,28 @@ func (s *Server) Run(ctx context.Context, grace time.Duration) error {
 			ln = tls.NewListener(ln, hs.TLSConfig)
 		}
 		servers = append(servers, hs)
+		s.serving.Add(1)
 		go func() {
+			defer s.serving.Add(-1)
 			if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
+			}
+		}()
+	}
+	// The admin listener serves first and stops last, so that /readyz
+	// says "shutting down" for the whole grace period.
+	var admin *http.Server
+	if s.adminLn != nil {
+		admin = &http.Server{
+			Handler:           s.adminRoutes(),
+			MaxHeaderBytes:    64 << 10,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		}
+		go func() {
+			if err := admin.Serve(s.adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("server: admin listener: %w", err)
 			}
 		}()
 	}
@@ -447,6 +523,7 @@ func (s *Server) Run(ctx context.Context, grace time.Duration) error {
 	case <-ctx.Done():
 	case runErr = <-errc:
 	}
+	s.stopping.Store(true)
 	s.log.Info("shutting down", "grace", grace)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
@@ -467,6 +544,9 @@ func (s *Server) Run(ctx context.Context, grace time.Duration) error {
 	if err := s.adm.Close(sctx); err != nil {
 		s.log.Warn("shutdown", logkey.Err, err)
 	}
+	if admin != nil {
+		_ = admin.Shutdown(sctx)
+	}
 	return runErr
 }
 
@@ -478,6 +558,9 @@ func (s *Server) Close() {
 		}
 		if s.httpsLn != nil {
 			s.httpsLn.Close()
+		}
+		if s.adminLn != nil {
+			s.adminLn.Close()
 		}
 		if s.store != nil {
 			s.store.Close()

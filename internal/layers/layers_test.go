@@ -64,6 +64,7 @@ var layers = map[string]layer{
 	"admission":                  {5, "admission: policy, quotas, live rights"},
 	"gateway":                    {5, "the WS-Management endpoint (I/O only)"},
 	"client/doctor":              {5, "connection diagnostics"},
+	"metrics":                    {5, "Prometheus metrics: observers and scrape-time collectors"},
 	"server":                     {6, "the service: wiring and the one loop"},
 	"server/servertest":          {7, "a test server"},
 	"internal/loadgen":           {7, "load generation"},
