@@ -79,18 +79,27 @@ func writeAll(ctx context.Context, q *groupcommit.Queue[int], n int) []error {
 	return errs[1:]
 }
 
-// waitQueued waits until n more Writes than before are blocked in Write.
+// waitQueued waits until n calls of Write have queued their item and wait
+// for its commit: goroutines parked in Write's select, which comes after
+// the append (a call still before it would join a later batch).
 func waitQueued(t *testing.T, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		buf := make([]byte, 1<<20)
+		buf := make([]byte, 4<<20)
 		buf = buf[:runtime.Stack(buf, true)]
-		if strings.Count(string(buf), "groupcommit.(*Queue[...]).Write(") >= n {
+		queued := 0
+		for _, g := range strings.Split(string(buf), "\n\n") {
+			header, _, _ := strings.Cut(g, "\n")
+			if strings.Contains(header, "[select") && strings.Contains(g, "groupcommit.(*Queue[...]).Write(") {
+				queued++
+			}
+		}
+		if queued >= n {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d calls of Write never queued", n)
+			t.Fatalf("%d calls of Write queued, want %d", queued, n)
 		}
 		time.Sleep(time.Millisecond)
 	}
