@@ -47,7 +47,9 @@ func Register(c *engine.Catalog, mods []*Module, cfg Config) error {
 	if cfg.MaxRetryWait <= 0 {
 		cfg.MaxRetryWait = 10 * time.Second
 	}
-	var problems []Problem
+	if err := Conflicts(c, mods); err != nil {
+		return err
+	}
 	var cmds []*engine.Command
 	for _, m := range mods {
 		clients := map[*Backend]*client{}
@@ -55,18 +57,34 @@ func Register(c *engine.Catalog, mods []*Module, cfg Config) error {
 			clients[b] = newClient(b, m.Types, cfg)
 		}
 		for _, cl := range m.Cmdlets {
+			cmds = append(cmds, cl.command(clients[cl.Backend]))
+		}
+	}
+	if err := c.Register(cmds...); err != nil {
+		return fmt.Errorf("module: %w", err)
+	}
+	return nil
+}
+
+// Conflicts reports, as an *Error naming the file and line, the cmdlets
+// of mods whose name a command of c already has (a built-in, a tenant
+// cmdlet, or a module registered before) or another of mods declares.
+func Conflicts(c *engine.Catalog, mods []*Module) error {
+	var problems []Problem
+	owner := map[string]*Module{}
+	for _, m := range mods {
+		for _, cl := range m.Cmdlets {
+			key := strings.ToLower(cl.Name)
 			if other, ok := c.Lookup(cl.Name); ok {
 				problems = append(problems, m.problemAt(cl.off, cl.Name, fmt.Sprintf("the name %s is already taken by psgate's %s", cl.Name, other.Name)))
-				continue
+			} else if o, ok := owner[key]; ok && o != m {
+				problems = append(problems, m.problemAt(cl.off, cl.Name, fmt.Sprintf("%s is also declared by %s", cl.Name, o.File)))
 			}
-			cmds = append(cmds, cl.command(clients[cl.Backend]))
+			owner[key] = m
 		}
 	}
 	if len(problems) > 0 {
 		return &Error{Problems: problems}
-	}
-	if err := c.Register(cmds...); err != nil {
-		return fmt.Errorf("module: %w", err)
 	}
 	return nil
 }

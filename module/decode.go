@@ -373,6 +373,8 @@ func (d *decoder) cmdlet(n *node, path string, m *Module) *Cmdlet {
 		if c.Backend = m.Backends[backendName]; c.Backend == nil {
 			d.fail(backendOff, join(path, "backend"), "no backend %q is declared in backends", backendName)
 		}
+	case len(m.Backends) == 0:
+		// Reported at backends.
 	case len(m.Backends) == 1:
 		for _, b := range m.Backends {
 			c.Backend = b

@@ -1,0 +1,53 @@
+//go:build !connector
+
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestModuleCheckAcceptsTheExample(t *testing.T) {
+	example := filepath.Join("..", "..", "examples", "widgets", "widgets.json")
+	stdout, stderr, status, err := execute(t, "module", "check", example)
+	if status != exitOK || err != nil {
+		t.Fatalf("module check %s: status %d, %v\n%s", example, status, err, stderr)
+	}
+	if want := example + ": ok: module Contoso.Widgets, 4 cmdlets: Get-Widget, New-Widget, Set-Widget, Remove-Widget\n"; stdout != want {
+		t.Errorf("stdout %q, want %q", stdout, want)
+	}
+}
+
+func TestModuleCheckReportsProblemsWithLines(t *testing.T) {
+	file := writeConfig(t, "bad.json", `{
+  "name": "Bad.Mod",
+  "backends": {"svc": {"baseUrl": "http://127.0.0.1:9"}},
+  "cmdlets": [
+    {"name": "Get-CsTenant", "synopsis": "Clashes with a tenant cmdlet.", "request": {"method": "GET", "path": "/t"}},
+    {"name": "Fetch-Thing", "synopsis": "Bad verb.", "request": {"method": "GET", "path": "/t"}}
+  ]
+}`, 0o600)
+	_, stderr, status, err := execute(t, "module", "check", file)
+	if status == exitOK || err == nil {
+		t.Fatal("module check accepted a broken module")
+	}
+	if !strings.Contains(stderr, file+`:6:14: cmdlets[1](Fetch-Thing).name: "Fetch" is not an approved PowerShell verb`) {
+		t.Errorf("stderr %q lacks the bad verb with its line", stderr)
+	}
+	if !strings.Contains(err.Error(), "1 problem; psgate serve would refuse to start") {
+		t.Errorf("error %v", err)
+	}
+	// Once the file is valid, a name taken by a tenant cmdlet is refused.
+	file = writeConfig(t, "clash.json", `{
+  "name": "Bad.Mod",
+  "backends": {"svc": {"baseUrl": "http://127.0.0.1:9"}},
+  "cmdlets": [
+    {"name": "Get-CsTenant", "synopsis": "Clashes with a tenant cmdlet.", "request": {"method": "GET", "path": "/t"}}
+  ]
+}`, 0o600)
+	_, stderr, status, _ = execute(t, "module", "check", file)
+	if status == exitOK || !strings.Contains(stderr, file+":5:5: Get-CsTenant: the name Get-CsTenant is already taken by psgate's Get-CsTenant") {
+		t.Errorf("status %d, stderr %q", status, stderr)
+	}
+}
