@@ -26,6 +26,7 @@ import (
 	"github.com/psgate/psgate/identity"
 	"github.com/psgate/psgate/internal/logkey"
 	"github.com/psgate/psgate/internal/password"
+	"github.com/psgate/psgate/module"
 	"github.com/psgate/psgate/metrics"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/cache"
@@ -93,6 +94,11 @@ type Config struct {
 	Logger            *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ModuleDir holds module files (*.json, see package module): cmdlets
+	// served by the operator's HTTP services. Every module is loaded at
+	// start; a broken one fails New with its file, line and field. Empty
+	// loads none.
+	ModuleDir string
 }
 
 // DefaultAdminAddr is psgate serve's admin listener: loopback, on a port
@@ -161,6 +167,14 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	if err := secureDataDir(cfg.DataDir, log); err != nil {
 		return nil, err
+	}
+	// Modules are read before anything opens, so that a broken one stops
+	// the start at once, naming its line.
+	var mods []*module.Module
+	if cfg.ModuleDir != "" {
+		if mods, err = module.LoadDir(cfg.ModuleDir); err != nil {
+			return nil, fmt.Errorf("server: modules: %w", err)
+		}
 	}
 	s := &Server{cfg: cfg, log: log}
 	defer func() {
@@ -289,6 +303,14 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	// after it; nothing serves before New returns.
 	if err := cmdlets.Register(catalog, db, cmdlets.WithSessionCloser(s.gw)); err != nil {
 		return nil, fmt.Errorf("server: register tenant cmdlets: %w", err)
+	}
+	// Module cmdlets come last: one that takes a built-in's or a tenant
+	// cmdlet's name is refused with its file and line.
+	if err := module.Register(catalog, mods, module.Config{Tokens: s.tokens, Logger: log.With("component", "module")}); err != nil {
+		return nil, fmt.Errorf("server: modules: %w", err)
+	}
+	for _, m := range mods {
+		log.Info("module loaded", "module", m.Name, "file", m.File, "cmdlets", len(m.Cmdlets))
 	}
 	s.nodeName = nodeName
 	s.handler = s.routes()
