@@ -602,7 +602,11 @@ func (d *decoder) request(n *node, path string, c *Cmdlet, params map[string]*Pa
 		for _, t := range r.Paths {
 			all := true
 			for _, name := range t.Params {
-				if p := params[strings.ToLower(name)]; p == nil || !p.Mandatory {
+				p := params[strings.ToLower(name)]
+				if p == nil {
+					ok = true // reported at the path already
+				}
+				if p == nil || !p.Mandatory {
 					all = false
 				}
 			}

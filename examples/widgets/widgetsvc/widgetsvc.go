@@ -364,6 +364,22 @@ func (s *Service) remove(w http.ResponseWriter, c *Claims, id string) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// Seed adds n widgets (Widget 1, Widget 2..., of the three colors in
+// turn) to a tenant, for demos and tests.
+func (s *Service) Seed(tenantID int64, tenant string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	colors := []string{"Red", "Green", "Blue"}
+	for i := range n {
+		s.next++
+		id := "w-" + strconv.Itoa(s.next)
+		s.tenant(&Claims{TenantID: tenantID})[id] = &Widget{
+			ID: id, Name: "Widget " + strconv.Itoa(s.next), Color: colors[i%3], Size: 1 + i%10, Tags: []string{},
+			CreatedAt: s.cfg.Now().UTC().Truncate(time.Second), Owner: Owner{Upn: "seed", Tenant: tenant},
+		}
+	}
+}
+
 // authenticate verifies the bearer token psgate sent.
 func (s *Service) authenticate(r *http.Request) (*Claims, error) {
 	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
