@@ -83,6 +83,11 @@ type Config struct {
 	// on loopback or a management network: pprof shows the process's
 	// internals.
 	AdminAddr string
+	// AdminOptional turns a busy AdminAddr into a warning and no admin
+	// listener instead of an error: psgate serve sets it when AdminAddr
+	// is its default, so that a second psgate on one machine (or a test)
+	// still starts. An address the operator chose must be free.
+	AdminOptional bool
 	// HealthOnPublic also serves /healthz and /readyz on the public
 	// listeners, as /psgate/healthz and /psgate/readyz, for load
 	// balancers that reach only those.
@@ -217,10 +222,16 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, errors.New("server: no listener: set an HTTP or HTTPS address")
 	}
 	if cfg.AdminAddr != "" {
-		if s.adminLn, err = listen(cfg.AdminAddr, "admin", "--admin-listen"); err != nil {
+		s.adminLn, err = listen(cfg.AdminAddr, "admin", "--admin-listen")
+		switch {
+		case err != nil && cfg.AdminOptional:
+			log.Warn("no admin listener (metrics, health): its default address is in use; choose one with --admin-listen",
+				"admin", cfg.AdminAddr, logkey.Err, err)
+			s.adminLn, err = nil, nil
+		case err != nil:
 			return nil, err
 		}
-		if !isLoopback(s.adminLn) {
+		if s.adminLn != nil && !isLoopback(s.adminLn) {
 			log.Warn("the admin listener accepts other machines: it serves pprof and metrics without authentication; firewall it",
 				"admin", s.adminLn.Addr().String())
 		}

@@ -100,7 +100,12 @@ func serverConfig(c *config.Config, log *slog.Logger) server.Config {
 		MaxConnections:    c.MaxConnections,
 		TrustedProxies:    c.TrustedProxies,
 		AuditRetention:    retention,
-		Logger:            log,
+		// Metrics, health and pprof on loopback; a busy port (a second
+		// psgate on the machine) only costs the admin listener. Settings
+		// for it (listen.admin ...) are not in the configuration yet.
+		AdminAddr:     server.DefaultAdminAddr,
+		AdminOptional: true,
+		Logger:        log,
 	}
 }
 
@@ -129,6 +134,9 @@ func printBanner(w io.Writer, in server.Info, pwFrom config.Origin) {
 		fmt.Fprintf(w, "  HTTP   %s\n", in.HTTPURL)
 	}
 	fmt.Fprintf(w, "  Identity service (OAuth 2.0 / OpenID Connect) issuer %s\n", in.Issuer)
+	if in.AdminURL != "" {
+		fmt.Fprintf(w, "  Admin  %s/metrics, /healthz, /readyz, /debug/pprof/\n", in.AdminURL)
+	}
 	if in.LoopbackOnly {
 		fmt.Fprintln(w, "  Listening on this machine only (loopback). To accept other machines over HTTPS: psgate serve --https :5986")
 	}
