@@ -18,6 +18,7 @@ import (
 	"github.com/psgate/psgate/examples/widgets/widgetsvc"
 	"github.com/psgate/psgate/module"
 	"github.com/psgate/psgate/server"
+	"github.com/psgate/psgate/store"
 )
 
 // moduleRig is a psgate server loading the example widgets module, and
@@ -175,6 +176,29 @@ func TestModuleCmdletsWithPypsrp(t *testing.T) {
 	}
 	if patches != 2 {
 		t.Errorf("%d PATCH calls, want 2 (none from -WhatIf)", patches)
+	}
+	// The command audit records module cmdlets as any other, with the
+	// parameters and the outcome. Each command has a "started" record, and an end record written
+	// shortly after it ends.
+	var recs []store.AuditRecord
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		recs = recs[:0]
+		for _, r := range auditedRecords(t, rig.ts.Store(), "Set-Widget") {
+			if r.Outcome != "started" {
+				recs = append(recs, r)
+			}
+		}
+		if len(recs) >= 2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(recs) != 2 {
+		t.Fatalf("%d Set-Widget audit end records, want 2 (one per pipeline)", len(recs))
+	}
+	for _, r := range recs {
+		if r.Outcome != store.OutcomeOK || !strings.Contains(r.Parameters, "Size") || r.UPN != server.DemoAdmin {
+			t.Errorf("audit record %+v", r)
+		}
 	}
 }
 

@@ -30,7 +30,7 @@ type tokenService struct {
 	issuer string
 }
 
-func newTokenService(t *testing.T) *tokenService {
+func newTokenService(t testing.TB) *tokenService {
 	t.Helper()
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "psgate.db"), sqlite.Options{})
 	if err != nil {
@@ -62,7 +62,7 @@ type backend struct {
 	delay time.Duration
 }
 
-func newBackend(t *testing.T, ts *tokenService, audience string, pageSize int) *backend {
+func newBackend(t testing.TB, ts *tokenService, audience string, pageSize int) *backend {
 	t.Helper()
 	b := &backend{}
 	svc, err := widgetsvc.New(widgetsvc.Config{
@@ -120,7 +120,7 @@ func (b *backend) setFail(f func(r *http.Request) (int, http.Header, string, boo
 
 // exampleModule loads the example module with its base URL pointed at
 // the test's backend.
-func exampleModule(t *testing.T, baseURL string, edit func(string) string) *Module {
+func exampleModule(t testing.TB, baseURL string, edit func(string) string) *Module {
 	t.Helper()
 	text, err := os.ReadFile(examplePath)
 	if err != nil {
@@ -149,11 +149,11 @@ var adele = engine.Caller{
 
 // env is a runspace whose catalog holds the built-ins and a module.
 type env struct {
-	t  *testing.T
+	t  testing.TB
 	rs *engine.Runspace
 }
 
-func newEnv(t *testing.T, ts *tokenService, caller engine.Caller, mods ...*Module) *env {
+func newEnv(t testing.TB, ts *tokenService, caller engine.Caller, mods ...*Module) *env {
 	t.Helper()
 	cat := engine.NewCatalog()
 	if err := builtin.Register(cat); err != nil {
