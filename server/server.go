@@ -225,7 +225,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.adminLn, err = listen(cfg.AdminAddr, "admin", "--admin-listen")
 		switch {
 		case err != nil && cfg.AdminOptional:
-			log.Warn("no admin listener (metrics, health): its default address is in use; choose one with --admin-listen",
+			log.Warn("no admin listener (metrics, health): its address is in use",
 				"admin", cfg.AdminAddr, logkey.Err, err)
 			s.adminLn, err = nil, nil
 		case err != nil:
