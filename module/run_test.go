@@ -73,7 +73,23 @@ func newBackend(t testing.TB, ts *tokenService, audience string, pageSize int) *
 		t.Fatal(err)
 	}
 	b.svc = svc
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(b.handler())
+	t.Cleanup(srv.Close)
+	b.url = srv.URL
+	return b
+}
+
+// backendServer returns an unstarted server for the backend, for a test
+// to configure (ConnState) and start.
+func backendServer(t testing.TB, b *backend) *httptest.Server {
+	srv := httptest.NewUnstartedServer(b.handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// handler is the widget service behind the failure switch.
+func (b *backend) handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
 		fail, delay := b.fail, b.delay
 		b.mu.Unlock()
@@ -97,11 +113,8 @@ func newBackend(t testing.TB, ts *tokenService, audience string, pageSize int) *
 				return
 			}
 		}
-		svc.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	b.url = srv.URL
-	return b
+		b.svc.ServeHTTP(w, r)
+	})
 }
 
 func (b *backend) takeCalls() []widgetsvc.Call {
