@@ -40,6 +40,7 @@ type client struct {
 	// origin is the scheme and host next links must keep.
 	origin string
 	types  map[string]*TypeDef
+	brk    breaker
 }
 
 func newClient(b *Backend, types map[string]*TypeDef, cfg Config) *client {
@@ -132,11 +133,16 @@ func (cl *client) pages(ctx context.Context, inv *engine.Invocation, c *Cmdlet, 
 		if inv.Verbose() {
 			inv.WriteVerbose(fmt.Sprintf("%s %s", method, u))
 		}
+		if wait, ok := cl.brk.allow(cl.cfg.Now()); !ok {
+			return cl.paused(c, wait)
+		}
 		res, err := cl.do(ctx, method, u, body, tok)
+		if err != nil && ctx.Err() != nil {
+			cl.brk.release() // stopped by the caller: says nothing of the backend
+			return ctx.Err()
+		}
+		cl.brk.done(cl.cfg.Now(), err != nil || res.status >= 500)
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
 			return cl.unreachable(c, err)
 		}
 		if res.status < 200 || res.status > 299 {
@@ -325,6 +331,16 @@ func (cl *client) unreachable(c *Cmdlet, err error) error {
 		detail = err.Error()
 	}
 	e := psgate.Wrap(psgate.CodeBackendUnreachable, psgate.Args{"backend": cl.b.Name, "detail": detail}, err)
+	rec := engine.NewErrorRecord(e, "BackendUnreachable,"+c.Name, engine.CategoryResourceUnavailable, nil)
+	return &engine.TerminatingError{Record: rec}
+}
+
+// paused is the terminating error of a call the open circuit breaker
+// refused without calling.
+func (cl *client) paused(c *Cmdlet, wait time.Duration) error {
+	secs := int((wait + time.Second - 1) / time.Second)
+	detail := fmt.Sprintf("psgate paused calls to it for %d seconds after %d failed calls in a row", secs, breakerThreshold)
+	e := psgate.E(psgate.CodeBackendUnreachable, psgate.Args{"backend": cl.b.Name, "detail": detail}).With("retry_after", strconv.Itoa(secs))
 	rec := engine.NewErrorRecord(e, "BackendUnreachable,"+c.Name, engine.CategoryResourceUnavailable, nil)
 	return &engine.TerminatingError{Record: rec}
 }

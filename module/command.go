@@ -31,6 +31,8 @@ type Config struct {
 	// the backend asks for (a longer one is reported instead of waited
 	// for); zero means 10 seconds.
 	MaxRetryWait time.Duration
+	// Now is the clock of the circuit breakers; nil means time.Now.
+	Now func() time.Time
 }
 
 // Register adds the cmdlets of mods to c, next to the built-ins and the
@@ -43,6 +45,9 @@ func Register(c *engine.Catalog, mods []*Module, cfg Config) error {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.MaxRetryWait <= 0 {
 		cfg.MaxRetryWait = 10 * time.Second

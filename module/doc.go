@@ -28,7 +28,8 @@
 // InvalidArgument with the backend's field messages, 429/503
 // LimitsExceeded with the Retry-After). Idempotent calls (GET, PUT,
 // DELETE) are retried with backoff and Retry-After, a bounded number of
-// times; POST and PATCH never are. Redirects are not followed and next
+// times; POST and PATCH never are. A circuit breaker per backend pauses
+// calls to a backend that failed five calls in a row. Redirects are not followed and next
 // links must stay on the backend's origin, so the caller's token goes to
 // the backend only.
 //

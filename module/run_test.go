@@ -583,3 +583,59 @@ func TestTokenRefused(t *testing.T) {
 		t.Errorf("backend calls = %+v", calls)
 	}
 }
+
+// clock is a settable clock for the circuit breaker.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func TestCircuitBreaker(t *testing.T) {
+	ts := newTokenService(t)
+	be := newBackend(t, ts, "urn:contoso:widgets", 50)
+	clk := &clock{t: time.Now()}
+	cat := engine.NewCatalog()
+	if err := Register(cat, []*Module{exampleModule(t, be.url, nil)}, Config{Tokens: ts.tokens, MaxRetryWait: time.Millisecond, Now: clk.now}); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, rs: engine.NewRunspace(engine.RunspaceConfig{Catalog: cat, Caller: adele})}
+	be.setFail(func(*http.Request) (int, http.Header, string, bool) { return 500, nil, "", true })
+	for i := range breakerThreshold {
+		if _, err := e.run(`New-Widget W -Color Red`); psgate.CodeOf(err) != psgate.CodeBackendFailed {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	be.takeCalls()
+	// Open: calls fail at once and reach nothing.
+	_, err := e.run(`Get-Widget`)
+	if psgate.CodeOf(err) != psgate.CodeBackendUnreachable || !strings.Contains(err.Error(), "paused calls to it for 30 seconds after 5 failed calls in a row") {
+		t.Errorf("open breaker: %v", err)
+	}
+	if calls := be.takeCalls(); len(calls) != 0 {
+		t.Errorf("an open breaker let %d calls through", len(calls))
+	}
+	// After the cooldown, one trial; it fails, so the breaker opens again.
+	clk.advance(breakerCooldown + time.Second)
+	if _, err := e.run(`New-Widget W -Color Red`); psgate.CodeOf(err) != psgate.CodeBackendFailed {
+		t.Errorf("trial call: %v", err)
+	}
+	if _, err := e.run(`New-Widget W -Color Red`); !strings.Contains(fmt.Sprint(err), "paused") {
+		t.Errorf("after a failed trial: %v", err)
+	}
+	// The backend recovers: the next trial succeeds and closes the breaker.
+	be.setFail(nil)
+	be.takeCalls()
+	clk.advance(breakerCooldown + time.Second)
+	e.mustRun(`New-Widget W -Color Red`)
+	e.mustRun(`Get-Widget`)
+	if calls := be.takeCalls(); len(calls) != 2 {
+		t.Errorf("closed breaker: %d calls, want 2", len(calls))
+	}
+}
