@@ -347,8 +347,12 @@ func TestReadinessFollowsDrain(t *testing.T) {
 	if !strings.Contains(body, "draining") {
 		t.Errorf("/readyz while draining says %q, want the reason", body)
 	}
-	if got := samples(t, as.scrapeText(t))["psgate_lease_draining"]; got != 1 {
-		t.Errorf("psgate_lease_draining = %v while draining, want 1", got)
+	got := samples(t, as.scrapeText(t))
+	if got["psgate_lease_draining"] != 1 {
+		t.Errorf("psgate_lease_draining = %v while draining, want 1", got["psgate_lease_draining"])
+	}
+	if n := got[`psgate_lease_renewal_duration_seconds_count{result="ok"}`]; n < 1 {
+		t.Errorf("renewals counted: %v, want at least the one that read the drain", n)
 	}
 	if code, _ := get(t, as.adminURL+PathHealthz); code != http.StatusOK {
 		t.Errorf("/healthz while draining: %d, want 200", code)
