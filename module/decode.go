@@ -548,6 +548,7 @@ func (d *decoder) request(n *node, path string, c *Cmdlet, params map[string]*Pa
 			case "", "GET", "POST", "PUT", "PATCH", "DELETE":
 			default:
 				d.fail(v.off, p, "unknown method %q (known: GET, POST, PUT, PATCH, DELETE)", r.Method)
+				r.Method = "" // nothing more to say about an unknown method
 			}
 		},
 		"path": func(v *node, p string) {

@@ -51,3 +51,15 @@ func TestModuleCheckReportsProblemsWithLines(t *testing.T) {
 		t.Errorf("status %d, stderr %q", status, stderr)
 	}
 }
+
+// psgate serve --modules refuses to start with a broken module, naming
+// its line.
+func TestServeRefusesABrokenModule(t *testing.T) {
+	dir := t.TempDir()
+	file := writeConfig(t, "broken.json", `{"name": "Broken.Mod", "backends": {"svc": {"baseUrl": "http://127.0.0.1:9"}},
+  "cmdlets": [{"name": "Get-Thing", "synopsis": "x", "request": {"method": "GOT", "path": "/t"}}]}`, 0o600)
+	_, _, status, err := execute(t, "serve", "--data", dir, "--http", "127.0.0.1:0", "--https", "", "--modules", filepath.Dir(file))
+	if status == exitOK || err == nil || !strings.Contains(err.Error(), file+`:2:76: cmdlets[0](Get-Thing).request.method: unknown method "GOT"`) {
+		t.Fatalf("serve --modules with a broken module: status %d, %v", status, err)
+	}
+}

@@ -23,6 +23,7 @@ import (
 
 func newServeCmd() *cobra.Command {
 	var cf *configFlags
+	var moduleDir string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the psgate gateway",
@@ -57,7 +58,9 @@ PSGATE_BOOTSTRAP_PASSWORD_FILE) or is generated into <data>/bootstrap-admin.txt.
 			for _, w := range c.Warnings {
 				log.Warn("configuration", "key", w.Key, "source", w.Origin.String(), logkey.Reason, w.Message)
 			}
-			s, err := server.New(cmd.Context(), serverConfig(c, log))
+			sc := serverConfig(c, log)
+			sc.ModuleDir = moduleDir
+			s, err := server.New(cmd.Context(), sc)
 			if err != nil {
 				return err
 			}
@@ -73,6 +76,8 @@ PSGATE_BOOTSTRAP_PASSWORD_FILE) or is generated into <data>/bootstrap-admin.txt.
 		},
 	}
 	cf = addConfigFlags(cmd)
+	// Not yet a configuration key (modules.dir) like the other flags.
+	cmd.Flags().StringVar(&moduleDir, "modules", "", "folder of module files (*.json): cmdlets served by your own HTTP services (docs/modules.md); a broken module stops the start")
 	return cmd
 }
 
