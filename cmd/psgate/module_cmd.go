@@ -26,7 +26,60 @@ their parameters, help, output type and the request each makes. psgate serve
 broken one. docs/modules.md describes the format; module/schema.json is its
 JSON Schema, for editors.`,
 	}
-	cmd.AddCommand(newModuleCheckCmd())
+	cmd.AddCommand(newModuleCheckCmd(), newModuleFromOpenAPICmd())
+	return cmd
+}
+
+func newModuleFromOpenAPICmd() *cobra.Command {
+	var prefix, out string
+	cmd := &cobra.Command{
+		Use:   "from-openapi SPEC",
+		Short: "Draft a module from an OpenAPI 3 document (JSON), to review and edit",
+		Long: `Draft a module file from your service's OpenAPI 3 document (JSON; convert YAML
+first): a cmdlet per operation, with an approved verb from the operation id or the
+method (list → Get, create → New, PATCH → Update, DELETE → Remove...) and a noun of
+the prefix and the resource (Get-ContosoWidget); parameters from the path, query and
+JSON body with their enums, ranges and patterns; output types from the response
+schemas; paging from a next-link field. A GET of one item and of the list become one
+cmdlet with two paths. The draft always passes "psgate module check"; what was left
+out, and what to set (a base URL the document does not give, the backend's
+audience), is printed as warnings. Review it before serving it.`,
+		Example: `  psgate module from-openapi openapi.json --prefix Contoso --out contoso.json`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			doc, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			text, warnings, err := module.FromOpenAPI(doc, prefix)
+			if err != nil {
+				return err
+			}
+			for _, w := range warnings {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+			}
+			if out == "" || out == "-" {
+				_, err := cmd.OutOrStdout().Write(text)
+				return err
+			}
+			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			if err != nil {
+				return fmt.Errorf("%w (from-openapi never overwrites a module: choose another --out)", err)
+			}
+			if _, err := f.Write(text); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: written; review it, then psgate module check %s\n", out, out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&prefix, "prefix", "", "noun prefix of the cmdlets and type names, such as Contoso (required)")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "write the module to this new file (default: standard output)")
+	_ = cmd.MarkFlagRequired("prefix")
 	return cmd
 }
 

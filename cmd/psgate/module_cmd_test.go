@@ -3,6 +3,7 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,5 +62,21 @@ func TestServeRefusesABrokenModule(t *testing.T) {
 	_, _, status, err := execute(t, "serve", "--data", dir, "--http", "127.0.0.1:0", "--https", "", "--modules", filepath.Dir(file))
 	if status == exitOK || err == nil || !strings.Contains(err.Error(), file+`:2:76: cmdlets[0](Get-Thing).request.method: unknown method "GOT"`) {
 		t.Fatalf("serve --modules with a broken module: status %d, %v", status, err)
+	}
+}
+
+func TestModuleFromOpenAPI(t *testing.T) {
+	spec := filepath.Join("..", "..", "examples", "widgets", "openapi.json")
+	out := filepath.Join(t.TempDir(), "gen.json")
+	stdout, stderr, status, err := execute(t, "module", "from-openapi", spec, "--prefix", "Contoso", "--out", out)
+	if status != exitOK || err != nil || stdout != out+": written; review it, then psgate module check "+out+"\n" || stderr != "" {
+		t.Fatalf("from-openapi: status %d, %v\nstdout %q\nstderr %q", status, err, stdout, stderr)
+	}
+	stdout, _, status, err = execute(t, "module", "check", out)
+	if status != exitOK || err != nil || !strings.Contains(stdout, "4 cmdlets: Get-ContosoWidget, New-ContosoWidget, Update-ContosoWidget, Remove-ContosoWidget") {
+		t.Errorf("check of the draft: %d %v %q", status, err, stdout)
+	}
+	if _, _, status, err = execute(t, "module", "from-openapi", spec, "--prefix", "Contoso", "--out", out); status == exitOK || !strings.Contains(fmt.Sprint(err), "never overwrites") {
+		t.Errorf("overwriting: %d %v", status, err)
 	}
 }
