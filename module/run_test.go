@@ -62,13 +62,17 @@ type backend struct {
 	delay time.Duration
 }
 
-func newBackend(t testing.TB, ts *tokenService, audience string, pageSize int) *backend {
+func newBackend(t testing.TB, ts *tokenService, audience string, pageSize int, opts ...func(*widgetsvc.Config)) *backend {
 	t.Helper()
 	b := &backend{}
-	svc, err := widgetsvc.New(widgetsvc.Config{
+	cfg := widgetsvc.Config{
 		Issuer: ts.issuer, Audience: audience, PageSize: pageSize,
 		Observe: func(c widgetsvc.Call) { b.mu.Lock(); b.calls = append(b.calls, c); b.mu.Unlock() },
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	svc, err := widgetsvc.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -569,6 +573,17 @@ func TestTokenRefused(t *testing.T) {
 	}
 	calls := be.takeCalls()
 	if len(calls) != 1 || calls[0].Caller != nil || !strings.Contains(calls[0].Refusal, "aud") {
+		t.Errorf("backend calls = %+v", calls)
+	}
+	// An expired token is refused: the backend's clock is 10 minutes
+	// ahead, past the token's 5-minute life and its minute of leeway.
+	late := newBackend(t, ts, "urn:contoso:widgets", 50, func(c *widgetsvc.Config) {
+		c.Now = func() time.Time { return time.Now().Add(10 * time.Minute) }
+	})
+	if _, err := newEnv(t, ts, adele, exampleModule(t, late.url, nil)).run(`Get-Widget`); psgate.CodeOf(err) != psgate.CodeBackendDenied {
+		t.Errorf("expired token: %v", err)
+	}
+	if calls := late.takeCalls(); len(calls) != 1 || !strings.Contains(calls[0].Refusal, "exp") {
 		t.Errorf("backend calls = %+v", calls)
 	}
 	// A token from another issuer (another psgate) is refused too.
