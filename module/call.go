@@ -3,6 +3,7 @@ package module
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/psgate/psgate"
@@ -29,6 +31,9 @@ const (
 	// maxDetail bounds the backend's text shown in an error.
 	maxDetail = 600
 )
+
+// errTooLarge is an answer page larger than maxResponse.
+var errTooLarge = errors.New("module: the answer is too large")
 
 // client calls one backend. Its transport pools connections across every
 // cmdlet and shell of the process.
@@ -238,7 +243,8 @@ func (cl *client) do(ctx context.Context, method, u string, body []byte, tok str
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if attempt >= retries || err == nil && !retryable(res.status) {
+		var cv *tls.CertificateVerificationError
+		if attempt >= retries || err == nil && !retryable(res.status) || errors.As(err, &cv) || errors.Is(err, errTooLarge) {
 			return res, err
 		}
 		wait := backoff(attempt)
@@ -310,7 +316,7 @@ func (cl *client) once(ctx context.Context, method, u string, body []byte, tok s
 		return nil, err
 	}
 	if len(b) > maxResponse {
-		return nil, fmt.Errorf("the answer is larger than %d MiB", maxResponse>>20)
+		return nil, errTooLarge
 	}
 	return &response{status: resp.StatusCode, header: resp.Header, body: b}, nil
 }
@@ -319,16 +325,25 @@ func (cl *client) once(ctx context.Context, method, u string, body []byte, tok s
 func (cl *client) unreachable(c *Cmdlet, err error) error {
 	cl.cfg.Logger.Warn("module backend unreachable", "backend", cl.b.Name, logkey.Command, c.Name, logkey.Err, err)
 	detail := "the connection failed"
-	var ne net.Error
+	var (
+		ne net.Error
+		cv *tls.CertificateVerificationError
+		rh tls.RecordHeaderError
+		dn *net.DNSError
+	)
 	switch {
+	case errors.Is(err, errTooLarge):
+		detail = fmt.Sprintf("its answer is larger than %d MiB", maxResponse>>20)
 	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
 		detail = fmt.Sprintf("no answer within %v", cl.b.Timeout)
-	case strings.Contains(err.Error(), "certificate"), strings.Contains(err.Error(), "tls:"):
-		detail = "the TLS handshake failed"
-	case strings.Contains(err.Error(), "connection refused"):
+	case errors.As(err, &cv):
+		detail = "its TLS certificate is not trusted (see caFile in the module file)"
+	case errors.As(err, &rh):
+		detail = "the TLS handshake failed (is the base URL's scheme right?)"
+	case errors.As(err, &dn):
+		detail = "its host name does not resolve"
+	case errors.Is(err, syscall.ECONNREFUSED):
 		detail = "the connection was refused"
-	case strings.Contains(err.Error(), "larger than"):
-		detail = err.Error()
 	}
 	e := psgate.Wrap(psgate.CodeBackendUnreachable, psgate.Args{"backend": cl.b.Name, "detail": detail}, err)
 	rec := engine.NewErrorRecord(e, "BackendUnreachable,"+c.Name, engine.CategoryResourceUnavailable, nil)
