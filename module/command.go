@@ -152,11 +152,11 @@ func (cl *client) run(ctx context.Context, inv *engine.Invocation, c *Cmdlet) er
 		// Load refuses a cmdlet whose mandatory parameters fill no path.
 		return fmt.Errorf("module: %s: no path template is complete", c.Name)
 	}
-	path := tmpl.expand(func(name string) string { return pathValue(inv.Params[name]) })
+	path := tmpl.expand(func(name string) string { return pathValue(inv.Params[canonical(c, name)]) })
 	if c.ShouldProcess != nil {
 		target := path
 		if len(c.ShouldProcess.Target.Text) > 0 {
-			target = c.ShouldProcess.Target.expand(func(name string) string { return textOf(inv.Params[name]) })
+			target = c.ShouldProcess.Target.expand(func(name string) string { return textOf(inv.Params[canonical(c, name)]) })
 		}
 		if !inv.ShouldProcess(target, c.ShouldProcess.Action) {
 			return nil
@@ -177,7 +177,7 @@ func (cl *client) run(ctx context.Context, inv *engine.Invocation, c *Cmdlet) er
 	if err != nil {
 		return err
 	}
-	return cl.pages(ctx, inv, c, u, body, tok, targetOf(inv, tmpl, path))
+	return cl.pages(ctx, inv, c, u, body, tok, targetOf(inv, c, tmpl, path))
 }
 
 // pickPath returns the first path template whose placeholders are bound.
@@ -210,9 +210,9 @@ func canonical(c *Cmdlet, name string) string {
 
 // targetOf is what an error is about: the first path parameter's value,
 // else the path.
-func targetOf(inv *engine.Invocation, t Template, path string) any {
+func targetOf(inv *engine.Invocation, c *Cmdlet, t Template, path string) any {
 	if len(t.Params) > 0 {
-		if v, ok := inv.Params[t.Params[0]]; ok {
+		if v, ok := inv.Params[canonical(c, t.Params[0])]; ok {
 			return textOf(v)
 		}
 	}

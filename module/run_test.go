@@ -381,7 +381,7 @@ func TestBindingAndValidation(t *testing.T) {
       {"name": "Ratio", "type": "double"},
       {"name": "Names", "type": "string[]", "aliases": ["N"]}
     ],
-    "request": {"method": "GET", "path": "/widgets/{Id}",
+    "request": {"method": "GET", "path": "/widgets/{id}",
       "query": {"force": "Force", "deep": "Deep", "since": "Since", "big": "Big", "ratio": "Ratio", "name": "Names"}}
   }]
 }`
