@@ -227,7 +227,9 @@ func exitCode(err error) int {
 		return exitUsage
 	}
 	switch e.Code.Area() {
-	case "engine":
+	case "engine", "module":
+		// A command ran and failed: in psgate's engine, or at the
+		// operator's backend behind a module cmdlet.
 		return exitCommand
 	case "identity":
 		return exitAuth
