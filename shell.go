@@ -108,3 +108,19 @@ func CommandID(ctx context.Context) string {
 	id, _ := ctx.Value(commandIDKey{}).(string)
 	return id
 }
+
+// rolesKey carries the caller's roles as re-read for one command.
+type rolesKey struct{}
+
+// WithRoles returns ctx for a command whose caller holds roles, as read
+// from the store just before it runs.
+func WithRoles(ctx context.Context, roles []string) context.Context {
+	return context.WithValue(ctx, rolesKey{}, roles)
+}
+
+// Roles returns the caller's roles as re-read for the command ctx runs,
+// and whether they were (a shell's roles at admission may be older).
+func Roles(ctx context.Context) ([]string, bool) {
+	r, ok := ctx.Value(rolesKey{}).([]string)
+	return r, ok
+}

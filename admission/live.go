@@ -68,7 +68,9 @@ func (l *liveAuthorizer) Refresh(ctx context.Context) (context.Context, error) {
 		return ctx, err
 	}
 	l.SetRoles(roles)
-	return ctx, nil
+	// Commands that pass the caller on (module cmdlets, to the operator's
+	// backend) name the roles as of now, not as of the shell's admission.
+	return psgate.WithRoles(ctx, l.Roles()), nil
 }
 
 // BeginCommands audits a pipeline's commands before they run

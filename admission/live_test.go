@@ -2,6 +2,7 @@ package admission
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -237,4 +238,40 @@ func (f *failingStore) RolesOf(ctx context.Context, tenantID psgate.TenantID, us
 		return nil, errDown
 	}
 	return f.Store.RolesOf(ctx, tenantID, userID)
+}
+
+// Each command's context names the caller's roles as re-read for it, so
+// what passes the caller on (a module cmdlet's backend token) does not name
+// the roles of the shell's admission.
+func TestRefreshCarriesCurrentRoles(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	a := e.admitter(t)
+	u := e.addUser(t, e.tenant, "helper", store.RoleHelpdesk)
+	_, auth, err := a.Admit(ctx, e.request(e.tenant, u, "S1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rf := auth.(engine.Refresher)
+	cmdCtx, err := rf.Refresh(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if roles, ok := psgate.Roles(cmdCtx); !ok || !slices.Equal(roles, []string{store.RoleHelpdesk}) {
+		t.Errorf("roles before the change: %v, %v", roles, ok)
+	}
+	reader, err := e.db.RoleByName(ctx, e.tenant.ID, store.RoleTenantReader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.Assign(ctx, store.Assignment{TenantID: e.tenant.ID, UserID: u.ID, RoleID: reader.ID}); err != nil {
+		t.Fatal(err)
+	}
+	cmdCtx, err = rf.Refresh(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if roles, _ := psgate.Roles(cmdCtx); !slices.Contains(roles, store.RoleTenantReader) {
+		t.Errorf("roles after Tenant Reader was assigned: %v", roles)
+	}
 }

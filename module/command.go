@@ -173,7 +173,11 @@ func (cl *client) run(ctx context.Context, inv *engine.Invocation, c *Cmdlet) er
 			return fmt.Errorf("module: %s: encode body: %w", c.Name, err)
 		}
 	}
-	tok, err := cl.cfg.Tokens.BackendToken(ctx, inv.Caller.Principal, inv.Caller.Roles, cl.b.Audience)
+	roles := inv.Caller.Roles
+	if now, ok := psgate.Roles(ctx); ok {
+		roles = now // re-read for this command; the shell's may be older
+	}
+	tok, err := cl.cfg.Tokens.BackendToken(ctx, inv.Caller.Principal, roles, cl.b.Audience)
 	if err != nil {
 		return err
 	}
