@@ -51,14 +51,21 @@ type Attr struct {
 	Value []byte
 }
 
-// Token is one token of the input. Its slices point into the input or into
-// the Scanner's buffer; they are valid until the next call to Next and must
-// not be modified.
+// Token is one token of the input: its Kind and the fields of that kind.
+// The other fields are left as earlier tokens set them. Its slices point
+// into the input or into the Scanner's buffers and are valid until the
+// next call to Next. Neither the token nor its slices may be modified.
 type Token struct {
 	Kind Kind
 	Name Name   // StartElement and EndElement
 	Attr []Attr // StartElement
 	Data []byte // CharData
+	// Decoded (CharData) is set when Data had to be decoded (a reference
+	// expanded, a line end normalised) into the Scanner's buffer, which
+	// the next call to Next reuses. Otherwise Data is a slice of the input
+	// with no spare capacity: a caller may keep it as long as the input
+	// lives, and appending to it copies it.
+	Decoded bool
 }
 
 // Scanner reads tokens from a byte slice. The zero value is ready to use
@@ -73,9 +80,9 @@ type Scanner struct {
 	pos      int
 	declined bool
 	started  bool
-	// pending is the end of an empty element, returned by the next call.
+	// pending is the end of an empty element, returned by the next call
+	// with the name its start left in tok.
 	pending bool
-	endName Name
 
 	open  []span // qualified names of the open elements
 	attrs []Attr
@@ -116,12 +123,13 @@ func (s *Scanner) Next() (t *Token, ok bool) {
 	return &s.tok, true
 }
 
-// next reads the next token into s.tok.
+// next reads the next token into s.tok. It sets only the fields of the
+// token's kind: a store of a pointer costs a write barrier while the
+// garbage collector runs, and a token is read by its kind.
 func (s *Scanner) next() bool {
-	t := &s.tok
 	if s.pending {
 		s.pending = false
-		t.Kind, t.Name, t.Attr, t.Data = EndElement, s.endName, nil, nil
+		s.tok.Kind = EndElement
 		return true
 	}
 	if !s.started {
@@ -136,7 +144,7 @@ func (s *Scanner) next() bool {
 			if len(s.open) > 0 {
 				return false // encoding/xml: unexpected EOF
 			}
-			*t = Token{Kind: EOF}
+			s.tok.Kind = EOF
 			return true
 		}
 		if s.src[s.pos] != '<' {
@@ -251,15 +259,17 @@ func (s *Scanner) startTag() bool {
 		case '>':
 			s.pos++
 			s.open = append(s.open, qname)
-			s.tok.Kind, s.tok.Name, s.tok.Attr, s.tok.Data = StartElement, name, s.attrs, nil
+			s.tok.Kind, s.tok.Attr = StartElement, s.attrs
+			s.tok.Name.set(name)
 			return true
 		case '/':
 			if s.pos+1 >= len(s.src) || s.src[s.pos+1] != '>' {
 				return false
 			}
 			s.pos += 2
-			s.pending, s.endName = true, name
-			s.tok.Kind, s.tok.Name, s.tok.Attr, s.tok.Data = StartElement, name, s.attrs, nil
+			s.pending = true
+			s.tok.Kind, s.tok.Attr = StartElement, s.attrs
+			s.tok.Name.set(name)
 			return true
 		}
 		// encoding/xml needs no space between attributes.
@@ -277,7 +287,16 @@ func (s *Scanner) startTag() bool {
 		if !ok {
 			return false
 		}
-		s.attrs = append(s.attrs, Attr{Name: an, Value: v})
+		// Every field of a is set: appending Attr{} or a whole Attr would
+		// cost a bulk write barrier while the garbage collector runs.
+		if n := len(s.attrs); n < cap(s.attrs) {
+			s.attrs = s.attrs[:n+1]
+		} else {
+			s.attrs = append(s.attrs, Attr{})
+		}
+		a := &s.attrs[len(s.attrs)-1]
+		a.Name.set(an)
+		a.Value = v
 	}
 }
 
@@ -303,8 +322,15 @@ func (s *Scanner) endTag() bool {
 	}
 	s.pos++
 	s.open = s.open[:len(s.open)-1]
-	s.tok.Kind, s.tok.Name, s.tok.Attr, s.tok.Data = EndElement, name, nil, nil
+	s.tok.Kind = EndElement
+	s.tok.Name.set(name)
 	return true
+}
+
+// set stores n in *m slice by slice: the compiler would move a whole Name
+// with a bulk write barrier, dearer while the garbage collector runs.
+func (m *Name) set(n Name) {
+	m.Prefix, m.Local = n.Prefix, n.Local
 }
 
 // name reads a name of ASCII name characters starting with a letter or
@@ -379,9 +405,12 @@ func (s *Scanner) text() bool {
 	return s.charDataToken(raw, true)
 }
 
+// charDataToken makes raw, a capped slice of the input, the CharData
+// token.
 func (s *Scanner) charDataToken(raw []byte, refs bool) bool {
+	lo := len(s.buf)
 	d, ok := s.charData(raw, refs)
-	s.tok = Token{Kind: CharData, Data: d}
+	s.tok.Kind, s.tok.Data, s.tok.Decoded = CharData, d, len(s.buf) > lo
 	return ok
 }
 
