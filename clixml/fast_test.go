@@ -12,11 +12,11 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/psgate/psgate/internal/xmlscantest"
 	"github.com/smnsjas/go-psrpcore/objects"
 	"github.com/smnsjas/go-psrpcore/serialization"
 )
@@ -494,45 +494,14 @@ func TestFastUnmarshalVariants(t *testing.T) {
 	}
 }
 
-// variants returns edits of a document: forms the fast path takes (CRLF
-// line ends, references, CDATA, comments, declarations, white space, single
-// quotes) and forms it must decline (UTF-16, other encodings, DOCTYPE,
-// unknown entities, prefixes, odd RefIds, truncation, trailing content).
+// variants returns edits of a document: xmlscantest's edits of the markup,
+// and CLIXML forms the fast path takes (references, CDATA, comments and
+// white space in values, single quotes) or must decline (unknown entities,
+// prefixes, odd RefIds, misplaced elements).
 func variants(data []byte) [][]byte {
-	data = reProlog.ReplaceAll(bytes.TrimPrefix(data, utf8BOM), nil)
-	var out [][]byte
-	add := func(b []byte) { out = append(out, b) }
-	repl := func(old, new string) {
-		if bytes.Contains(data, []byte(old)) {
-			add(bytes.Replace(data, []byte(old), []byte(new), 1))
-		}
-	}
-	replAll := func(old, new string) {
-		if bytes.Contains(data, []byte(old)) {
-			add(bytes.ReplaceAll(data, []byte(old), []byte(new)))
-		}
-	}
-	prolog := func(p string) { add(append([]byte(p), data...)) }
-
-	add(data)
-	prolog(`<?xml version="1.0" encoding="utf-8"?>`)
-	prolog(`<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>` + "\r\n")
-	prolog(`<?xml version="1.0" encoding="us-ascii"?>`)
-	prolog(`<?xml version="1.0" encoding="utf-16"?>`)
-	prolog(`<?xml version="1.1"?>`)
-	prolog(`<?xml-stylesheet href="x"?>`)
-	prolog(`<!DOCTYPE Obj [<!ENTITY e "v">]>`)
-	prolog("\xEF\xBB\xBF")
-	prolog("\xEF\xBB\xBF\xEF\xBB\xBF")
-	prolog("<!-- a -- b -->")
-	prolog("<!---->\n\t ")
-	prolog("\u00a0")
-	add(toUTF16(data))
-	replAll("><", ">\r\n  <")
-	replAll("><", ">\r<")
-	replAll("><", "><!-- c --><")
-	replAll("><", "><?pi?><")
-	replAll("><", ">x<")
+	e := xmlscantest.NewEdits(data)
+	e.Markup()
+	repl, replAll := e.Replace, e.ReplaceAll
 	replAll(`" `, `"  `)
 	replAll(` />`, `/>`)
 	replAll(`="`, ` = "`)
@@ -587,29 +556,9 @@ func variants(data []byte) [][]byte {
 	repl(`<MS>`, `<MS><TNRef RefId="0" />`)
 	repl(`<TN RefId="0">`, `<TN RefId="0"><T>Extra</T>`)
 	repl(`<TN RefId="0">`, `<TNRef RefId="0"/><TN RefId="0">`)
-	for _, n := range []int{1, len(data) / 3, len(data) / 2, len(data) - 1} {
-		if n > 0 && n < len(data) {
-			add(data[:n])
-		}
-	}
-	add(append(slices.Clip(data), " \n"...))
-	add(append(slices.Clip(data), "<!-- after -->"...))
-	add(append(slices.Clip(data), "x"...))
-	add(append(slices.Clip(data), "<Nil/>"...))
-	add(append(slices.Clip(data), "</Obj>"...))
-	return out
-}
-
-// reProlog matches comments before the root (recorded files start with
-// one).
-var reProlog = regexp.MustCompile(`^(<!--.*?-->\s*)*`)
-
-func toUTF16(b []byte) []byte {
-	out := []byte{0xFF, 0xFE}
-	for _, r := range string(b) {
-		out = append(out, byte(r), byte(r>>8)) // BMP only, as far as this test cares
-	}
-	return out
+	e.Append("<Nil/>")
+	e.Append("</Obj>")
+	return e.Out
 }
 
 // Specific forms: whether the fast path takes them and, through
@@ -636,7 +585,7 @@ func TestFastUnmarshalForms(t *testing.T) {
 		{"any default namespace", `<S xmlns="urn:other">a</S>`, true}, // local names only
 		{"non-ASCII space outside", "\u00a0" + obj, true},             // bytes.TrimSpace on both paths
 
-		{"UTF-16", string(toUTF16([]byte(obj))), false},
+		{"UTF-16", string(xmlscantest.UTF16(obj, false, true)), false},
 		{"us-ascii declaration", `<?xml version="1.0" encoding="us-ascii"?>` + obj, false},
 		{"utf-16 declaration", `<?xml version="1.0" encoding="utf-16"?>` + obj, false},
 		{"DOCTYPE", `<!DOCTYPE Obj>` + obj, false},
@@ -716,32 +665,12 @@ func FuzzFastUnmarshal(f *testing.F) {
 			f.Add(v, uint8(0), uint16(0), uint16(0))
 		}
 	}
-	for _, b := range fuzzCorpus(f, "testdata/fuzz/FuzzUnmarshal") {
+	for _, b := range xmlscantest.Corpus(f, "testdata/fuzz/FuzzUnmarshal") {
 		f.Add(b, uint8(0), uint16(0), uint16(0))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, depth uint8, objects, strlen uint16) {
 		checkFastAgrees(t, data, Limits{MaxBytes: 64 << 10, MaxDepth: int(depth), MaxObjects: int(objects), MaxStringLen: int(strlen)})
 	})
-}
-
-// fuzzCorpus reads the single []byte inputs of another fuzz target's
-// committed corpus.
-func fuzzCorpus(t testing.TB, dir string) [][]byte {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "*"))
-	var out [][]byte
-	for _, f := range files {
-		_, lit, ok := strings.Cut(string(readFile(t, f)), "\n[]byte(")
-		if !ok {
-			continue
-		}
-		s, err := strconv.Unquote(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(lit), ")")))
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		out = append(out, []byte(s))
-	}
-	return out
 }
 
 // BenchmarkUnmarshalDeclined measures what inputs outside the fast path's

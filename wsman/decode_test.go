@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/psgate/psgate/internal/xmlscantest"
 )
 
 // pypsrpEnv is the header set pypsrp sends on every request.
@@ -353,10 +354,10 @@ func TestDecodeUTF16(t *testing.T) {
 		name string
 		body []byte
 	}{
-		{"LE with BOM", utf16Bytes(string(src), false, true)},
-		{"BE with BOM", utf16Bytes(string(src), true, true)},
-		{"LE without BOM", utf16Bytes(string(src), false, false)},
-		{"LE with utf-16 declaration", utf16Bytes(`<?xml version="1.0" encoding="utf-16"?>`+string(src), false, true)},
+		{"LE with BOM", xmlscantest.UTF16(string(src), false, true)},
+		{"BE with BOM", xmlscantest.UTF16(string(src), true, true)},
+		{"LE without BOM", xmlscantest.UTF16(string(src), false, false)},
+		{"LE with utf-16 declaration", xmlscantest.UTF16(`<?xml version="1.0" encoding="utf-16"?>`+string(src), false, true)},
 		{"UTF-8 BOM", append([]byte{0xEF, 0xBB, 0xBF}, src...)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -369,30 +370,6 @@ func TestDecodeUTF16(t *testing.T) {
 			}
 		})
 	}
-}
-
-func utf16Bytes(s string, bigEndian, bom bool) []byte {
-	var out []byte
-	put := func(u uint16) {
-		if bigEndian {
-			out = append(out, byte(u>>8), byte(u))
-		} else {
-			out = append(out, byte(u), byte(u>>8))
-		}
-	}
-	if bom {
-		put(0xFEFF)
-	}
-	for _, r := range s {
-		if r >= 0x10000 {
-			r -= 0x10000
-			put(uint16(0xD800 + r>>10))
-			put(uint16(0xDC00 + r&0x3FF))
-			continue
-		}
-		put(uint16(r))
-	}
-	return out
 }
 
 func TestDecodeErrors(t *testing.T) {

@@ -3,16 +3,15 @@ package wsman
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/psgate/psgate/internal/xmlscantest"
 )
 
 // recordedEnvelope is a request or response envelope kept in the repository:
@@ -165,42 +164,15 @@ func TestFastDecodeVariants(t *testing.T) {
 	}
 }
 
-// variants returns edits of a recorded envelope: forms the fast path takes
-// (CRLF line ends, references, CDATA, comments, single quotes, prefix
-// rebinding) and forms it must decline (UTF-16, DOCTYPE, unknown entities,
-// unbound prefixes, truncation, trailing content).
+// variants returns edits of a recorded envelope: xmlscantest's edits of
+// the markup, and envelope forms the fast path takes (references, CDATA,
+// single quotes, prefix rebinding) or must decline (unknown entities,
+// unbound or reserved prefixes, elements duplicated or missing).
 func variants(body []byte) [][]byte {
-	body = reProlog.ReplaceAll(body, nil)
-	var out [][]byte
-	add := func(b []byte) { out = append(out, b) }
-	repl := func(old, new string) {
-		if bytes.Contains(body, []byte(old)) {
-			add(bytes.Replace(body, []byte(old), []byte(new), 1))
-		}
-	}
-	replAll := func(old, new string) {
-		if bytes.Contains(body, []byte(old)) {
-			add(bytes.ReplaceAll(body, []byte(old), []byte(new)))
-		}
-	}
-	prolog := func(p string) { add(append([]byte(p), body...)) }
-
-	add(body)
-	prolog(`<?xml version="1.0" encoding="utf-8"?>`)
-	prolog(`<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>` + "\r\n")
-	prolog(`<?xml version="1.0" encoding="us-ascii"?>`)
-	prolog(`<?xml version="1.0" encoding="utf-16"?>`)
-	prolog(`<?xml version="1.1"?>`)
-	prolog(`<?xml-stylesheet href="x"?>`)
-	prolog(`<!DOCTYPE x [<!ENTITY e "v">]>`)
-	prolog("\xEF\xBB\xBF")
-	prolog("<!-- a -- b -->")
-	prolog("<!---->\n\t ")
-	add(utf16Bytes(string(body), false, true))
-	add(utf16Bytes(string(body), true, false))
-	replAll("><", ">\r\n<")
-	replAll("><", ">\r<")
-	replAll("><", "><!-- c --><")
+	e := xmlscantest.NewEdits(body)
+	e.Markup()
+	body = e.Doc
+	add, repl := e.Add, e.Replace
 	repl("uuid:", "uuid&#58;")
 	repl("uuid:", "uuid&#x3a;")
 	repl("uuid:", "uuid&#X3a;")
@@ -253,19 +225,8 @@ func variants(body []byte) [][]byte {
 			add(slices.Concat(body[:i], body[i+len(m):])) // element removed
 		}
 	}
-	for _, n := range []int{1, len(body) / 3, len(body) / 2, len(body) - 1} {
-		add(body[:n])
-	}
-	add(append(slices.Clip(body), " \n"...))
-	add(append(slices.Clip(body), "<!-- after -->"...))
-	add(append(slices.Clip(body), "x"...))
-	add(append(slices.Clip(body), "<x/>"...))
-	add(append(slices.Clip(body), "</x>"...))
-	return out
+	return e.Out
 }
-
-// reProlog matches the XML declaration and comments before the root.
-var reProlog = regexp.MustCompile(`^(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*`)
 
 // Specific forms: whether the fast path takes them, and (through
 // checkFastAgrees) that either way Decode agrees with the general decoder.
@@ -293,7 +254,7 @@ func TestFastDecodeForms(t *testing.T) {
 		{"prefix rebound", env("", "", `<rsp:Receive xmlns:rsp="urn:other"/><rsp:Receive xmlns:rsp="`+NsShell+`"/>`), true},
 		{"duplicate headers", env("", `<a:Action>`+ActionSend+`</a:Action><a:MessageID>uuid:2</a:MessageID>`, `<rsp:Send/>`), true},
 
-		{"UTF-16", utf16Bytes(string(env("", "", receive)), false, true), false},
+		{"UTF-16", xmlscantest.UTF16(string(env("", "", receive)), false, true), false},
 		{"DOCTYPE", env(`<!DOCTYPE s:Envelope>`, "", receive), false},
 		{"declared entity", env(`<!DOCTYPE x [<!ENTITY e "v">]>`, "&e;", receive), false},
 		{"unknown entity", env("", "&nbsp;", receive), false},
@@ -363,36 +324,12 @@ func FuzzFastDecode(f *testing.F) {
 		}
 		f.Add(e.body, uint8(6), uint16(30))
 	}
-	for _, b := range fuzzCorpus(f, "testdata/fuzz/FuzzDecode") {
+	for _, b := range xmlscantest.Corpus(f, "testdata/fuzz/FuzzDecode") {
 		f.Add(b, uint8(0), uint16(0))
 	}
 	f.Fuzz(func(t *testing.T, body []byte, depth uint8, elements uint16) {
 		checkFastAgrees(t, body, Limits{MaxEnvelopeSize: 64 << 10, MaxDepth: int(depth), MaxElements: int(elements)})
 	})
-}
-
-// fuzzCorpus reads the single []byte inputs of another fuzz target's
-// committed corpus.
-func fuzzCorpus(t testing.TB, dir string) [][]byte {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "*"))
-	var out [][]byte
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, lit, ok := strings.Cut(string(b), "\n[]byte(")
-		if !ok {
-			continue
-		}
-		s, err := strconv.Unquote(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(lit), ")")))
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		out = append(out, []byte(s))
-	}
-	return out
 }
 
 // Every string in internStrings found a place in internTable.

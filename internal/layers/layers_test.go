@@ -32,6 +32,7 @@ var layers = map[string]layer{
 	"internal/password":          {0, "password hashing"},
 	"internal/gctune":            {0, "GC tuning"},
 	"internal/xmlscan":           {0, "a pure XML scanner"},
+	"internal/xmlscantest":       {0, "test helpers for the decoders on xmlscan"},
 	"xpress":                     {0, "a pure compression codec"},
 	"engine/syntax":              {0, "the pure command language"},
 	"store/internal/groupcommit": {0, "a store utility"},

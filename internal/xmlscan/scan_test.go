@@ -7,6 +7,9 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"unsafe"
+
+	"github.com/psgate/psgate/internal/xmlscantest"
 )
 
 // rawTokens returns what encoding/xml reads from src, as clixml and wsman
@@ -104,9 +107,21 @@ func scanTokens(src []byte, utf8Labels bool) (toks []string, ok bool) {
 		case EndElement:
 			toks = append(toks, "</"+name(t.Name)+">")
 		case CharData:
+			if len(t.Data) > 0 && inside(src, t.Data) == t.Decoded {
+				panic(fmt.Sprintf("Decoded is %v for data %q", t.Decoded, t.Data))
+			}
+			if !t.Decoded && cap(t.Data) != len(t.Data) {
+				panic("undecoded data has spare capacity")
+			}
 			toks = append(toks, fmt.Sprintf("%q", t.Data))
 		}
 	}
+}
+
+// inside reports whether b is a slice of src.
+func inside(src, b []byte) bool {
+	lo, p := uintptr(unsafe.Pointer(unsafe.SliceData(src))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return lo <= p && p < lo+uintptr(len(src))
 }
 
 func name(n Name) string {
@@ -253,7 +268,11 @@ func FuzzScan(f *testing.F) {
 	for _, tt := range scanForms {
 		f.Add([]byte(tt.src), false)
 	}
-	f.Add([]byte(sample), false)
+	e := xmlscantest.NewEdits([]byte(sample))
+	e.Markup()
+	for _, v := range e.Out {
+		f.Add(v, false)
+	}
 	f.Add([]byte(`<?xml version="1.0" encoding="utf8"?><s:a xmlns:s="u" s:b="&#x41;&amp;">t<![CDATA[c]]><!--x--></s:a>`), true)
 	f.Add([]byte("<a\r\nb='\r\n'>\r\n&lt;</a>"), false)
 	f.Fuzz(func(t *testing.T, src []byte, labels bool) {
