@@ -52,6 +52,16 @@ type Config struct {
 	LogLevel           slog.Level
 	// LogFormat is "text" or "json".
 	LogFormat string
+	// AdminAddr is the admin listener (metrics, health, pprof); empty
+	// disables it.
+	AdminAddr string
+	// HealthOnPublic also serves the health endpoints on the public
+	// listeners.
+	HealthOnPublic bool
+	// MetricsTopTenants bounds the per-tenant shell series.
+	MetricsTopTenants int
+	// ModuleDir is the folder of module files; empty loads none.
+	ModuleDir string
 
 	// Warnings are settings that work but should change, such as a
 	// password on the command line.

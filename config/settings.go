@@ -57,9 +57,15 @@ func envName(key string) string {
 // Defaults of psgate serve. The server and password packages have the same
 // numbers; cmd/psgate's tests check that they agree.
 const (
-	DefaultDataDir         = "./psgate-data"
-	DefaultHTTP            = "127.0.0.1:5985"
-	DefaultHTTPS           = "127.0.0.1:5986"
+	DefaultDataDir = "./psgate-data"
+	DefaultHTTP    = "127.0.0.1:5985"
+	DefaultHTTPS   = "127.0.0.1:5986"
+	// DefaultAdmin is the admin listener: metrics, health and pprof, on
+	// loopback (server.DefaultAdminAddr).
+	DefaultAdmin = "127.0.0.1:9985"
+	// DefaultTopTenants is how many tenants get their own shell series
+	// (metrics.DefaultTopTenants).
+	DefaultTopTenants      = 20
 	DefaultMaxEnvelopeSize = 512000
 	DefaultBodyTimeout     = 30 * time.Second
 	DefaultMaxConnections  = 8192
@@ -156,6 +162,19 @@ func Settings() []Setting {
 		{Key: "log.format", Flag: "log-format", Type: "text or json", Default: "text",
 			Doc: "log format: text (logfmt) or json",
 			set: setLogFormat, show: showString(func(c *Config) string { return c.LogFormat })},
+
+		{Key: "listen.admin", Flag: "admin-listen", Type: "address", Default: DefaultAdmin,
+			Doc: "admin listener (plain HTTP, no sign-in): /metrics, /healthz, /readyz and pprof; keep it on loopback or a management network (empty disables)",
+			set: setAddr(func(c *Config) *string { return &c.AdminAddr }), show: showString(func(c *Config) string { return c.AdminAddr })},
+		{Key: "listen.health_on_public", Flag: "health-on-public", Kind: KindBool, Type: "bool", Default: "false",
+			Doc: "also answer /psgate/healthz and /psgate/readyz on the public listeners, for load balancers that reach only those",
+			set: setBool(func(c *Config) *bool { return &c.HealthOnPublic }), show: func(c *Config) string { return strconv.FormatBool(c.HealthOnPublic) }},
+		{Key: "metrics.top_tenants", Flag: "metrics-top-tenants", Type: "integer", Default: strconv.Itoa(DefaultTopTenants),
+			Doc: "how many tenants, those with the most shells, get their own psgate_shells series; the others are summed as one",
+			set: setInt(func(c *Config) *int { return &c.MetricsTopTenants }, 1), show: func(c *Config) string { return strconv.Itoa(c.MetricsTopTenants) }},
+		{Key: "modules.dir", Flag: "modules", Type: "path", Default: "",
+			Doc: "folder of module files (*.json): cmdlets served by your own HTTP services (docs/modules.md); a broken module stops the start",
+			set: setPath(func(c *Config) *string { return &c.ModuleDir }, true), show: showString(func(c *Config) string { return c.ModuleDir })},
 	}
 	for i := range list {
 		list[i].Env = envName(list[i].Key)

@@ -23,7 +23,6 @@ import (
 
 func newServeCmd() *cobra.Command {
 	var cf *configFlags
-	var moduleDir string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the psgate gateway",
@@ -59,7 +58,6 @@ PSGATE_BOOTSTRAP_PASSWORD_FILE) or is generated into <data>/bootstrap-admin.txt.
 				log.Warn("configuration", "key", w.Key, "source", w.Origin.String(), logkey.Reason, w.Message)
 			}
 			sc := serverConfig(c, log)
-			sc.ModuleDir = moduleDir
 			s, err := server.New(cmd.Context(), sc)
 			if err != nil {
 				return err
@@ -76,8 +74,6 @@ PSGATE_BOOTSTRAP_PASSWORD_FILE) or is generated into <data>/bootstrap-admin.txt.
 		},
 	}
 	cf = addConfigFlags(cmd)
-	// Not yet a configuration key (modules.dir) like the other flags.
-	cmd.Flags().StringVar(&moduleDir, "modules", "", "folder of module files (*.json): cmdlets served by your own HTTP services (docs/modules.md); a broken module stops the start")
 	return cmd
 }
 
@@ -105,12 +101,15 @@ func serverConfig(c *config.Config, log *slog.Logger) server.Config {
 		MaxConnections:    c.MaxConnections,
 		TrustedProxies:    c.TrustedProxies,
 		AuditRetention:    retention,
-		// Metrics, health and pprof on loopback; a busy port (a second
-		// psgate on the machine) only costs the admin listener. Settings
-		// for it (listen.admin ...) are not in the configuration yet.
-		AdminAddr:     server.DefaultAdminAddr,
-		AdminOptional: true,
-		Logger:        log,
+		// Metrics, health and pprof. On the default loopback address a
+		// busy port (a second psgate on the machine) only costs the admin
+		// listener; an address the operator chose must be free.
+		AdminAddr:         c.AdminAddr,
+		AdminOptional:     c.Origin("listen.admin").Kind == config.FromDefault,
+		HealthOnPublic:    c.HealthOnPublic,
+		MetricsTopTenants: c.MetricsTopTenants,
+		ModuleDir:         c.ModuleDir,
+		Logger:            log,
 	}
 }
 
