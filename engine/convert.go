@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psgate/psgate/engine/syntax"
 	"github.com/psgate/psgate/psobject"
 )
 
@@ -87,9 +88,9 @@ func toText(v any) string {
 	case string:
 		return x
 	case float64:
-		return formatDouble(x)
+		return syntax.FormatDouble(x)
 	case float32:
-		return formatDouble(float64(x))
+		return syntax.FormatDouble(float64(x))
 	case time.Time:
 		return x.Format("01/02/2006 15:04:05")
 	case []string:
@@ -103,20 +104,6 @@ func toText(v any) string {
 		return strings.Join(parts, " ")
 	}
 	return psobject.Format(v)
-}
-
-// formatDouble renders a float as .NET's Double.ToString() (round-trip,
-// invariant), e.g. 1.5, 1E+20, NaN, Infinity.
-func formatDouble(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	}
-	return strconv.FormatFloat(f, 'G', -1, 64)
 }
 
 // asList returns the elements of a collection value; strings, byte slices

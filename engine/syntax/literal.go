@@ -31,7 +31,7 @@ func Literal(v any) string {
 		case math.IsInf(x, -1):
 			return "-1e999"
 		}
-		s := formatDouble(x)
+		s := FormatDouble(x)
 		if !strings.ContainsAny(s, ".EN") {
 			s += ".0"
 		}
@@ -46,9 +46,9 @@ func Literal(v any) string {
 	return fmt.Sprint(v)
 }
 
-// formatDouble renders a float as .NET's Double.ToString() (round-trip,
+// FormatDouble renders a float as .NET's Double.ToString() (round-trip,
 // invariant), e.g. 1.5, 1E+20, NaN, Infinity.
-func formatDouble(f float64) string {
+func FormatDouble(f float64) string {
 	switch {
 	case math.IsNaN(f):
 		return "NaN"

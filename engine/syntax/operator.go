@@ -87,7 +87,7 @@ func literalString(v any) string {
 	case int64:
 		return strconv.FormatInt(x, 10)
 	case float64:
-		return formatDouble(x)
+		return FormatDouble(x)
 	case Decimal:
 		return string(x)
 	}
