@@ -269,6 +269,9 @@ func (g *Gateway) onOpenShell(ctx context.Context, req *request, s *shell) ([]by
 		if err != nil {
 			return nil, err
 		}
+		// Ties the request to the command: its audit records carry the
+		// shell and this command id ("<id>#<n>").
+		req.logger().Debug("command started", logKeyCommandID, id)
 		return wsman.EncodeCommandResponse(g.header(req, wsman.ActionCommandResponse), id), nil
 	case wsman.ActionSend:
 		if err := s.plugin.send(ctx, req); err != nil {

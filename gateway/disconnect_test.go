@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -287,3 +288,41 @@ func TestDisconnectAnswersPendingWinRSReceive(t *testing.T) {
 	expect(t, g, "alice", onShell(w.template(t, "pypsrp-reconnect.xml"), id, ""), http.StatusOK, "ReconnectResponse")
 	expect(t, g, "alice", deleteBody(id), http.StatusOK, "DeleteResponse")
 }
+
+// A command's log line ties the WS-Man request (request_id) to the shell
+// and the command id its audit records carry.
+func TestCommandLogTiesRequestShellAndCommand(t *testing.T) {
+	var buf syncBuffer
+	w := newWorld(t)
+	g := w.gateway(t, func(c *gateway.Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	created := expect(t, g, "alice", w.template(t, "pywinrm-create.xml"), http.StatusOK, "CreateResponse")
+	id := reGotShell.FindStringSubmatch(created)[1]
+	cmd := reGotCommand.FindStringSubmatch(expect(t, g, "alice", onShell(w.template(t, "pywinrm-command.xml"), id, ""), http.StatusOK, "CommandResponse"))[1]
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if !strings.Contains(line, `"msg":"command started"`) {
+			continue
+		}
+		for _, want := range []string{`"request_id":"`, `"shell_id":"` + id + `"`, `"command_id":"` + cmd + `"`, `"user":"`} {
+			if !strings.Contains(line, want) {
+				t.Errorf("command log line lacks %s:\n%s", want, line)
+			}
+		}
+		return
+	}
+	t.Fatalf("no command started log line:\n%s", buf.String())
+}
+
+// syncBuffer is a bytes.Buffer safe for the gateway's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
