@@ -2,8 +2,8 @@
 # Sets up everything the tests need on a Debian machine and runs the whole
 # suite: formatting, vet, staticcheck, the race-enabled tests (including
 # pywinrm, pypsrp, masterzen/winrm and go-psrpcore against a running server,
-# and PostgreSQL), the cross-builds, the error-docs check and short fuzzing
-# runs.
+# PostgreSQL, and federation against panva's oidc-provider), the cross-builds,
+# the error-docs check and short fuzzing runs.
 #
 # Set-up installs its tools into the checkout every run and uses only those:
 # Go (go.mod's version) and staticcheck into .tools/, pywinrm and pypsrp into
@@ -27,6 +27,10 @@ apt_install prometheus
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 source scripts/postgres.sh
 start_postgres
+# oidc-provider: the federation tests sign in with tokens of a real OpenID
+# Connect provider.
+source scripts/oidc-provider.sh
+ensure_oidc_provider
 
 step "gofmt"
 bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.venv/*' -not -path './.tools/*'))

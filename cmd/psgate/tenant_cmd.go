@@ -66,7 +66,7 @@ which may be running) or a PostgreSQL store shared by gateway nodes (--store).`,
 	}
 	o := addAdminFlags(cmd)
 	cmd.AddCommand(newTenantCreateCmd(o), newTenantListCmd(o), newTenantShowCmd(o),
-		newTenantSetPolicyCmd(o), newTenantDeleteCmd(o))
+		newTenantSetPolicyCmd(o), newTenantDeleteCmd(o), newTenantFederationCmd(o))
 	return cmd
 }
 

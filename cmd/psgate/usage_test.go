@@ -25,7 +25,7 @@ func TestCommandLineMistakesFail(t *testing.T) {
 		{[]string{"sessions", "clsoe"}, `unknown command "clsoe" for "psgate sessions"; did you mean "close"?`},
 		{[]string{"sessions", "rm", "ID"}, `unknown command "rm" for "psgate sessions"; did you mean "close"?`},
 		{[]string{"tenant", "remove", "contoso"}, `unknown command "remove" for "psgate tenant"; did you mean "delete"?`},
-		{[]string{"tenant", "frobnicate"}, `unknown command "frobnicate" for "psgate tenant"; its commands are "create", "delete", "list", "set-policy" and "show"`},
+		{[]string{"tenant", "frobnicate"}, `unknown command "frobnicate" for "psgate tenant"; its commands are "create", "delete", "federation", "list", "set-policy" and "show"`},
 		{[]string{"user", "create", "a@contoso.test"}, `unknown command "create" for "psgate user"; did you mean "add"?`},
 		{[]string{"user", "lst"}, `unknown command "lst" for "psgate user"; did you mean "list" or "set"?`},
 		{[]string{"role", "grant", "a@contoso.test", "Tenant Reader"}, `unknown command "grant" for "psgate role"; did you mean "assign"?`},
