@@ -49,5 +49,8 @@ func commands(dir Directory, cfg config) []*engine.Command {
 		removeCsOnlineSession(dir, cfg.closer),
 		searchCsAdminAuditLog(dir),
 		testCsAdminPermission(dir),
+		getCsTenantIdentityProvider(dir),
+		setCsTenantIdentityProvider(dir),
+		removeCsTenantIdentityProvider(dir),
 	}
 }
