@@ -18,13 +18,13 @@ import (
 
 // fedResult is what federation_client.py reports.
 type fedResult struct {
-	Refused   string           `json:"refused"`
-	Text      string           `json:"text"`
-	Output    []any            `json:"output"`
-	Errors    []string         `json:"errors"`
-	FQIDs     []string         `json:"fqids"`
-	Warnings  []string         `json:"warnings"`
-	HadErrors bool             `json:"had_errors"`
+	Refused   string   `json:"refused"`
+	Text      string   `json:"text"`
+	Output    []any    `json:"output"`
+	Errors    []string `json:"errors"`
+	FQIDs     []string `json:"fqids"`
+	Warnings  []string `json:"warnings"`
+	HadErrors bool     `json:"had_errors"`
 }
 
 // fedRun runs script with pypsrp as user, signing in with password pw
