@@ -186,7 +186,7 @@ var entries = []Entry{
 			"A revoked refresh token is refused with the OAuth 2.0 error invalid_grant, identity.invalid-grant, saying the refresh token was revoked."},
 	{Code: CodeFederationMisconfig, Title: "Federation misconfigured",
 		Message:    "The federation with the identity provider {issuer} is unusable, so the token cannot be validated: {reason}.",
-		Resolution: "Operators: fix the federation settings of the tenants that trust {issuer} (`psgate tenant federate`); the gateway log names them.",
+		Resolution: "Operators: fix the federation settings of the tenants that trust {issuer} (`psgate tenant federation show TENANT --check` names what fails, `psgate tenant federation set` changes them); the gateway log names the tenants.",
 		HTTPStatus: http.StatusServiceUnavailable, FaultCode: receiver, FaultSubcode: "w:InternalError", WSManCode: wsmanEndpointUnavailable},
 	{Code: CodeFederatedTokenInvalid, Title: "Federated token invalid",
 		Message:    "The token from identity provider {issuer} was refused: {reason}.",
