@@ -107,6 +107,7 @@ provider that is not reachable yet; sign-ins fail until it is.`,
 				}
 				info, checkErr := checkProvider(ctx, issuer)
 				if checkErr != nil && !force {
+					fmt.Fprintf(cmd.ErrOrStderr(), "The check of %s failed; nothing was saved (--force saves a provider that is not reachable yet).\n", issuer)
 					return checkErr
 				}
 				fed := store.Federation{TenantID: t.ID, Issuer: issuer, Audience: audience, UserClaim: claim, Enabled: true}
@@ -180,8 +181,11 @@ func warnUnchecked(w io.Writer, tenant string, err error) {
 }
 
 // printProvider writes what the provider check found.
+// An empty Issuer is left out (show prints the saved one).
 func printProvider(w io.Writer, info identity.ProviderInfo) {
-	tableRow(w, "Issuer:", info.Issuer)
+	if info.Issuer != "" {
+		tableRow(w, "Issuer:", info.Issuer)
+	}
 	tableRow(w, "Discovery:", info.DiscoveryURL)
 	tableRow(w, "Key set:", info.JWKSURI)
 	if info.AuthorizationEndpoint != "" {

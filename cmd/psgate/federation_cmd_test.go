@@ -52,6 +52,10 @@ func TestTenantFederation(t *testing.T) {
 		strings.Contains(out, "Check:") {
 		t.Errorf("show (no --check):\n%s", out)
 	}
+	out = squeeze(c.ok("", "tenant", "federation", "show", "contoso", "--check"))
+	if strings.Count(out, "Issuer:") != 1 || !strings.Contains(out, "Check: passed") || !strings.Contains(out, " EC ES256") {
+		t.Errorf("show --check:\n%s", out)
+	}
 
 	// A provider that fails the check is not saved: the previous one stays.
 	err = c.fails("names issuer", "tenant", "federation", "set", "contoso", "--issuer", idp.Issuer+"/", "--audience", "x")
