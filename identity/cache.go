@@ -23,6 +23,9 @@ type verifiedToken struct {
 	p psgate.Principal
 	// until is exp plus the clock skew.
 	until time.Time
+	// issuer and audience are a federated token's: each use checks that
+	// the tenant still trusts them.
+	issuer, audience string
 }
 
 func newTokenCache() *tokenCache { return &tokenCache{m: make(map[[32]byte]verifiedToken)} }

@@ -92,10 +92,30 @@ func (s *Service) verifyFederated(ctx context.Context, tok *jwt.JSONWebToken, is
 				ExpiresAt: std.Expiry.Time(),
 				TokenID:   std.ID,
 			},
-			until: until,
+			until:    until,
+			issuer:   issuer,
+			audience: ft.fed.Audience,
 		}, nil
 	}
 	return verifiedToken{}, invalid("it names no user of the tenants that trust this provider")
+}
+
+// stillTrusted refuses a cached federated token whose tenant no longer
+// trusts its provider (psgate tenant federation remove, or a changed
+// issuer or audience): the federation index is re-read at least every
+// minute, so a removal ends the sessions' tokens within that, not at
+// their expiry.
+func (s *Service) stillTrusted(ctx context.Context, v verifiedToken) error {
+	tenants, _, err := s.fed.lookup(ctx, v.issuer)
+	if err != nil {
+		return err
+	}
+	for _, ft := range tenants {
+		if ft.tenant.ID == v.p.TenantID && ft.fed.Audience == v.audience {
+			return nil
+		}
+	}
+	return tokenInvalid("it was issued by %q, which tenant '%s' no longer trusts", v.issuer, v.p.Tenant)
 }
 
 // logFederatedRefusal logs why a federated token was refused, for the

@@ -421,3 +421,28 @@ func signWithNewKey(t *testing.T, claims map[string]any) string {
 	}
 	return sign(t, jose.RS256, k, "never-published", "JWT", claims)
 }
+
+// A tenant that stops trusting its provider (psgate tenant federation
+// remove) refuses the tokens it already accepted, not only new ones: a
+// cached token is checked against the federation index, which is re-read
+// at least every minute.
+func TestFederationRemovalEndsCachedTokens(t *testing.T) {
+	idp := newOIDCProvider(t)
+	f := newFixture(t, func(c *ServiceConfig) { c.HTTPClient = idp.srv.Client() })
+	f.federate(idp, true)
+	tok := idp.idToken(f.bobClaims(idp))
+	if _, err := f.authenticate("Bearer "+tok, ""); err != nil {
+		t.Fatalf("federated token refused: %v", err)
+	}
+	f.federate(idp, false) // removed
+	f.clock.Advance(61 * time.Second)
+	_, err := f.authenticate("Bearer "+tok, "")
+	if codeOf(err) != psgate.CodeTokenInvalid || !strings.Contains(err.Error(), "no longer trusts") {
+		t.Fatalf("a token accepted before the removal: %v, want token-invalid saying the tenant no longer trusts it", err)
+	}
+	f.federate(idp, true) // trusted again: a new token works
+	f.clock.Advance(61 * time.Second)
+	if _, err := f.authenticate("Bearer "+idp.idToken(f.bobClaims(idp)), ""); err != nil {
+		t.Fatalf("a new token after federating again: %v", err)
+	}
+}

@@ -51,6 +51,12 @@ func (s *Service) VerifyAccessToken(ctx context.Context, raw string, h Hint) (ps
 		s.tokens.drop(key)
 		return psgate.Principal{}, expired(v.p.UPN, v.p.ExpiresAt)
 	}
+	if v.p.Method == psgate.AuthFederated {
+		if err := s.stillTrusted(ctx, v); err != nil {
+			s.tokens.drop(key)
+			return psgate.Principal{}, err
+		}
+	}
 	if err := s.checkUser(ctx, v.p, now); err != nil {
 		return psgate.Principal{}, err
 	}
