@@ -11,6 +11,7 @@ import (
 
 	"github.com/psgate/psgate/config"
 	"github.com/psgate/psgate/internal/password"
+	"github.com/psgate/psgate/metrics"
 	"github.com/psgate/psgate/server"
 )
 
@@ -175,6 +176,17 @@ func TestConfigDefaultsAgreeWithTheServer(t *testing.T) {
 	sc := serverConfig(c, nil)
 	if sc.PasswordParams != p || sc.MaxEnvelopeSize != 512000 || sc.AuditRetention != server.DefaultAuditRetention {
 		t.Errorf("server configuration from the defaults: %+v", sc)
+	}
+	if config.DefaultAdmin != server.DefaultAdminAddr || config.DefaultTopTenants != metrics.DefaultTopTenants ||
+		sc.AdminAddr != server.DefaultAdminAddr || !sc.AdminOptional {
+		t.Errorf("admin listener defaults differ: %q (optional %v), top tenants %d", sc.AdminAddr, sc.AdminOptional, config.DefaultTopTenants)
+	}
+	c2, err := config.Load(config.Options{Flags: map[string]string{"admin-listen": "127.0.0.1:9999"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc := serverConfig(c2, nil); sc.AdminAddr != "127.0.0.1:9999" || sc.AdminOptional {
+		t.Errorf("an admin address the operator chose: %q (optional %v), want it required", sc.AdminAddr, sc.AdminOptional)
 	}
 	for n := password.MinLength - 1; n <= password.MinLength; n++ {
 		pw := strings.Repeat("x", n)
