@@ -276,6 +276,9 @@ func TestSystemdUnit(t *testing.T) {
 		args := setFlag(serveArgs, "--data", t.TempDir())
 		args = setFlag(args, "--https", "127.0.0.1:0")
 		args = setFlag(args, "--http", "127.0.0.1:0")
+		// The admin listener too: the machine's default port may be
+		// another test's.
+		args = setFlag(args, "--admin-listen", "127.0.0.1:0")
 		stopAfter := unitDuration(t, u, "TimeoutStopSec")
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute+stopAfter)
 		defer cancel()
