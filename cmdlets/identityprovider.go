@@ -107,12 +107,9 @@ func getCsTenantIdentityProvider(dir Directory) *engine.Command {
 			if err != nil {
 				return err
 			}
-			f, err := fs.Federation(ctx, t.ID)
-			if errors.Is(err, store.ErrNotFound) || err == nil && (!f.Enabled || f.TenantID != t.ID) {
-				return nil
-			}
-			if err != nil {
-				return storeError(inv, "read federation", err)
+			f, ok, err := trustedProvider(ctx, inv, fs, t)
+			if err != nil || !ok {
+				return err
 			}
 			var info *identity.ProviderInfo
 			if inv.Switch("Test") {
@@ -222,7 +219,7 @@ func removeCsTenantIdentityProvider(dir Directory) *engine.Command {
 		Synopsis: "Stops your tenant trusting its OpenID Connect provider.",
 		Description: "The Remove-CsTenantIdentityProvider cmdlet removes the OpenID Connect " +
 			"provider your tenant trusts: within a minute its tokens no longer sign in. " +
-			"Shells already open stay open until they end. -WhatIf shows what would be " +
+			"Requests with its tokens, in shells already open too, are refused from then on. -WhatIf shows what would be " +
 			"removed. When your tenant trusts no provider it warns and changes nothing.",
 		OutputType:            []string{"None"},
 		SupportsShouldProcess: true,
@@ -235,13 +232,13 @@ func removeCsTenantIdentityProvider(dir Directory) *engine.Command {
 			if err != nil {
 				return err
 			}
-			f, err := fs.Federation(ctx, t.ID)
-			if errors.Is(err, store.ErrNotFound) || err == nil && (!f.Enabled || f.TenantID != t.ID) {
+			f, ok, err := trustedProvider(ctx, inv, fs, t)
+			if err != nil {
+				return err
+			}
+			if !ok {
 				inv.WriteWarning("Your tenant trusts no identity provider; nothing was removed.")
 				return nil
-			}
-			if err != nil {
-				return storeError(inv, "read federation", err)
 			}
 			if !inv.ShouldProcess(t.Name, "Stop trusting the identity provider "+f.Issuer) {
 				return nil
@@ -255,6 +252,19 @@ func removeCsTenantIdentityProvider(dir Directory) *engine.Command {
 			return nil
 		},
 	}
+}
+
+// trustedProvider returns the provider t trusts, and false when it trusts
+// none (never set, or removed: a removed one is kept disabled).
+func trustedProvider(ctx context.Context, inv *engine.Invocation, fs federations, t store.Tenant) (store.Federation, bool, error) {
+	f, err := fs.Federation(ctx, t.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.Federation{}, false, nil
+	case err != nil:
+		return store.Federation{}, false, storeError(inv, "read federation", err)
+	}
+	return f, f.Enabled && f.TenantID == t.ID, nil
 }
 
 // federationTenant returns the store's federations and the caller's

@@ -268,8 +268,8 @@ func newFederationRemoveCmd(o *adminOpts) *cobra.Command {
 		Use:   "remove TENANT",
 		Short: "Stop trusting a tenant's OpenID Connect provider",
 		Long: `Remove the tenant's provider. Gateways reread the tenants' providers at
-least every minute, so its tokens stop signing in within a minute; shells
-already open stay open until they end.`,
+least every minute, so within a minute its tokens are refused, also those
+already in use by open shells.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
