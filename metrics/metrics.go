@@ -122,6 +122,9 @@ func New(cfg Config) (*Metrics, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	// storeBuckets suit operations that wait on the store: a millisecond
+	// to seconds.
+	storeBuckets := []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
 	m := &Metrics{
 		reg: cfg.Registry,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -139,12 +142,12 @@ func New(cfg Config) (*Metrics, error) {
 		admitDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "admission_duration_seconds",
 			Help:    "Time to decide a shell creation (policy, roles, rate, quota lease, audit), by result.",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+			Buckets: storeBuckets,
 		}, []string{"result"}),
 		renewDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "lease_renewal_duration_seconds",
 			Help:    "Time of one renewal of this node's quota leases in the store, by result (ok, failed).",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+			Buckets: storeBuckets,
 		}, []string{"result"}),
 		pipeDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "pipeline_duration_seconds",

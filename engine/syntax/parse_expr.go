@@ -124,12 +124,7 @@ func (p *parser) parseExprPrimary() (any, error) {
 	c := p.peek()
 	switch {
 	case isQuoteRune(p.src[p.pos:]):
-		s, end, serr := scanQuoted(p.src, p.pos)
-		if serr != nil {
-			return nil, p.fromScanError(serr)
-		}
-		p.pos = end
-		return s, nil
+		return p.quoted()
 	case c == '$':
 		if v, ok := p.scanConstant(); ok {
 			return v, nil

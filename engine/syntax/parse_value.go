@@ -177,16 +177,21 @@ func (p *parser) parsePrimaryArg() (any, error) {
 	return v, nil
 }
 
+// quoted scans the quoted string at p.pos and moves past it.
+func (p *parser) quoted() (any, error) {
+	s, end, serr := scanQuoted(p.src, p.pos)
+	if serr != nil {
+		return nil, p.fromScanError(serr)
+	}
+	p.pos = end
+	return s, nil
+}
+
 func (p *parser) parsePrimaryArgValue() (any, error) {
 	c := p.peek()
 	switch {
 	case isQuoteRune(p.src[p.pos:]):
-		s, end, serr := scanQuoted(p.src, p.pos)
-		if serr != nil {
-			return nil, p.fromScanError(serr)
-		}
-		p.pos = end
-		return s, nil
+		return p.quoted()
 	case c == '$':
 		if v, ok := p.scanConstant(); ok {
 			return v, nil
@@ -316,12 +321,11 @@ func (p *parser) scanBareWord() (string, bool, error) {
 		case c == '\'' || c == '"' || c >= utf8.RuneSelf && isQuoteRune(p.src[p.pos:]):
 			flush()
 			plain = false
-			s, end, serr := scanQuoted(p.src, p.pos)
-			if serr != nil {
-				return "", false, p.fromScanError(serr)
+			s, err := p.quoted()
+			if err != nil {
+				return "", false, err
 			}
-			b.WriteString(s)
-			p.pos = end
+			b.WriteString(s.(string))
 		case c == '$' && p.dollarExpands(p.pos):
 			return "", false, p.refuseDollar(p.pos, false)
 		default:
