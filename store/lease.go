@@ -173,6 +173,14 @@ type Leases interface {
 	// returns them; it also trims the creation log and removes dead nodes
 	// that hold no leases. Concurrent sweeps report each lease once.
 	SweepExpired(ctx context.Context, now time.Time, limit int) ([]Lease, error)
+	// TransferLease moves a live lease of fromNode to toNode (a shell
+	// handed over at a drain) and extends it to now+ttl, in one statement:
+	// the slot is never free in between. The lease keeps everything else
+	// (OpenedAt, state, name), and no creation is logged. A retry after a
+	// transfer that committed returns the transferred lease. ErrNotFound
+	// when the lease is not live on fromNode (or toNode) or toNode is not
+	// a live node. now follows the lease clock rules.
+	TransferLease(ctx context.Context, shellID, fromNode, toNode string, ttl time.Duration, now time.Time) (Lease, error)
 	// CountCreations counts the leases acquired for the user (userID 0:
 	// the whole tenant) within window before now, for the creation-rate
 	// limit. now follows the lease clock rules.

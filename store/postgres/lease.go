@@ -307,3 +307,29 @@ func (db *DB) CountCreations(ctx context.Context, tenantID psgate.TenantID, user
 	})
 	return n, err
 }
+
+// TransferLease implements store.Leases. The database clock decides
+// liveness, as everywhere else.
+func (db *DB) TransferLease(ctx context.Context, shellID, fromNode, toNode string, ttl time.Duration, _ time.Time) (store.Lease, error) {
+	if shellID == "" || fromNode == "" || toNode == "" || ttl <= 0 {
+		return store.Lease{}, fmt.Errorf("postgres: transfer lease: shell, nodes and ttl are required: %w", store.ErrInvalid)
+	}
+	var out store.Lease
+	// Idempotent: a retry after a lost commit finds the lease on toNode
+	// and moves it "again", which changes nothing but the expiry.
+	err := db.do(ctx, op{name: fmt.Sprintf("transfer lease %s from %s to %s", shellID, fromNode, toNode), idempotent: true},
+		func(c *pgx.Conn) error {
+			var err error
+			out, err = scanLease(c.QueryRow(ctx, `WITH clock AS (SELECT now() + $5::bigint * interval '1 microsecond' AS t),
+			moved AS (
+				UPDATE shell_leases l SET node_id = $3, expires_at = c.t + $4::bigint * interval '1 microsecond'
+				FROM clock c
+				WHERE l.shell_id = $1 AND l.node_id IN ($2, $3) AND l.expires_at > c.t
+				AND EXISTS (SELECT 1 FROM gateway_nodes n WHERE n.node_id = $3 AND n.expires_at > c.t)
+				RETURNING l.*)
+			SELECT `+leaseCols+` FROM moved l LEFT JOIN users u ON u.id = l.user_id`,
+				shellID, fromNode, toNode, micros(ttl), db.offsetMicros()))
+			return err
+		})
+	return out, err
+}

@@ -326,3 +326,31 @@ func (s *stmts) close() {
 		}
 	}
 }
+
+// TransferLease implements store.Leases.
+func (db *DB) TransferLease(ctx context.Context, shellID, fromNode, toNode string, ttl time.Duration, now time.Time) (store.Lease, error) {
+	if shellID == "" || fromNode == "" || toNode == "" || ttl <= 0 {
+		return store.Lease{}, fmt.Errorf("sqlite: transfer lease: shell, nodes and ttl are required: %w", store.ErrInvalid)
+	}
+	t := db.clock(now)
+	nowMS := ms(t)
+	var out store.Lease
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE shell_leases SET node_id = ?1, expires_at = ?2
+			WHERE shell_id = ?3 AND node_id IN (?4, ?1) AND expires_at > ?5
+			AND EXISTS (SELECT 1 FROM gateway_nodes WHERE node_id = ?1 AND expires_at > ?5)`,
+			toNode, ms(t.Add(ttl)), shellID, fromNode, nowMS)
+		if err != nil {
+			return wrap("transfer lease "+shellID, err)
+		}
+		if err := affected(res, fmt.Sprintf("transfer lease %s from %s to %s", shellID, fromNode, toNode)); err != nil {
+			return err
+		}
+		out, err = scanLease(tx.QueryRowContext(ctx, leaseSelect+`WHERE l.shell_id = ?`, shellID))
+		return wrap("transfer lease: read back", err)
+	})
+	if err != nil {
+		return store.Lease{}, err
+	}
+	return out, nil
+}

@@ -31,6 +31,7 @@ var leaseTests = []test{
 	{"CountCreations", testLeaseCountCreations},
 	{"Invalid", testLeaseInvalid},
 	{"RandomOperations", testLeaseRandomOperations},
+	{"Transfer", testLeaseTransfer},
 }
 
 // req returns a lease request with the suite's defaults: node "node-a",
