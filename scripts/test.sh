@@ -24,6 +24,9 @@ ensure_python_clients
 apt_install systemd
 # promtool: server's metrics test lints the /metrics exposition with it.
 apt_install prometheus
+# haproxy: the cluster tests (interop/cluster_lb_test.go) run three nodes
+# behind a real HAProxy with dist/haproxy/psgate.cfg, the documented set-up.
+apt_install haproxy
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 source scripts/postgres.sh
 start_postgres
