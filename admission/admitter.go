@@ -23,6 +23,7 @@ type Store interface {
 	ListRoles(ctx context.Context, tenantID psgate.TenantID) ([]store.Role, error)
 	CountCreations(ctx context.Context, tenantID psgate.TenantID, userID psgate.UserID, window time.Duration, now time.Time) (int, error)
 	AcquireLease(ctx context.Context, r store.LeaseRequest) (store.Lease, error)
+	TransferLease(ctx context.Context, shellID, fromNode, toNode string, ttl time.Duration, now time.Time) (store.Lease, error)
 	ReleaseLease(ctx context.Context, shellID, nodeID string) error
 	RegisterNode(ctx context.Context, n store.Node, ttl time.Duration) ([]store.Lease, error)
 	RenewNode(ctx context.Context, nodeID string, live []string, ttl time.Duration, now time.Time) (store.RenewResult, error)
@@ -99,6 +100,9 @@ type Admitter struct {
 	mu     sync.Mutex
 	keep   keeperState
 	shells map[string]shellRecord // admitted and not yet released
+	// moving holds the shells being handed over to a peer
+	// (BeginHandOver): not renewed, never reported lost.
+	moving map[string]bool
 	// reported is the activity last written to each lease.
 	reported map[string]psgate.ShellActivity
 }
@@ -217,39 +221,11 @@ func (a *Admitter) decide(ctx context.Context, req psgate.ShellRequest, now time
 	if err := a.ready(now); err != nil {
 		return psgate.Grant{}, nil, "node not admitting", err
 	}
-	tenant, err := a.st.Tenant(ctx, p.TenantID)
-	if errors.Is(err, store.ErrNotFound) {
-		return psgate.Grant{}, nil, "tenant not found", psgate.Wrap(psgate.CodeTenantNotFound, psgate.Args{"tenant": p.Tenant}, err)
-	}
+	tenant, user, roles, detail, err := a.rights(ctx, p)
 	if err != nil {
-		return psgate.Grant{}, nil, "store error", storeDown("read tenant", err)
+		return psgate.Grant{}, nil, detail, err
 	}
-	pol := tenant.Policy
-	if !pol.EnableRemotePowerShellAccess {
-		return psgate.Grant{}, nil, "tenant policy: EnableRemotePowerShellAccess is False",
-			psgate.E(psgate.CodeTenantAccessDisabled, psgate.Args{"tenant": tenant.Name})
-	}
-	user, err := a.st.User(ctx, p.UserID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return psgate.Grant{}, nil, "store error", storeDown("read user", err)
-	}
-	upn := p.UPN
-	if err == nil {
-		upn = user.UPN
-	}
-	if err != nil || user.TenantID != p.TenantID {
-		return psgate.Grant{}, nil, "user not in tenant", psgate.E(psgate.CodeNoAdminRole, psgate.Args{"upn": upn})
-	}
-	if !user.Enabled {
-		return psgate.Grant{}, nil, "account disabled", psgate.E(psgate.CodeLogonFailed, psgate.Args{"upn": upn})
-	}
-	roles, err := a.st.RolesOf(ctx, p.TenantID, p.UserID)
-	if err != nil {
-		return psgate.Grant{}, nil, "store error", storeDown("read roles", err)
-	}
-	if len(roles) == 0 {
-		return psgate.Grant{}, nil, "no role", psgate.E(psgate.CodeNoAdminRole, psgate.Args{"upn": upn})
-	}
+	pol, upn := tenant.Policy, user.UPN
 	if err := a.checkRate(ctx, p, pol.MaxShellCreationsPerMinute, now); err != nil {
 		return psgate.Grant{}, nil, "creation rate", err
 	}
@@ -275,6 +251,46 @@ func (a *Admitter) decide(ctx context.Context, req psgate.ShellRequest, now time
 		IdleTimeout: pol.IdleTimeout,
 		Roles:       auth.Roles(),
 	}, auth, "", nil
+}
+
+// rights reads what a principal needs to hold a shell: a tenant that
+// allows remote PowerShell, an enabled account in that tenant, and at
+// least one role. On refusal it returns the user-facing error and a detail
+// for the audit record.
+func (a *Admitter) rights(ctx context.Context, p psgate.Principal) (store.Tenant, store.User, []store.Role, string, error) {
+	tenant, err := a.st.Tenant(ctx, p.TenantID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Tenant{}, store.User{}, nil, "tenant not found", psgate.Wrap(psgate.CodeTenantNotFound, psgate.Args{"tenant": p.Tenant}, err)
+	}
+	if err != nil {
+		return store.Tenant{}, store.User{}, nil, "store error", storeDown("read tenant", err)
+	}
+	if !tenant.Policy.EnableRemotePowerShellAccess {
+		return store.Tenant{}, store.User{}, nil, "tenant policy: EnableRemotePowerShellAccess is False",
+			psgate.E(psgate.CodeTenantAccessDisabled, psgate.Args{"tenant": tenant.Name})
+	}
+	user, err := a.st.User(ctx, p.UserID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Tenant{}, store.User{}, nil, "store error", storeDown("read user", err)
+	}
+	upn := p.UPN
+	if err == nil {
+		upn = user.UPN
+	}
+	if err != nil || user.TenantID != p.TenantID {
+		return store.Tenant{}, store.User{}, nil, "user not in tenant", psgate.E(psgate.CodeNoAdminRole, psgate.Args{"upn": upn})
+	}
+	if !user.Enabled {
+		return store.Tenant{}, store.User{}, nil, "account disabled", psgate.E(psgate.CodeLogonFailed, psgate.Args{"upn": upn})
+	}
+	roles, err := a.st.RolesOf(ctx, p.TenantID, p.UserID)
+	if err != nil {
+		return store.Tenant{}, store.User{}, nil, "store error", storeDown("read roles", err)
+	}
+	if len(roles) == 0 {
+		return store.Tenant{}, store.User{}, nil, "no role", psgate.E(psgate.CodeNoAdminRole, psgate.Args{"upn": upn})
+	}
+	return tenant, user, roles, "", nil
 }
 
 // acquire takes the lease while no registration runs, so that a

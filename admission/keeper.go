@@ -89,6 +89,7 @@ func (a *Admitter) Tick(ctx context.Context, now time.Time, live []psgate.ShellA
 	if k.closed {
 		return nil
 	}
+	live = a.notMoving(live)
 	ids := make([]string, len(live))
 	for i, sa := range live {
 		ids[i] = sa.ShellID
@@ -114,7 +115,9 @@ func (a *Admitter) Tick(ctx context.Context, now time.Time, live []psgate.ShellA
 	if !now.Before(k.nextSweep) {
 		a.sweep(ctx, now)
 	}
-	return dedupe(lost)
+	// A shell whose hand-over began during this Tick may have lost its
+	// lease to the peer: that is no loss to act on.
+	return a.dropMoving(dedupe(lost))
 }
 
 // renew extends the node and the live shells' leases.
