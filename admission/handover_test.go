@@ -141,9 +141,15 @@ func TestAdoptRefusesWhatThePeerDoesNotHold(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, try := range map[string]func() error{
-		"wrong node":  func() error { _, _, err := taker.Adopt(ctx, "S1", e.principal(e.tenant, alice), "node-x"); return err },
-		"no lease":    func() error { _, _, err := taker.Adopt(ctx, "S9", e.principal(e.tenant, alice), giver.NodeID()); return err },
-		"other owner": func() error { _, _, err := taker.Adopt(ctx, "S1", e.principal(e.tenant, bob), giver.NodeID()); return err },
+		"wrong node": func() error { _, _, err := taker.Adopt(ctx, "S1", e.principal(e.tenant, alice), "node-x"); return err },
+		"no lease": func() error {
+			_, _, err := taker.Adopt(ctx, "S9", e.principal(e.tenant, alice), giver.NodeID())
+			return err
+		},
+		"other owner": func() error {
+			_, _, err := taker.Adopt(ctx, "S1", e.principal(e.tenant, bob), giver.NodeID())
+			return err
+		},
 	} {
 		if err := try(); codeOf(err) != psgate.CodeShellNotFound {
 			t.Errorf("Adopt(%s): code = %q, want %q", name, codeOf(err), psgate.CodeShellNotFound)
