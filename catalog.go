@@ -44,6 +44,9 @@ const (
 	CodeStoreDown    Code = "store.unavailable"
 	CodeNodeLost     Code = "session.node-lost"
 	CodeOtherNode    Code = "session.other-node"
+	// CodeOwnerUnreachable: the node holding the shell is registered
+	// but did not answer the forwarded request.
+	CodeOwnerUnreachable Code = "cluster.owner-unreachable"
 
 	CodeEnvelopeTooLarge     Code = "wsman.envelope-too-large"
 	CodeMalformedEnvelope    Code = "wsman.malformed-envelope"

@@ -26,8 +26,12 @@ var entries = []Entry{
 
 	{Code: CodeOtherNode, Title: "Session is on another gateway node",
 		Message:    "The shell {shell} is hosted by gateway node {node}, but this request reached node {self}.",
-		Resolution: "Operators: give the load balancer session affinity (by client address, or by cookie for clients that keep one) so that every request of a session reaches the node that opened it. Users: retry; a new session works on any node.",
+		Resolution: "Operators: give every node an internal listener (psgate cluster init, then cluster.listen, cluster.ca, cluster.cert and cluster.key; see docs/cluster.md) so that nodes forward such requests to the shell's node, or give the load balancer session affinity. Users: retry; a new session works on any node.",
 		HTTPStatus: http.StatusInternalServerError, FaultCode: sender, FaultSubcode: "w:InvalidSelectors", WSManCode: wsmanInvalidSelectors},
+	{Code: CodeOwnerUnreachable, Title: "Session's gateway node does not answer",
+		Message:    "The shell {shell} is hosted by gateway node {node}, which did not answer this node ({self}): {detail}.",
+		Resolution: "Retry in a few seconds; the session is kept while its node is alive. Operators: check that every node reaches the others' internal listeners (cluster.url) and that their certificates come from the same cluster authority; psgate node list shows the nodes.",
+		HTTPStatus: http.StatusServiceUnavailable, FaultCode: receiver, FaultSubcode: "w:InternalError", WSManCode: wsmanEndpointUnavailable},
 
 	// wsman
 	{Code: CodeEnvelopeTooLarge, Title: "Envelope too large",

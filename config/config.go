@@ -62,6 +62,8 @@ type Config struct {
 	MetricsTopTenants int
 	// ModuleDir is the folder of module files; empty loads none.
 	ModuleDir string
+	// Cluster links the node to the others sharing its PostgreSQL store.
+	Cluster Cluster
 
 	// Warnings are settings that work but should change, such as a
 	// password on the command line.
@@ -70,6 +72,15 @@ type Config struct {
 	origins map[string]Origin
 	// secretFiles holds, by secret key, the file its value is read from.
 	secretFiles map[string]string
+}
+
+// Cluster is the [cluster] table: the internal listener other nodes
+// forward requests to, its certificates, and the lease timings.
+type Cluster struct {
+	Listen, URL                       string
+	CA, Cert, Key                     string
+	AffinityCookie                    bool
+	LeaseTTL, LeaseRenew, LeaseMargin time.Duration
 }
 
 // Source is the layer a value came from.

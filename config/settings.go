@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -71,6 +72,11 @@ const (
 	DefaultMaxConnections  = 8192
 	DefaultShutdownGrace   = 30 * time.Second
 	DefaultAuditRetention  = 180 * 24 * time.Hour
+	// DefaultLeaseTTL, DefaultLeaseRenew and DefaultLeaseMargin time the
+	// quota leases (the admission package's defaults).
+	DefaultLeaseTTL    = 45 * time.Second
+	DefaultLeaseRenew  = 10 * time.Second
+	DefaultLeaseMargin = 5 * time.Second
 	// DefaultPasswordMemoryKiB, DefaultPasswordIterations and
 	// DefaultPasswordThreads are OWASP's recommended argon2id cost.
 	DefaultPasswordMemoryKiB  = 19 * 1024
@@ -175,6 +181,34 @@ func Settings() []Setting {
 		{Key: "modules.dir", Flag: "modules", Type: "path", Default: "",
 			Doc: "folder of module files (*.json): cmdlets served by your own HTTP services (docs/modules.md); a broken module stops the start",
 			set: setPath(func(c *Config) *string { return &c.ModuleDir }, true), show: showString(func(c *Config) string { return c.ModuleDir })},
+
+		{Key: "cluster.listen", Flag: "cluster-listen", Type: "address", Default: "",
+			Doc: "internal listener (mutual TLS) other nodes sharing the PostgreSQL store forward requests for this node's shells to; empty: no forwarding (docs/cluster.md)",
+			set: setAddr(func(c *Config) *string { return &c.Cluster.Listen }), show: showString(func(c *Config) string { return c.Cluster.Listen })},
+		{Key: "cluster.url", Flag: "cluster-url", Type: "URL", Default: "",
+			Doc: "how the other nodes reach the internal listener (default: https://<host name>:<port of cluster.listen>)",
+			set: setClusterURL, show: showString(func(c *Config) string { return c.Cluster.URL })},
+		{Key: "cluster.ca", Flag: "cluster-ca", Type: "path", Default: "",
+			Doc: "the cluster authority's certificate (psgate cluster init)",
+			set: setPath(func(c *Config) *string { return &c.Cluster.CA }, true), show: showString(func(c *Config) string { return c.Cluster.CA })},
+		{Key: "cluster.cert", Flag: "cluster-cert", Type: "path", Default: "",
+			Doc: "this node's certificate from the cluster authority (psgate cluster cert)",
+			set: setPath(func(c *Config) *string { return &c.Cluster.Cert }, true), show: showString(func(c *Config) string { return c.Cluster.Cert })},
+		{Key: "cluster.key", Flag: "cluster-key", Type: "path", Default: "",
+			Doc: "this node's private key (not readable by others)",
+			set: setPath(func(c *Config) *string { return &c.Cluster.Key }, true), show: showString(func(c *Config) string { return c.Cluster.Key })},
+		{Key: "cluster.affinity_cookie", Flag: "cluster-affinity-cookie", Kind: KindBool, Type: "bool", Default: "false",
+			Doc: "set a psgate_node cookie naming this node on every new shell, for load balancers that persist on it (saves a forwarding hop)",
+			set: setBool(func(c *Config) *bool { return &c.Cluster.AffinityCookie }), show: func(c *Config) string { return strconv.FormatBool(c.Cluster.AffinityCookie) }},
+		{Key: "cluster.lease_ttl", Flag: "lease-ttl", Type: "duration", Default: DefaultLeaseTTL.String(),
+			Doc: "how long a shell's quota slot outlives its node's last renewal: a node that dies frees its slots within this time",
+			set: setDuration(func(c *Config) *time.Duration { return &c.Cluster.LeaseTTL }), show: func(c *Config) string { return c.Cluster.LeaseTTL.String() }},
+		{Key: "cluster.lease_renew", Flag: "lease-renew", Type: "duration", Default: DefaultLeaseRenew.String(),
+			Doc: "how often a node renews its shells' quota slots",
+			set: setDuration(func(c *Config) *time.Duration { return &c.Cluster.LeaseRenew }), show: func(c *Config) string { return c.Cluster.LeaseRenew.String() }},
+		{Key: "cluster.lease_margin", Flag: "lease-margin", Type: "duration", Default: DefaultLeaseMargin.String(),
+			Doc: "how long before its slots could expire a node cut off from the store closes its shells (renew + margin must be below the TTL)",
+			set: setDuration(func(c *Config) *time.Duration { return &c.Cluster.LeaseMargin }), show: func(c *Config) string { return c.Cluster.LeaseMargin.String() }},
 	}
 	for i := range list {
 		list[i].Env = envName(list[i].Key)
@@ -391,6 +425,21 @@ func setIssuer(c *Config, v value) error {
 		}
 	}
 	c.Issuer = s
+	return nil
+}
+
+func setClusterURL(c *Config, v value) error {
+	s, err := v.str(`a URL such as "https://gw1.internal:5987"`)
+	if err != nil {
+		return err
+	}
+	if s != "" {
+		u, err := url.Parse(s)
+		if err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return fmt.Errorf("%q: write https://host:port (the internal listener speaks TLS only)", s)
+		}
+	}
+	c.Cluster.URL = s
 	return nil
 }
 

@@ -151,12 +151,6 @@ func (g *Gateway) lookup(ctx context.Context, req *request) (*shell, error) {
 		if why, ok := g.shells.closedReason(id, req.principal, g.cfg.Now()); ok {
 			return nil, why
 		}
-		if g.cfg.Locate != nil && !ok {
-			if loc, found := g.cfg.Locate(ctx, id); found &&
-				loc.TenantID == req.principal.TenantID && loc.UserID == req.principal.UserID {
-				return nil, psgate.E(psgate.CodeOtherNode, psgate.Args{"shell": id, "node": loc.Node, "self": loc.Self})
-			}
-		}
 		return nil, psgate.E(psgate.CodeShellNotFound, psgate.Args{"shell": id})
 	}
 	return s, nil
@@ -406,7 +400,7 @@ func closeError(s *shell, why psgate.CloseReason) *psgate.Error {
 }
 
 // enumerate lists the caller's own shells, or the commands of one of them.
-func (g *Gateway) enumerate(_ context.Context, req *request) ([]byte, error) {
+func (g *Gateway) enumerate(ctx context.Context, req *request) ([]byte, error) {
 	now := g.cfg.Now()
 	if strings.EqualFold(req.env.ResourceURI, wsman.ResourceShellCommand) {
 		var id string
@@ -428,6 +422,10 @@ func (g *Gateway) enumerate(_ context.Context, req *request) ([]byte, error) {
 		if s.ownedBy(req.principal) {
 			infos = append(infos, s.info(now))
 		}
+	}
+	if g.cfg.Peers != nil && !req.fromPeer {
+		// The caller's shells on the other nodes, as they report them.
+		infos = append(infos, g.cfg.Peers.Shells(ctx, req.principal)...)
 	}
 	return wsman.EncodeEnumerateShells(g.header(req, wsman.ActionEnumerateResponse), infos), nil
 }

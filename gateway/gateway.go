@@ -38,15 +38,6 @@ type Admitter interface {
 	Release(ctx context.Context, shellID string, why psgate.CloseReason)
 }
 
-// Location says where a shell lives in a cluster.
-type Location struct {
-	// Node and Self name the hosting node and this one (host:port).
-	Node, Self string
-	// TenantID and UserID own the shell.
-	TenantID psgate.TenantID
-	UserID   psgate.UserID
-}
-
 // Config configures a Gateway. Zero values are documented per field.
 type Config struct {
 	// Auth authenticates every request. Required.
@@ -56,9 +47,15 @@ type Config struct {
 	Admit Admitter
 	// Audit records every command. Nil records nothing.
 	Audit Auditor
-	// Locate finds the node hosting a shell this node does not have (in a
-	// cluster sharing one store). Nil means a single node.
-	Locate func(ctx context.Context, shellID string) (Location, bool)
+	// Peers reaches the other nodes sharing the store, to which requests
+	// for shells this node does not hold are forwarded. Nil means a
+	// single node.
+	Peers Peers
+	// AffinityCookie, when not empty, is set as the psgate_node cookie on
+	// every Create this node answers, so that a load balancer persisting
+	// on that cookie sends the shell's later requests here and saves the
+	// forwarding hop. Clients without cookies still work.
+	AffinityCookie string
 	// Catalog holds the commands runspaces run. Required.
 	Catalog *engine.Catalog
 	// Logger receives the gateway's logs. Nil discards them.
@@ -110,6 +107,8 @@ type Gateway struct {
 	partial *accountant
 	reqID   atomic.Uint64
 	closed  atomic.Bool
+	// draining sends Creates to another node (BeginDrain).
+	draining atomic.Bool
 	// runMu orders starting a command (wg.Add) against Shutdown setting
 	// closed and waiting: a WaitGroup must not gain work while Wait runs.
 	runMu sync.Mutex
@@ -193,6 +192,8 @@ type request struct {
 	userAgent string
 	address   string // the URL the client posted to, for ResourceCreated
 	relatesTo string // the MessageID when the envelope could not be decoded
+	// fromPeer marks a request another node forwarded (ServePeer).
+	fromPeer bool
 	// log is built from base and logAttrs on first use (logger): most
 	// requests log nothing, and a logger With attributes costs a handler
 	// copy each.
@@ -243,12 +244,25 @@ func (req *request) finish(ok bool) {
 
 // ServeHTTP serves WS-Management requests on any path it is mounted at.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.serve(w, r, false)
+}
+
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, fromPeer bool) {
 	ctx := r.Context()
 	req := &request{
 		id:        fmt.Sprintf("%x", g.reqID.Add(1)),
 		client:    clientIP(r),
 		userAgent: r.UserAgent(),
 		address:   requestURL(r),
+		fromPeer:  fromPeer,
+	}
+	if fromPeer {
+		if c := r.Header.Get(HeaderClient); c != "" {
+			req.client = c
+		}
+		if a := r.Header.Get(HeaderAddress); a != "" {
+			req.address = a
+		}
 	}
 	req.base = g.log
 	req.logAttrs = append(make([]any, 0, 8), logKeyRequestID, req.id, logKeyClient, req.client)
@@ -302,12 +316,47 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.writeAuthError(w, req, psgate.E(psgate.CodeAuthRequired, nil))
 		return
 	}
+	if done, err := g.route(ctx, w, r, body, req, false); done {
+		if err != nil {
+			g.writeError(w, req, err)
+		}
+		return
+	}
 	resp, err := g.dispatch(ctx, req)
+	if errors.Is(err, errShellMoved) {
+		// Handed over while the request waited: the new owner answers.
+		var done bool
+		if done, err = g.route(ctx, w, r, body, req, true); done {
+			if err != nil {
+				g.writeError(w, req, err)
+			}
+			return
+		}
+		err = psgate.E(psgate.CodeShellNotFound, psgate.Args{"shell": req.shellID()})
+	}
 	if err != nil {
 		g.writeError(w, req, err)
 		return
 	}
+	if g.cfg.AffinityCookie != "" && env.Action == wsman.ActionCreate {
+		c := &http.Cookie{Name: AffinityCookieName, Value: g.cfg.AffinityCookie, Path: "/", HttpOnly: true,
+			Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode}
+		w.Header().Add("Set-Cookie", c.String())
+	}
 	written = writeDelivered(ctx, w, resp)
+}
+
+// AffinityCookieName is the cookie naming the node that opened a shell
+// (Config.AffinityCookie).
+const AffinityCookieName = "psgate_node"
+
+// shellID is the ShellId selector the request addresses, if any.
+func (req *request) shellID() string {
+	if req.env == nil {
+		return ""
+	}
+	id, _ := req.env.Selector("ShellId")
+	return id
 }
 
 // writeDelivered writes a success response and reports whether it reached

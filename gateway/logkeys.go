@@ -14,4 +14,5 @@ const (
 	logKeyClient    = logkey.Client
 	logKeyErr       = logkey.Err
 	logKeyReason    = logkey.Reason
+	logKeyNode      = logkey.Node
 )

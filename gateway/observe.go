@@ -24,6 +24,10 @@ type Observer interface {
 	// script text or "(unknown)" for a name the catalog does not hold;
 	// code is the catalog code it failed with, empty when it succeeded.
 	Pipeline(kind psgate.ShellKind, cmdlets []string, code psgate.Code, d time.Duration)
+	// Forwarded is called for every request sent to (or refused for)
+	// another node: result is "ok", "misdirected" (the node no longer
+	// held the shell), "error", or the catalog code of the refusal.
+	Forwarded(result string)
 }
 
 // noObserver observes nothing.
@@ -31,6 +35,7 @@ type noObserver struct{}
 
 func (noObserver) Request(string, int)                                             {}
 func (noObserver) Pipeline(psgate.ShellKind, []string, psgate.Code, time.Duration) {}
+func (noObserver) Forwarded(string)                                                {}
 
 // actionName is the short name of a request's action, from a closed set:
 // the label value must not be whatever URI a client sends.

@@ -97,6 +97,7 @@ type Metrics struct {
 	reg *prometheus.Registry
 
 	requests   *prometheus.CounterVec
+	forwarded  *prometheus.CounterVec
 	admissions *prometheus.CounterVec
 	refusals   *prometheus.CounterVec
 	admitDur   *prometheus.HistogramVec
@@ -131,6 +132,10 @@ func New(cfg Config) (*Metrics, error) {
 			Namespace: namespace, Name: "http_requests_total",
 			Help: "WS-Management requests answered, by action (Create, Command, Receive ...; none: not decoded; other: not a WS-Man action psgate serves) and HTTP status (0: the client left before the answer).",
 		}, []string{"action", "status"}),
+		forwarded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "psgate_forwarded_requests_total",
+			Help: "Requests for shells another node holds, by result: ok (forwarded and answered), misdirected (that node no longer held the shell), session.node-lost, cluster.owner-unreachable, session.other-node (no internal link configured), error.",
+		}, []string{"result"}),
 		admissions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "admissions_total",
 			Help: "Shells admitted, by protocol.",
@@ -173,7 +178,7 @@ func New(cfg Config) (*Metrics, error) {
 	}, []string{"version"})
 	build.WithLabelValues(cfg.Version).Set(1)
 	cs := []prometheus.Collector{
-		m.requests, m.admissions, m.refusals, m.admitDur, m.renewDur, m.pipeDur, m.commands, m.tokens, m.lockouts, build,
+		m.requests, m.forwarded, m.admissions, m.refusals, m.admitDur, m.renewDur, m.pipeDur, m.commands, m.tokens, m.lockouts, build,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}
@@ -219,6 +224,12 @@ func (m *Metrics) Handler() http.Handler {
 // short name of an action it serves, "none" or "other".
 func (m *Metrics) Request(action string, status int) {
 	m.requests.WithLabelValues(action, statusLabel(status)).Inc()
+}
+
+// Forwarded counts a request sent to (or refused for) the node owning its
+// shell (gateway Observer); result comes from a closed set.
+func (m *Metrics) Forwarded(result string) {
+	m.forwarded.WithLabelValues(result).Inc()
 }
 
 // statusLabel avoids an allocation for the statuses the gateway answers.

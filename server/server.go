@@ -19,6 +19,7 @@ import (
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/admission"
+	"github.com/psgate/psgate/cluster"
 	"github.com/psgate/psgate/cmdlets"
 	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/engine/builtin"
@@ -99,6 +100,9 @@ type Config struct {
 	Logger            *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Cluster links this node to the others sharing its PostgreSQL
+	// store (internal listener, certificates, lease timings).
+	Cluster ClusterConfig
 	// ModuleDir holds module files (*.json, see package module): cmdlets
 	// served by the operator's HTTP services. Every module is loaded at
 	// start; a broken one fails New with its file, line and field. Empty
@@ -113,23 +117,29 @@ const DefaultAdminAddr = "127.0.0.1:9985"
 
 // Server is a configured psgate service, ready to Run.
 type Server struct {
-	cfg       Config
-	log       *slog.Logger
-	store     store.Store
-	lock      *dirLock
-	gw        *gateway.Gateway
-	adm       *admission.Admitter
-	tokens    *identity.Service
-	nodeName  string
-	handler   http.Handler
-	cert      tls.Certificate
-	certFile  string
-	boot      Bootstrap
-	httpLn    net.Listener
-	httpsLn   net.Listener
-	adminLn   net.Listener
-	metrics   *metrics.Metrics
-	closeOnce sync.Once
+	cfg      Config
+	log      *slog.Logger
+	store    store.Store
+	lock     *dirLock
+	gw       *gateway.Gateway
+	adm      *admission.Admitter
+	tokens   *identity.Service
+	nodeName string
+	handler  http.Handler
+	cert     tls.Certificate
+	certFile string
+	boot     Bootstrap
+	httpLn   net.Listener
+	httpsLn  net.Listener
+	adminLn  net.Listener
+	metrics  *metrics.Metrics
+	// The internal listener and its side of the links between nodes
+	// (nil without Cluster.Listen); peers reaches the other nodes.
+	internalLn  net.Listener
+	internalURL string
+	clusterTLS  *cluster.TLS
+	peers       *cluster.Peers
+	closeOnce   sync.Once
 
 	// serving counts the public listeners serving; stopping is set when
 	// shutdown begins; notReady is the last readiness answer; ping
@@ -221,6 +231,12 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.httpLn == nil && s.httpsLn == nil {
 		return nil, errors.New("server: no listener: set an HTTP or HTTPS address")
 	}
+	if err := cfg.Cluster.validate(); err != nil {
+		return nil, err
+	}
+	if err := s.openCluster(); err != nil {
+		return nil, err
+	}
 	if cfg.AdminAddr != "" {
 		s.adminLn, err = listen(cfg.AdminAddr, "admin", "--admin-listen")
 		switch {
@@ -272,19 +288,22 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	// The node's name is its public listener: a restarted process reclaims
 	// the quota slots its previous incarnation held at once.
-	nodeName, nodeURL := "", ""
+	nodeName := ""
 	if s.httpsLn != nil {
-		nodeName, nodeURL = s.httpsLn.Addr().String(), "https://"+reachable(s.httpsLn.Addr())+"/wsman"
+		nodeName = s.httpsLn.Addr().String()
 	} else {
-		nodeName, nodeURL = s.httpLn.Addr().String(), "http://"+reachable(s.httpLn.Addr())+"/wsman"
+		nodeName = s.httpLn.Addr().String()
 	}
 	s.adm, err = admission.New(admission.Config{
 		Store:    db,
 		Pin:      db.Pin,
 		NodeName: nodeName,
-		// Where this node serves: psgate node list shows it, and peers
-		// will forward requests for its shells there.
-		InternalURL: nodeURL,
+		// Where peers forward requests for this node's shells (empty
+		// without an internal listener); psgate node list shows it.
+		InternalURL: s.internalURL,
+		LeaseTTL:    cfg.Cluster.LeaseTTL,
+		RenewEvery:  cfg.Cluster.LeaseRenew,
+		Margin:      cfg.Cluster.LeaseMargin,
 		Now:         cfg.Now,
 		Logger:      log.With("component", "admission"),
 		Observer:    s.metrics,
@@ -295,6 +314,28 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.adm.Register(ctx); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	s.nodeName = nodeName
+	var peers gateway.Peers
+	if cfg.StoreDSN != "" {
+		// Nodes share the store: requests for shells another node holds
+		// are forwarded there (or, without an internal link, refused
+		// with session.other-node).
+		s.peers, err = cluster.New(cluster.Config{
+			Store:  db,
+			Self:   func() (string, string) { return s.adm.NodeID(), s.nodeName },
+			TLS:    s.clusterTLS,
+			Logger: log.With("component", "cluster"),
+			Now:    cfg.Now,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
+		peers = s.peers
+	}
+	affinity := ""
+	if cfg.Cluster.AffinityCookie {
+		affinity = nodeName
+	}
 	s.gw, err = gateway.New(gateway.Config{
 		Auth:            auth,
 		Admit:           s.adm,
@@ -303,7 +344,8 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Logger:          log.With("component", "gateway"),
 		MaxEnvelopeSize: cfg.MaxEnvelopeSize,
 		Now:             cfg.Now,
-		Locate:          s.locate,
+		Peers:           peers,
+		AffinityCookie:  affinity,
 		Observer:        s.metrics,
 	})
 	if err != nil {
@@ -323,22 +365,8 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	for _, m := range mods {
 		log.Info("module loaded", "module", m.Name, "file", m.File, "cmdlets", len(m.Cmdlets))
 	}
-	s.nodeName = nodeName
 	s.handler = s.routes()
 	return s, nil
-}
-
-// locate finds the live node hosting a shell, through the shared store.
-func (s *Server) locate(ctx context.Context, shellID string) (gateway.Location, bool) {
-	l, err := s.store.Lease(ctx, shellID)
-	if err != nil || l.NodeID == s.adm.NodeID() {
-		return gateway.Location{}, false
-	}
-	loc := gateway.Location{Node: l.NodeID, Self: s.nodeName, TenantID: l.TenantID, UserID: l.UserID}
-	if n, err := s.store.Node(ctx, l.NodeID); err == nil {
-		loc.Node = n.Name
-	}
-	return loc, true
 }
 
 // openStore opens PostgreSQL when a DSN is configured, else SQLite in the
@@ -448,11 +476,15 @@ type Info struct {
 	Issuer string
 	// LoopbackOnly is true when no listener accepts other machines.
 	LoopbackOnly bool
+	// InternalURL is where peers reach this node (empty without an
+	// internal listener); Node is this node's name.
+	InternalURL, Node string
 }
 
 // Info returns the server's addresses and certificate.
 func (s *Server) Info() Info {
-	in := Info{Bootstrap: s.boot, DataDir: s.cfg.DataDir, CertFile: s.certFile, Issuer: s.tokens.Issuer(), LoopbackOnly: true}
+	in := Info{Bootstrap: s.boot, DataDir: s.cfg.DataDir, CertFile: s.certFile, Issuer: s.tokens.Issuer(), LoopbackOnly: true,
+		InternalURL: s.internalURL, Node: s.nodeName}
 	if s.httpLn != nil {
 		in.HTTPURL = "http://" + reachable(s.httpLn.Addr()) + "/wsman"
 		in.LoopbackOnly = isLoopback(s.httpLn)
@@ -541,6 +573,17 @@ func (s *Server) Run(ctx context.Context, grace time.Duration) error {
 	if s.httpLn != nil {
 		serve(s.httpLn, false)
 	}
+	if s.internalLn != nil {
+		// Peers forward to this node until its shells are handed over or
+		// closed: it stops with the public listeners.
+		hs := s.internalServer(s.log)
+		servers = append(servers, hs)
+		go func() {
+			if err := hs.ServeTLS(s.internalLn, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("server: internal listener: %w", err)
+			}
+		}()
+	}
 	janitor, stopJanitor := context.WithCancel(ctx)
 	defer stopJanitor()
 	go s.keep(janitor)
@@ -560,6 +603,8 @@ func (s *Server) Run(ctx context.Context, grace time.Duration) error {
 	s.log.Info("shutting down", "grace", grace)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
+	// New shells go to the other nodes from now on.
+	s.gw.BeginDrain()
 	// Drain: refuse new shells and commands (clients read
 	// server.shutting-down and go to another node) while the listeners
 	// still serve, so that the commands running now finish and reach their
@@ -594,6 +639,12 @@ func (s *Server) Close() {
 		}
 		if s.adminLn != nil {
 			s.adminLn.Close()
+		}
+		if s.internalLn != nil {
+			s.internalLn.Close()
+		}
+		if s.peers != nil {
+			s.peers.Close()
 		}
 		if s.store != nil {
 			s.store.Close()
@@ -633,5 +684,11 @@ func (s *Server) Tick(ctx context.Context) {
 	s.gw.Expire(ctx)
 	if lost := s.adm.Tick(ctx, s.cfg.Now(), s.gw.Activity()); len(lost) > 0 {
 		s.gw.CloseShells(ctx, lost, psgate.CloseReason{Cause: psgate.CloseLost})
+	}
+	// psgate node drain: new shells go to the other nodes.
+	if st := s.adm.Status(); st.Draining || s.stopping.Load() {
+		s.gw.BeginDrain()
+	} else {
+		s.gw.EndDrain()
 	}
 }

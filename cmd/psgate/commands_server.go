@@ -8,5 +8,5 @@ import "github.com/spf13/cobra"
 // tag "connector" leaves them (and the server, SQLite and PostgreSQL code)
 // out: that binary is what administrators install, and it starts faster.
 func serverCommands() []*cobra.Command {
-	return []*cobra.Command{newServeCmd(), newTenantCmd(), newUserCmd(), newRoleCmd(), newSessionCmd(), newNodeCmd(), newAuditCmd(), newLimitsCmd(), newStoreCmd(), newConfigCmd(), newModuleCmd()}
+	return []*cobra.Command{newServeCmd(), newTenantCmd(), newUserCmd(), newRoleCmd(), newSessionCmd(), newNodeCmd(), newAuditCmd(), newLimitsCmd(), newStoreCmd(), newConfigCmd(), newModuleCmd(), newClusterCmd()}
 }

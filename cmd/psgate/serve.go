@@ -109,7 +109,13 @@ func serverConfig(c *config.Config, log *slog.Logger) server.Config {
 		HealthOnPublic:    c.HealthOnPublic,
 		MetricsTopTenants: c.MetricsTopTenants,
 		ModuleDir:         c.ModuleDir,
-		Logger:            log,
+		Cluster: server.ClusterConfig{
+			Listen: c.Cluster.Listen, URL: c.Cluster.URL,
+			CA: c.Cluster.CA, Cert: c.Cluster.Cert, Key: c.Cluster.Key,
+			AffinityCookie: c.Cluster.AffinityCookie,
+			LeaseTTL:       c.Cluster.LeaseTTL, LeaseRenew: c.Cluster.LeaseRenew, LeaseMargin: c.Cluster.LeaseMargin,
+		},
+		Logger: log,
 	}
 }
 

@@ -1,0 +1,145 @@
+package interop
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/psgate/psgate/cluster"
+	"github.com/psgate/psgate/server"
+	"github.com/psgate/psgate/server/servertest"
+)
+
+// clusterNodes starts n nodes on one PostgreSQL database, linked by
+// internal listeners with certificates from a fresh cluster authority.
+func clusterNodes(t *testing.T, n int, adjust func(i int, c *server.Config)) []*testServer {
+	t.Helper()
+	dsn := postgresDSN(t)
+	dir := t.TempDir()
+	if err := cluster.Init(dir, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	nodes := make([]*testServer, n)
+	for i := range nodes {
+		name := "node" + string(rune('a'+i))
+		cert, key, err := cluster.Issue(dir, name, nil, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes[i] = startServerWith(t, func(c *server.Config) {
+			c.StoreDSN = dsn
+			c.Cluster = server.ClusterConfig{Listen: "127.0.0.1:0", CA: filepath.Join(dir, cluster.CAFile), Cert: cert, Key: key}
+			if adjust != nil {
+				adjust(i, c)
+			}
+		})
+	}
+	return nodes
+}
+
+// roundRobin is a load balancer without affinity: each request goes to
+// the next node, whatever connection or cookie it came with.
+func roundRobin(t *testing.T, urls ...string) (string, *atomic.Int64) {
+	t.Helper()
+	var next, served atomic.Int64
+	targets := make([]*url.URL, len(urls))
+	for i, u := range urls {
+		p, err := url.Parse(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		targets[i] = p
+	}
+	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		to := targets[int(next.Add(1))%len(targets)]
+		r.SetURL(&url.URL{Scheme: to.Scheme, Host: to.Host})
+		r.Out.URL.Path = to.Path
+		served.Add(1)
+	}}
+	lb := httptest.NewServer(rp)
+	t.Cleanup(lb.Close)
+	return lb.URL + "/wsman", &served
+}
+
+// TestClusterForwardsToTheShellsNode: two nodes with an internal link
+// serve a client whose every request may land on either node, as behind a
+// round-robin balancer without affinity: commands run, Enumerate on one
+// node lists the shells of both, and Delete through the other node frees
+// the slot.
+func TestClusterForwardsToTheShellsNode(t *testing.T) {
+	nodes := clusterNodes(t, 2, nil)
+	a, b := nodes[0], nodes[1]
+	lb, served := roundRobin(t, a.httpURL, b.httpURL)
+
+	// masterzen opens a shell, runs the command, reads its output and
+	// deletes the shell: four or more requests, alternating nodes.
+	c := servertest.Masterzen(t, lb, server.DemoAdmin, adminPassword)
+	for i := range 4 {
+		out, _, code, err := c.RunWithString("Write-Output forwarded-"+string(rune('0'+i)), "")
+		if err != nil || code != 0 || !strings.Contains(out, "forwarded-"+string(rune('0'+i))) {
+			t.Fatalf("run %d through the balancer: %q, exit %d, %v", i, out, code, err)
+		}
+	}
+	if served.Load() < 16 {
+		t.Fatalf("the balancer saw %d requests, want at least 16", served.Load())
+	}
+
+	// A shell opened on A is reachable, listed and closed through B.
+	onA, f := create(t, a.httpURL, server.DemoAdmin, adminPassword, "FW-A")
+	if f != nil {
+		t.Fatal(f)
+	}
+	status, _, body := soapPost(t, b.httpURL, server.DemoAdmin, adminPassword, envelope("FW-CMD", actCommand, onA,
+		`<rsp:CommandLine><rsp:Command>Get-CsTenant</rsp:Command></rsp:CommandLine>`))
+	if status != http.StatusOK || !strings.Contains(body, "CommandId") {
+		t.Fatalf("Command on node B for node A's shell: HTTP %d\n%s", status, body)
+	}
+	status, _, body = soapPost(t, b.httpURL, server.DemoAdmin, adminPassword, enumerateShells("FW-ENUM"))
+	if status != http.StatusOK || !strings.Contains(body, onA) {
+		t.Fatalf("Enumerate on node B does not list node A's shell %s: HTTP %d\n%s", onA, status, body)
+	}
+	// Another user of the tenant neither sees nor reaches it.
+	a.addUser(t, "other@contoso.test", memberPassword, "Tenant Administrator")
+	_, _, body = soapPost(t, b.httpURL, "other@contoso.test", memberPassword, enumerateShells("FW-ENUM2"))
+	if strings.Contains(body, onA) {
+		t.Fatalf("another user's Enumerate lists the shell:\n%s", body)
+	}
+	_, _, body = soapPost(t, b.httpURL, "other@contoso.test", memberPassword, envelope("FW-X", actDelete, onA, ""))
+	if !strings.Contains(body, "session.not-found") && !strings.Contains(body, "shell was not found") {
+		t.Fatalf("another user's Delete of the shell through node B:\n%s", body)
+	}
+	if status, _, body := soapPost(t, b.httpURL, server.DemoAdmin, adminPassword, envelope("FW-DEL", actDelete, onA, "")); status != http.StatusOK {
+		t.Fatalf("Delete on node B for node A's shell: HTTP %d\n%s", status, body)
+	}
+	_, _, body = soapPost(t, a.httpURL, server.DemoAdmin, adminPassword, envelope("FW-GONE", actCommand, onA,
+		`<rsp:CommandLine><rsp:Command>Get-CsTenant</rsp:Command></rsp:CommandLine>`))
+	if !strings.Contains(body, "shell was not found") {
+		t.Fatalf("the shell deleted through node B still answers on node A:\n%s", body)
+	}
+}
+
+// TestClusterAffinityCookie: with the affinity cookie on, a Create's
+// answer names the node, for balancers that persist on it.
+func TestClusterAffinityCookie(t *testing.T) {
+	nodes := clusterNodes(t, 1, func(_ int, c *server.Config) { c.Cluster.AffinityCookie = true })
+	status, h, body := soapPost(t, nodes[0].httpURL, server.DemoAdmin, adminPassword, envelope("AFF", actCreate, "", createBody))
+	if status != http.StatusOK {
+		t.Fatalf("Create: HTTP %d\n%s", status, body)
+	}
+	ck := h.Get("Set-Cookie")
+	if !strings.HasPrefix(ck, "psgate_node=") || !strings.Contains(ck, nodes[0].Info().Node) || !strings.Contains(ck, "HttpOnly") {
+		t.Fatalf("Create's Set-Cookie = %q, want psgate_node naming %s", ck, nodes[0].Info().Node)
+	}
+}
+
+func enumerateShells(msgID string) []byte {
+	return []byte(strings.Replace(string(envelope(msgID, "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate", "",
+		`<wsen:Enumerate xmlns:wsen="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements></wsen:Enumerate>`)),
+		"http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd", "http://schemas.microsoft.com/wbem/wsman/1/windows/shell", 1))
+}
