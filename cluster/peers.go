@@ -335,7 +335,7 @@ func (p *Peers) unreachable(to gateway.Location, shell string, err error) error 
 			detail = inner.Error()
 		}
 	}
-	return psgate.E(psgate.CodeOwnerUnreachable, psgate.Args{"shell": shell, "node": to.Node, "self": to.Self, "detail": detail, "retry_after": "5"})
+	return psgate.E(psgate.CodeOwnerUnreachable, psgate.Args{"shell": shell, "node": to.Node, "self": to.Self, "detail": detail}).With("retry_after", "5")
 }
 
 // Shells implements gateway.Peers: it asks every other live node that
