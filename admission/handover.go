@@ -166,3 +166,13 @@ func (a *Admitter) dropMoving(ids []string) []string {
 	}
 	return out
 }
+
+// ReturnLease undoes an Adopt whose shell could not be installed here
+// after all: the lease goes back to node to, and this node forgets the
+// shell without releasing it.
+func (a *Admitter) ReturnLease(ctx context.Context, shellID, to string) {
+	a.mu.Lock()
+	delete(a.shells, shellID)
+	a.mu.Unlock()
+	a.giveBack(ctx, store.Lease{ShellID: shellID}, to)
+}

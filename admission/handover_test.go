@@ -158,6 +158,17 @@ func TestAdoptRefusesWhatThePeerDoesNotHold(t *testing.T) {
 	if l, err := e.db.Lease(ctx, "S1"); err != nil || l.NodeID != giver.NodeID() {
 		t.Errorf("lease after refused adoptions = %+v, %v; want it still on the giver", l, err)
 	}
+	// An adoption the taker's gateway could not install goes back.
+	if _, _, err := taker.Adopt(ctx, "S1", e.principal(e.tenant, alice), giver.NodeID()); err != nil {
+		t.Fatal(err)
+	}
+	taker.ReturnLease(ctx, "S1", giver.NodeID())
+	if l, err := e.db.Lease(ctx, "S1"); err != nil || l.NodeID != giver.NodeID() {
+		t.Errorf("lease after ReturnLease = %+v, %v; want it back on the giver", l, err)
+	}
+	if got := held(taker, e.clock.Now()); len(got) != 0 {
+		t.Errorf("the taker still holds %v after ReturnLease", got)
+	}
 }
 
 // TestHandOverIsNoLoss: a renewal that runs while a shell is moving does

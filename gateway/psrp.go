@@ -422,6 +422,7 @@ func (p *psrpPool) receive(ctx context.Context, req *request, wait time.Duration
 	limit := p.g.payloadLimit(req.env.MaxEnvelopeSize)
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
+	moving := p.sh.moveWakeChan()
 	detach := req.detach
 	detached := func() bool {
 		select {
@@ -495,6 +496,10 @@ func (p *psrpPool) receive(ctx context.Context, req *request, wait time.Duration
 		case <-ch:
 		case <-detach:
 		case <-timer.C:
+			return wsman.ReceiveResult{}, psgate.E(psgate.CodeOperationTimeout, nil)
+		case <-moving:
+			// The shell is being handed over: answer as if the wait had
+			// run out, and the client sends the Receive again.
 			return wsman.ReceiveResult{}, psgate.E(psgate.CodeOperationTimeout, nil)
 		case <-p.sh.done:
 			if e := p.sh.closeReason(); e != nil {
@@ -652,4 +657,63 @@ func (p *psrpPool) commands() []wsman.CommandInfo {
 		}
 	}
 	return out
+}
+
+// busy says why the pool cannot move to another node now (mover).
+func (p *psrpPool) busy() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.busyLocked()
+}
+
+func (p *psrpPool) busyLocked() string {
+	switch {
+	case p.m.State().Terminal():
+		return "the runspace pool is closed"
+	case len(p.pipes) > 0 || !p.m.Idle():
+		return "a pipeline runs, or its output is not collected yet"
+	case p.in.Pending() > 0:
+		return "a runspace pool message is partly received"
+	case len(p.out.frags) > 0 || p.out.leased:
+		return "runspace pool output is not collected yet"
+	}
+	return ""
+}
+
+// handoff captures the machine and the fragmenter (mover).
+func (p *psrpPool) handoff(h *Handoff) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if why := p.busyLocked(); why != "" {
+		return &BusyError{ShellID: p.sh.id, Reason: why}
+	}
+	snap, err := p.m.Snapshot()
+	if err != nil {
+		return &BusyError{ShellID: p.sh.id, Reason: err.Error()}
+	}
+	h.PSRP = &PSRPHandoff{Pool: snap, NextObjectID: p.frag.NextObjectID, MaxBlob: p.maxBlob}
+	return nil
+}
+
+// restorePSRPPool rebuilds a runspace pool another node handed over.
+func restorePSRPPool(g *Gateway, s *shell, h PSRPHandoff) (*psrpPool, error) {
+	m, err := psrp.RestoreServerPool(psrp.ServerConfig{
+		Rand:         g.cfg.Rand,
+		PrivateData:  privateData(),
+		MaxRunspaces: maxCommandsPerShell,
+	}, h.Pool)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: adopt shell %s: %w", s.id, err)
+	}
+	p := &psrpPool{g: g, sh: s, m: m, pipes: make(map[psrp.GUID]*psrpPipe), maxBlob: h.MaxBlob}
+	p.rs = engine.NewRunspace(engine.RunspaceConfig{
+		Catalog:    g.cfg.Catalog,
+		Caller:     callerOf(s),
+		Authorizer: s.grant.Authorizer,
+		Logger:     g.log,
+	})
+	p.frag.MaxBlob = p.maxBlob
+	p.frag.NextObjectID = h.NextObjectID
+	p.in.Budget = s.partial
+	return p, nil
 }

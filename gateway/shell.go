@@ -63,6 +63,19 @@ type shell struct {
 	detach chan struct{}
 	// drained is closed when ops drops to zero while detaching.
 	drained chan struct{}
+	// move is set while HandOff moves the shell to another node: no
+	// data operation starts until FinishHandOff ends it.
+	move *shellMove
+	// moveWake is closed when a hand-over begins, so that a pending
+	// Receive answers at once (see moveWakeLocked).
+	moveWake chan struct{}
+}
+
+// shellMove is one hand-over of a shell in progress.
+type shellMove struct {
+	// done is closed by FinishHandOff; adopted is set before.
+	done    chan struct{}
+	adopted bool
 }
 
 // grant is what admission allowed the shell: its limits, and the
@@ -92,6 +105,17 @@ type plugin interface {
 func (s *shell) beginOp() (<-chan struct{}, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for s.move != nil {
+		// Handed over right now: wait for the outcome, which HandOff's
+		// caller always reports (FinishHandOff) within its own deadline.
+		mv := s.move
+		s.mu.Unlock()
+		<-mv.done
+		s.mu.Lock()
+		if mv.adopted {
+			return nil, errShellMoved
+		}
+	}
 	if s.state == "Disconnected" || s.detaching {
 		return nil, psgate.E(psgate.CodeShellDisconnected, nil)
 	}

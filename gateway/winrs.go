@@ -389,3 +389,50 @@ func (c *winrsCommand) collectLocked(wantOut, wantErr bool, limit int) (wsman.Re
 	res.State = &wsman.CommandState{CommandID: c.id, State: wsman.StateDone, ExitCode: &code}
 	return res, true
 }
+
+// busy says why the shell cannot move to another node now (mover).
+func (w *winrs) busy() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.closed:
+		return "the shell is closed"
+	case len(w.commands) > 0:
+		return "a command runs, or its output is not collected yet"
+	}
+	return ""
+}
+
+// handoff captures the retired command ids (mover).
+func (w *winrs) handoff(h *Handoff) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.commands) > 0 || w.closed {
+		return &BusyError{ShellID: w.sh.id, Reason: "a command runs, or its output is not collected yet"}
+	}
+	h.WinRS = &WinRSHandoff{Finished: w.finished.list()}
+	return nil
+}
+
+// restoreWinRS rebuilds a command shell another node handed over.
+func restoreWinRS(g *Gateway, s *shell, h WinRSHandoff) *winrs {
+	w := newWinRS(g, s)
+	for _, id := range h.Finished {
+		w.finished.add(strings.ToUpper(id))
+	}
+	return w
+}
+
+// list returns the remembered ids, oldest first.
+func (r *recentIDs) list() []string {
+	if r.ids == nil {
+		return nil
+	}
+	var out []string
+	for i := range recentFinished {
+		if id := r.ids[(r.next+i)%recentFinished]; id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
