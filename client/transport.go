@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/wsman"
@@ -55,14 +56,38 @@ func (c *conn) authorization(ctx context.Context, refresh bool) (string, error) 
 // do posts body and decodes the response. A refused expired token is
 // refreshed and the request sent once more: the gateway refused it before
 // doing anything.
+//
+// A request the gateway could not pass to the node holding the session
+// (cluster.owner-unreachable: that node did not answer, the session is
+// kept) never reached it, so it is sent again a few times, a second apart:
+// behind a load balancer the next try may take a path that works.
 func (c *conn) do(ctx context.Context, body []byte) (*wsman.Response, error) {
-	resp, err := c.post(ctx, body, false)
-	if c.cfg.Tokens != nil && psgate.CodeOf(err) == psgate.CodeTokenExpired {
-		c.cfg.Logger.Debug("access token expired; refreshing")
-		resp, err = c.post(ctx, body, true)
+	for attempt := 1; ; attempt++ {
+		resp, err := c.post(ctx, body, false)
+		if c.cfg.Tokens != nil && psgate.CodeOf(err) == psgate.CodeTokenExpired {
+			c.cfg.Logger.Debug("access token expired; refreshing")
+			resp, err = c.post(ctx, body, true)
+		}
+		if psgate.CodeOf(err) != psgate.CodeOwnerUnreachable || attempt >= ownerRetries {
+			return resp, err
+		}
+		c.cfg.Logger.Debug("the session's gateway node did not answer; sending again", "attempt", attempt)
+		t := time.NewTimer(ownerRetryWait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
 	}
-	return resp, err
 }
+
+// ownerRetries and ownerRetryWait pace the tries of a request the
+// gateway could not pass to the session's node.
+const (
+	ownerRetries   = 5
+	ownerRetryWait = time.Second
+)
 
 func (c *conn) post(ctx context.Context, body []byte, refresh bool) (*wsman.Response, error) {
 	auth, err := c.authorization(ctx, refresh)

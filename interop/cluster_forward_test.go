@@ -1,6 +1,9 @@
 package interop
 
 import (
+	"context"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -11,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psgate/psgate/client"
 	"github.com/psgate/psgate/cluster"
 	"github.com/psgate/psgate/server"
 	"github.com/psgate/psgate/server/servertest"
@@ -142,4 +146,102 @@ func enumerateShells(msgID string) []byte {
 	return []byte(strings.Replace(string(envelope(msgID, "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate", "",
 		`<wsen:Enumerate xmlns:wsen="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements></wsen:Enumerate>`)),
 		"http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd", "http://schemas.microsoft.com/wbem/wsman/1/windows/shell", 1))
+}
+
+// flakyLink is a TCP relay in front of a node's internal listener that
+// drops its first connections as they arrive: a network fault between the
+// nodes, while the node itself is fine.
+type flakyLink struct {
+	ln      net.Listener
+	target  atomic.Value // string: host:port
+	drop    atomic.Int64
+	dropped atomic.Int64
+}
+
+func newFlakyLink(t *testing.T, drop int64) *flakyLink {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &flakyLink{ln: ln}
+	f.drop.Store(drop)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if f.dropped.Load() < f.drop.Load() {
+				f.dropped.Add(1)
+				c.Close()
+				continue
+			}
+			go func() {
+				defer c.Close()
+				to, _ := f.target.Load().(string)
+				up, err := net.Dial("tcp", to)
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				go func() { _, _ = io.Copy(up, c) }()
+				_, _ = io.Copy(c, up)
+			}()
+		}
+	}()
+	return f
+}
+
+// TestClusterOwnerUnreachableIsRetried: when the link to a shell's node
+// fails, the node the request reached answers cluster.owner-unreachable at
+// once (503, Retry-After), and the psgate connector sends the request
+// again instead of losing its session.
+func TestClusterOwnerUnreachableIsRetried(t *testing.T) {
+	link := newFlakyLink(t, 1)
+	nodes := clusterNodes(t, 2, func(i int, c *server.Config) {
+		if i == 0 {
+			c.Cluster.URL = "https://" + link.ln.Addr().String()
+		}
+	})
+	a, b := nodes[0], nodes[1]
+	link.target.Store(a.InternalAddr())
+
+	// Node B cannot reach node A for the first request.
+	onA, f := create(t, a.httpURL, server.DemoAdmin, adminPassword, "UNR-A")
+	if f != nil {
+		t.Fatal(f)
+	}
+	status, h, body := soapPost(t, b.httpURL, server.DemoAdmin, adminPassword, envelope("UNR-1", actCommand, onA,
+		`<rsp:CommandLine><rsp:Command>Get-CsTenant</rsp:Command></rsp:CommandLine>`))
+	if status != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || !strings.Contains(body, "cluster.owner-unreachable") {
+		t.Fatalf("a request for node A's shell while the link fails: HTTP %d, Retry-After %q\n%s", status, h.Get("Retry-After"), body)
+	}
+	status, _, body = soapPost(t, b.httpURL, server.DemoAdmin, adminPassword, envelope("UNR-2", actCommand, onA,
+		`<rsp:CommandLine><rsp:Command>Get-CsTenant</rsp:Command></rsp:CommandLine>`))
+	if status != http.StatusOK {
+		t.Fatalf("the same request once the link works: HTTP %d\n%s", status, body)
+	}
+
+	// The connector: its session lives on A, every other request lands on
+	// B, and the link drops B's next connection.
+	link.drop.Store(link.dropped.Load() + 1)
+	b.Server.Peers().Close() // B's idle connection to A goes, so B dials again
+	lb, _ := roundRobin(t, b.httpURL, a.httpURL)
+	s, err := client.Dial(context.Background(), client.Config{Endpoint: lb, User: server.DemoAdmin, Password: adminPassword})
+	if err != nil {
+		t.Fatalf("connector through the balancer: %v", err)
+	}
+	defer s.Close(context.Background())
+	res, err := s.Run(context.Background(), client.Script("Write-Output after-the-fault"), client.RunOptions{})
+	if err == nil {
+		err = res.Err()
+	}
+	if err != nil {
+		t.Fatalf("a command while the link to the session's node failed once: %v", err)
+	}
+	if link.dropped.Load() < link.drop.Load() {
+		t.Fatalf("the link dropped %d connections, want %d: the fault was not exercised", link.dropped.Load(), link.drop.Load())
+	}
 }

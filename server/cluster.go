@@ -102,3 +102,15 @@ func (s *Server) internalServer(log *slog.Logger) *http.Server {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }
+
+// InternalAddr is the internal listener's address ("" without one).
+func (s *Server) InternalAddr() string {
+	if s.internalLn == nil {
+		return ""
+	}
+	return s.internalLn.Addr().String()
+}
+
+// Peers returns the node's link to the other nodes (nil without a
+// PostgreSQL store).
+func (s *Server) Peers() *cluster.Peers { return s.peers }
