@@ -153,6 +153,11 @@ func (g *Gateway) lookup(ctx context.Context, req *request) (*shell, error) {
 		}
 		return nil, psgate.E(psgate.CodeShellNotFound, psgate.Args{"shell": id})
 	}
+	// A shell being handed over answers once the move ended: here, or
+	// (errShellMoved) at the node that adopted it.
+	if err := g.awaitMove(ctx, s); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
