@@ -93,6 +93,10 @@ type PSRPHandoff struct {
 	// MaxBlob is the fragment size agreed from the client's envelope
 	// size at Create.
 	MaxBlob int `json:"max_blob"`
+	// Output is the runspace pool's output its client has not received
+	// yet (a client may never ask for the opening messages), as encoded
+	// fragments, in order.
+	Output [][]byte `json:"pool_output,omitempty"`
 }
 
 // WinRSHandoff is what a command shell holds outside the shell.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -370,4 +371,29 @@ func TestDecodeHandoffRefusesForeignForms(t *testing.T) {
 			t.Errorf("DecodeHandoff(%s) succeeded", name)
 		}
 	}
+}
+
+// Pool output the client never asked for (psgate's own client skips the
+// opening Receive) moves with the shell: the peer delivers it.
+func TestHandOffCarriesUnreadPoolOutput(t *testing.T) {
+	w := newWorld(t)
+	g := w.gateway(t)
+	p := w.peer(t)
+	const id = "EEEEEEEE-0000-4000-8000-000000000005"
+	openPool(t, w, g, id, 1)
+	if got := g.IdleShells(); len(got) != 1 {
+		t.Fatalf("IdleShells() with the opening messages unread = %v, want the pool", got)
+	}
+	w.handOver(t, g, p, id)
+	body := expect(t, p.g, "alice", onShell(w.template(t, "pypsrp-psrp-receive-pool.xml"), id, ""), http.StatusOK, "ReceiveResponse")
+	var in psrp.Reassembler
+	var types []psrp.MessageType
+	for _, m := range streamMessages(t, &in, body) {
+		types = append(types, m.Type)
+	}
+	want := []psrp.MessageType{psrp.MsgSessionCapability, psrp.MsgApplicationPrivateData, psrp.MsgRunspacePoolState}
+	if !slices.Equal(types, want) {
+		t.Errorf("the peer's first pool Receive carried %v, want the opening messages", types)
+	}
+	expect(t, p.g, "alice", deleteBody(id), http.StatusOK, "DeleteResponse")
 }

@@ -674,8 +674,8 @@ func (p *psrpPool) busyLocked() string {
 		return "a pipeline runs, or its output is not collected yet"
 	case p.in.Pending() > 0:
 		return "a runspace pool message is partly received"
-	case len(p.out.frags) > 0 || p.out.leased:
-		return "runspace pool output is not collected yet"
+	case p.out.leased:
+		return "runspace pool output is being received"
 	}
 	return ""
 }
@@ -691,7 +691,8 @@ func (p *psrpPool) handoff(h *Handoff) error {
 	if err != nil {
 		return &BusyError{ShellID: p.sh.id, Reason: err.Error()}
 	}
-	h.PSRP = &PSRPHandoff{Pool: snap, NextObjectID: p.frag.NextObjectID, MaxBlob: p.maxBlob}
+	h.PSRP = &PSRPHandoff{Pool: snap, NextObjectID: p.frag.NextObjectID, MaxBlob: p.maxBlob,
+		Output: append([][]byte(nil), p.out.frags...)}
 	return nil
 }
 
@@ -715,5 +716,8 @@ func restorePSRPPool(g *Gateway, s *shell, h PSRPHandoff) (*psrpPool, error) {
 	p.frag.MaxBlob = p.maxBlob
 	p.frag.NextObjectID = h.NextObjectID
 	p.in.Budget = s.partial
+	if len(h.Output) > 0 {
+		p.out.push(h.Output)
+	}
 	return p, nil
 }

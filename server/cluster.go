@@ -87,6 +87,7 @@ func (s *Server) openCluster() error {
 func (s *Server) internalRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(cluster.PathShells, cluster.ServeShells(s.gw))
+	mux.HandleFunc(cluster.PathAdopt, s.serveAdopt)
 	mux.HandleFunc("/", s.gw.ServePeer)
 	return mux
 }

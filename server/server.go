@@ -605,6 +605,9 @@ func (s *Server) Run(ctx context.Context, grace time.Duration) error {
 	defer cancel()
 	// New shells go to the other nodes from now on.
 	s.gw.BeginDrain()
+	// Hand the shells over to the other nodes as they turn idle: their
+	// clients notice nothing. What is left is closed below.
+	s.handOver(sctx)
 	// Drain: refuse new shells and commands (clients read
 	// server.shutting-down and go to another node) while the listeners
 	// still serve, so that the commands running now finish and reach their
