@@ -98,6 +98,7 @@ type Metrics struct {
 
 	requests   *prometheus.CounterVec
 	forwarded  *prometheus.CounterVec
+	handovers  *prometheus.CounterVec
 	admissions *prometheus.CounterVec
 	refusals   *prometheus.CounterVec
 	admitDur   *prometheus.HistogramVec
@@ -135,6 +136,10 @@ func New(cfg Config) (*Metrics, error) {
 		forwarded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "psgate_forwarded_requests_total",
 			Help: "Requests for shells another node holds, by result: ok (forwarded and answered), misdirected (that node no longer held the shell), session.node-lost, cluster.owner-unreachable, session.other-node (no internal link configured), error.",
+		}, []string{"result"}),
+		handovers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "handovers_total",
+			Help: "Shells of this draining node, by what became of them: moved (adopted by a peer), refused (by every peer tried), left (busy or without a taker at the deadline, then closed).",
 		}, []string{"result"}),
 		admissions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "admissions_total",
@@ -178,7 +183,7 @@ func New(cfg Config) (*Metrics, error) {
 	}, []string{"version"})
 	build.WithLabelValues(cfg.Version).Set(1)
 	cs := []prometheus.Collector{
-		m.requests, m.forwarded, m.admissions, m.refusals, m.admitDur, m.renewDur, m.pipeDur, m.commands, m.tokens, m.lockouts, build,
+		m.requests, m.forwarded, m.handovers, m.admissions, m.refusals, m.admitDur, m.renewDur, m.pipeDur, m.commands, m.tokens, m.lockouts, build,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}
@@ -205,6 +210,9 @@ func New(cfg Config) (*Metrics, error) {
 	for _, r := range []string{"ok", "failed"} {
 		m.renewDur.WithLabelValues(r)
 	}
+	for _, r := range []string{"moved", "refused", "left"} {
+		m.handovers.WithLabelValues(r)
+	}
 	for _, s := range []string{ScopeAccount, ScopeAddress, ScopeDeviceCode} {
 		m.lockouts.WithLabelValues(s)
 	}
@@ -230,6 +238,12 @@ func (m *Metrics) Request(action string, status int) {
 // shell (gateway Observer); result comes from a closed set.
 func (m *Metrics) Forwarded(result string) {
 	m.forwarded.WithLabelValues(result).Inc()
+}
+
+// HandedOver counts n shells of a drain by result: moved, refused or
+// left.
+func (m *Metrics) HandedOver(result string, n int) {
+	m.handovers.WithLabelValues(result).Add(float64(n))
 }
 
 // statusLabel avoids an allocation for the statuses the gateway answers.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -62,10 +63,10 @@ type HandOverResult struct {
 // are not draining, spread over them, as soon as it is idle: an idle shell
 // at once, a busy one once its pipelines ended and their output was
 // collected. It returns when no shell is left, when no peer can take them,
-// or when ctx ends; the shells left are then closed as before
-// (gateway.Shutdown). Without an internal link between the nodes it does
-// nothing.
-func (s *Server) handOver(ctx context.Context) HandOverResult {
+// when keepGoing says so (an operator undid the drain) or when ctx ends;
+// the shells left are then closed as before (gateway.Shutdown) or stay.
+// Without an internal link between the nodes it does nothing.
+func (s *Server) handOver(ctx context.Context, keepGoing func() bool) HandOverResult {
 	var res HandOverResult
 	if s.peers == nil || s.gw.ShellCount() == 0 {
 		return res
@@ -79,25 +80,23 @@ func (s *Server) handOver(ctx context.Context) HandOverResult {
 	refused := map[string]int{} // shell → peers that refused it
 	next := 0
 	// Shells every peer refused stay until Shutdown closes them.
-	for ctx.Err() == nil && s.gw.ShellCount() > res.Refused {
-		peers, err := s.takers(ctx, self)
-		if err != nil {
-			s.log.Warn("hand-over: listing the nodes failed", logkey.Err, err)
-		}
-		if len(peers) == 0 {
-			if err == nil {
-				s.log.Warn("hand-over: no live peer takes shells; closing them instead", logkey.Shells, s.gw.ShellCount())
-				break
-			}
+	for ctx.Err() == nil && keepGoing() && s.gw.ShellCount() > res.Refused {
+		ids := s.gw.IdleShells()
+		if len(ids) == 0 {
 			wait(ctx, handOverRound)
 			continue
 		}
-		var ids []string
-		for _, id := range s.gw.IdleShells() {
-			if refused[id] < len(peers) {
-				ids = append(ids, id)
-			}
+		peers, err := s.takers(ctx, self)
+		if err != nil {
+			s.log.Warn("hand-over: listing the nodes failed", logkey.Err, err)
+			wait(ctx, handOverRound)
+			continue
 		}
+		if len(peers) == 0 {
+			s.log.Warn("hand-over: no live peer takes shells; they stay", logkey.Shells, s.gw.ShellCount())
+			break
+		}
+		ids = slices.DeleteFunc(ids, func(id string) bool { return refused[id] >= len(peers) })
 		if len(ids) == 0 {
 			wait(ctx, handOverRound)
 			continue
@@ -137,10 +136,33 @@ func (s *Server) handOver(ctx context.Context) HandOverResult {
 			}
 		}
 	}
-	res.Left = s.gw.ShellCount()
+	res.Left = max(0, s.gw.ShellCount()-res.Refused)
+	if s.metrics != nil {
+		s.metrics.HandedOver("moved", res.Moved)
+		s.metrics.HandedOver("refused", res.Refused)
+		s.metrics.HandedOver("left", res.Left)
+	}
 	s.log.Info("hand-over done", "moved", res.Moved, "refused", res.Refused, "left", res.Left,
 		"took", time.Since(began).Round(time.Millisecond))
 	return res
+}
+
+// always is handOver's keepGoing at shutdown.
+func always() bool { return true }
+
+// followDrain starts handing the shells over when an operator drains this
+// node (psgate node drain, which the node learns at its next lease
+// renewal), and stops when the drain is undone. Tick calls it; the
+// shutdown path runs its own hand-over.
+func (s *Server) followDrain(ctx context.Context) {
+	draining := func() bool { return s.adm.Status().Draining && !s.stopping.Load() }
+	if !draining() || s.gw.ShellCount() == 0 || !s.handingOver.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer s.handingOver.Store(false)
+		s.handOver(ctx, draining)
+	}()
 }
 
 // takers are the live peers that are not draining and have an internal

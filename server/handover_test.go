@@ -28,7 +28,7 @@ type clusterNode struct {
 // startCluster runs n nodes on one fresh PostgreSQL schema, linked by
 // internal listeners with certificates of a fresh cluster authority,
 // until the test ends.
-func startCluster(tb testing.TB, n int) []*clusterNode {
+func startCluster(tb testing.TB, n int, adjust ...func(*Config)) []*clusterNode {
 	tb.Helper()
 	dsn := pgtest.Schema(tb)
 	dir := tb.TempDir()
@@ -46,7 +46,7 @@ func startCluster(tb testing.TB, n int) []*clusterNode {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		s, err := New(context.Background(), Config{
+		cfg := Config{
 			DataDir:           tb.TempDir(),
 			HTTPAddr:          "127.0.0.1:0",
 			BootstrapPassword: adminTestPassword,
@@ -55,7 +55,11 @@ func startCluster(tb testing.TB, n int) []*clusterNode {
 			StoreDSN:          dsn,
 			Cluster: ClusterConfig{Listen: "127.0.0.1:0", CA: filepath.Join(dir, cluster.CAFile),
 				Cert: cert, Key: key},
-		})
+		}
+		for _, a := range adjust {
+			a(&cfg)
+		}
+		s, err := New(context.Background(), cfg)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -123,7 +127,7 @@ func TestDrainHandsShellsOver(t *testing.T) {
 		time.Sleep(time.Millisecond) // until the busy session's command runs
 	}
 
-	res := a.handOver(ctx)
+	res := a.handOver(ctx, always)
 	if err := <-ran; err != nil {
 		t.Errorf("the command running during the drain failed: %v", err)
 	}
@@ -167,13 +171,43 @@ func TestDrainWithoutTakersLeavesShells(t *testing.T) {
 	if err := a.store.SetDraining(ctx, b.adm.NodeID(), true); err != nil {
 		t.Fatal(err)
 	}
-	if res := a.handOver(ctx); res != (HandOverResult{Left: 1}) {
+	if res := a.handOver(ctx, always); res != (HandOverResult{Left: 1}) {
 		t.Errorf("handOver() with no taker = %+v, want the shell left", res)
 	}
 	if err := run(ctx, s, "Get-CsTenant"); err != nil {
 		t.Errorf("the shell left on its node stopped working: %v", err)
 	}
 	_ = s.Close(ctx)
+}
+
+// psgate node drain, which the node learns at its next lease renewal,
+// hands its shells over without stopping it; the client keeps its
+// session and goes on through the same node.
+func TestOperatorDrainHandsShellsOver(t *testing.T) {
+	nodes := startCluster(t, 2, func(c *Config) {
+		c.Cluster.LeaseTTL, c.Cluster.LeaseRenew, c.Cluster.LeaseMargin = 3*time.Second, time.Second, time.Second
+	})
+	a, b := nodes[0], nodes[1]
+	ctx := context.Background()
+	s := dialAdmin(t, a.httpURL)
+	if err := run(ctx, s, "Get-CsTenant"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.store.SetDraining(ctx, a.adm.NodeID(), true); err != nil {
+		t.Fatal(err)
+	}
+	for b.gw.ShellCount() == 0 {
+		time.Sleep(10 * time.Millisecond) // until the next renewal and the move
+	}
+	if err := run(ctx, s, "Get-CsTenant"); err != nil {
+		t.Errorf("Get-CsTenant after the operator's drain: %v", err)
+	}
+	if l, err := a.store.Lease(ctx, s.ID()); err != nil || l.NodeID != b.adm.NodeID() {
+		t.Errorf("lease after the drain = %+v, %v; want it on node B", l, err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Errorf("Close: %v", err)
+	}
 }
 
 // The ≤ 5 s budget of issue 12: 1,000 idle PSRP shells move from one
@@ -196,7 +230,7 @@ func BenchmarkHandOver1000(b *testing.B) {
 	from, to := nodes[0], nodes[1]
 	b.ResetTimer()
 	for range b.N {
-		res := from.handOver(ctx)
+		res := from.handOver(ctx, always)
 		b.StopTimer()
 		if res.Moved != shells || to.gw.ShellCount() != shells {
 			b.Fatalf("handOver() = %+v; the taker holds %d shells, want %d", res, to.gw.ShellCount(), shells)

@@ -148,6 +148,9 @@ type Server struct {
 	stopping atomic.Bool
 	notReady atomic.Bool
 	ping     storePing
+
+	// handingOver is set while an operator's drain hands shells over.
+	handingOver atomic.Bool
 }
 
 // New opens the data directory, bootstraps it on first start, and binds
@@ -607,7 +610,7 @@ func (s *Server) Run(ctx context.Context, grace time.Duration) error {
 	s.gw.BeginDrain()
 	// Hand the shells over to the other nodes as they turn idle: their
 	// clients notice nothing. What is left is closed below.
-	s.handOver(sctx)
+	s.handOver(sctx, always)
 	// Drain: refuse new shells and commands (clients read
 	// server.shutting-down and go to another node) while the listeners
 	// still serve, so that the commands running now finish and reach their
@@ -694,4 +697,5 @@ func (s *Server) Tick(ctx context.Context) {
 	} else {
 		s.gw.EndDrain()
 	}
+	s.followDrain(ctx)
 }
