@@ -1,9 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync"
@@ -23,6 +27,8 @@ import (
 type clusterNode struct {
 	*Server
 	httpURL string
+	// stop ends Run as SIGTERM does and waits for it.
+	stop func() error
 }
 
 // startCluster runs n nodes on one fresh PostgreSQL schema, linked by
@@ -66,8 +72,14 @@ func startCluster(tb testing.TB, n int, adjust ...func(*Config)) []*clusterNode 
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- s.Run(ctx, 5*time.Second) }()
-		tb.Cleanup(func() { cancel(); <-done })
-		nodes[i] = &clusterNode{Server: s, httpURL: s.Info().HTTPURL}
+		var once sync.Once
+		var runErr error
+		stop := func() error {
+			once.Do(func() { cancel(); runErr = <-done })
+			return runErr
+		}
+		tb.Cleanup(func() { _ = stop() })
+		nodes[i] = &clusterNode{Server: s, httpURL: s.Info().HTTPURL, stop: stop}
 	}
 	return nodes
 }
@@ -178,6 +190,111 @@ func TestDrainWithoutTakersLeavesShells(t *testing.T) {
 		t.Errorf("the shell left on its node stopped working: %v", err)
 	}
 	_ = s.Close(ctx)
+}
+
+// failover is a load balancer that sends every request to the first node
+// that accepts the connection, as HAProxy does once a stopped node fails
+// its health check: while node A is up everything goes to A.
+func failover(t *testing.T, urls ...string) string {
+	t.Helper()
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	lb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		for _, u := range urls {
+			out, err := http.NewRequestWithContext(r.Context(), r.Method, u, bytes.NewReader(body))
+			if err != nil {
+				continue
+			}
+			out.Header = r.Header.Clone()
+			resp, err := tr.RoundTrip(out)
+			if err != nil {
+				continue // down: the next node
+			}
+			defer resp.Body.Close()
+			maps.Copy(w.Header(), resp.Header)
+			w.WriteHeader(resp.StatusCode)
+			_, _ = io.Copy(w, resp.Body)
+			return
+		}
+		http.Error(w, "no node answers", http.StatusBadGateway)
+	}))
+	t.Cleanup(lb.Close)
+	return lb.URL + "/wsman"
+}
+
+// A node stopped as by SIGTERM while its clients run a command every few
+// milliseconds hands their shells over: no command fails, no session is
+// opened again, and the commands go on on the other node once the
+// stopped one is gone.
+func TestStopHandsShellsOverWithoutFailedCommands(t *testing.T) {
+	nodes := startCluster(t, 2)
+	a, b := nodes[0], nodes[1]
+	lb := failover(t, a.httpURL, b.httpURL)
+	ctx := context.Background()
+	const clients = 4
+	roomy(t, a.store, clients)
+	sessions := make([]*client.Session, clients)
+	for i := range sessions {
+		sessions[i] = dialAdmin(t, lb)
+	}
+	if a.gw.ShellCount() != clients {
+		t.Fatalf("node A holds %d shells, want all %d", a.gw.ShellCount(), clients)
+	}
+	var failed, ran, after atomic.Int64
+	var stopped atomic.Bool
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, s := range sessions {
+		wg.Go(func() {
+			for {
+				select {
+				case <-quit:
+					return
+				default:
+				}
+				if err := run(ctx, s, "Get-CsTenant"); err != nil {
+					failed.Add(1)
+					t.Errorf("command of session %s failed: %v", s.ID(), err)
+				}
+				ran.Add(1)
+				if stopped.Load() {
+					after.Add(1)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+	}
+	for ran.Load() < 2*clients {
+		time.Sleep(time.Millisecond)
+	}
+	if err := a.stop(); err != nil {
+		t.Errorf("node A's Run: %v", err)
+	}
+	stopped.Store(true)
+	for after.Load() < 2*clients {
+		time.Sleep(time.Millisecond)
+	}
+	close(quit)
+	wg.Wait()
+	if failed.Load() != 0 {
+		t.Errorf("%d of %d commands failed", failed.Load(), ran.Load())
+	}
+	if b.gw.ShellCount() != clients {
+		t.Errorf("node B holds %d shells, want the %d handed over", b.gw.ShellCount(), clients)
+	}
+	for _, s := range sessions {
+		if l, err := b.store.Lease(ctx, s.ID()); err != nil || l.NodeID != b.adm.NodeID() {
+			t.Errorf("lease of %s = %+v, %v; want it on node B", s.ID(), l, err)
+		}
+		if err := s.Close(ctx); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
 }
 
 // psgate node drain, which the node learns at its next lease renewal,
