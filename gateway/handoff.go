@@ -66,11 +66,14 @@ type Handoff struct {
 	Created    time.Time `json:"created"`
 	LastActive time.Time `json:"last_active"`
 	// Lifetime, IdleTimeout (the current one, which Create or
-	// Disconnect may have shortened) and MaxIdle (rsp:MaxIdleTimeOut).
-	Lifetime    time.Duration `json:"lifetime"`
-	IdleTimeout time.Duration `json:"idle_timeout"`
-	MaxIdle     time.Duration `json:"max_idle"`
-	Roles       []string      `json:"roles,omitempty"`
+	// Disconnect may have shortened) and MaxIdle (rsp:MaxIdleTimeOut),
+	// in nanoseconds; zero means none.
+	Lifetime    time.Duration `json:"lifetime_ns"`
+	IdleTimeout time.Duration `json:"idle_timeout_ns"`
+	MaxIdle     time.Duration `json:"max_idle_ns"`
+	// Roles are the roles the shell ran with, for the record: the
+	// adopting node reads them again.
+	Roles []string `json:"roles,omitempty"`
 	Inputs      []string      `json:"input_streams"`
 	Outputs     []string      `json:"output_streams"`
 	Compression string        `json:"compression"`
