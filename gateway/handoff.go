@@ -73,10 +73,10 @@ type Handoff struct {
 	MaxIdle     time.Duration `json:"max_idle_ns"`
 	// Roles are the roles the shell ran with, for the record: the
 	// adopting node reads them again.
-	Roles []string `json:"roles,omitempty"`
-	Inputs      []string      `json:"input_streams"`
-	Outputs     []string      `json:"output_streams"`
-	Compression string        `json:"compression"`
+	Roles       []string `json:"roles,omitempty"`
+	Inputs      []string `json:"input_streams"`
+	Outputs     []string `json:"output_streams"`
+	Compression string   `json:"compression"`
 	// State is "Connected" or "Disconnected".
 	State string `json:"state"`
 
