@@ -210,6 +210,9 @@ func New(cfg Config) (*Metrics, error) {
 	for _, r := range []string{"ok", "failed"} {
 		m.renewDur.WithLabelValues(r)
 	}
+	for _, r := range []string{"ok", "misdirected", "session.node-lost", "cluster.owner-unreachable"} {
+		m.forwarded.WithLabelValues(r)
+	}
 	for _, r := range []string{"moved", "refused", "left"} {
 		m.handovers.WithLabelValues(r)
 	}

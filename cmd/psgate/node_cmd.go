@@ -27,10 +27,14 @@ type nodeJSON struct {
 	Sessions int       `json:"sessions"`
 }
 
-const nodeLong = `List the gateway nodes sharing a store, and drain one: a draining node keeps
-its open sessions but refuses new ones (clients read server.shutting-down and,
-behind a load balancer, reconnect to another node). Run it against the shared
-PostgreSQL store (--store) or a single gateway's data directory (--data).
+const nodeLong = `List the gateway nodes sharing a store, and drain one. A draining node admits
+no new session. When the nodes are linked (cluster.listen, docs/cluster.md) it
+sends new sessions to another node and hands its open sessions over to the
+other nodes as they turn idle, so their clients notice nothing; otherwise it
+refuses new sessions (clients read server.shutting-down and, behind a load
+balancer, reconnect to another node) and keeps its open ones until they end.
+Run it against the shared PostgreSQL store (--store) or a single gateway's data
+directory (--data).
 
 A node picks the change up at its next lease renewal (every 10 seconds).
 Restarting a node clears its draining flag: a new process is a new node.`
