@@ -156,7 +156,7 @@ func always() bool { return true }
 // shutdown path runs its own hand-over.
 func (s *Server) followDrain(ctx context.Context) {
 	draining := func() bool { return s.adm.Status().Draining && !s.stopping.Load() }
-	if !draining() || s.gw.ShellCount() == 0 || !s.handingOver.CompareAndSwap(false, true) {
+	if s.peers == nil || !draining() || s.gw.ShellCount() == 0 || !s.handingOver.CompareAndSwap(false, true) {
 		return
 	}
 	go func() {
