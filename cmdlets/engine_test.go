@@ -12,10 +12,10 @@ import (
 
 // runLine runs a command line in a real runspace whose catalog holds the
 // package's cmdlets.
-func runLine(t *testing.T, dir Directory, caller engine.Caller, line string) (*sink, error) {
+func runLine(t *testing.T, dir Directory, caller engine.Caller, line string, opts ...Option) (*sink, error) {
 	t.Helper()
 	cat := engine.NewCatalog()
-	if err := Register(cat, dir); err != nil {
+	if err := Register(cat, dir, opts...); err != nil {
 		t.Fatalf("Register: %v", err)
 	}
 	rs := engine.NewRunspace(engine.RunspaceConfig{Catalog: cat, Caller: caller})

@@ -77,7 +77,7 @@ func IdentityProviderObject(t store.Tenant, f store.Federation, info *identity.P
 	return o
 }
 
-func getCsTenantIdentityProvider(dir Directory) *engine.Command {
+func getCsTenantIdentityProvider(dir Directory, client *http.Client) *engine.Command {
 	return &engine.Command{
 		Name:     cmdGetIdentityProvider,
 		Synopsis: "Gets the OpenID Connect provider your tenant's users may sign in with.",
@@ -113,7 +113,7 @@ func getCsTenantIdentityProvider(dir Directory) *engine.Command {
 			}
 			var info *identity.ProviderInfo
 			if inv.Switch("Test") {
-				found, err := checkProvider(ctx, f.Issuer)
+				found, err := checkProvider(ctx, client, f.Issuer)
 				if err != nil {
 					return providerRefused(inv, err)
 				}
@@ -125,7 +125,7 @@ func getCsTenantIdentityProvider(dir Directory) *engine.Command {
 	}
 }
 
-func setCsTenantIdentityProvider(dir Directory) *engine.Command {
+func setCsTenantIdentityProvider(dir Directory, client *http.Client) *engine.Command {
 	return &engine.Command{
 		Name:     cmdSetIdentityProvider,
 		Synopsis: "Makes your tenant trust an OpenID Connect provider for sign-in, after checking it.",
@@ -183,7 +183,7 @@ func setCsTenantIdentityProvider(dir Directory) *engine.Command {
 				Audience: strings.TrimSpace(inv.String("Audience")), UserClaim: strings.TrimSpace(inv.String("UserClaim")),
 				Enabled: true,
 			}
-			found, checkErr := checkProvider(ctx, f.Issuer)
+			found, checkErr := checkProvider(ctx, client, f.Issuer)
 			if checkErr != nil && !inv.Switch("Force") {
 				return providerRefused(inv, checkErr)
 			}
@@ -288,10 +288,10 @@ func federationTenant(ctx context.Context, inv *engine.Invocation, dir Directory
 
 // checkProvider checks the provider as sign-ins will, bounded by
 // providerCheckTimeout.
-func checkProvider(ctx context.Context, issuer string) (identity.ProviderInfo, error) {
+func checkProvider(ctx context.Context, client *http.Client, issuer string) (identity.ProviderInfo, error) {
 	ctx, cancel := context.WithTimeout(ctx, providerCheckTimeout)
 	defer cancel()
-	return identity.CheckProvider(ctx, &http.Client{Timeout: 10 * time.Second}, issuer)
+	return identity.CheckProvider(ctx, client, issuer)
 }
 
 // providerRefused is the terminating error of a failed provider check.

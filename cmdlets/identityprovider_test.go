@@ -8,6 +8,7 @@ import (
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/identity"
 	"github.com/psgate/psgate/internal/oidctest"
 	"github.com/psgate/psgate/psobject"
 	"github.com/psgate/psgate/store"
@@ -37,9 +38,20 @@ func TestIdentityProviderCmdlets(t *testing.T) {
 	caller, other := callers[0], callers[1]
 	idp := oidctest.Start(t, "psgate-contoso", map[string]map[string]any{"alice": {"preferred_username": "alice@contoso.test"}})
 
+	// The provider runs on loopback, which the operator allows here
+	// (identity.federation_private_networks); by default a tenant
+	// administrator cannot make the gateway reach it.
+	_, err = runLine(t, db, caller, "Set-CsTenantIdentityProvider -Issuer '"+idp.Issuer+"' -Audience psgate-contoso")
+	var te *engine.TerminatingError
+	if !errors.As(err, &te) || te.Record.Err.Code != psgate.CodeFederationMisconfig ||
+		!strings.Contains(te.Record.Err.Message, "identity.federation_private_networks") {
+		t.Fatalf("a provider on loopback by default: %v, want %s naming identity.federation_private_networks", err, psgate.CodeFederationMisconfig)
+	}
+	allow := WithProviderClient(identity.FederationClient(true))
+
 	line := func(c engine.Caller, text string) *sink {
 		t.Helper()
-		s, err := runLine(t, db, c, text)
+		s, err := runLine(t, db, c, text, allow)
 		if err != nil {
 			t.Fatalf("%s: %v", text, err)
 		}
@@ -47,7 +59,7 @@ func TestIdentityProviderCmdlets(t *testing.T) {
 	}
 	refused := func(text string, code psgate.Code) {
 		t.Helper()
-		_, err := runLine(t, db, caller, text)
+		_, err := runLine(t, db, caller, text, allow)
 		var te *engine.TerminatingError
 		if !errors.As(err, &te) || te.Record.Err.Code != code {
 			t.Errorf("%s: error %v, want a terminating error with code %s", text, err, code)

@@ -39,10 +39,13 @@ type Config struct {
 	// generates one. Secret.
 	BootstrapPassword string
 	Issuer            string
-	MaxEnvelopeSize   int
-	BodyTimeout       time.Duration
-	MaxConnections    int
-	ShutdownGrace     time.Duration
+	// FederationPrivateNetworks lets the gateway fetch identity providers
+	// on private, loopback and link-local addresses.
+	FederationPrivateNetworks bool
+	MaxEnvelopeSize           int
+	BodyTimeout               time.Duration
+	MaxConnections            int
+	ShutdownGrace             time.Duration
 	// AuditRetention is how long audit records are kept; 0 keeps them
 	// forever.
 	AuditRetention     time.Duration

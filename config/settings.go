@@ -128,6 +128,9 @@ func Settings() []Setting {
 		{Key: "identity.issuer", Flag: "issuer", Type: "URL", Default: "",
 			Doc: "token service issuer URL as clients reach it (default: https://<host name>:<HTTPS port>)",
 			set: setIssuer, show: showString(func(c *Config) string { return c.Issuer })},
+		{Key: "identity.federation_private_networks", Flag: "federation-private-networks", Kind: KindBool, Type: "bool", Default: "false",
+			Doc: "fetch federated identity providers from private, loopback and link-local addresses too (an on-premises provider); off, a tenant administrator cannot make the gateway reach into your network",
+			set: setBool(func(c *Config) *bool { return &c.FederationPrivateNetworks }), show: func(c *Config) string { return strconv.FormatBool(c.FederationPrivateNetworks) }},
 
 		{Key: "bootstrap.password", Type: "string", Default: "", Secret: true,
 			Doc: "the demo administrator's password on first start (8 characters or more; default: generated into <data>/bootstrap-admin.txt)",

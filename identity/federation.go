@@ -420,6 +420,13 @@ func (f *federation) get(ctx context.Context, rawURL string) ([]byte, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := f.client.Do(req)
 	if err != nil {
+		if isPrivateAddress(err) {
+			// Not a network failure: the provider is where the gateway
+			// may not go.
+			var pe *PrivateAddressError
+			errors.As(err, &pe)
+			return nil, &fetchError{layer: "the address of " + rawURL + ": " + pe.Error(), err: err}
+		}
 		return nil, &fetchError{unreachable: true, layer: netLayer(err) + " " + rawURL, err: err}
 	}
 	defer resp.Body.Close()

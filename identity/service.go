@@ -99,7 +99,7 @@ type ServiceConfig struct {
 	// password.Default().
 	PasswordParams password.Params
 	// HTTPClient fetches federated providers' discovery documents and
-	// key sets; nil means a client with a 10 second timeout.
+	// key sets; nil means FederationClient(false): public addresses only.
 	HTTPClient *http.Client
 	// FederationRefresh is the minimum time between two key set fetches
 	// from one federated provider when a token names an unknown key; zero
@@ -151,7 +151,7 @@ func (c ServiceConfig) withDefaults() (ServiceConfig, error) {
 		c.PasswordParams = password.Default()
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		c.HTTPClient = FederationClient(false)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -52,7 +52,9 @@ func fedRun(t *testing.T, ts *testServer, user, pw, script string) fedResult {
 // refused with identity.token-invalid.
 func TestFederationWithOIDCProvider(t *testing.T) {
 	const audience = "psgate-interop"
-	ts := startServer(t)
+	// The provider runs on loopback: the operator allows providers on
+	// private networks (by default the gateway refuses to fetch them).
+	ts := startServerWith(t, func(c *server.Config) { c.FederationPrivateNetworks = true })
 	ts.addUser(t, "ines.fed@contoso.test", "Ines-Pa55word!", store.RoleTenantAdministrator)
 	ts.addUser(t, "rui.fed@contoso.test", "Rui-Pa55word!", store.RoleTenantReader)
 	idp := oidctest.Start(t, audience, map[string]map[string]any{

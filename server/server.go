@@ -100,6 +100,12 @@ type Config struct {
 	Logger            *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// FederationPrivateNetworks lets the gateway fetch federated identity
+	// providers (their discovery documents and keys) from private,
+	// loopback and link-local addresses. Off, a tenant administrator who
+	// sets a provider cannot make the gateway reach into the operator's
+	// network; turn it on for an on-premises provider.
+	FederationPrivateNetworks bool
 	// Cluster links this node to the others sharing its PostgreSQL
 	// store (internal listener, certificates, lease timings).
 	Cluster ClusterConfig
@@ -262,7 +268,11 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if issuer == "" {
 		issuer = defaultIssuer(s.httpsLn, s.httpLn)
 	}
+	// One client fetches identity providers, for sign-ins and for the
+	// tenant administrators' provider checks alike.
+	fedClient := identity.FederationClient(cfg.FederationPrivateNetworks)
 	s.tokens, err = identity.NewService(identity.ServiceConfig{
+		HTTPClient:     fedClient,
 		Store:          db,
 		Issuer:         issuer,
 		PasswordParams: cfg.PasswordParams,
@@ -357,7 +367,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	// The tenant cmdlets close sessions of this node through the gateway
 	// (Remove-CsOnlineSession, Set-CsUser demoting a user), so they come
 	// after it; nothing serves before New returns.
-	if err := cmdlets.Register(catalog, db, cmdlets.WithSessionCloser(s.gw)); err != nil {
+	if err := cmdlets.Register(catalog, db, cmdlets.WithSessionCloser(s.gw), cmdlets.WithProviderClient(fedClient)); err != nil {
 		return nil, fmt.Errorf("server: register tenant cmdlets: %w", err)
 	}
 	// Module cmdlets come last: one that takes a built-in's or a tenant

@@ -86,21 +86,22 @@ func serverConfig(c *config.Config, log *slog.Logger) server.Config {
 		retention = -1 // 0 in the configuration: keep forever
 	}
 	return server.Config{
-		DataDir:           c.DataDir,
-		HTTPAddr:          c.HTTP,
-		AllowUnencrypted:  c.AllowUnencrypted,
-		HTTPSAddr:         c.HTTPS,
-		TLSCert:           c.TLSCert,
-		TLSKey:            c.TLSKey,
-		BootstrapPassword: c.BootstrapPassword,
-		PasswordParams:    pw,
-		Issuer:            c.Issuer,
-		StoreDSN:          c.StoreDSN,
-		MaxEnvelopeSize:   c.MaxEnvelopeSize,
-		BodyTimeout:       c.BodyTimeout,
-		MaxConnections:    c.MaxConnections,
-		TrustedProxies:    c.TrustedProxies,
-		AuditRetention:    retention,
+		DataDir:                   c.DataDir,
+		HTTPAddr:                  c.HTTP,
+		AllowUnencrypted:          c.AllowUnencrypted,
+		HTTPSAddr:                 c.HTTPS,
+		TLSCert:                   c.TLSCert,
+		TLSKey:                    c.TLSKey,
+		BootstrapPassword:         c.BootstrapPassword,
+		PasswordParams:            pw,
+		Issuer:                    c.Issuer,
+		FederationPrivateNetworks: c.FederationPrivateNetworks,
+		StoreDSN:                  c.StoreDSN,
+		MaxEnvelopeSize:           c.MaxEnvelopeSize,
+		BodyTimeout:               c.BodyTimeout,
+		MaxConnections:            c.MaxConnections,
+		TrustedProxies:            c.TrustedProxies,
+		AuditRetention:            retention,
 		// Metrics, health and pprof. On the default loopback address a
 		// busy port (a second psgate on the machine) only costs the admin
 		// listener; an address the operator chose must be free.
