@@ -226,6 +226,10 @@ func (c *lbCluster) psgate(t *testing.T, args ...string) string {
 // serveArgs are the flags of a node: the documented cluster set-up with the
 // test's addresses and short leases.
 func (c *lbCluster) serveArgs(n *lbNode) []string {
+	level := "warn"
+	if os.Getenv("PSGATE_TEST_LOG") != "" {
+		level = "info"
+	}
 	return []string{"serve",
 		"--data", n.data,
 		"--http", "", "--https", n.httpsAddr,
@@ -235,7 +239,7 @@ func (c *lbCluster) serveArgs(n *lbNode) []string {
 		"--store", c.dsn,
 		"--health-on-public",
 		"--trusted-proxy", "127.0.0.1",
-		"--log-level", "warn",
+		"--log-level", level,
 		// Passwords hashed by the nodes (the demo administrator's) are
 		// checked on every request of every node: keep them cheap.
 		"--password-hash-memory-kib", "7168", "--password-hash-iterations", "1",
