@@ -8,6 +8,7 @@ package interop
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -94,6 +95,10 @@ type lbNode struct {
 	adminAddr   string
 	clusterAddr string
 	logFile     string
+	// netns, when set, is the network namespace the node runs in, and
+	// dsn its own way to the database (cluster_lb_partition: a link the
+	// test can cut).
+	netns, dsn string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -150,6 +155,8 @@ type lbCluster struct {
 type lbOptions struct {
 	// dsn is the database; empty takes a fresh one on the test PostgreSQL.
 	dsn string
+	// partition puts gw3 in its own network namespace (see lbPartition).
+	partition *lbPartition
 }
 
 // startLBCluster starts the whole rig and tears it down when the test ends.
@@ -176,7 +183,20 @@ func startLBCluster(t *testing.T, o lbOptions) *lbCluster {
 			clusterAddr: freeAddr(t),
 			logFile:     filepath.Join(c.dir, fmt.Sprintf("gw%d.log", i+1)),
 		}
-		c.psgate(t, "cluster", "cert", "--dir", c.certDir, "--name", n.name, "--host", "127.0.0.1")
+		host := "127.0.0.1"
+		if p := o.partition; p != nil {
+			// Every node's internal listener must be reachable from
+			// the namespace: the host's ones listen on its side of the
+			// peer link.
+			host = p.peerHost
+			if i == 2 {
+				host = p.peerNS
+				n.netns, n.dsn = p.ns, p.dsn(dsn)
+				n.httpsAddr, n.adminAddr = onHost(n.httpsAddr, host), onHost(n.adminAddr, host)
+			}
+			n.clusterAddr = onHost(n.clusterAddr, host)
+		}
+		c.psgate(t, "cluster", "cert", "--dir", c.certDir, "--name", n.name, "--host", host)
 		// The public listener's certificate, from the CA HAProxy trusts
 		// (psgate's self-signed certificates all have one subject name,
 		// so a file of them cannot serve as HAProxy's ca-file).
@@ -236,7 +256,7 @@ func (c *lbCluster) serveArgs(n *lbNode) []string {
 		"--tls-cert", filepath.Join(c.dir, n.name+"-tls.pem"),
 		"--tls-key", filepath.Join(c.dir, n.name+"-tls-key.pem"),
 		"--admin-listen", n.adminAddr,
-		"--store", c.dsn,
+		"--store", cmp.Or(n.dsn, c.dsn),
 		"--health-on-public",
 		"--trusted-proxy", "127.0.0.1",
 		"--log-level", level,
@@ -263,6 +283,10 @@ func (c *lbCluster) startNode(n *lbNode) {
 	}
 	fmt.Fprintf(logf, "==> %s start %s\n", time.Now().UTC().Format(time.RFC3339Nano), n.name)
 	cmd := exec.Command(c.bin, c.serveArgs(n)...)
+	if n.netns != "" {
+		// ip execs the program in the namespace: the PID is psgate's.
+		cmd = exec.Command("ip", append([]string{"netns", "exec", n.netns, c.bin}, c.serveArgs(n)...)...)
+	}
 	cmd.Env = append(os.Environ(), "PSGATE_BOOTSTRAP_PASSWORD="+adminPassword)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
@@ -968,7 +992,7 @@ type privatePG struct {
 // startPrivatePostgres runs initdb and postgres (as the postgres user,
 // which they require) in a fresh directory, and stops it when the test
 // ends.
-func startPrivatePostgres(t *testing.T) (*privatePG, string) {
+func startPrivatePostgres(t *testing.T, part *lbPartition) (*privatePG, string) {
 	t.Helper()
 	fail := t.Skip
 	if os.Getenv("CI") == "true" {
@@ -1007,8 +1031,25 @@ func startPrivatePostgres(t *testing.T) (*privatePG, string) {
 	_, p, _ := net.SplitHostPort(addr)
 	pg.port, _ = strconv.Atoi(p)
 	pg.run(t, "initdb", "-D", pg.data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
+	listen := "127.0.0.1"
+	if part != nil {
+		// The namespaced node reaches the database over the link the
+		// test cuts.
+		listen += "," + part.dbHost
+		hba, err := os.OpenFile(filepath.Join(pg.data, "pg_hba.conf"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = fmt.Fprintf(hba, "host all all %s/30 trust\n", part.dbHost)
+		if cerr := hba.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	pg.run(t, "pg_ctl", "-D", pg.data, "-l", filepath.Join(pg.dir, "log"), "-w", "-t", "60", "-o",
-		fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", pg.port, pg.dir), "start")
+		fmt.Sprintf("-p %d -k %s -c listen_addresses=%s -c fsync=off -c max_connections=200", pg.port, pg.dir, listen), "start")
 	t.Cleanup(func() {
 		_ = exec.Command("runuser", "-u", "postgres", "--", filepath.Join(pg.bin, "pg_ctl"), "-D", pg.data, "-m", "immediate", "-w", "stop").Run()
 	})
@@ -1034,4 +1075,90 @@ func (pg *privatePG) restart(t *testing.T, mode string) {
 	// -l again: without it the new postmaster would keep pg_ctl's output
 	// pipes open.
 	pg.run(t, "pg_ctl", "-D", pg.data, "-l", filepath.Join(pg.dir, "log"), "-m", mode, "-w", "-t", "60", "restart")
+}
+
+// ---------------------------------------------------------------------------
+// A network partition (cluster.md §5.1): gw3 runs in its own network
+// namespace with two veth links to the host, one to the database and one
+// to everything else (HAProxy, the other nodes, the test). Setting the
+// host end of the database link down cuts gw3 off from the store only, a
+// real blackhole (its packets go nowhere; nothing refuses them).
+
+type lbPartition struct {
+	ns               string
+	dbLink           string // host end of the database link
+	dbHost, dbNS     string
+	peerHost, peerNS string
+}
+
+// newPartition creates the namespace and its links; they go when the test
+// ends.
+func newPartition(t *testing.T) *lbPartition {
+	t.Helper()
+	fail := t.Skip
+	if os.Getenv("CI") == "true" {
+		fail = t.Fatal
+	}
+	if os.Geteuid() != 0 {
+		fail("a network namespace needs root")
+	}
+	requireTool(t, "ip", "iproute2 makes the network namespace")
+	var rnd [2]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		t.Fatal(err)
+	}
+	id := fmt.Sprintf("%02x%02x", rnd[0], rnd[1])
+	// 10.(200|201).N.0/30: addresses only inside this test's links.
+	net3 := int(rnd[0])
+	p := &lbPartition{
+		ns:     "psgate-lb-" + id,
+		dbLink: "lbd" + id + "h",
+		dbHost: fmt.Sprintf("10.200.%d.1", net3), dbNS: fmt.Sprintf("10.200.%d.2", net3),
+		peerHost: fmt.Sprintf("10.201.%d.1", net3), peerNS: fmt.Sprintf("10.201.%d.2", net3),
+	}
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	ip("netns", "add", p.ns)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", p.ns).Run() })
+	for _, l := range []struct{ host, nsEnd, hostAddr, nsAddr string }{
+		{p.dbLink, "lbd" + id + "n", p.dbHost, p.dbNS},
+		{"lbp" + id + "h", "lbp" + id + "n", p.peerHost, p.peerNS},
+	} {
+		ip("link", "add", l.host, "type", "veth", "peer", "name", l.nsEnd)
+		t.Cleanup(func() { _ = exec.Command("ip", "link", "del", l.host).Run() })
+		ip("link", "set", l.nsEnd, "netns", p.ns)
+		ip("addr", "add", l.hostAddr+"/30", "dev", l.host)
+		ip("link", "set", l.host, "up")
+		ip("-n", p.ns, "addr", "add", l.nsAddr+"/30", "dev", l.nsEnd)
+		ip("-n", p.ns, "link", "set", l.nsEnd, "up")
+	}
+	ip("-n", p.ns, "link", "set", "lo", "up")
+	return p
+}
+
+// cut takes the database link down (up: false) or brings it back.
+func (p *lbPartition) set(t *testing.T, up bool) {
+	t.Helper()
+	state := "down"
+	if up {
+		state = "up"
+	}
+	if out, err := exec.Command("ip", "link", "set", "dev", p.dbLink, state).CombinedOutput(); err != nil {
+		t.Fatalf("ip link set dev %s %s: %v\n%s", p.dbLink, state, err, out)
+	}
+}
+
+// dsn is the database as the namespaced node reaches it.
+func (p *lbPartition) dsn(base string) string {
+	return strings.Replace(base, "@127.0.0.1:", "@"+p.dbHost+":", 1)
+}
+
+// onHost is addr's port on host.
+func onHost(addr, host string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return net.JoinHostPort(host, port)
 }

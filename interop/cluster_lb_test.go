@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -885,7 +886,7 @@ func TestClusterLBKillNode(t *testing.T) {
 // shorter than TTL − margin, and afterwards the lease rows are exactly the
 // open shells and the quotas still hold exactly.
 func TestClusterLBPostgresRestart(t *testing.T) {
-	pg, dsn := startPrivatePostgres(t)
+	pg, dsn := startPrivatePostgres(t, nil)
 	c := startLBCluster(t, lbOptions{dsn: dsn})
 	c.setPolicy(t, func(p *store.Policy) { p.MaxShellCreationsPerMinute = 10000 })
 	user := func(i int) string { return fmt.Sprintf("pg%d@contoso.test", i) }
@@ -1031,4 +1032,132 @@ func (c *lbCluster) sqlTime(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return now
+}
+
+// ---------------------------------------------------------------------------
+// f. A node cut off from the database.
+
+// TestClusterLBPartition: gw3 loses its link to PostgreSQL (the link goes
+// down: a blackhole, not a refusal) while clients still reach it. It stops
+// admitting at once, leaves the balancer's rotation, and closes its shells
+// before their leases expire, so that the other nodes, which admit
+// replacements only once those leases expired, never exceed a quota. When
+// the link is back it registers again.
+func TestClusterLBPartition(t *testing.T) {
+	part := newPartition(t)
+	_, dsn := startPrivatePostgres(t, part)
+	c := startLBCluster(t, lbOptions{dsn: dsn, partition: part})
+	c.setPolicy(t, func(p *store.Policy) { p.MaxShellCreationsPerMinute = 10000 })
+	user := func(i int) string { return fmt.Sprintf("part%d@contoso.test", i) }
+	c.addUsers(t, user, 3) // part0 fills its quota on gw3, part1 runs load, part2 probes
+	cut := c.nodes[2]
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	var held []*winrsClient
+	for i := range 3 {
+		w := newWinRSClient(cut.url(), user(0), memberPassword)
+		if err := w.create(ctx); err != nil {
+			t.Fatalf("part0's shell %d on %s: %v", i, cut.name, err)
+		}
+		held = append(held, w)
+	}
+	lr := newLoadRun(t)
+	var others []*loadClient
+	for range 3 {
+		l := lr.winrs(c.nodes[0].url(), user(1), memberPassword, 200*time.Millisecond)
+		others = append(others, l)
+	}
+	waitSuccesses(t, others, 3, "the load on gw1 ran three commands")
+	cutID := c.nodeID(t, cut)
+
+	part.set(t, false)
+	t.Logf("cut %s off from the database", cut.name)
+	// Renewals stopped: these are the leases' last expiry times.
+	var expiry time.Time
+	func() {
+		conn, err := pgx.Connect(ctx, c.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		if err := conn.QueryRow(ctx, `SELECT min(expires_at) FROM shell_leases WHERE node_id = $1`, cutID).Scan(&expiry); err != nil {
+			t.Fatal(err)
+		}
+	}()
+
+	// It admits nothing: a Create sent to it gets a catalog refusal.
+	probe := newWinRSClient(cut.url(), user(2), memberPassword)
+	if err := probe.create(ctx); err == nil {
+		t.Errorf("%s admitted a shell while cut off from the database", cut.name)
+	} else if faultCode(err) == "" {
+		t.Errorf("a Create on the cut-off node: %v, want a catalog fault", err)
+	} else {
+		t.Logf("a Create on the cut-off node: %s", faultCode(err))
+	}
+
+	// It closes its shells before their leases expire (its log says
+	// when; the machine's clock is the database's).
+	var closedAt time.Time
+	closeRE := regexp.MustCompile(`time=(\S+) level=ERROR msg="lease renewal deadline passed`)
+	waitFor(t, 2*time.Minute, cut.name+" logged that it closes its shells", func() bool {
+		b, _ := os.ReadFile(cut.logFile)
+		if m := closeRE.FindSubmatch(b); m != nil {
+			var err error
+			closedAt, err = time.Parse(time.RFC3339Nano, string(m[1]))
+			return err == nil
+		}
+		return false
+	})
+	t.Logf("%s closed its shells %v before their leases expired", cut.name, expiry.Sub(closedAt).Round(time.Millisecond))
+	if !closedAt.Before(expiry) {
+		t.Errorf("%s closed its shells at %s, after their leases expired at %s", cut.name, closedAt.Format(time.RFC3339Nano), expiry.Format(time.RFC3339Nano))
+	}
+	// Their client is told.
+	if _, err := held[0].run(ctx, "Get-CsTenant"); faultCode(err) == "" {
+		t.Errorf("a command on a shell the cut-off node closed: %v, want a catalog fault", err)
+	} else {
+		t.Logf("a command on a closed shell: %s", faultCode(err))
+	}
+	// It leaves the balancer's rotation.
+	waitFor(t, time.Minute, "HAProxy took the cut-off node out of its rotation", func() bool {
+		st, err := c.haproxyStats()
+		return err == nil && strings.HasPrefix(st[cut.name]["status"], "DOWN")
+	})
+
+	// The other nodes admit part0 again only once those leases expired.
+	waitFor(t, 2*time.Minute, "part0 could open a shell on gw1 again", func() bool {
+		w := newWinRSClient(c.nodes[0].url(), user(0), memberPassword)
+		err := w.create(ctx)
+		if err == nil {
+			if now := time.Now(); now.Before(expiry) {
+				t.Errorf("gw1 admitted part0's fourth shell at %s, before the cut-off node's leases expired at %s", now.Format(time.RFC3339Nano), expiry.Format(time.RFC3339Nano))
+			}
+			return true
+		}
+		if code := faultCode(err); code != string(psgate.CodeUserQuotaExceeded) {
+			t.Errorf("part0's Create on gw1: %v, want %s until the leases expire", err, psgate.CodeUserQuotaExceeded)
+		}
+		return false
+	})
+
+	// The link back: it rejoins the rotation and admits again.
+	part.set(t, true)
+	c.waitReady(cut)
+	c.waitServersUp(cut)
+	refusals := map[string]int{}
+	waitFor(t, 2*time.Minute, cut.name+" admitted a shell again after the link came back", func() bool {
+		err := newWinRSClient(cut.url(), user(2), memberPassword).create(ctx)
+		if err != nil {
+			refusals[faultCode(err)]++
+		}
+		return err == nil
+	})
+	t.Logf("after the link came back, %s refused %v before it admitted again", cut.name, refusals)
+	lr.end()
+	for _, l := range others {
+		if f := l.failed(); len(f) != 0 {
+			t.Errorf("a client of gw1 failed during the partition: %s", l)
+		}
+	}
 }

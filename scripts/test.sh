@@ -25,8 +25,9 @@ apt_install systemd
 # promtool: server's metrics test lints the /metrics exposition with it.
 apt_install prometheus
 # haproxy: the cluster tests (interop/cluster_lb_test.go) run three nodes
-# behind a real HAProxy with dist/haproxy/psgate.cfg, the documented set-up.
-apt_install haproxy
+# behind a real HAProxy with dist/haproxy/psgate.cfg, the documented set-up;
+# iproute2: one of them cuts a node off from PostgreSQL in a network namespace.
+apt_install haproxy iproute2
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 source scripts/postgres.sh
 start_postgres
