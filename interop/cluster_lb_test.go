@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -18,6 +20,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -501,10 +504,18 @@ func TestClusterLBClients(t *testing.T) {
 		}
 	})
 
-	t.Run("WinRS, 20 commands per shell", func(t *testing.T) {
+	t.Run("WinRS, 20 commands on one keep-alive connection", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		w := newWinRSClient(c.httpURL, admin, adminPassword)
+		// One connection to HAProxy for the whole session: HAProxy
+		// still balances each request on it.
+		var dials atomic.Int32
+		w.hc.Transport = &http.Transport{MaxConnsPerHost: 1, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		}}
+		reqs0, fwd0 := c.haproxyRequests(), c.clusterMetric("psgate_forwarded_requests_total", `result="ok"`)
 		if err := w.create(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -515,6 +526,15 @@ func TestClusterLBClients(t *testing.T) {
 		}
 		if err := w.close(ctx); err != nil {
 			t.Fatal(err)
+		}
+		shellAddressed := float64(c.haproxyRequests() - reqs0 - 1) // all but the Create
+		fwd := c.clusterMetric("psgate_forwarded_requests_total", `result="ok"`) - fwd0
+		t.Logf("one connection (%d dialled): %.0f of %.0f shell-addressed requests forwarded (%.0f%%)", dials.Load(), fwd, shellAddressed, 100*fwd/shellAddressed)
+		if dials.Load() != 1 {
+			t.Errorf("the client dialled HAProxy %d times, want one keep-alive connection", dials.Load())
+		}
+		if share := fwd / shellAddressed; share < 0.45 || share > 0.9 {
+			t.Errorf("%.0f of %.0f requests on one keep-alive connection were forwarded: HAProxy does not balance per request", fwd, shellAddressed)
 		}
 	})
 
