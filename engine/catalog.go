@@ -32,8 +32,21 @@ func NewCatalog() *Catalog {
 // parameter, ValidateRange on a non-numeric one, a positional switch, a
 // DefaultParameterSet no parameter belongs to, or a missing Run.
 func (c *Catalog) Register(cmds ...*Command) error {
+	return c.Replace(nil, cmds...)
+}
+
+// Replace removes the commands of old (as registered earlier; others are
+// ignored) and adds cmds in one step: a runspace looking commands up sees
+// either the old set or the new one. It fails, changing nothing, on the
+// same grounds as Register, the names of old being free for cmds. Commands
+// already running keep running.
+func (c *Catalog) Replace(old []*Command, cmds ...*Command) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	gone := make(map[*Command]bool, len(old))
+	for _, cmd := range old {
+		gone[cmd] = true
+	}
 	taken := map[string]string{}
 	for _, cmd := range cmds {
 		if cmd == nil {
@@ -44,7 +57,7 @@ func (c *Catalog) Register(cmds ...*Command) error {
 		}
 		for _, n := range append([]string{cmd.Name}, cmd.Aliases...) {
 			key := strings.ToLower(n)
-			if other, ok := c.byName[key]; ok {
+			if other, ok := c.byName[key]; ok && !gone[other] {
 				return fmt.Errorf("engine: register %s: the name %q is already used by %s", cmd.Name, n, other.Name)
 			}
 			if other, ok := taken[key]; ok {
@@ -52,6 +65,20 @@ func (c *Catalog) Register(cmds ...*Command) error {
 			}
 			taken[key] = cmd.Name
 		}
+	}
+	if len(gone) > 0 {
+		for key, cmd := range c.byName {
+			if gone[cmd] {
+				delete(c.byName, key)
+			}
+		}
+		kept := c.list[:0:0]
+		for _, cmd := range c.list {
+			if !gone[cmd] {
+				kept = append(kept, cmd)
+			}
+		}
+		c.list = kept
 	}
 	for _, cmd := range cmds {
 		for _, n := range append([]string{cmd.Name}, cmd.Aliases...) {

@@ -78,3 +78,41 @@ func TestCatalogNamesAndLookup(t *testing.T) {
 		t.Errorf("Commands() = %s", got)
 	}
 }
+
+// Replace swaps a set of commands (a reloaded module) in one step, or
+// changes nothing.
+func TestCatalogReplace(t *testing.T) {
+	c := NewCatalog()
+	builtin := &Command{Name: "Get-Builtin", Run: noop}
+	v1a, v1b := &Command{Name: "Get-Widget", Aliases: []string{"gw"}, Run: noop}, &Command{Name: "Remove-Widget", Run: noop}
+	if err := c.Register(builtin, v1a, v1b); err != nil {
+		t.Fatal(err)
+	}
+	// The new set reuses a name of the old one and drops another.
+	v2a, v2b := &Command{Name: "get-widget", Run: noop}, &Command{Name: "Set-Widget", Aliases: []string{"sw"}, Run: noop}
+	if err := c.Replace([]*Command{v1a, v1b}, v2a, v2b); err != nil {
+		t.Fatal(err)
+	}
+	if cmd, ok := c.Lookup("Get-Widget"); !ok || cmd != v2a {
+		t.Errorf("Get-Widget after Replace = %v", cmd)
+	}
+	for _, gone := range []string{"gw", "Remove-Widget"} {
+		if _, ok := c.Lookup(gone); ok {
+			t.Errorf("%s survived Replace", gone)
+		}
+	}
+	var names []string
+	for _, cmd := range c.Commands() {
+		names = append(names, cmd.Name)
+	}
+	if got := strings.Join(names, ","); got != "Get-Builtin,get-widget,Set-Widget" {
+		t.Errorf("Commands() after Replace = %s", got)
+	}
+	// A new set that takes a name it does not own changes nothing.
+	if err := c.Replace([]*Command{v2a, v2b}, &Command{Name: "Get-Builtin", Run: noop}); err == nil || !strings.Contains(err.Error(), "already used") {
+		t.Fatalf("Replace taking a built-in's name: %v", err)
+	}
+	if cmd, ok := c.Lookup("sw"); !ok || cmd != v2b {
+		t.Error("a failed Replace removed the old set")
+	}
+}

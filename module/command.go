@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/psgate/psgate"
@@ -35,13 +36,24 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Registered is the set of module cmdlets a Register put in a catalog,
+// which Reload replaces.
+type Registered struct {
+	cat *engine.Catalog
+	cfg Config
+	mu  sync.Mutex
+	// cmds are the commands in the catalog now, mods their modules.
+	cmds []*engine.Command
+	mods []*Module
+}
+
 // Register adds the cmdlets of mods to c, next to the built-ins and the
 // tenant cmdlets: Get-Command, Get-Help, tab completion, RBAC and the
 // command audit treat them as any other command. A name already in the
 // catalog is an *Error naming the file and line of the cmdlet.
-func Register(c *engine.Catalog, mods []*Module, cfg Config) error {
+func Register(c *engine.Catalog, mods []*Module, cfg Config) (*Registered, error) {
 	if cfg.Tokens == nil {
-		return errors.New("module: Config.Tokens is required")
+		return nil, errors.New("module: Config.Tokens is required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -52,35 +64,68 @@ func Register(c *engine.Catalog, mods []*Module, cfg Config) error {
 	if cfg.MaxRetryWait <= 0 {
 		cfg.MaxRetryWait = 10 * time.Second
 	}
-	if err := Conflicts(c, mods); err != nil {
+	r := &Registered{cat: c, cfg: cfg}
+	if err := r.Reload(mods); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Reload replaces the registered module cmdlets by those of mods in one
+// step (SIGHUP): new cmdlets appear, removed ones disappear, changed ones
+// take their new definition, in every open session at its next command.
+// Commands running keep their old definition. On an error (a name taken
+// by a built-in, a tenant cmdlet or two modules) nothing changes.
+func (r *Registered) Reload(mods []*Module) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	mine := make(map[*engine.Command]bool, len(r.cmds))
+	for _, cmd := range r.cmds {
+		mine[cmd] = true
+	}
+	if err := conflicts(r.cat, mods, mine); err != nil {
 		return err
 	}
 	var cmds []*engine.Command
 	for _, m := range mods {
 		clients := map[*Backend]*client{}
 		for _, b := range m.Backends {
-			clients[b] = newClient(b, m.Types, cfg)
+			clients[b] = newClient(b, m.Types, r.cfg)
 		}
 		for _, cl := range m.Cmdlets {
 			cmds = append(cmds, cl.command(clients[cl.Backend]))
 		}
 	}
-	if err := c.Register(cmds...); err != nil {
+	if err := r.cat.Replace(r.cmds, cmds...); err != nil {
 		return fmt.Errorf("module: %w", err)
 	}
+	r.cmds, r.mods = cmds, mods
 	return nil
+}
+
+// Modules returns the modules whose cmdlets are registered now.
+func (r *Registered) Modules() []*Module {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*Module(nil), r.mods...)
 }
 
 // Conflicts reports, as an *Error naming the file and line, the cmdlets
 // of mods whose name a command of c already has (a built-in, a tenant
 // cmdlet, or a module registered before) or another of mods declares.
 func Conflicts(c *engine.Catalog, mods []*Module) error {
+	return conflicts(c, mods, nil)
+}
+
+// conflicts is Conflicts, the commands of ignore (the module cmdlets a
+// reload replaces) not counting as taken.
+func conflicts(c *engine.Catalog, mods []*Module, ignore map[*engine.Command]bool) error {
 	var problems []Problem
 	owner := map[string]*Module{}
 	for _, m := range mods {
 		for _, cl := range m.Cmdlets {
 			key := strings.ToLower(cl.Name)
-			if other, ok := c.Lookup(cl.Name); ok {
+			if other, ok := c.Lookup(cl.Name); ok && !ignore[other] {
 				problems = append(problems, m.problemAt(cl.off, cl.Name, fmt.Sprintf("the name %s is already taken by psgate's %s", cl.Name, other.Name)))
 			} else if o, ok := owner[key]; ok && o != m {
 				problems = append(problems, m.problemAt(cl.off, cl.Name, fmt.Sprintf("%s is also declared by %s", cl.Name, o.File)))

@@ -36,7 +36,7 @@ func TestConcurrentCallsReuseConnections(t *testing.T) {
 	if err := builtin.Register(cat); err != nil {
 		t.Fatal(err)
 	}
-	if err := Register(cat, []*Module{m}, Config{Tokens: ts.tokens}); err != nil {
+	if _, err := Register(cat, []*Module{m}, Config{Tokens: ts.tokens}); err != nil {
 		t.Fatal(err)
 	}
 	seed := engine.NewRunspace(engine.RunspaceConfig{Catalog: cat, Caller: adele})

@@ -40,14 +40,14 @@ func TestExampleModuleLoads(t *testing.T) {
 		t.Error("Set-Widget must support -WhatIf and Get-Widget not")
 	}
 	cat := engine.NewCatalog()
-	if err := Register(cat, []*Module{m}, Config{Tokens: newTokenService(t).tokens}); err != nil {
+	if _, err := Register(cat, []*Module{m}, Config{Tokens: newTokenService(t).tokens}); err != nil {
 		t.Fatal(err)
 	}
 	cmd, ok := cat.Lookup("set-widget")
 	if !ok || !cmd.SupportsShouldProcess || cmd.OutputType[0] != "Contoso.Widget" {
 		t.Fatalf("Set-Widget in the catalog = %+v", cmd)
 	}
-	if err := Register(cat, []*Module{m}, Config{Tokens: newTokenService(t).tokens}); err == nil || !strings.Contains(err.Error(), "widgets.json:") {
+	if _, err := Register(cat, []*Module{m}, Config{Tokens: newTokenService(t).tokens}); err == nil || !strings.Contains(err.Error(), "widgets.json:") {
 		t.Errorf("registering twice: %v, want the file and line of the taken name", err)
 	}
 }

@@ -23,7 +23,7 @@ func TestRolesNameModuleCmdlets(t *testing.T) {
 	if err := builtin.Register(cat); err != nil {
 		t.Fatal(err)
 	}
-	if err := Register(cat, []*Module{m}, Config{Tokens: ts.tokens}); err != nil {
+	if _, err := Register(cat, []*Module{m}, Config{Tokens: ts.tokens}); err != nil {
 		t.Fatal(err)
 	}
 	reader := store.Role{Name: "Widget Reader", Entries: []store.RoleEntry{

@@ -176,7 +176,7 @@ func newEnv(t testing.TB, ts *tokenService, caller engine.Caller, mods ...*Modul
 	if err := builtin.Register(cat); err != nil {
 		t.Fatal(err)
 	}
-	if err := Register(cat, mods, Config{Tokens: ts.tokens, MaxRetryWait: 50 * time.Millisecond}); err != nil {
+	if _, err := Register(cat, mods, Config{Tokens: ts.tokens, MaxRetryWait: 50 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	return &env{t: t, rs: engine.NewRunspace(engine.RunspaceConfig{Catalog: cat, Caller: caller})}
@@ -617,7 +617,7 @@ func TestCircuitBreaker(t *testing.T) {
 	be := newBackend(t, ts, "urn:contoso:widgets", 50)
 	clk := &clock{t: time.Now()}
 	cat := engine.NewCatalog()
-	if err := Register(cat, []*Module{exampleModule(t, be.url, nil)}, Config{Tokens: ts.tokens, MaxRetryWait: time.Millisecond, Now: clk.now}); err != nil {
+	if _, err := Register(cat, []*Module{exampleModule(t, be.url, nil)}, Config{Tokens: ts.tokens, MaxRetryWait: time.Millisecond, Now: clk.now}); err != nil {
 		t.Fatal(err)
 	}
 	e := &env{t: t, rs: engine.NewRunspace(engine.RunspaceConfig{Catalog: cat, Caller: adele})}

@@ -141,6 +141,8 @@ type Server struct {
 	metrics  *metrics.Metrics
 	// The internal listener and its side of the links between nodes
 	// (nil without Cluster.Listen); peers reaches the other nodes.
+	// modules are the module cmdlets in the catalog (ReloadModules).
+	modules     *module.Registered
 	internalLn  net.Listener
 	internalURL string
 	clusterTLS  *cluster.TLS
@@ -372,7 +374,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	// Module cmdlets come last: one that takes a built-in's or a tenant
 	// cmdlet's name is refused with its file and line.
-	if err := module.Register(catalog, mods, module.Config{Tokens: s.tokens, Logger: log.With("component", "module")}); err != nil {
+	if s.modules, err = module.Register(catalog, mods, module.Config{Tokens: s.tokens, Logger: log.With("component", "module")}); err != nil {
 		return nil, fmt.Errorf("server: modules: %w", err)
 	}
 	for _, m := range mods {

@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -36,6 +38,10 @@ Secrets never need to be on the command line: store.dsn_file (PSGATE_STORE_DSN_F
 reads the store's connection string from a file only psgate's user can read.
 "psgate config show" prints the effective settings and where each comes from;
 "psgate config check FILE" checks a file. See docs/configuration.md.
+
+SIGHUP (systemctl reload psgate) reads the module folder (modules.dir) again:
+new, changed and removed module cmdlets apply to every session at its next
+command; a broken module changes nothing and is logged with its file and line.
 
 On first start with an empty data directory it creates the demo tenant "contoso"
 (domain contoso.test) with administrator admin@contoso.test, whose password comes
@@ -70,6 +76,23 @@ PSGATE_BOOTSTRAP_PASSWORD_FILE) or is generated into <data>/bootstrap-admin.txt.
 				defer stop()
 				go gctune.Run(gctx, gctune.Config{})
 			}
+			// SIGHUP (systemctl reload psgate) reloads the module cmdlets;
+			// a broken module leaves the loaded ones in place.
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go func() {
+				for {
+					select {
+					case <-hup:
+						if err := s.ReloadModules(); err != nil {
+							log.Warn("SIGHUP", logkey.Err, err)
+						}
+					case <-cmd.Context().Done():
+						return
+					}
+				}
+			}()
 			return s.Run(cmd.Context(), c.ShutdownGrace)
 		},
 	}
