@@ -721,6 +721,32 @@ func (c *lbCluster) liveLeases(t *testing.T) int {
 	return c.sqlInt(t, `SELECT count(*) FROM shell_leases WHERE expires_at > now()`)
 }
 
+// leasedShells is the set of shells (upper-case ids) whose leases still
+// hold a slot.
+func (c *lbCluster) leasedShells(t *testing.T) map[string]bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, c.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(ctx, `SELECT upper(shell_id) FROM shell_leases WHERE expires_at > now()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out
+}
+
 // owner returns the node whose lease row holds shellID (nil when none).
 func (c *lbCluster) owner(t *testing.T, shellID string) *lbNode {
 	t.Helper()

@@ -69,7 +69,11 @@ func (f loadFailure) String() string {
 func (l *loadClient) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return fmt.Sprintf("%s %s shell %s: %d ok, %d failed %v, %d reconnects", l.kind, l.user, l.shell, l.ok, len(l.failures), l.failures, l.reconnects)
+	out := fmt.Sprintf("%s %s shell %s: %d ok, %d failed %v, %d reconnects", l.kind, l.user, l.shell, l.ok, len(l.failures), l.failures, l.reconnects)
+	if l.endErr != "" {
+		out += "; closing its shell failed: " + l.endErr
+	}
+	return out
 }
 
 // cmdFailed is a command that ran and wrote an error instead of its
@@ -889,7 +893,10 @@ func TestClusterLBKillNode(t *testing.T) {
 	waitProgress(t, others, marks(others), 3, "the other nodes' clients ran three more commands", false)
 	lr.end()
 	for _, l := range others {
-		if f := l.failed(); len(f) != 0 {
+		l.mu.Lock()
+		failed := len(l.failures) != 0 || l.endErr != ""
+		l.mu.Unlock()
+		if failed {
 			t.Errorf("a client of a live node failed: %s", l)
 		}
 	}
@@ -957,7 +964,6 @@ func TestClusterLBPostgresRestart(t *testing.T) {
 	var mu sync.Mutex
 	admitted, refusals := 0, map[string]int{}
 	var wg sync.WaitGroup
-	var shells []string
 	for range 50 {
 		wg.Add(1)
 		go func() {
@@ -970,7 +976,6 @@ func TestClusterLBPostgresRestart(t *testing.T) {
 			defer mu.Unlock()
 			if err == nil {
 				admitted++
-				shells = append(shells, w.shellID)
 				return
 			}
 			refusals[faultCode(err)+" "+firstLineOf(err.Error())]++
@@ -1025,11 +1030,21 @@ func TestClusterLBRollingRestart(t *testing.T) {
 		t.Logf("restarted %s (it held %d shells)", n.name, held)
 		waitProgress(t, lr.clients, marks(lr.clients), 2, "every client ran two more commands after the restart of "+n.name, true)
 	}
+	// The same 30 shells hold the 30 slots: none was closed and reopened.
+	leased := c.leasedShells(t)
+	for _, l := range lr.clients {
+		if !leased[strings.ToUpper(l.shell)] {
+			t.Errorf("after the restarts, no lease holds the shell of %s", l)
+		}
+	}
+	if len(leased) != 30 {
+		t.Errorf("%d live leases after the restarts, want the 30 clients' shells", len(leased))
+	}
 	lr.end()
 	for _, l := range lr.clients {
 		l.mu.Lock()
 		newShell := l.lastShell != l.shell || l.reconnects != 0
-		failed := len(l.failures) != 0 || l.stopped
+		failed := len(l.failures) != 0 || l.stopped || l.endErr != ""
 		l.mu.Unlock()
 		if failed || newShell {
 			t.Errorf("rolling restart: %s", l)
