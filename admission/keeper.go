@@ -100,7 +100,12 @@ func (a *Admitter) Tick(ctx context.Context, now time.Time, live []psgate.ShellA
 			a.log.Warn("register node failed", logkey.Err, err)
 		}
 	} else if !now.Before(k.nextRenew) {
-		lost = a.renew(ctx, now, ids, live)
+		began := time.Now()
+		lost = a.renew(ctx, now, ids, live, k.deadline)
+		// The renewal may have waited on an unreachable store: judge the
+		// deadline after it, not before (now may be a test's fake clock,
+		// so it moves by the real time the renewal took).
+		now = now.Add(time.Since(began))
 	}
 	a.mu.Lock()
 	k = a.keep
@@ -120,9 +125,16 @@ func (a *Admitter) Tick(ctx context.Context, now time.Time, live []psgate.ShellA
 	return a.dropMoving(dedupe(lost))
 }
 
-// renew extends the node and the live shells' leases.
-func (a *Admitter) renew(ctx context.Context, now time.Time, live []string, acts []psgate.ShellActivity) []string {
-	rctx, cancel := context.WithTimeout(ctx, a.cfg.RenewTimeout)
+// renew extends the node and the live shells' leases. It gives up at the
+// renewal deadline at the latest, so that a store that does not answer
+// cannot keep the node past it: the shells must close before the store
+// may hand their slots to another node.
+func (a *Admitter) renew(ctx context.Context, now time.Time, live []string, acts []psgate.ShellActivity, deadline time.Time) []string {
+	timeout := a.cfg.RenewTimeout
+	if left := deadline.Sub(now); left > 0 && left < timeout {
+		timeout = left
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
 	began := time.Now() // the real clock: now may be a test's fake one
 	res, err := a.st.RenewNode(rctx, a.cfg.NodeID, live, a.cfg.LeaseTTL, now)
 	a.cfg.Observer.Renewal(time.Since(began), err)

@@ -191,19 +191,32 @@ func (p *Peers) liveNodes(ctx context.Context) (map[string]store.Node, error) {
 
 // Locate implements gateway.Peers.
 func (p *Peers) Locate(ctx context.Context, shellID string) (gateway.Location, bool) {
+	loc, found, cached := p.locate(ctx, shellID, false)
+	if found && loc.Lost && cached {
+		// The remembered owner is gone; the shell may have been handed
+		// over since: only the store says it is lost.
+		loc, found, _ = p.locate(ctx, shellID, true)
+	}
+	return loc, found
+}
+
+// locate is Locate, from the owner cache unless fresh; cached says whether
+// the answer came from it.
+func (p *Peers) locate(ctx context.Context, shellID string, fresh bool) (_ gateway.Location, found, cached bool) {
 	selfID, selfName := p.cfg.Self()
 	now := p.cfg.Now()
 	p.mu.Lock()
 	o, ok := p.owners[shellID]
 	p.mu.Unlock()
-	if !ok || now.Sub(o.at) >= p.cfg.CacheTTL {
+	cached = ok && !fresh && now.Sub(o.at) < p.cfg.CacheTTL
+	if !cached {
 		l, err := p.cfg.Store.Lease(ctx, shellID)
 		if err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
 				p.log.Warn("cluster: look up a shell's node", logkey.ShellID, shellID, logkey.Err, err)
 			}
 			p.Forget(shellID)
-			return gateway.Location{}, false
+			return gateway.Location{}, false, false
 		}
 		o = owner{lease: l, at: now}
 		p.mu.Lock()
@@ -217,7 +230,7 @@ func (p *Peers) Locate(ctx context.Context, shellID string) (gateway.Location, b
 		// Ours by the store but not in the gateway: it closed, or this
 		// is a stale cache entry.
 		p.Forget(shellID)
-		return gateway.Location{}, false
+		return gateway.Location{}, false, false
 	}
 	loc := gateway.Location{Node: o.lease.NodeID, NodeID: o.lease.NodeID, Self: selfName,
 		TenantID: o.lease.TenantID, UserID: o.lease.UserID}
@@ -225,7 +238,7 @@ func (p *Peers) Locate(ctx context.Context, shellID string) (gateway.Location, b
 	if err != nil {
 		// Without the node list the owner cannot be reached; say so
 		// rather than calling it lost.
-		return loc, true
+		return loc, true, cached
 	}
 	n, live := nodes[o.lease.NodeID]
 	p.mu.Lock()
@@ -235,7 +248,7 @@ func (p *Peers) Locate(ctx context.Context, shellID string) (gateway.Location, b
 	if live {
 		loc.Node, loc.URL = n.Name, n.InternalURL
 	}
-	return loc, true
+	return loc, true, cached
 }
 
 // Forget implements gateway.Peers.

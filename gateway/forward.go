@@ -151,13 +151,18 @@ func (g *Gateway) route(ctx context.Context, w http.ResponseWriter, r *http.Requ
 			return true, nil
 		}
 		err := g.forward(w, r, body, req, id, loc)
-		if !errors.Is(err, ErrMisdirected) {
+		switch {
+		case errors.Is(err, ErrMisdirected):
+			if attempt == 1 {
+				return true, psgate.E(psgate.CodeShellNotFound, psgate.Args{"shell": id})
+			}
+		case psgate.CodeOf(err) == psgate.CodeNodeLost && attempt == 0:
+			// The node refused the connection: gone. The shell may have
+			// been handed over before it went; the store says.
+		default:
 			return true, err
 		}
 		p.Forget(id)
-		if attempt == 1 {
-			return true, psgate.E(psgate.CodeShellNotFound, psgate.Args{"shell": id})
-		}
 	}
 }
 

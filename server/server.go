@@ -673,14 +673,22 @@ func (s *Server) Close() {
 	})
 }
 
-// tickEvery is how often the keeper loop runs Tick.
-const tickEvery = time.Second
+// tickEvery is how often the keeper loop runs Tick: every second, or
+// twice per lease margin when that is shorter, so that a node cut off from
+// the store closes its shells within the margin, before their leases can
+// expire.
+func (s *Server) tickEvery() time.Duration {
+	if m := s.cfg.Cluster.LeaseMargin; m > 0 && m/2 < time.Second {
+		return m / 2
+	}
+	return time.Second
+}
 
 // keep runs Tick every second until ctx ends. It is the one loop that
 // moves shell state between the gateway and admission, in one direction
 // per step, so neither holds a callback into the other.
 func (s *Server) keep(ctx context.Context) {
-	t := time.NewTicker(tickEvery)
+	t := time.NewTicker(s.tickEvery())
 	defer t.Stop()
 	for {
 		// A tick that began finishes its closes even if ctx ends.
