@@ -698,8 +698,9 @@ func (c *lbCluster) setPolicy(t *testing.T, change func(*store.Policy)) {
 	}
 }
 
-// sql runs a query returning one integer on the cluster's database.
-func (c *lbCluster) sqlInt(t *testing.T, query string, args ...any) int {
+// withDB runs fn on a connection of its own to the cluster's database,
+// within 20 s.
+func (c *lbCluster) withDB(t *testing.T, fn func(ctx context.Context, conn *pgx.Conn) error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -708,10 +709,21 @@ func (c *lbCluster) sqlInt(t *testing.T, query string, args ...any) int {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	var n int
-	if err := conn.QueryRow(ctx, query, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", query, err)
+	if err := fn(ctx, conn); err != nil {
+		t.Fatal(err)
 	}
+}
+
+// sqlInt runs a query returning one integer on the cluster's database.
+func (c *lbCluster) sqlInt(t *testing.T, query string, args ...any) int {
+	t.Helper()
+	var n int
+	c.withDB(t, func(ctx context.Context, conn *pgx.Conn) error {
+		if err := conn.QueryRow(ctx, query, args...).Scan(&n); err != nil {
+			return fmt.Errorf("%s: %w", query, err)
+		}
+		return nil
+	})
 	return n
 }
 
@@ -725,21 +737,14 @@ func (c *lbCluster) liveLeases(t *testing.T) int {
 // hold a slot.
 func (c *lbCluster) leasedShells(t *testing.T) map[string]bool {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, c.dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	rows, err := conn.Query(ctx, `SELECT upper(shell_id) FROM shell_leases WHERE expires_at > now()`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
+	var ids []string
+	c.withDB(t, func(ctx context.Context, conn *pgx.Conn) error {
+		rows, err := conn.Query(ctx, `SELECT upper(shell_id) FROM shell_leases WHERE expires_at > now()`)
+		if err == nil {
+			ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		}
+		return err
+	})
 	out := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		out[id] = true
@@ -750,21 +755,17 @@ func (c *lbCluster) leasedShells(t *testing.T) map[string]bool {
 // owner returns the node whose lease row holds shellID (nil when none).
 func (c *lbCluster) owner(t *testing.T, shellID string) *lbNode {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, c.dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
 	var name string
-	err = conn.QueryRow(ctx, `SELECT n.node_name FROM shell_leases l JOIN gateway_nodes n ON n.node_id = l.node_id
-		WHERE upper(l.shell_id) = upper($1) AND l.expires_at > now()`, shellID).Scan(&name)
-	if errors.Is(err, pgx.ErrNoRows) {
+	c.withDB(t, func(ctx context.Context, conn *pgx.Conn) error {
+		err := conn.QueryRow(ctx, `SELECT n.node_name FROM shell_leases l JOIN gateway_nodes n ON n.node_id = l.node_id
+			WHERE upper(l.shell_id) = upper($1) AND l.expires_at > now()`, shellID).Scan(&name)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	if name == "" {
 		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
 	}
 	for _, n := range c.nodes {
 		if n.httpsAddr == name {
@@ -778,17 +779,13 @@ func (c *lbCluster) owner(t *testing.T, shellID string) *lbNode {
 // nodeID is the store's id of n's current incarnation.
 func (c *lbCluster) nodeID(t *testing.T, n *lbNode) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, c.dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
 	var id string
-	if err := conn.QueryRow(ctx, `SELECT node_id FROM gateway_nodes WHERE node_name = $1`, n.httpsAddr).Scan(&id); err != nil {
-		t.Fatalf("node %s in gateway_nodes: %v", n.name, err)
-	}
+	c.withDB(t, func(ctx context.Context, conn *pgx.Conn) error {
+		if err := conn.QueryRow(ctx, `SELECT node_id FROM gateway_nodes WHERE node_name = $1`, n.httpsAddr).Scan(&id); err != nil {
+			return fmt.Errorf("node %s in gateway_nodes: %w", n.name, err)
+		}
+		return nil
+	})
 	return id
 }
 

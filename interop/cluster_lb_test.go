@@ -25,9 +25,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/smnsjas/go-psrpcore/runspace"
 	"github.com/smnsjas/go-psrpcore/serialization"
 
 	"github.com/psgate/psgate"
@@ -574,23 +572,8 @@ func TestClusterLBClients(t *testing.T) {
 func lbPSRPCore(t *testing.T, url string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	tr := newWSManTransport(t, url, server.DemoAdmin, adminPassword)
-	poolID := uuid.New()
-	pool := runspace.New(tr, poolID)
-	pool.SkipHandshakeSend = true
-	_ = pool.SetLogger(testLogger{t})
-	creation, err := pool.GetHandshakeFragments()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tr.create(creation, poolID); err != nil {
-		t.Fatal(err)
-	}
+	pool, tr := openPSRPCorePool(ctx, t, url)
 	defer tr.close()
-	if err := pool.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	pool.StartDispatchLoop()
 	for _, who := range []string{"carol", "alice"} {
 		pl, err := pool.CreatePipeline("Get-CsOnlineUser -Identity " + who + "@contoso.test")
 		if err != nil {
@@ -1055,17 +1038,10 @@ func TestClusterLBRollingRestart(t *testing.T) {
 // sqlTime is the store clock now, as text PostgreSQL reads back.
 func (c *lbCluster) sqlTime(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, c.dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
 	var now string
-	if err := conn.QueryRow(ctx, `SELECT clock_timestamp()::text`).Scan(&now); err != nil {
-		t.Fatal(err)
-	}
+	c.withDB(t, func(ctx context.Context, conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, `SELECT clock_timestamp()::text`).Scan(&now)
+	})
 	return now
 }
 
@@ -1110,16 +1086,9 @@ func TestClusterLBPartition(t *testing.T) {
 	t.Logf("cut %s off from the database", cut.name)
 	// Renewals stopped: these are the leases' last expiry times.
 	var expiry time.Time
-	func() {
-		conn, err := pgx.Connect(ctx, c.dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(context.Background())
-		if err := conn.QueryRow(ctx, `SELECT min(expires_at) FROM shell_leases WHERE node_id = $1`, cutID).Scan(&expiry); err != nil {
-			t.Fatal(err)
-		}
-	}()
+	c.withDB(t, func(ctx context.Context, conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, `SELECT min(expires_at) FROM shell_leases WHERE node_id = $1`, cutID).Scan(&expiry)
+	})
 
 	// It admits nothing: a Create sent to it gets a catalog refusal.
 	probe := newWinRSClient(cut.url(), user(2), memberPassword)

@@ -195,12 +195,12 @@ func (tr *wsmanTransport) close() {
 	tr.mu.Unlock()
 }
 
-func TestGoPSRPCore(t *testing.T) {
-	ts := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-
-	tr := newWSManTransport(t, strings.Replace(ts.httpURL, "/wsman", "/powershell", 1), server.DemoAdmin, adminPassword)
+// openPSRPCorePool opens a go-psrpcore runspace pool at url as the demo
+// administrator, its handshake in the Create as Windows PowerShell sends
+// it; close the transport when done.
+func openPSRPCorePool(ctx context.Context, t *testing.T, url string) (*runspace.Pool, *wsmanTransport) {
+	t.Helper()
+	tr := newWSManTransport(t, url, server.DemoAdmin, adminPassword)
 	poolID := uuid.New()
 	pool := runspace.New(tr, poolID)
 	pool.SkipHandshakeSend = true
@@ -212,11 +212,21 @@ func TestGoPSRPCore(t *testing.T) {
 	if err := tr.create(creation, poolID); err != nil {
 		t.Fatal(err)
 	}
-	defer tr.close()
 	if err := pool.Open(ctx); err != nil {
+		tr.close()
 		t.Fatal(err)
 	}
 	pool.StartDispatchLoop()
+	return pool, tr
+}
+
+func TestGoPSRPCore(t *testing.T) {
+	ts := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	pool, tr := openPSRPCorePool(ctx, t, strings.Replace(ts.httpURL, "/wsman", "/powershell", 1))
+	defer tr.close()
 
 	pl, err := pool.CreatePipeline("Get-CsOnlineUser -Identity carol@contoso.test")
 	if err != nil {
