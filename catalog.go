@@ -131,6 +131,8 @@ const (
 	CodeMissingArgument     Code = "engine.missing-argument"
 	CodeInputNotBound       Code = "engine.input-not-bound"
 	CodeOutputLimit         Code = "engine.output-limit"
+	CodeConfirmNeedsHost    Code = "engine.confirm-needs-host"
+	CodeConfirmFailed       Code = "engine.confirm-failed"
 
 	CodeBackendNotFound    Code = "module.object-not-found"
 	CodeBackendDenied      Code = "module.permission-denied"

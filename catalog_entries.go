@@ -289,8 +289,8 @@ var entries = []Entry{
 	{Code: "psrp.host-call-unsupported", Title: "Host call not supported",
 		Message:    "The command needs the host method {method}, which this session's host does not provide.",
 		Resolution: "Run the command non-interactively, passing all values as parameters.",
-		Retired: "Nothing psgate runs asks the client's host for input: the gateway sends only host calls that expect no answer (write a line, progress), " +
-			"and only to a host with a user interface; Inquire and -Confirm do not prompt."},
+		Retired: "Nothing psgate runs asks the client's host for input except -Confirm, which asks PromptForChoice of a client whose host has a " +
+			"user interface and is refused with engine.confirm-needs-host when it has none; Inquire does not prompt."},
 
 	// engine
 	{Code: CodeCommandNotFound, Title: "Command not recognized",
@@ -353,6 +353,12 @@ var entries = []Entry{
 	{Code: CodeOutputLimit, Title: "Too much output",
 		Message:    "The pipeline stopped after writing {limit} objects, the most one command line may return.",
 		Resolution: "Narrow the query, for example with -Filter, or page through results with Select-Object -First and -Skip."},
+	{Code: CodeConfirmNeedsHost, Title: "-Confirm needs an interactive client",
+		Message:    "{command} was run with -Confirm, but this client has no interactive host to ask for the confirmation, so the command did not run and nothing was changed.",
+		Resolution: "Run it again with -Confirm:$false to make the change without asking, with -WhatIf to see what it would change, or from an interactive client that can answer the prompt: Windows PowerShell, psgate connect on a terminal, or pypsrp with a PSHost whose UI implements PromptForChoice."},
+	{Code: CodeConfirmFailed, Title: "Confirmation prompt failed",
+		Message:    "{command} asked for a confirmation and the client could not answer it: {detail} Nothing more was changed.",
+		Resolution: "Run the command again and answer the prompt with one of its choices, or run it with -Confirm:$false or -WhatIf."},
 	{Code: CodeInvalidFilter, Title: "Invalid filter",
 		Message:    "The filter \"{filter}\" is not valid: {detail} (at char {column}).",
 		Resolution: "Write the filter as Property -operator value comparisons joined by -and or -or, with quoted strings, for example: -Filter \"Department -eq 'Sales' -and Enabled -eq $true\"."},

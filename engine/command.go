@@ -25,7 +25,8 @@ type Command struct {
 	// Aliases are other names the command answers to (select, where, ?).
 	Aliases []string
 	// SupportsShouldProcess adds -WhatIf and -Confirm. The command calls
-	// inv.ShouldProcess before each change; -Confirm never prompts.
+	// inv.ShouldProcess before each change; -Confirm prompts through the
+	// client's host (see Invocation.ShouldProcess).
 	SupportsShouldProcess bool
 	// StreamInput makes Run see the whole pipeline input through
 	// inv.Input, once, as Sort-Object needs. Otherwise a command that has

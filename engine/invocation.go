@@ -82,13 +82,26 @@ func (inv *Invocation) WriteHostMessage(m HostMessage) {
 // ShouldProcess reports whether the command should make a change to
 // target. With -WhatIf it writes "What if: Performing the operation
 // "<action>" on target "<target>"." to the host output and returns false.
-// -Confirm never prompts: it does not stop the change.
+// With -Confirm (and without -WhatIf) it asks the client's host with
+// PowerShell's confirmation prompt: Yes makes this change, No skips it,
+// Yes to All and No to All answer for the rest of the command's
+// invocation, every pipeline input object included. A client without a
+// host has the command refused before it runs (engine.confirm-needs-host);
+// a host that cannot answer fails the pipeline, and ShouldProcess returns
+// false. -Confirm:$false never prompts.
 func (inv *Invocation) ShouldProcess(target, action string) bool {
-	if inv.stage == nil || !inv.Command.SupportsShouldProcess || !inv.stage.b.common.whatIf {
+	if inv.stage == nil || !inv.Command.SupportsShouldProcess {
 		return true
 	}
-	inv.WriteHost(fmt.Sprintf("What if: Performing the operation %q on target %q.", action, target))
-	return false
+	common := inv.stage.b.common
+	switch {
+	case common.whatIf:
+		inv.WriteHost(fmt.Sprintf("What if: Performing the operation %q on target %q.", action, target))
+		return false
+	case common.confirm:
+		return inv.stage.confirm(target, action)
+	}
+	return true
 }
 
 // Verbose reports whether -Verbose is in effect, to skip building costly

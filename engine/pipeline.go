@@ -25,9 +25,12 @@ type pipelineRun struct {
 	pctx   context.Context // cancelled when the pipeline fails
 	cancel context.CancelFunc
 	out    Sink
-	depth  int
-	err    *TerminatingError
-	count  int
+	// host is the client's interactive host (HostOf the caller's
+	// context), nil when it has none.
+	host  Host
+	depth int
+	err   *TerminatingError
+	count int
 }
 
 // fail records the pipeline's terminating error (the first wins) and
@@ -73,6 +76,9 @@ type stage struct {
 	// yield passes output to the next stage; nil for the last stage.
 	yield          func(any) bool
 	downstreamDone bool
+	// confirmed is what -Confirm's Yes to All or No to All decided for
+	// the rest of the command's invocation.
+	confirmed confirmState
 }
 
 func (r *Runspace) runPipeline(ctx context.Context, calls []CommandCall, input Input, out Sink, depth int) error {
@@ -82,7 +88,7 @@ func (r *Runspace) runPipeline(ctx context.Context, calls []CommandCall, input I
 	if err := ctx.Err(); err != nil {
 		return pipelineStopped(err)
 	}
-	run := &pipelineRun{r: r, ctx: ctx, out: out, depth: depth}
+	run := &pipelineRun{r: r, ctx: ctx, out: out, depth: depth, host: HostOf(ctx)}
 	// Resolve, bind and authorize every command before any runs.
 	stages := make([]*stage, len(calls))
 	for i := range calls {
@@ -171,6 +177,11 @@ func (run *pipelineRun) prepare(ctx context.Context, call *CommandCall, hasUpstr
 	}
 	if err := run.r.authorize(ctx, st.invocation(params, set, nil)); err != nil {
 		return nil, err
+	}
+	if cmd.SupportsShouldProcess && b.common.confirm && !b.common.whatIf && run.host == nil {
+		// Nothing could answer the prompt: refuse before anything runs
+		// rather than fail after some of the changes.
+		return nil, confirmNeedsHost(cmd.Name)
 	}
 	return st, nil
 }

@@ -291,7 +291,7 @@ func TestPipelineBindingAndWhatIf(t *testing.T) {
 	}
 
 	env.Changes = nil
-	rec, err = env.run(t, engine.RunspaceConfig{}, "Set-CsUser bob -Department Ops -WhatIf; Set-CsUser dan -Department Ops -Confirm")
+	rec, err = env.run(t, engine.RunspaceConfig{}, "Set-CsUser bob -Department Ops -WhatIf; Set-CsUser dan -Department Ops -Confirm:$false")
 	if err != nil {
 		t.Fatal(err)
 	}
