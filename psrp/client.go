@@ -63,9 +63,31 @@ func NewInitRunspacePool(rpid GUID, minRunspaces, maxRunspaces int32) (Message, 
 	))
 }
 
+// uiHostInfo is the HostInfo of a client whose host has a user interface
+// but no raw UI (psgate connect's terminal): the server may send it host
+// calls, and has no console size or colours to use.
+func uiHostInfo() *psobject.Object {
+	return root(
+		p("_isHostNull", false),
+		p("_isHostUINull", false),
+		p("_isHostRawUINull", true),
+		p("_useRunspaceHost", false),
+	)
+}
+
 // NewCreatePipeline builds CREATE_PIPELINE for c (HostInfo is always a
 // null host; c.HostInfo is ignored).
 func NewCreatePipeline(rpid, pid GUID, c CreatePipeline) (Message, error) {
+	return newCreatePipeline(rpid, pid, c, false)
+}
+
+// newCreatePipeline builds CREATE_PIPELINE, with uiHostInfo when host is
+// set, else a null host.
+func newCreatePipeline(rpid, pid GUID, c CreatePipeline, host bool) (Message, error) {
+	hi := nullHostInfo()
+	if host {
+		hi = uiHostInfo()
+	}
 	cmds := commandList(c.PowerShell.Commands)
 	ps := root(
 		p("Cmds", cmds),
@@ -85,7 +107,7 @@ func NewCreatePipeline(rpid, pid GUID, c CreatePipeline) (Message, error) {
 		p("ApartmentState", enum("System.Threading.ApartmentState", "Unknown", c.ApartmentState)),
 		p("RemoteStreamOptions", enum("System.Management.Automation.RemoteStreamOptions", "0", c.RemoteStreamOptions)),
 		p("AddToHistory", c.AddToHistory),
-		p("HostInfo", nullHostInfo()),
+		p("HostInfo", hi),
 		p("PowerShell", ps),
 		p("IsNested", c.IsNested),
 	))

@@ -73,8 +73,21 @@ func (c *ClientPool) Receive(m Message) (state RunspacePoolState, reason *ErrorR
 // PIPELINE_INPUT per object and END_OF_PIPELINE_INPUT. cp.NoInput is set
 // from input.
 func (c *ClientPool) Pipeline(pid GUID, cp CreatePipeline, input []any) (*ClientPipeline, []Message, error) {
+	return c.pipeline(pid, cp, input, false)
+}
+
+// PipelineWithHost is Pipeline for a client whose host has a user
+// interface: CREATE_PIPELINE's HostInfo announces it (uiHostInfo), so the
+// server may send host calls that need an answer (PromptForChoice), which
+// come as PipelineEvents with HostCall set; answer them with
+// NewPipelineHostResponse.
+func (c *ClientPool) PipelineWithHost(pid GUID, cp CreatePipeline, input []any) (*ClientPipeline, []Message, error) {
+	return c.pipeline(pid, cp, input, true)
+}
+
+func (c *ClientPool) pipeline(pid GUID, cp CreatePipeline, input []any, host bool) (*ClientPipeline, []Message, error) {
 	cp.NoInput = len(input) == 0
-	create, err := NewCreatePipeline(c.rpid, pid, cp)
+	create, err := newCreatePipeline(c.rpid, pid, cp, host)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -140,6 +153,8 @@ type PipelineEvent struct {
 	Information any
 	// State is a PIPELINE_STATE's state.
 	State PipelineState
+	// HostCall is a PIPELINE_HOST_CALL.
+	HostCall *HostCall
 }
 
 // Receive decodes one message of the pipeline's stream and steps the
@@ -160,6 +175,11 @@ func (p *ClientPipeline) Receive(m Message) (PipelineEvent, error) {
 		ev.Information, err = ParseInformationRecord(m.Data, p.lim)
 	case MsgPipelineState:
 		ev.State, ev.Record, err = ParsePipelineState(m.Data, p.lim)
+	case MsgPipelineHostCall:
+		var c HostCall
+		if c, err = ParseHostCall(m.Type, m.Data, p.lim); err == nil {
+			ev.HostCall = &c
+		}
 	}
 	if err != nil {
 		return ev, err

@@ -159,3 +159,131 @@ func stringProp(o *psobject.Object, name string) (string, bool) {
 	s, ok := v.(string)
 	return s, ok
 }
+
+// ChoiceDescription is a System.Management.Automation.Host.ChoiceDescription
+// of a PromptForChoice host call: the label marks its hot key with "&".
+type ChoiceDescription struct {
+	Label, HelpMessage string
+}
+
+// PromptForChoice returns the PromptForChoice host call (method 26) that
+// asks the client's host to pick one of choices ([MS-PSRP] §2.2.3.17):
+// parameters caption, message, the choices and the default choice's index
+// as an Int32 (-1 for none). The choices travel as PowerShell's
+// RemoteHostEncoder writes a Collection<ChoiceDescription>: an ArrayList of
+// objects without type names holding the class's fields, label then
+// helpMessage (EncodeClassOrStruct; the shape the Windows server sent in
+// pypsrp's test_psrp_pshost_ui_mocked_methods recording, and psrpcore's
+// ChoiceDescription.ToPSObjectForRemoting(for_host=True)). The call id is
+// the pool's to give (ServerPool.HostCall); the answer's "mr" is the
+// picked index as an Int32.
+func PromptForChoice(caption, message string, choices []ChoiceDescription, defaultChoice int32) HostCall {
+	items := make([]any, len(choices))
+	for i, c := range choices {
+		items[i] = root(p("label", c.Label), p("helpMessage", c.HelpMessage))
+	}
+	return HostCall{Method: HostPromptForChoice, Params: []any{
+		caption, message,
+		clixml.List{TypeNames: []string{typeArrayList, "System.Object"}, Items: items},
+		defaultChoice,
+	}}
+}
+
+// ParseHostCall parses a PIPELINE_HOST_CALL or RUNSPACEPOOL_HOST_CALL (t),
+// as a client reads it.
+func ParseHostCall(t MessageType, data []byte, lim clixml.Limits) (HostCall, error) {
+	var c HostCall
+	f, err := parseRoot(t, data, lim)
+	if err != nil {
+		return c, err
+	}
+	if c.CallID, err = f.integer("ci"); err != nil {
+		return c, err
+	}
+	mi, err := f.int32("mi")
+	if err != nil {
+		return c, err
+	}
+	c.Method = HostMethodID(mi)
+	if c.Params, _, err = f.list("mp"); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// Choices reads the choices of a PromptForChoice call's parameters:
+// caption, message, choices and default choice.
+func (c HostCall) Choices() (caption, message string, choices []ChoiceDescription, defaultChoice int, err error) {
+	if c.Method != HostPromptForChoice || len(c.Params) != 4 {
+		return "", "", nil, 0, fmt.Errorf("%w: %s: %v with %d parameters is not PromptForChoice", ErrBadMessage, MsgPipelineHostCall, c.Method, len(c.Params))
+	}
+	caption, _ = c.Params[0].(string)
+	message, _ = c.Params[1].(string)
+	list, ok := c.Params[2].([]any)
+	def, okDef := asInt(c.Params[3])
+	if !ok || !okDef {
+		return "", "", nil, 0, fmt.Errorf("%w: %s: PromptForChoice parameters are not a list of choices and an index", ErrBadMessage, MsgPipelineHostCall)
+	}
+	for _, item := range list {
+		o, ok := item.(*psobject.Object)
+		if !ok {
+			return "", "", nil, 0, fmt.Errorf("%w: %s: a PromptForChoice choice is %s, not an object", ErrBadMessage, MsgPipelineHostCall, kind(item))
+		}
+		label, _ := stringProp(o, "label")
+		help, _ := stringProp(o, "helpMessage")
+		choices = append(choices, ChoiceDescription{Label: label, HelpMessage: help})
+	}
+	return caption, message, choices, int(def), nil
+}
+
+// Choice returns the index a PromptForChoice response picked, or the
+// client's error: its exception message when it sent one.
+func (r HostResponse) Choice() (int, error) {
+	if r.Error != nil {
+		return 0, &HostCallError{Method: r.Method, Message: r.ErrorMessage}
+	}
+	n, ok := asInt(r.Return)
+	if !ok || n < -1<<31 || n >= 1<<31 {
+		return 0, &HostCallError{Method: r.Method, Message: fmt.Sprintf("the answer is %s, not a choice's index", kind(r.Return))}
+	}
+	return int(n), nil
+}
+
+// HostCallError is a host call the client answered with an error.
+type HostCallError struct {
+	Method  HostMethodID
+	Message string
+}
+
+func (e *HostCallError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("the client's host failed %s", e.Method)
+	}
+	return fmt.Sprintf("the client's host failed %s: %s", e.Method, e.Message)
+}
+
+// NewPipelineHostResponse builds the PIPELINE_HOST_RESPONSE a client sends
+// for a host call of pipeline pid: r's Return as "mr", or, when r.Error is
+// set, the ErrorRecord as "me" (RemoteHostEncoder.EncodeException).
+func NewPipelineHostResponse(rpid, pid GUID, r HostResponse) (Message, error) {
+	o := root(
+		p("ci", r.CallID),
+		p("mi", enum("System.Management.Automation.Remoting.RemoteHostMethodId", r.Method.String(), int32(r.Method))),
+	)
+	if r.Error != nil {
+		o.Extended = append(o.Extended, p("me", r.Error))
+	} else {
+		o.Extended = append(o.Extended, p("mr", r.Return))
+	}
+	return clientMarshal(MsgPipelineHostResponse, rpid, pid, o)
+}
+
+// HostErrorRecord is the ErrorRecord a client sends as a host response's
+// "me" when its host failed a call: what RemoteHostEncoder.EncodeException
+// makes of a .NET exception (FullyQualifiedErrorId
+// RemoteHostExecutionException).
+func HostErrorRecord(message string) *psobject.Object {
+	r := &ErrorRecord{Message: message, ExceptionType: "System.Management.Automation.Host.HostException",
+		FullyQualifiedErrorID: "RemoteHostExecutionException", Category: 0}
+	return r.object(false)
+}

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/psgate/psgate/clixml"
 )
 
 // TestMachineTakesRecordedClients replays what pypsrp sent real Windows
@@ -29,6 +31,20 @@ func TestMachineTakesRecordedClients(t *testing.T) {
 				sent[m.Type] = true
 			}
 			pool := NewServerPool(ServerConfig{RPID: transcriptRPID, Rand: &counter{}})
+			// The host calls the Windows server made that needed an
+			// answer, per pipeline, in order: the machine makes them
+			// before the client's answers are fed, and must number them
+			// as the Windows server did.
+			calls := map[GUID][]HostCall{}
+			for _, m := range ofType(rec.server, MsgPipelineHostCall) {
+				c, err := ParseHostCall(m.Type, m.Data, clixml.Limits{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.CallID != VoidCallID {
+					calls[m.PID] = append(calls[m.PID], c)
+				}
+			}
 			var capability Message
 			for _, m := range rec.client {
 				var st Step
@@ -47,6 +63,14 @@ func TestMachineTakesRecordedClients(t *testing.T) {
 					if _, _, ok := pool.Pipeline(m.PID); !ok && !pool.Ended(m.PID) {
 						if err := pool.NewPipeline(m.PID); err != nil {
 							t.Fatalf("%v: %v", m, err)
+						}
+					}
+					if m.Type == MsgPipelineHostResponse && len(calls[m.PID]) > 0 {
+						real := calls[m.PID][0]
+						calls[m.PID] = calls[m.PID][1:]
+						made, _, err := pool.HostCall(m.PID, m.RPID, real)
+						if err != nil || made.CallID != real.CallID {
+							t.Fatalf("host call %v: id %d, want the Windows server's %d (%v)", real.Method, made.CallID, real.CallID, err)
 						}
 					}
 					st, err = pool.ReceivePipeline(m.PID, m)

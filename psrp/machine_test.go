@@ -35,6 +35,7 @@ var update = flag.Bool("update", false, "rewrite the transcripts of testdata/mac
 //	-> P1 CREATE_PIPELINE cmd=Get-Date input      ReceivePipeline(P1, ...)
 //	command P1 | abandon P1 | retire P1           NewPipeline, Abandon, Retire
 //	signal P1 stop|terminate                      Signal
+//	hostcall P1 choice|void                       HostCall (PromptForChoice or WriteLine)
 //	finish P1 Completed|Failed|Stopped            Finish
 //	connect SESSION_CAPABILITY version=2.3 | CONNECT_RUNSPACEPOOL min=1 max=4
 //	close                                         Close
@@ -209,6 +210,21 @@ func (m *machine) do(f []string) error {
 		st, err := p.ReceivePipeline(pid, msg)
 		m.step(st)
 		return err
+	case "hostcall":
+		// hostcall P1 choice|void: the gateway asks the client's host.
+		pid, err := pidOf(arg(1))
+		if err != nil {
+			m.t.Fatal(err)
+		}
+		c := WriteLine("a line")
+		if arg(2) == "choice" {
+			c = PromptForChoice("Confirm", "Are you sure?", []ChoiceDescription{{Label: "&Yes", HelpMessage: "yes"}, {Label: "&No", HelpMessage: "no"}}, 0)
+		}
+		_, msg, err := p.HostCall(pid, p.RPID(), c)
+		if err == nil {
+			m.step(Step{Send: []Message{msg}})
+		}
+		return err
 	case "command", "abandon", "retire", "signal", "finish":
 		pid, err := pidOf(arg(1))
 		if err != nil {
@@ -308,6 +324,12 @@ func renderEvent(ev Event) string {
 		return "stop " + nameOf(e.PID)
 	case ForgetPipeline:
 		return "forget " + nameOf(e.PID)
+	case HostAnswer:
+		r := e.Response
+		if r.Error != nil {
+			return fmt.Sprintf("host-answer %s ci=%d mi=%v error=%q", nameOf(e.PID), r.CallID, r.Method, r.ErrorMessage)
+		}
+		return fmt.Sprintf("host-answer %s ci=%d mi=%v mr=%s", nameOf(e.PID), r.CallID, r.Method, renderValue(r.Return))
 	}
 	return fmt.Sprintf("%T", ev)
 }
@@ -500,6 +522,23 @@ func (m *machine) build(target string, f []string) (Message, error) {
 		}
 	case MsgEndOfPipelineInput:
 		return NewEndOfPipelineInput(transcriptRPID, pid), nil
+	case MsgPipelineHostResponse:
+		if _, ok := a["ci"]; !ok {
+			v = ""
+			break
+		}
+		if name, ok := a["pid"]; ok {
+			// On the pool's stream, naming its pipeline, as pypsrp sends it.
+			var err error
+			if pid, err = pidOf(name); err != nil {
+				return Message{}, err
+			}
+		}
+		r := HostResponse{CallID: num("ci", 1), Method: HostMethodID(num("mi", int64(HostPromptForChoice))), Return: int32(num("mr", 0))}
+		if msg, ok := a["error"]; ok {
+			r.Error = HostErrorRecord(msg)
+		}
+		return NewPipelineHostResponse(transcriptRPID, pid, r)
 	default:
 		v = ""
 	}

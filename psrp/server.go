@@ -56,6 +56,10 @@ type serverPipe struct {
 	state PipelineState
 	input bool // created to take PIPELINE_INPUT
 	final bool // its last PIPELINE_STATE was produced
+	// calls holds the host calls waiting for their answer, by call id;
+	// lastCall is the last call id given.
+	calls    map[int64]HostMethodID
+	lastCall int64
 }
 
 // Step is what the pool answers one input with: messages to the client,
@@ -111,11 +115,20 @@ type StopPipeline struct{ PID GUID }
 // retired); free what the host holds for it.
 type ForgetPipeline struct{ PID GUID }
 
+// HostAnswer: the client answered host call Response.CallID of pipeline
+// PID (PIPELINE_HOST_RESPONSE); hand it to whatever waits for it, if
+// anything still does (a stopped pipeline waits no more).
+type HostAnswer struct {
+	PID      GUID
+	Response HostResponse
+}
+
 func (StartPipeline) event()  {}
 func (PipelineInput) event()  {}
 func (EndOfInput) event()     {}
 func (StopPipeline) event()   {}
 func (ForgetPipeline) event() {}
+func (HostAnswer) event()     {}
 
 // Signal is what a WS-Man Signal asks of a pipeline.
 type Signal uint8
@@ -244,7 +257,22 @@ func (p *ServerPool) receive(m Message, st *Step) error {
 		p.send(st, NewRunspaceAvailability(p.rpid, ci, true), 0)
 		return nil
 	case MsgRunspacePoolHostResponse:
-		return nil // the server sends only void host calls
+		return nil // the server makes no runspace pool host call that needs an answer
+	case MsgPipelineHostResponse:
+		if !m.PID.IsZero() {
+			// pypsrp sends its answer to a pipeline's host call on the
+			// pool's stream (a Send without CommandId; powershell.py
+			// _process_host_call), the pipeline named only by the
+			// message's PID, which PowerShell's server dispatches to the
+			// pipeline.
+			pst, err := p.ReceivePipeline(m.PID, m)
+			if err != nil {
+				return err
+			}
+			st.Events = append(st.Events, pst.Events...)
+			st.Send = append(st.Send, pst.Send...)
+			return nil
+		}
 	case MsgPublicKey:
 		// Windows PowerShell sends PUBLIC_KEY before a pipeline that
 		// holds a SecureString (a -Credential argument) and waits 180 s
@@ -445,7 +473,15 @@ func (p *ServerPool) ReceivePipeline(pid GUID, m Message) (Step, error) {
 		}
 		return Step{}, nil
 	case MsgPipelineHostResponse:
-		return Step{}, nil
+		r, err := ParseHostResponse(m.Type, m.Data, lim)
+		if err != nil {
+			return Step{}, refuse(m.Type, err)
+		}
+		if _, ok := pp.calls[r.CallID]; !ok {
+			return Step{}, refuse(m.Type, fmt.Errorf("%w: call id %d", errNoHostCall, r.CallID))
+		}
+		delete(pp.calls, r.CallID)
+		return Step{Events: []Event{HostAnswer{PID: pid, Response: r}}}, nil
 	}
 	return Step{}, refuse(m.Type, errNotForPipeline)
 }
@@ -472,6 +508,38 @@ func (p *ServerPool) Signal(pid GUID, sig Signal) (Step, error) {
 		st.Events = append(st.Events, p.retire(pid))
 	}
 	return st, nil
+}
+
+// HostCall builds the PIPELINE_HOST_CALL c of pipeline pid; rpid is the
+// pool id the pipeline started with (StartPipeline.RPID). A call that
+// expects an answer (c.CallID is not VoidCallID) gets the pipeline's next
+// call id, 1 first, as PowerShell's server numbers each pipeline's calls,
+// and the pool then takes the one PIPELINE_HOST_RESPONSE with that id
+// (as a HostAnswer event) and refuses any other. The call returned
+// carries the id given.
+func (p *ServerPool) HostCall(pid, rpid GUID, c HostCall) (HostCall, Message, error) {
+	if p.state.Terminal() {
+		return c, Message{}, ErrPoolClosed
+	}
+	pp := p.pipes[pid]
+	if pp == nil {
+		return c, Message{}, ErrUnknownPipeline
+	}
+	if c.CallID != VoidCallID {
+		pp.lastCall++
+		c.CallID = pp.lastCall
+	}
+	m, err := NewPipelineHostCall(rpid, pid, c)
+	if err != nil {
+		return c, Message{}, err
+	}
+	if c.CallID != VoidCallID {
+		if pp.calls == nil {
+			pp.calls = make(map[int64]HostMethodID)
+		}
+		pp.calls[c.CallID] = c.Method
+	}
+	return c, m, nil
 }
 
 // Finish ends pipeline pid in state (Completed, Failed or Stopped, with

@@ -114,6 +114,7 @@ var (
 	errNotForPipeline       = errors.New("unexpected message for a pipeline")
 	errNotInConnect         = errors.New("unexpected message in connectXml")
 	errPipelineEnded        = errors.New("the pipeline has ended")
+	errNoHostCall           = errors.New("an answer to a host call the pipeline is not waiting for")
 )
 
 // MessageError is a message refused: malformed, or not legal in the
