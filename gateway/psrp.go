@@ -56,6 +56,9 @@ type psrpPipe struct {
 	out    queue
 	input  *pipeInput
 	cancel context.CancelFunc
+	// prompts are the host calls waiting for the client's answer, by
+	// call id (see psrpHost); guarded by the pool's mu.
+	prompts map[int64]chan<- psrp.HostResponse
 }
 
 func newPSRPPool(g *Gateway, s *shell, env *wsman.Envelope) (*psrpPool, error) {
@@ -186,6 +189,15 @@ func (p *psrpPool) applyLocked(st psrp.Step) error {
 		case psrp.ForgetPipeline:
 			if pipe := p.pipes[e.PID]; pipe != nil {
 				p.dropPipeLocked(pipe)
+			}
+		case psrp.HostAnswer:
+			// Nobody waits any more when the prompt's pipeline was
+			// stopped: the answer is dropped.
+			if pipe := p.pipes[e.PID]; pipe != nil {
+				if ch, ok := pipe.prompts[e.Response.CallID]; ok {
+					delete(pipe.prompts, e.Response.CallID)
+					ch <- e.Response // buffered: never blocks
+				}
 			}
 		}
 	}

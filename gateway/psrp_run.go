@@ -21,9 +21,14 @@ import (
 // pipeline's host has a UI, warnings, verbose and debug messages, progress
 // and Write-Host text also go to it as host calls (see psrpSink). Exit-
 // PSSession answers with the PopRunspace host call that makes the client
-// leave the session. hi is the pipeline's host (psrp.StartPipeline.Host).
+// leave the session. hi is the pipeline's host (psrp.StartPipeline.Host):
+// when it has a UI, it is also the engine's Host, which -Confirm asks.
 func (p *psrpPool) runPipeline(ctx context.Context, s *psrpSink, cp *psrp.CreatePipeline, hi psrp.HostInfo) error {
 	ctx = withCommandID(ctx, s.pipe.id)
+	if hi.HasUI() {
+		// -Confirm asks this client's host (PromptForChoice).
+		ctx = engine.WithHost(ctx, psrpHost{s: s})
+	}
 	var input engine.Input
 	if s.pipe.input != nil {
 		input = s.pipe.input
