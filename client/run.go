@@ -43,6 +43,11 @@ type RunOptions struct {
 	Record func(r Record)
 	// Input, when non-empty, is sent to the pipeline as its input.
 	Input []any
+	// Host, when set, answers what the command asks the user: the
+	// pipeline announces a host with a user interface, so -Confirm
+	// prompts through Host.PromptForChoice. Without one the gateway
+	// refuses -Confirm (engine.confirm-needs-host).
+	Host Host
 }
 
 // Result is what a command produced.
@@ -91,8 +96,12 @@ func (s *Session) run(ctx context.Context, cmd Command, opts RunOptions) (*Resul
 	if err != nil {
 		return res, false, err
 	}
+	start := s.pool.Pipeline
+	if opts.Host != nil {
+		start = s.pool.PipelineWithHost
+	}
 	s.mu.Lock()
-	pipe, msgs, err := s.pool.Pipeline(pid, psrp.CreatePipeline{ApartmentState: 2, PowerShell: cmd.pipeline()}, opts.Input)
+	pipe, msgs, err := start(pid, psrp.CreatePipeline{ApartmentState: 2, PowerShell: cmd.pipeline()}, opts.Input)
 	s.mu.Unlock()
 	var ie *psrp.InputError
 	switch {
@@ -137,8 +146,12 @@ func (s *Session) run(ctx context.Context, cmd Command, opts RunOptions) (*Resul
 			}
 			return res, true, err
 		}
-		done, ferr, err := s.consume(&in, pipe, resp, res, opts)
+		done, ferr, err := s.consume(ctx, cid, true, &in, pipe, resp, res, opts)
 		if err != nil {
+			if ctx.Err() != nil {
+				// Stopped at a prompt.
+				return res, true, s.stop(ctx, cid, pipe, res, opts)
+			}
 			return res, true, err
 		}
 		if done || commandDone(resp) {
@@ -197,7 +210,7 @@ func (s *Session) stop(ctx context.Context, cid string, pipe *psrp.ClientPipelin
 		if err != nil {
 			return stopped
 		}
-		done, _, _ := s.consume(&in, pipe, resp, res, opts)
+		done, _, _ := s.consume(sctx, cid, false, &in, pipe, resp, res, opts)
 		if done || commandDone(resp) {
 			res.State = psrp.PipelineStopped
 			return stopped
@@ -207,8 +220,10 @@ func (s *Session) stop(ctx context.Context, cid string, pipe *psrp.ClientPipelin
 
 // consume handles the PSRP messages of one Receive response. done is set
 // by the final PIPELINE_STATE, whose error (a failed or stopped pipeline)
-// is final; nothing after it is read.
-func (s *Session) consume(in *psrp.Reassembler, pipe *psrp.ClientPipeline, resp *wsman.Response, res *Result, opts RunOptions) (done bool, final, err error) {
+// is final; nothing after it is read. A host call that needs an answer is
+// answered (see answer) when answering is set; a stopping pipeline's
+// drain answers nothing.
+func (s *Session) consume(ctx context.Context, cid string, answering bool, in *psrp.Reassembler, pipe *psrp.ClientPipeline, resp *wsman.Response, res *Result, opts RunOptions) (done bool, final, err error) {
 	for _, st := range resp.Streams {
 		msgs, werr := in.Write(st.Data)
 		if werr != nil {
@@ -218,6 +233,11 @@ func (s *Session) consume(in *psrp.Reassembler, pipe *psrp.ClientPipeline, resp 
 			ev, err := pipe.Receive(m)
 			if err != nil {
 				return false, nil, psgate.Wrap(psgate.CodeBadMessage, psgate.Args{"detail": err.Error()}, err)
+			}
+			if c := ev.HostCall; c != nil && c.CallID != psrp.VoidCallID && answering {
+				if err := s.answer(ctx, cid, pipe.PID(), *c, opts.Host); err != nil {
+					return false, nil, err
+				}
 			}
 			if f := s.event(ev, res, opts); pipe.Done() {
 				return true, f, nil

@@ -30,7 +30,9 @@ func newConnectCmd() *cobra.Command {
 		Short: "Open an interactive shell on the gateway",
 		Long: `Open an interactive PowerShell session on the gateway, with the prompt
 "[tenant] PS>". Each line is run as a command; Ctrl+C stops the running command;
-"exit" or end of input closes the session.
+"exit" or end of input closes the session. On a terminal, -Confirm asks
+PowerShell's confirmation prompt ("[Y] Yes  [A] Yes to All  [N] No  [L] No to
+All"); when input is not a terminal, -Confirm is refused.
 
 Reconnection mode is on: when the session reaches its lifetime or idle timeout,
 the token expires or the connection drops, a new session is opened with a
@@ -142,7 +144,9 @@ func (sh *shell) loop(ctx context.Context, in io.Reader) error {
 		case strings.EqualFold(line, "exit"):
 			return nil
 		}
-		sh.execute(ctx, line)
+		// Not a terminal: nothing to answer a prompt with, so -Confirm is
+		// refused (engine.confirm-needs-host).
+		sh.execute(ctx, line, nil)
 	}
 }
 
@@ -196,6 +200,7 @@ func (sh *shell) terminalLoop(ctx context.Context, f *os.File) error {
 		}
 		stop := make(chan struct{})
 		typed := make(chan []byte, 1)
+		prompts := make(chan *promptRequest)
 		go func() {
 			var ahead []byte
 			defer func() { typed <- ahead }()
@@ -203,6 +208,10 @@ func (sh *shell) terminalLoop(ctx context.Context, f *os.File) error {
 				select {
 				case <-stop:
 					return
+				case req := <-prompts:
+					// The command asks (-Confirm): the keys answer it.
+					n, err := sh.choicePrompt(req.ctx, keys, req.p)
+					req.answer <- promptAnswer{n: n, err: err}
 				case b, ok := <-keys:
 					if !ok {
 						return
@@ -215,7 +224,7 @@ func (sh *shell) terminalLoop(ctx context.Context, f *os.File) error {
 				}
 			}
 		}()
-		sh.execute(ctx, line)
+		sh.execute(ctx, line, termHost{prompts: prompts})
 		close(stop)
 		ed.pending = append(ed.pending, <-typed...)
 	}
@@ -242,7 +251,9 @@ func (sh *shell) interrupt() bool {
 	return false
 }
 
-func (sh *shell) execute(ctx context.Context, line string) {
+// execute runs one command line; host, when not nil, answers its
+// prompts.
+func (sh *shell) execute(ctx context.Context, line string, host client.Host) {
 	cctx, cancel := context.WithCancel(ctx)
 	sh.mu.Lock()
 	sh.cancel = cancel
@@ -253,7 +264,7 @@ func (sh *shell) execute(ctx context.Context, line string) {
 		sh.mu.Unlock()
 		cancel()
 	}()
-	res, err := sh.run(cctx, client.Script(line), client.RunOptions{Record: func(r client.Record) { writeRecord(sh.errw, r, sh.errColor) }})
+	res, err := sh.run(cctx, client.Script(line), client.RunOptions{Record: func(r client.Record) { writeRecord(sh.errw, r, sh.errColor) }, Host: host})
 	if res != nil {
 		if werr := writeObjects(sh.out, res.Output, sh.output, sh.width, sh.color); werr != nil {
 			fmt.Fprintf(sh.errw, "error: %v\n", werr)

@@ -1,0 +1,114 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// -Confirm on psgate connect's terminal: PowerShell's prompt, its help,
+// No, Yes, and Ctrl+C at the prompt stopping the command.
+func TestConnectConfirmPromptOnTerminal(t *testing.T) {
+	gw := startGateway(t)
+	ptmx, pts := openPTY(t)
+	defer ptmx.Close()
+	var screen syncBuffer
+	go func() {
+		b := make([]byte, 4096)
+		for {
+			n, err := ptmx.Read(b)
+			screen.Write(b[:n])
+			if err != nil {
+				return
+			}
+		}
+	}()
+	root := newRootCmd()
+	root.SetIn(pts)
+	root.SetOut(pts)
+	root.SetErr(pts)
+	root.SetArgs([]string{"connect"})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(context.Background()) }()
+
+	seen := 0
+	waitFor := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for time.Now().Before(deadline) {
+			s := screen.String()
+			if i := strings.Index(s[seen:], want); i >= 0 {
+				seen += i + len(want)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("screen never showed %q; it shows:\n%q", want, screen.String()[seen:])
+	}
+	typeKeys := func(s string) {
+		t.Helper()
+		if _, err := ptmx.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const choices = `[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [?] Help (default is "Y"): `
+
+	waitFor("[contoso] PS> ")
+	typeKeys("Set-CsUser -Identity alice@contoso.test -Title Nope -Confirm\r")
+	waitFor("Confirm\r\nAre you sure you want to perform this action?\r\n" +
+		`Performing the operation "Set-CsUser" on target "alice@contoso.test".` + "\r\n" + choices)
+	typeKeys("?\r")
+	waitFor("Y - Continue with only the next step of the operation.\r\n" +
+		"A - Continue with all the steps of the operation.\r\n" +
+		"N - Skip this operation and proceed with the next operation.\r\n" +
+		"L - Skip this operation and all subsequent operations.\r\n" + choices)
+	typeKeys("maybe\r") // not a choice: asked again
+	waitFor(choices)
+	typeKeys("n\r")
+	waitFor("[contoso] PS> ")
+
+	typeKeys("Set-CsUser -Identity alice@contoso.test -Title Yep -Confirm\r")
+	waitFor(choices)
+	typeKeys("\r") // the default, Yes
+	waitFor("[contoso] PS> ")
+
+	typeKeys("Set-CsUser -Identity alice@contoso.test -Title Stop -Confirm\r")
+	waitFor(choices)
+	typeKeys("\x03") // Ctrl+C at the prompt stops the command
+	waitFor("engine.pipeline-stopped")
+	waitFor("[contoso] PS> ")
+
+	typeKeys("Get-CsOnlineUser -Identity alice@contoso.test | Select-Object Title\r")
+	waitFor("Yep")
+	waitFor("[contoso] PS> ")
+	typeKeys("exit\r")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("connect: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("connect did not end after exit")
+	}
+	pts.Close()
+	if n := gw.Gateway().ShellCount(); n != 0 {
+		t.Errorf("%d shells left open", n)
+	}
+}
+
+// psgate run has no host to answer a prompt: -Confirm is refused with
+// the catalog's error and its fix, and nothing changes.
+func TestRunConfirmIsRefused(t *testing.T) {
+	startGateway(t)
+	_, stderr, status := psgateRun(t, "", "run", "Set-CsUser -Identity alice@contoso.test -Title Refused -Confirm")
+	if status == 0 || !strings.Contains(stderr, "engine.confirm-needs-host") || !strings.Contains(stderr, "-Confirm:$false") {
+		t.Errorf("status %d, stderr:\n%s", status, stderr)
+	}
+	stdout, _, _ := psgateRun(t, "", "run", "Get-CsOnlineUser -Identity alice@contoso.test | Select-Object Title")
+	if strings.Contains(stdout, "Refused") {
+		t.Errorf("the change was made: %s", stdout)
+	}
+}
