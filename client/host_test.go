@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/psobject"
@@ -124,5 +125,32 @@ func TestStopAtThePrompt(t *testing.T) {
 	}
 	if n := ts.Gateway().ShellCount(); n != 1 {
 		t.Errorf("%d shells", n)
+	}
+}
+
+// The shell closing while a prompt waits ends the gateway's pipeline: the
+// gateway settles (no command left running) though the client never
+// answered.
+func TestShellCloseEndsThePrompt(t *testing.T) {
+	ts := startServer(t)
+	s := dial(t, ts.config())
+	h := &blockingHost{asked: make(chan struct{})}
+	ctx, cancel := context.WithCancel(testCtx(t))
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Run(ctx, Script("Set-CsUser -Identity alice@contoso.test -Title Closed -Confirm"), RunOptions{Host: h})
+		done <- err
+	}()
+	<-h.asked
+	ts.closeAll(t, psgate.CloseIdle)
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer scancel()
+	if err := ts.Gateway().Shutdown(sctx); err != nil {
+		t.Errorf("the gateway did not settle with a prompt pending on a closed shell: %v", err)
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Error("Run on a closed shell succeeded")
 	}
 }
