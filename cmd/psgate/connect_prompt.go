@@ -59,17 +59,16 @@ func hotKey(label string) (key, plain string) {
 	return strings.ToUpper(string(r)), label[:i] + label[i+1:]
 }
 
-// choiceLine is the console host's line of choices:
-// `[Y] Yes  [N] No  [?] Help (default is "Y"): `.
+// choiceLine is the console host's line of choices,
+// `[Y] Yes  [N] No  [?] Help (default is "Y"): ` (Windows PowerShell's
+// ConsoleHostUserInterfacePromptForChoice.cs WriteChoicePrompt, l.314–398:
+// "[{0}] {1}  " per choice, the help entry, the default's hot key or
+// label).
 func choiceLine(p client.ChoicePrompt) string {
 	var b strings.Builder
 	for _, c := range p.Choices {
 		key, plain := hotKey(c.Label)
-		if key != "" {
-			fmt.Fprintf(&b, "[%s] %s  ", key, plain)
-		} else {
-			fmt.Fprintf(&b, "%s  ", plain)
-		}
+		fmt.Fprintf(&b, "[%s] %s  ", key, plain)
 	}
 	b.WriteString("[?] Help")
 	if p.Default >= 0 && p.Default < len(p.Choices) {
@@ -82,31 +81,37 @@ func choiceLine(p client.ChoicePrompt) string {
 	return b.String() + ": "
 }
 
-// pick matches a typed answer to a choice, as the console host does: a
-// hot key, else a whole label, case-insensitively; "" picks the default.
-// ok is false for anything else.
+// pick matches a typed answer to a choice, as the console host does
+// (HostUIHelperMethods.DetermineChoicePicked, MshHostUserInterface.cs
+// l.1235–1270): a whole label first, then a hot key, case-insensitively;
+// "" picks the default (PromptForChoice l.124–135). ok is false for
+// anything else, and the prompt is shown again.
 func pick(p client.ChoicePrompt, answer string) (int, bool) {
 	answer = strings.TrimSpace(answer)
 	if answer == "" {
 		return p.Default, p.Default >= 0 && p.Default < len(p.Choices)
 	}
 	for i, c := range p.Choices {
-		if key, _ := hotKey(c.Label); key != "" && strings.EqualFold(key, answer) {
+		if _, plain := hotKey(c.Label); strings.EqualFold(plain, answer) {
 			return i, true
 		}
 	}
 	for i, c := range p.Choices {
-		if _, plain := hotKey(c.Label); strings.EqualFold(plain, answer) {
+		if key, _ := hotKey(c.Label); key != "" && strings.EqualFold(key, answer) {
 			return i, true
 		}
 	}
 	return 0, false
 }
 
-// choicePrompt shows a PromptForChoice as PowerShell's console host does
-// (caption, message, the line of choices; "?" lists each choice's help)
-// and reads the answer from keys until one matches. Ctrl+C stops the
-// running command; the prompt then ends with ctx's error.
+// choicePrompt shows a PromptForChoice as Windows PowerShell's console
+// host does (ConsoleHostUserInterfacePromptForChoice.cs PromptForChoice,
+// l.57–160: a blank line and the caption, the message, then the line of
+// choices until an answer matches; "?" lists each choice's hot key and
+// help, ShowChoiceHelp l.419–442) and reads the answer from keys. Ctrl+C
+// stops the running command (the console throws PromptingException
+// there, l.116–122; here the command is stopped outright); the prompt
+// then ends with ctx's error.
 func (sh *shell) choicePrompt(ctx context.Context, keys <-chan byte, p client.ChoicePrompt) (int, error) {
 	fmt.Fprint(sh.out, "\n")
 	if p.Caption != "" {
