@@ -374,6 +374,9 @@ type winpsClient struct {
 	receives int
 	// utf16 sends bodies as UTF-16LE (New-PSSessionOption -UseUTF16).
 	utf16 bool
+	// console answers the host calls that need an answer, as the console
+	// host's UI would (see executeHostCall); nil when a test expects none.
+	console func(call psrp.HostCall) any
 	// idle is the rsp:IdleTimeOut of Create, set only by
 	// New-PSSessionOption -IdleTimeout.
 	idle string
@@ -859,6 +862,9 @@ func (c *winpsClient) receiveCommand(pid psrp.GUID) pipeResult {
 					res.stateObj = o
 					n, _ := o.Get("PipelineState")
 					res.state = psrp.PipelineState(intOf(n))
+				}
+				if m.Type == psrp.MsgPipelineHostCall {
+					c.executeHostCall(pid, m)
 				}
 			}
 			res.msgs = append(res.msgs, msgs...)
