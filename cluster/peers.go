@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"slices"
 	"strings"
 	"sync"
@@ -286,6 +287,10 @@ func (p *Peers) Spare(ctx context.Context) (gateway.Location, bool) {
 	return gateway.Location{Node: n.Name, NodeID: n.ID, URL: n.InternalURL, Self: selfName}, true
 }
 
+// forwardTries bounds the sends of one forwarded request over connections
+// that turned out to be closed.
+const forwardTries = 3
+
 // hopHeaders are not passed on (RFC 9110 §7.6.1).
 var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate",
 	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
@@ -297,28 +302,45 @@ func (p *Peers) Forward(w http.ResponseWriter, r *http.Request, body []byte, f g
 		return psgate.E(psgate.CodeOtherNode, psgate.Args{"shell": shell, "node": to.Node, "self": to.Self})
 	}
 	ctx := r.Context()
-	out, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(to.URL, "/")+r.URL.RequestURI(), bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("cluster: forward to %s: %w", to.Node, err)
-	}
-	out.Header = r.Header.Clone()
+	header := r.Header.Clone()
 	for _, h := range hopHeaders {
-		out.Header.Del(h)
+		header.Del(h)
 	}
 	// Only this node's word counts for these.
 	_, selfName := p.cfg.Self()
-	out.Header.Set(gateway.HeaderForwardedBy, selfName)
-	out.Header.Set(gateway.HeaderClient, f.Client)
-	out.Header.Set(gateway.HeaderAddress, f.Address)
-	out.Host = r.Host
-	out.ContentLength = int64(len(body))
-	resp, err := p.client.Do(out)
-	if err != nil {
+	header.Set(gateway.HeaderForwardedBy, selfName)
+	header.Set(gateway.HeaderClient, f.Client)
+	header.Set(gateway.HeaderAddress, f.Address)
+	var resp *http.Response
+	for attempt := 1; ; attempt++ {
+		// A kept-alive connection the owner closed as the request went
+		// out (a node shutting down closes its idle connections) fails
+		// the request before the owner read it: send it again, on another
+		// connection. A connection the owner had begun to read is never
+		// closed under it by a shutdown, and a node that died answers
+		// nothing either way.
+		var reused bool
+		trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused }}
+		out, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost,
+			strings.TrimSuffix(to.URL, "/")+r.URL.RequestURI(), bytes.NewReader(body))
+		if err != nil {
+			return fmt.Errorf("cluster: forward to %s: %w", to.Node, err)
+		}
+		out.Header = header.Clone()
+		out.Host = r.Host
+		out.ContentLength = int64(len(body))
+		resp, err = p.client.Do(out)
+		if err == nil {
+			break
+		}
 		if ctx.Err() != nil {
 			// The client left; nothing to answer.
 			return ctx.Err()
 		}
-		return p.unreachable(to, shell, err)
+		if !reused || attempt == forwardTries {
+			return p.unreachable(to, shell, err)
+		}
+		p.log.Info("cluster: a kept-alive connection to a node failed; sending again", logkey.Node, to.NodeID, logkey.Err, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == gateway.StatusMisdirected {
