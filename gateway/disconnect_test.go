@@ -159,22 +159,27 @@ func TestDisconnectAnswersPendingReceive(t *testing.T) {
 	if r := pipeline(t, w, g, "synthetic-psrp-sleep.xml", id, cmd); r.code != http.StatusOK {
 		t.Fatalf("pipeline: %d %s", r.code, r.body)
 	}
+	// order records which response the gateway began to write first: the
+	// writes themselves, not the goroutines that return afterwards.
 	var mu sync.Mutex
 	var order []string
+	stamped := func(name string) http.Handler {
+		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			g.ServeHTTP(&stampWriter{ResponseWriter: rw, stamp: func() {
+				mu.Lock()
+				order = append(order, name)
+				mu.Unlock()
+			}}, r)
+		})
+	}
 	pending := make(chan *response, 1)
 	go func() {
-		rec := post(g, "alice", pipeReceive(t, w, id, cmd))
-		mu.Lock()
-		order = append(order, "receive")
-		mu.Unlock()
+		rec := post(stamped("receive"), "alice", pipeReceive(t, w, id, cmd))
 		pending <- &response{code: rec.Code, body: rec.Body.String()}
 	}()
-	time.Sleep(200 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // the Receive is waiting now
 	start := time.Now()
-	expect(t, g, "alice", onShell(w.template(t, "pypsrp-disconnect.xml"), id, ""), http.StatusOK, "DisconnectResponse")
-	mu.Lock()
-	order = append(order, "disconnect")
-	mu.Unlock()
+	expect(t, stamped("disconnect"), "alice", onShell(w.template(t, "pypsrp-disconnect.xml"), id, ""), http.StatusOK, "DisconnectResponse")
 	select {
 	case r := <-pending:
 		if r.code != http.StatusOK || !strings.Contains(r.body, "ReceiveResponse") || !strings.Contains(r.body, "CommandState/Running") {
@@ -184,7 +189,7 @@ func TestDisconnectAnswersPendingReceive(t *testing.T) {
 		t.Fatal("the pending Receive was not answered by the Disconnect")
 	}
 	mu.Lock()
-	if order[0] != "receive" {
+	if len(order) != 2 || order[0] != "receive" {
 		t.Errorf("answered in the order %v: the DisconnectResponse went out before the pending Receive's", order)
 	}
 	mu.Unlock()
@@ -326,3 +331,25 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// stampWriter calls stamp when the handler begins its response.
+type stampWriter struct {
+	http.ResponseWriter
+	stamp   func()
+	stamped bool
+}
+
+func (w *stampWriter) WriteHeader(code int) {
+	if !w.stamped {
+		w.stamped = true
+		w.stamp()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *stampWriter) Write(p []byte) (int, error) {
+	if !w.stamped {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
+}
