@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -13,26 +12,7 @@ import (
 // No, Yes, and Ctrl+C at the prompt stopping the command.
 func TestConnectConfirmPromptOnTerminal(t *testing.T) {
 	gw := startGateway(t)
-	ptmx, pts := openPTY(t)
-	defer ptmx.Close()
-	var screen syncBuffer
-	go func() {
-		b := make([]byte, 4096)
-		for {
-			n, err := ptmx.Read(b)
-			screen.Write(b[:n])
-			if err != nil {
-				return
-			}
-		}
-	}()
-	root := newRootCmd()
-	root.SetIn(pts)
-	root.SetOut(pts)
-	root.SetErr(pts)
-	root.SetArgs([]string{"connect"})
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(context.Background()) }()
+	ptmx, pts, screen, done := runOnPTY(t, "connect")
 
 	seen := 0
 	waitFor := func(want string) {

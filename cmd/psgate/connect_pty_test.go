@@ -35,14 +35,16 @@ func openPTY(t *testing.T) (ptmx, pts *os.File) {
 	return ptmx, pts
 }
 
-// The interactive shell driven through a pseudo-terminal: prompt, tab
-// completion of cmdlets and parameters, history, Ctrl+C stopping the
-// running pipeline and abandoning a line at the prompt.
-func TestConnectThroughPseudoTerminal(t *testing.T) {
-	gw := startGateway(t)
-	ptmx, pts := openPTY(t)
-	defer ptmx.Close()
-	var screen syncBuffer
+// runOnPTY runs psgate with args on a new pseudo-terminal, as a user at
+// a terminal would: it returns the terminal's master side (write what the
+// user types there), everything the terminal has shown so far, and the
+// command's end, and its slave side (close it to stop reading). The
+// terminal is closed when the test ends.
+func runOnPTY(t *testing.T, args ...string) (ptmx, pts *os.File, screen *syncBuffer, done <-chan error) {
+	t.Helper()
+	ptmx, pts = openPTY(t)
+	t.Cleanup(func() { ptmx.Close(); pts.Close() })
+	screen = &syncBuffer{}
 	go func() {
 		b := make([]byte, 4096)
 		for {
@@ -57,9 +59,18 @@ func TestConnectThroughPseudoTerminal(t *testing.T) {
 	root.SetIn(pts)
 	root.SetOut(pts)
 	root.SetErr(pts)
-	root.SetArgs([]string{"connect"})
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(context.Background()) }()
+	root.SetArgs(args)
+	ended := make(chan error, 1)
+	go func() { ended <- root.ExecuteContext(context.Background()) }()
+	return ptmx, pts, screen, ended
+}
+
+// The interactive shell driven through a pseudo-terminal: prompt, tab
+// completion of cmdlets and parameters, history, Ctrl+C stopping the
+// running pipeline and abandoning a line at the prompt.
+func TestConnectThroughPseudoTerminal(t *testing.T) {
+	gw := startGateway(t)
+	ptmx, pts, screen, done := runOnPTY(t, "connect")
 
 	seen := 0 // screen bytes already matched
 	waitFor := func(want string) {
