@@ -5,6 +5,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psgate/psgate/examples/widgets/widgetsvc"
 	"github.com/psgate/psgate/server/servertest"
 )
 
@@ -39,6 +43,16 @@ type tour struct {
 }
 
 func startTour(t *testing.T) *tour {
+	t.Helper()
+	return startTourWith(t, false)
+}
+
+// startTourWith is startTour; with modules the directory is laid out as
+// README's module tour leaves a checkout: examples/ from the repository,
+// modules/widgets.json copied from it, the example widget service running
+// (here in the test, on a free port the copy names), and psgate serve
+// started with --modules modules.
+func startTourWith(t *testing.T, modules bool) *tour {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
@@ -72,7 +86,12 @@ func startTour(t *testing.T) *tour {
 	ctx, cancel := context.WithCancel(context.Background())
 	// The link's own path: "psgate" alone would be looked up on this
 	// process's PATH, which need not have it.
-	tr.serve = exec.CommandContext(ctx, filepath.Join(bin, "psgate"), "serve", "--http", tr.http, "--https", tr.https, "--log-level", "warn")
+	args := []string{"serve", "--http", tr.http, "--https", tr.https, "--log-level", "warn"}
+	if modules {
+		tr.layOutModules(t)
+		args = append(args, "--modules", "modules")
+	}
+	tr.serve = exec.CommandContext(ctx, filepath.Join(bin, "psgate"), args...)
 	tr.serve.Dir, tr.serve.Env = tr.dir, tr.env
 	tr.stdout, tr.stderrB = &syncBuffer{}, &syncBuffer{}
 	tr.serve.Stdout, tr.serve.Stderr = tr.stdout, tr.stderrB
@@ -94,6 +113,38 @@ func startTour(t *testing.T) *tour {
 	}
 	tr.banner = tr.stdout.String()
 	return tr
+}
+
+// layOutModules prepares README's module tour in the tour's directory.
+func (tr *tour) layOutModules(t *testing.T) {
+	t.Helper()
+	examples, err := filepath.Abs(filepath.Join("..", "..", "examples"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(examples, filepath.Join(tr.dir, "examples")); err != nil {
+		t.Fatal(err)
+	}
+	// The example backend, as `go run ./examples/widgets/backend -insecure`
+	// runs it, trusting the tour gateway's tokens.
+	svc, err := widgetsvc.New(widgetsvc.Config{Issuer: "https://" + tr.https, Audience: "urn:contoso:widgets",
+		HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := httptest.NewServer(svc)
+	t.Cleanup(be.Close)
+	mod, err := os.ReadFile(filepath.Join(examples, "widgets", "widgets.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(tr.dir, "modules"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copied := strings.Replace(string(mod), "http://127.0.0.1:8089/api", be.URL+"/api", 1)
+	if err := os.WriteFile(filepath.Join(tr.dir, "modules", "widgets.json"), []byte(copied), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // sh runs one command line in bash as the user would type it, in the
@@ -177,7 +228,7 @@ func TestTourREADME(t *testing.T) {
 	if len(cmds) < 10 {
 		t.Fatalf("found %d tour commands in README.md; the parser or the README changed", len(cmds))
 	}
-	tr := startTour(t)
+	tr := startTourWith(t, true)
 	ports := strings.NewReplacer("127.0.0.1:5985", tr.http, "127.0.0.1:5986", tr.https)
 	runLine := regexp.MustCompile(`^psgate run\b`)
 	for _, tc := range cmds {
