@@ -202,7 +202,21 @@ func (g *Gateway) onShell(ctx context.Context, req *request) ([]byte, error) {
 	// waiting for it then answers after it.
 	req.afterWrite(func(bool) { s.endOp() })
 	req.detach = detach
+	if resp, ok := s.replay.get(env.MessageID, now); ok {
+		req.logger().Info("request sent again: answered as before", logKeyAction, env.Action)
+		return resp, nil
+	}
 	resp, err := g.onOpenShell(ctx, req, s)
+	if err == nil && req.fromPeer {
+		// Only an answer that went to another node can be lost after
+		// it was delivered: that node may die before relaying it.
+		id := env.MessageID
+		req.afterWrite(func(delivered bool) {
+			if delivered {
+				s.replay.put(id, resp, g.cfg.Now())
+			}
+		})
+	}
 	switch psgate.CodeOf(err) {
 	case psgate.CodeBadFragment:
 		// A broken fragment stream poisons the shell's reassembler for

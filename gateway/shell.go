@@ -41,6 +41,10 @@ type shell struct {
 	// WinRS shells. closeShell closes it.
 	partial *account
 
+	// replay answers a data operation sent again with the answer it got
+	// (see replayCache).
+	replay replayCache
+
 	// done is closed when the shell closes; closeErr then says why.
 	done chan struct{}
 

@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -243,5 +245,49 @@ func TestClusterOwnerUnreachableIsRetried(t *testing.T) {
 	}
 	if link.dropped.Load() < link.drop.Load() {
 		t.Fatalf("the link dropped %d connections, want %d: the fault was not exercised", link.dropped.Load(), link.drop.Load())
+	}
+}
+
+// TestClusterForwardedRequestSentAgain: a load balancer resends a request
+// whose node died before relaying the owner's answer (HAProxy's retry-on
+// empty-response); the owner answers the same request (same MessageID)
+// as it did, instead of running the Command twice or handing the
+// Receive's output out a second time.
+func TestClusterForwardedRequestSentAgain(t *testing.T) {
+	nodes := clusterNodes(t, 2, nil)
+	a, b := nodes[0], nodes[1]
+	onA, f := create(t, a.httpURL, server.DemoAdmin, adminPassword, "AGAIN-A")
+	if f != nil {
+		t.Fatal(f)
+	}
+	command := envelope("AGAIN-CMD", actCommand, onA, `<rsp:CommandLine><rsp:Command>Get-CsTenant</rsp:Command></rsp:CommandLine>`)
+	_, _, first := soapPost(t, b.httpURL, server.DemoAdmin, adminPassword, command)
+	_, _, again := soapPost(t, b.httpURL, server.DemoAdmin, adminPassword, command)
+	cid := regexp.MustCompile(`CommandId>([^<]+)<`).FindStringSubmatch(first)
+	if cid == nil || again != first {
+		t.Fatalf("the same Command sent twice through node B:\n%s\n---\n%s", first, again)
+	}
+	receive := envelope("AGAIN-RCV", actReceive, onA, `<rsp:Receive><rsp:DesiredStream CommandId="`+cid[1]+`">stdout stderr</rsp:DesiredStream></rsp:Receive>`)
+	var out string
+	for i := 0; !strings.Contains(out, "CommandState/Done"); i++ {
+		// Each poll is a new request (a new MessageID), as clients send.
+		_, _, out = soapPost(t, b.httpURL, server.DemoAdmin, adminPassword,
+			[]byte(strings.Replace(string(receive), "AGAIN-RCV", fmt.Sprintf("AGAIN-RCV-%d", i), 1)))
+		if i > 50 {
+			t.Fatalf("the command never ended:\n%s", out)
+		}
+		if strings.Contains(out, "CommandState/Done") {
+			// The last poll, sent again: the same answer, output and all.
+			_, _, again := soapPost(t, b.httpURL, server.DemoAdmin, adminPassword,
+				[]byte(strings.Replace(string(receive), "AGAIN-RCV", fmt.Sprintf("AGAIN-RCV-%d", i), 1)))
+			if again != out {
+				t.Fatalf("the final Receive sent again:\n%s\n--- first answered\n%s", again, out)
+			}
+		}
+	}
+	// A new request for the ended command is refused as before.
+	_, _, late := soapPost(t, b.httpURL, server.DemoAdmin, adminPassword, []byte(strings.Replace(string(receive), "AGAIN-RCV", "AGAIN-RCV-NEW", 1)))
+	if !strings.Contains(late, "wsman.command-not-found") && !strings.Contains(late, "command identifier that does not exist") {
+		t.Fatalf("a new Receive for the ended command:\n%s", late)
 	}
 }
