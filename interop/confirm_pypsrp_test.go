@@ -3,28 +3,15 @@ package interop
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/psgate/psgate/server"
 )
 
 // confirmPy runs a scenario of testdata/confirm_client.py as the demo
 // administrator over HTTP.
 func confirmPy(t *testing.T, rig *moduleRig, scenario string) map[string]any {
 	t.Helper()
-	py := python(t, "pypsrp")
-	u, err := url.Parse(rig.ts.httpURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out map[string]any
-	runPy(t, py, "confirm_client.py", scenario, map[string]string{
-		"PSGATE_HOST": u.Hostname(), "PSGATE_PORT": u.Port(), "PSGATE_SSL": "0", "PSGATE_PATH": "powershell",
-		"PSGATE_USER": server.DemoAdmin, "PSGATE_PASSWORD": adminPassword,
-	}, &out)
-	return out
+	return rigPy(t, rig, "confirm_client.py", scenario)
 }
 
 // patches lists the PATCH requests the widget backend received.

@@ -123,13 +123,20 @@ func (rig *moduleRig) takeCalls() []moduleCall {
 // administrator over HTTP.
 func modulePy(t *testing.T, rig *moduleRig, scenario string) map[string]any {
 	t.Helper()
+	return rigPy(t, rig, "module_client.py", scenario)
+}
+
+// rigPy runs a scenario of a pypsrp script in testdata against the rig's
+// gateway as the demo administrator over HTTP.
+func rigPy(t *testing.T, rig *moduleRig, script, scenario string) map[string]any {
+	t.Helper()
 	py := python(t, "pypsrp")
 	u, err := url.Parse(rig.ts.httpURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out map[string]any
-	runPy(t, py, "module_client.py", scenario, map[string]string{
+	runPy(t, py, script, scenario, map[string]string{
 		"PSGATE_HOST": u.Hostname(), "PSGATE_PORT": u.Port(), "PSGATE_SSL": "0", "PSGATE_PATH": "powershell",
 		"PSGATE_USER": server.DemoAdmin, "PSGATE_PASSWORD": adminPassword,
 	}, &out)

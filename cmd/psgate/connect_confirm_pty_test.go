@@ -12,28 +12,9 @@ import (
 // No, Yes, and Ctrl+C at the prompt stopping the command.
 func TestConnectConfirmPromptOnTerminal(t *testing.T) {
 	gw := startGateway(t)
-	ptmx, pts, screen, done := runOnPTY(t, "connect")
-
-	seen := 0
-	waitFor := func(want string) {
-		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for time.Now().Before(deadline) {
-			s := screen.String()
-			if i := strings.Index(s[seen:], want); i >= 0 {
-				seen += i + len(want)
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		t.Fatalf("screen never showed %q; it shows:\n%q", want, screen.String()[seen:])
-	}
-	typeKeys := func(s string) {
-		t.Helper()
-		if _, err := ptmx.Write([]byte(s)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	term := runOnPTY(t, "connect")
+	pts, done := term.pts, term.done
+	waitFor, typeKeys := term.waitFor, term.typeKeys
 	const choices = `[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [?] Help (default is "Y"): `
 
 	waitFor("[contoso] PS> ")

@@ -35,16 +35,28 @@ func openPTY(t *testing.T) (ptmx, pts *os.File) {
 	return ptmx, pts
 }
 
-// runOnPTY runs psgate with args on a new pseudo-terminal, as a user at
-// a terminal would: it returns the terminal's master side (write what the
-// user types there), everything the terminal has shown so far, and the
-// command's end, and its slave side (close it to stop reading). The
-// terminal is closed when the test ends.
-func runOnPTY(t *testing.T, args ...string) (ptmx, pts *os.File, screen *syncBuffer, done <-chan error) {
+// ptyRun is psgate running on a pseudo-terminal, as a user at a terminal
+// runs it.
+type ptyRun struct {
+	t *testing.T
+	// ptmx is the terminal's master side: what the user types goes there.
+	// pts is its slave side: close it to stop reading.
+	ptmx, pts *os.File
+	// screen is everything the terminal has shown so far.
+	screen *syncBuffer
+	// done delivers the command's end.
+	done <-chan error
+	// seen counts the screen bytes waitFor already matched.
+	seen int
+}
+
+// runOnPTY runs psgate with args on a new pseudo-terminal; the terminal
+// is closed when the test ends.
+func runOnPTY(t *testing.T, args ...string) *ptyRun {
 	t.Helper()
-	ptmx, pts = openPTY(t)
+	ptmx, pts := openPTY(t)
 	t.Cleanup(func() { ptmx.Close(); pts.Close() })
-	screen = &syncBuffer{}
+	screen := &syncBuffer{}
 	go func() {
 		b := make([]byte, 4096)
 		for {
@@ -62,7 +74,30 @@ func runOnPTY(t *testing.T, args ...string) (ptmx, pts *os.File, screen *syncBuf
 	root.SetArgs(args)
 	ended := make(chan error, 1)
 	go func() { ended <- root.ExecuteContext(context.Background()) }()
-	return ptmx, pts, screen, ended
+	return &ptyRun{t: t, ptmx: ptmx, pts: pts, screen: screen, done: ended}
+}
+
+// waitFor waits until the screen shows want after what it matched before.
+func (r *ptyRun) waitFor(want string) {
+	r.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		s := r.screen.String()
+		if i := strings.Index(s[r.seen:], want); i >= 0 {
+			r.seen += i + len(want)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.t.Fatalf("screen never showed %q; it shows:\n%q", want, r.screen.String()[r.seen:])
+}
+
+// typeKeys types s on the terminal.
+func (r *ptyRun) typeKeys(s string) {
+	r.t.Helper()
+	if _, err := r.ptmx.Write([]byte(s)); err != nil {
+		r.t.Fatal(err)
+	}
 }
 
 // The interactive shell driven through a pseudo-terminal: prompt, tab
@@ -70,28 +105,9 @@ func runOnPTY(t *testing.T, args ...string) (ptmx, pts *os.File, screen *syncBuf
 // running pipeline and abandoning a line at the prompt.
 func TestConnectThroughPseudoTerminal(t *testing.T) {
 	gw := startGateway(t)
-	ptmx, pts, screen, done := runOnPTY(t, "connect")
-
-	seen := 0 // screen bytes already matched
-	waitFor := func(want string) {
-		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for time.Now().Before(deadline) {
-			s := screen.String()
-			if i := strings.Index(s[seen:], want); i >= 0 {
-				seen += i + len(want)
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		t.Fatalf("screen never showed %q; it shows:\n%q", want, screen.String()[seen:])
-	}
-	typeKeys := func(s string) {
-		t.Helper()
-		if _, err := ptmx.Write([]byte(s)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	term := runOnPTY(t, "connect")
+	pts, screen, done := term.pts, term.screen, term.done
+	waitFor, typeKeys := term.waitFor, term.typeKeys
 
 	waitFor("[contoso] PS> ")
 	typeKeys("Get-CsOnlineU\t")

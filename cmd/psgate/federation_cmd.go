@@ -207,6 +207,20 @@ func printProvider(w io.Writer, info identity.ProviderInfo) {
 	}
 }
 
+// tenantFederation reads a tenant and the provider it trusts (a zero
+// Federation when it trusts none).
+func tenantFederation(ctx context.Context, st store.Store, tenant string) (store.Tenant, store.Federation, error) {
+	t, err := resolveTenant(ctx, st, tenant)
+	if err != nil {
+		return store.Tenant{}, store.Federation{}, err
+	}
+	fed, err := st.Federation(ctx, t.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Tenant{}, store.Federation{}, storeFailed("read the federation", err)
+	}
+	return t, fed, nil
+}
+
 func newFederationShowCmd(o *adminOpts) *cobra.Command {
 	var check bool
 	cmd := &cobra.Command{
@@ -219,13 +233,9 @@ exits 1 with the catalog error a sign-in would report.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			return o.withStore(ctx, false, func(st store.Store) error {
-				t, err := resolveTenant(ctx, st, args[0])
+				t, fed, err := tenantFederation(ctx, st, args[0])
 				if err != nil {
 					return err
-				}
-				fed, err := st.Federation(ctx, t.ID)
-				if err != nil && !errors.Is(err, store.ErrNotFound) {
-					return storeFailed("read the federation", err)
 				}
 				j := toFederationJSON(t, fed)
 				var checkErr error
@@ -274,13 +284,9 @@ already in use by open shells.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			return o.withStore(ctx, false, func(st store.Store) error {
-				t, err := resolveTenant(ctx, st, args[0])
+				t, fed, err := tenantFederation(ctx, st, args[0])
 				if err != nil {
 					return err
-				}
-				fed, err := st.Federation(ctx, t.ID)
-				if err != nil && !errors.Is(err, store.ErrNotFound) {
-					return storeFailed("read the federation", err)
 				}
 				if !fed.Enabled || fed.Issuer == "" {
 					return fmt.Errorf("tenant %s trusts no identity provider; nothing was removed", t.Name)
