@@ -144,6 +144,12 @@ func (c *counter) Read(b []byte) (int, error) {
 
 // replay runs a transcript and returns it with the machine's answers.
 func replay(t *testing.T, script string) string {
+	return replayWith(t, script, nil)
+}
+
+// replayWith is replay calling after, when not nil, once each input line
+// has been run and its answers written.
+func replayWith(t *testing.T, script string, after func(m *machine, line string)) string {
 	var out strings.Builder
 	var m *machine
 	sc := bufio.NewScanner(strings.NewReader(script))
@@ -174,6 +180,9 @@ func replay(t *testing.T, script string) string {
 		}
 		for _, a := range m.out {
 			out.WriteString(a + "\n")
+		}
+		if after != nil {
+			after(m, line)
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -1,7 +1,6 @@
 package psrp
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"os"
@@ -66,35 +65,8 @@ func TestSnapshotContinuesEveryTranscript(t *testing.T) {
 // replayMoving is replay with a hand-over after every input the pool is
 // idle after.
 func replayMoving(t *testing.T, script string) (string, int) {
-	var out strings.Builder
-	var m *machine
 	moves := 0
-	sc := bufio.NewScanner(strings.NewReader(script))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if isAnswer(line) {
-			continue
-		}
-		out.WriteString(line + "\n")
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		fields := strings.Fields(line)
-		if fields[0] == "config" {
-			m = newMachine(t, keyValues(fields[1:]))
-			continue
-		}
-		if m == nil {
-			m = newMachine(t, nil)
-		}
-		m.out = m.out[:0]
-		if err := m.do(fields); err != nil {
-			m.out = append(m.out, "error "+errorClass(err)+": "+err.Error())
-		}
-		for _, a := range m.out {
-			out.WriteString(a + "\n")
-		}
+	out := replayWith(t, script, func(m *machine, line string) {
 		q, err := moveThroughJSON(t, m.pool)
 		switch {
 		case err == nil:
@@ -104,11 +76,8 @@ func replayMoving(t *testing.T, script string) (string, int) {
 		default:
 			t.Fatalf("after %q: Snapshot() error = %v", line, err)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), moves
+	})
+	return out, moves
 }
 
 // TestSnapshotRefusesBusyPool: a pool holding a pipeline, even one that
