@@ -18,9 +18,7 @@ import (
 func TestAdoptMovesTheSlotNotTheQuota(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	giver := e.admitter(t)
-	taker := e.admitter(t, func(c *Config) { c.NodeName = "node-b:5986" })
-	alice := e.addUser(t, e.tenant, "alice", store.RoleTenantAdministrator)
+	giver, taker, alice := e.handOverPair(t)
 	p := e.principal(e.tenant, alice)
 	limit := e.tenant.Policy.MaxShellsPerUser
 	for i := range limit {
@@ -97,12 +95,8 @@ func TestAdoptMovesTheSlotNotTheQuota(t *testing.T) {
 func TestAdoptRereadsRights(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	giver := e.admitter(t)
-	taker := e.admitter(t, func(c *Config) { c.NodeName = "node-b:5986" })
-	alice := e.addUser(t, e.tenant, "alice", store.RoleTenantAdministrator)
-	if _, _, err := giver.Admit(ctx, e.request(e.tenant, alice, "S1")); err != nil {
-		t.Fatal(err)
-	}
+	giver, taker, alice := e.handOverPair(t)
+	e.admitS1(ctx, t, giver, alice)
 	alice.Enabled = false
 	if _, err := e.db.UpdateUser(ctx, alice); err != nil {
 		t.Fatal(err)
@@ -133,13 +127,9 @@ func TestAdoptRereadsRights(t *testing.T) {
 func TestAdoptRefusesWhatThePeerDoesNotHold(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	giver := e.admitter(t)
-	taker := e.admitter(t, func(c *Config) { c.NodeName = "node-b:5986" })
-	alice := e.addUser(t, e.tenant, "alice", store.RoleTenantAdministrator)
+	giver, taker, alice := e.handOverPair(t)
 	bob := e.addUser(t, e.tenant, "bob", store.RoleTenantAdministrator)
-	if _, _, err := giver.Admit(ctx, e.request(e.tenant, alice, "S1")); err != nil {
-		t.Fatal(err)
-	}
+	e.admitS1(ctx, t, giver, alice)
 	for name, try := range map[string]func() error{
 		"wrong node": func() error { _, _, err := taker.Adopt(ctx, "S1", e.principal(e.tenant, alice), "node-x"); return err },
 		"no lease": func() error {
@@ -176,12 +166,8 @@ func TestAdoptRefusesWhatThePeerDoesNotHold(t *testing.T) {
 func TestHandOverIsNoLoss(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	giver := e.admitter(t)
-	taker := e.admitter(t, func(c *Config) { c.NodeName = "node-b:5986" })
-	alice := e.addUser(t, e.tenant, "alice", store.RoleTenantAdministrator)
-	if _, _, err := giver.Admit(ctx, e.request(e.tenant, alice, "S1")); err != nil {
-		t.Fatal(err)
-	}
+	giver, taker, alice := e.handOverPair(t)
+	e.admitS1(ctx, t, giver, alice)
 	still := held(giver, e.clock.Now()) // the gateway lists it until the move ends
 	giver.BeginHandOver("S1")
 	if _, _, err := taker.Adopt(ctx, "S1", e.principal(e.tenant, alice), giver.NodeID()); err != nil {
@@ -192,4 +178,21 @@ func TestHandOverIsNoLoss(t *testing.T) {
 		t.Errorf("Tick() during the move lost %v, want nothing", lost)
 	}
 	giver.EndHandOver("S1", true)
+}
+
+// handOverPair is two nodes on the environment's store, a giver and a
+// taker, and a tenant administrator alice.
+func (e *testEnv) handOverPair(t *testing.T) (giver, taker *Admitter, alice store.User) {
+	t.Helper()
+	giver = e.admitter(t)
+	taker = e.admitter(t, func(c *Config) { c.NodeName = "node-b:5986" })
+	return giver, taker, e.addUser(t, e.tenant, "alice", store.RoleTenantAdministrator)
+}
+
+// admitS1 opens alice's shell S1 on a.
+func (e *testEnv) admitS1(ctx context.Context, t *testing.T, a *Admitter, alice store.User) {
+	t.Helper()
+	if _, _, err := a.Admit(ctx, e.request(e.tenant, alice, "S1")); err != nil {
+		t.Fatal(err)
+	}
 }
