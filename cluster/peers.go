@@ -78,15 +78,16 @@ type Peers struct {
 	log    *slog.Logger
 	client *http.Client
 
-	mu     sync.Mutex
-	owners map[string]owner // shell id → owner, remembered for CacheTTL
-	nodes  map[string]store.Node
+	// refresh lets one request at a time read the node list.
+	refresh sync.Mutex
+	mu      sync.Mutex
+	owners  map[string]owner // shell id → owner, remembered for CacheTTL
+	nodes   map[string]store.Node
 	// refused marks nodes whose internal listener refused a connection:
 	// gone, whatever their registration still says.
-	refused  map[string]bool
-	nodesAt  time.Time
-	nodesErr error
-	spare    atomic.Uint64
+	refused map[string]bool
+	nodesAt time.Time
+	spare   atomic.Uint64
 }
 
 type owner struct {
@@ -161,15 +162,25 @@ func (p *Peers) Close() {
 // liveNodes returns the live nodes by incarnation id, read at most every
 // NodesTTL.
 func (p *Peers) liveNodes(ctx context.Context) (map[string]store.Node, error) {
+	fresh := func(now time.Time) (map[string]store.Node, bool) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.nodes, p.nodes != nil && now.Sub(p.nodesAt) < p.cfg.NodesTTL
+	}
+	if m, ok := fresh(p.cfg.Now()); ok {
+		return m, nil
+	}
+	// One reader at a time, so that a burst of requests costs one query;
+	// the owner cache (p.mu) stays free meanwhile.
+	p.refresh.Lock()
+	defer p.refresh.Unlock()
 	now := p.cfg.Now()
+	if m, ok := fresh(now); ok {
+		return m, nil
+	}
+	list, err := p.cfg.Store.ListNodes(ctx, time.Time{})
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.nodes != nil && now.Sub(p.nodesAt) < p.cfg.NodesTTL {
-		return p.nodes, p.nodesErr
-	}
-	// One reader at a time: the lock is held across the read, so that a
-	// burst of requests costs one query.
-	list, err := p.cfg.Store.ListNodes(ctx, time.Time{})
 	if err != nil {
 		if p.nodes != nil {
 			// A store hiccup keeps the last view a little longer.
@@ -186,7 +197,7 @@ func (p *Peers) liveNodes(ctx context.Context) (map[string]store.Node, error) {
 			delete(p.refused, id)
 		}
 	}
-	p.nodes, p.nodesAt, p.nodesErr = m, now, nil
+	p.nodes, p.nodesAt = m, now
 	return m, nil
 }
 
