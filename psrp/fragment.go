@@ -187,9 +187,59 @@ type Reassembler struct {
 	err     error
 }
 
+// partialObject is a message being reassembled. Its first fragment's blob
+// is copied into a chunk of its own size, later ones into chunks of at
+// least minChunk bytes, and they are joined once, when the message ends;
+// the budget is charged for the chunks' full capacity. A
+// buffer grown by append would hold up to twice what the budget was
+// charged (and leave each outgrown copy to the collector), and a chunk per
+// fragment would let tiny fragments cost far more than their bytes: either
+// way a client growing one message could make the gateway hold much more
+// memory than its budget says.
 type partialObject struct {
-	next uint64 // expected FragmentId
-	buf  []byte
+	next    uint64   // expected FragmentId
+	size    int      // message bytes so far
+	charged int      // capacity of chunks, charged to the budget
+	chunks  [][]byte // the message bytes so far, in order
+}
+
+// minChunk is the smallest chunk a partial message's bytes are copied to.
+const minChunk = 16 << 10
+
+// cost is how many bytes adding n message bytes allocates.
+func (p *partialObject) cost(n int) int {
+	k := len(p.chunks)
+	switch {
+	case n == 0 || k > 0 && cap(p.chunks[k-1])-len(p.chunks[k-1]) >= n:
+		return 0
+	case k == 0:
+		return n
+	default:
+		return max(n, minChunk)
+	}
+}
+
+// add appends blob, allocating the chunk cost(len(blob)) said.
+func (p *partialObject) add(blob []byte) {
+	if len(blob) == 0 {
+		return
+	}
+	if c := p.cost(len(blob)); c > 0 {
+		p.chunks = append(p.chunks, make([]byte, 0, c))
+		p.charged += c
+	}
+	last := &p.chunks[len(p.chunks)-1]
+	*last = append(*last, blob...)
+	p.size += len(blob)
+}
+
+// join returns the message's bytes followed by last.
+func (p *partialObject) join(last []byte) []byte {
+	buf := make([]byte, 0, p.size+len(last))
+	for _, c := range p.chunks {
+		buf = append(buf, c...)
+	}
+	return append(buf, last...)
 }
 
 // Err returns the error that poisoned r, or nil.
@@ -271,8 +321,10 @@ func (r *Reassembler) write(b []byte) ([]Message, error) {
 			return nil, fmt.Errorf("%w: object %d: FragmentId %d out of sequence, want %d", ErrBadFragment, f.ObjectID, f.FragmentID, p.next)
 		}
 		var have int
-		if p != nil {
-			have = len(p.buf)
+		if p == nil {
+			p = &partialObject{}
+		} else {
+			have = p.size
 		}
 		if len(f.Blob) > maxSize-have {
 			return nil, fmt.Errorf("%w: %w: object %d exceeds %d bytes", ErrBadFragment, ErrMessageTooLarge, f.ObjectID, maxSize)
@@ -280,13 +332,10 @@ func (r *Reassembler) write(b []byte) ([]Message, error) {
 		if f.End {
 			// The message is complete: its last blob is never held,
 			// and what was held goes back to the budget.
-			var buf []byte
-			if p == nil {
-				buf = append(buf, f.Blob...)
-			} else {
-				buf = append(p.buf, f.Blob...)
+			buf := p.join(f.Blob)
+			if f.FragmentID > 0 {
 				delete(r.partial, f.ObjectID)
-				r.release(have)
+				r.release(p.charged)
 			}
 			m, err := DecodeMessage(buf)
 			if err != nil {
@@ -295,26 +344,27 @@ func (r *Reassembler) write(b []byte) ([]Message, error) {
 			msgs = append(msgs, m)
 			continue
 		}
-		if p == nil && len(r.partial) >= maxPartial {
+		started := f.FragmentID == 0
+		if started && len(r.partial) >= maxPartial {
 			return nil, fmt.Errorf("%w: more than %d messages in progress", ErrBadFragment, maxPartial)
 		}
-		if len(f.Blob) > maxPending-r.pending {
+		cost := p.cost(len(f.Blob))
+		if cost > maxPending-r.pending {
 			return nil, fmt.Errorf("%w: %w: partly received messages exceed %d bytes together", ErrBadFragment, ErrMessageTooLarge, maxPending)
 		}
-		if r.Budget != nil && len(f.Blob) > 0 {
-			if err := r.Budget.Reserve(len(f.Blob)); err != nil {
+		if r.Budget != nil && cost > 0 {
+			if err := r.Budget.Reserve(cost); err != nil {
 				return nil, fmt.Errorf("%w: object %d: %w", ErrOverBudget, f.ObjectID, err)
 			}
 		}
-		r.pending += len(f.Blob)
-		if p == nil {
+		r.pending += cost
+		if started {
 			if r.partial == nil {
 				r.partial = make(map[uint64]*partialObject)
 			}
-			p = &partialObject{}
 			r.partial[f.ObjectID] = p
 		}
-		p.buf = append(p.buf, f.Blob...)
+		p.add(f.Blob)
 		p.next++
 	}
 	return msgs, nil

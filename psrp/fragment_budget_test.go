@@ -1,7 +1,9 @@
 package psrp
 
 import (
+	"bytes"
 	"errors"
+	"runtime"
 	"testing"
 )
 
@@ -105,5 +107,62 @@ func TestReassemblerErrorAndCloseRelease(t *testing.T) {
 	}
 	if _, err := r.Write(startFragment(7, 100)); !errors.Is(err, ErrClosed) || b.held != 0 {
 		t.Fatalf("Write after Close: %v, budget %d", err, b.held)
+	}
+}
+
+// The budget is charged for the memory a partial message really holds:
+// large fragments exactly (no doubling growth), and a stream of tiny
+// fragments by the chunks they are gathered in, not by their few bytes.
+// What the reassembler allocates for the unfinished message stays within
+// what it charged; the message comes out whole.
+func TestReassemblerChargesWhatItHolds(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		fragments int
+		size      int
+		maxCharge int
+	}{
+		{"large fragments", 40, 100 << 10, 40 * 100 << 10},
+		{"tiny fragments", 5000, 3, 3 + minChunk},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &countingBudget{}
+			r := Reassembler{Budget: b}
+			data := make([]byte, tt.fragments*tt.size)
+			for i := range data {
+				data[i] = byte(i * 7)
+			}
+			msg := Message{Destination: DestinationServer, Type: MsgPipelineInput, Data: data}.Encode()
+			wire := make([][]byte, tt.fragments)
+			for i := range wire {
+				lo, hi := i*tt.size, (i+1)*tt.size
+				if i == tt.fragments-1 {
+					hi = len(msg)
+				}
+				wire[i] = Fragment{ObjectID: 1, FragmentID: uint64(i), Start: i == 0, End: i == tt.fragments-1, Blob: msg[lo:hi]}.AppendEncode(nil)
+			}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for i, w := range wire[:len(wire)-1] {
+				if _, err := r.Write(w); err != nil {
+					t.Fatal(err)
+				}
+				if held := (i + 1) * tt.size; b.held < held {
+					t.Fatalf("after %d bytes the budget holds only %d", held, b.held)
+				}
+			}
+			runtime.ReadMemStats(&after)
+			charged := b.held
+			if alloc := int(after.TotalAlloc - before.TotalAlloc); alloc > charged+charged/16+4096 {
+				t.Errorf("the unfinished message allocated %d bytes but was charged %d", alloc, charged)
+			}
+			got, err := r.Write(wire[len(wire)-1])
+			if err != nil || len(got) != 1 || !bytes.Equal(got[0].Data, data) {
+				t.Fatalf("the message did not come out whole: %v, %d messages", err, len(got))
+			}
+			if b.peak > tt.maxCharge || b.held != 0 {
+				t.Fatalf("peak charge %d for %d message bytes (want at most %d); %d left", b.peak, len(msg), tt.maxCharge, b.held)
+			}
+		})
 	}
 }

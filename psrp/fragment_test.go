@@ -201,7 +201,7 @@ func FuzzReassemble(f *testing.F) {
 	f.Add(rawFragment(1, 0, 1, []byte("a")))
 	f.Add(append(rawFragment(1, 0, 1, make([]byte, 30)), rawFragment(1, 1, 2, make([]byte, 30))...))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		budget := &countingBudget{limit: 1 << 12}
+		budget := &countingBudget{limit: 1 << 16}
 		r := Reassembler{MaxMessageSize: 1 << 16, MaxPartial: 4, Budget: budget}
 		// Whatever happens, the budget holds exactly what the reassembler
 		// does, and nothing once it is closed.
