@@ -272,7 +272,7 @@ var entries = []Entry{
 		HTTPStatus: http.StatusInternalServerError, FaultCode: sender, FaultSubcode: "w:InvalidParameter", WSManCode: wsmanInvalidParameter},
 	{Code: CodePartialBudget, Title: "Too much unfinished remoting data",
 		Message:    "The PowerShell remoting data {scope} sent and the server has not processed yet (messages started but not finished, and pipeline input waiting) would pass {limit}, the {budget} budget of the service. The shell {shell} has been closed.",
-		Resolution: "Finish each message you start and let pipelines read their input before sending more; close sessions you no longer use. A stock client does not hit this. Operators can raise the gateway's partial-message budgets (per shell, user, tenant and process) if real workloads need more.",
+		Resolution: "Finish each message you start and let pipelines read their input before sending more; close sessions you no longer use. A stock client does not hit this. Operators can raise the gateway's budgets (`limits.partial_shell`, `limits.partial_user`, `limits.partial_tenant`, `limits.partial_process`) if real workloads need more.",
 		HTTPStatus: http.StatusInternalServerError, FaultCode: sender, FaultSubcode: "w:QuotaLimit", WSManCode: wsmanQuotaMaxOperations},
 	{Code: CodeBadMessage, Title: "Invalid PSRP message",
 		Message:    "The PowerShell remoting message could not be processed: {detail}.",

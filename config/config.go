@@ -46,6 +46,10 @@ type Config struct {
 	BodyTimeout               time.Duration
 	MaxConnections            int
 	ShutdownGrace             time.Duration
+	// PartialShell, PartialUser, PartialTenant and PartialProcess bound the
+	// bytes of unfinished PowerShell remoting messages held for one shell,
+	// one user, one tenant and the whole process.
+	PartialShell, PartialUser, PartialTenant, PartialProcess int64
 	// AuditRetention is how long audit records are kept; 0 keeps them
 	// forever.
 	AuditRetention     time.Duration

@@ -190,7 +190,8 @@ func TestDefaults(t *testing.T) {
 		c.MaxConnections != DefaultMaxConnections || c.ShutdownGrace != DefaultShutdownGrace ||
 		c.AuditRetention != DefaultAuditRetention || c.PasswordMemoryKiB != DefaultPasswordMemoryKiB ||
 		c.PasswordIterations != DefaultPasswordIterations || c.PasswordThreads != DefaultPasswordThreads ||
-		c.LogFormat != "text" || c.StoreDSN != "" || c.BootstrapPassword != "" {
+		c.LogFormat != "text" || c.StoreDSN != "" || c.BootstrapPassword != "" ||
+		c.PartialShell != DefaultPartialShell || c.PartialProcess != DefaultPartialProcess {
 		t.Errorf("defaults: %+v", c)
 	}
 	for _, v := range c.Values() {

@@ -71,7 +71,14 @@ const (
 	DefaultBodyTimeout     = 30 * time.Second
 	DefaultMaxConnections  = 8192
 	DefaultShutdownGrace   = 30 * time.Second
-	DefaultAuditRetention  = 180 * 24 * time.Hour
+	// DefaultPartialShell, DefaultPartialUser, DefaultPartialTenant and
+	// DefaultPartialProcess are the gateway's budgets for unfinished
+	// remoting data (gateway.DefaultPartial*).
+	DefaultPartialShell   = 64 << 20
+	DefaultPartialUser    = 128 << 20
+	DefaultPartialTenant  = 512 << 20
+	DefaultPartialProcess = 1 << 30
+	DefaultAuditRetention = 180 * 24 * time.Hour
 	// DefaultLeaseTTL, DefaultLeaseRenew and DefaultLeaseMargin time the
 	// quota leases (the admission package's defaults).
 	DefaultLeaseTTL    = 45 * time.Second
@@ -83,6 +90,9 @@ const (
 	DefaultPasswordIterations = 2
 	DefaultPasswordThreads    = 1
 
+	// minPartialBudget is the smallest budget for unfinished remoting
+	// data: below it, ordinary pipelines with input would be refused.
+	minPartialBudget = 1 << 20
 	// minEnvelopeSize is the smallest MaxEnvelopeSize WS-Management allows.
 	minEnvelopeSize = 8192
 	// minPasswordMemoryKiB is OWASP's lowest recommended argon2id memory.
@@ -150,6 +160,10 @@ func Settings() []Setting {
 		{Key: "limits.shutdown_grace", Flag: "shutdown-grace", Type: "duration", Default: DefaultShutdownGrace.String(),
 			Doc: "how long shutdown waits for running commands",
 			set: setDuration(func(c *Config) *time.Duration { return &c.ShutdownGrace }), show: func(c *Config) string { return c.ShutdownGrace.String() }},
+		partialBudget("shell", "one shell (its runspace pool and pipelines)", DefaultPartialShell, func(c *Config) *int64 { return &c.PartialShell }),
+		partialBudget("user", "all the shells of one user", DefaultPartialUser, func(c *Config) *int64 { return &c.PartialUser }),
+		partialBudget("tenant", "all the shells of one tenant", DefaultPartialTenant, func(c *Config) *int64 { return &c.PartialTenant }),
+		partialBudget("process", "the whole gateway", DefaultPartialProcess, func(c *Config) *int64 { return &c.PartialProcess }),
 
 		{Key: "audit.retention", Flag: "audit-retention", Type: "duration or days (90d, 2w)", Default: "180d",
 			Doc: "how long audit records are kept; 0 keeps them forever",
@@ -320,6 +334,25 @@ func setThreads(c *Config, v value) error {
 	}
 	c.PasswordThreads = uint8(n)
 	return nil
+}
+
+// partialBudget is the setting limits.partial_<scope>: the bytes of
+// unfinished remoting data held for scope.
+func partialBudget(scope, what string, def int64, field func(*Config) *int64) Setting {
+	return Setting{Key: "limits.partial_" + scope, Flag: "partial-" + scope + "-budget", Type: "integer (bytes)", Default: strconv.FormatInt(def, 10),
+		Doc: "most bytes of unfinished PowerShell remoting messages held for " + what + " (1048576 or more)",
+		set: func(c *Config, v value) error {
+			n, err := v.integer()
+			if err != nil {
+				return err
+			}
+			if n < minPartialBudget || n > 1<<40 {
+				return fmt.Errorf("%d is out of range: use %d (1 MiB) to %d (1 TiB)", n, minPartialBudget, int64(1)<<40)
+			}
+			*field(c) = n
+			return nil
+		},
+		show: func(c *Config) string { return strconv.FormatInt(*field(c), 10) }}
 }
 
 func setDuration(field func(*Config) *time.Duration) func(*Config, value) error {

@@ -70,6 +70,9 @@ type Config struct {
 	// MaxConnections bounds the open client connections; 0 means
 	// DefaultMaxConnections.
 	MaxConnections int
+	// PartialBudget bounds unfinished PowerShell remoting data per shell,
+	// user, tenant and process; zero fields mean the gateway's defaults.
+	PartialBudget gateway.PartialBudget
 	// TrustedProxies are the load balancers and reverse proxies in front
 	// of the gateway, whose X-Forwarded-For names the client (for sign-in
 	// throttling, lockout and the audit's client address).
@@ -358,6 +361,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Catalog:         catalog,
 		Logger:          log.With("component", "gateway"),
 		MaxEnvelopeSize: cfg.MaxEnvelopeSize,
+		PartialBudget:   cfg.PartialBudget,
 		Now:             cfg.Now,
 		Peers:           peers,
 		AffinityCookie:  affinity,

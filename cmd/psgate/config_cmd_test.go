@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/psgate/psgate/config"
+	gw "github.com/psgate/psgate/gateway"
 	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/metrics"
 	"github.com/psgate/psgate/server"
@@ -162,7 +163,9 @@ func TestConfigShowWarnsOfAPasswordOnTheCommandLine(t *testing.T) {
 // not import the server); they must agree.
 func TestConfigDefaultsAgreeWithTheServer(t *testing.T) {
 	if config.DefaultBodyTimeout != server.DefaultBodyTimeout || config.DefaultMaxConnections != server.DefaultMaxConnections ||
-		config.DefaultAuditRetention != server.DefaultAuditRetention {
+		config.DefaultAuditRetention != server.DefaultAuditRetention ||
+		config.DefaultPartialShell != gw.DefaultPartialShell || config.DefaultPartialUser != gw.DefaultPartialUser ||
+		config.DefaultPartialTenant != gw.DefaultPartialTenant || config.DefaultPartialProcess != gw.DefaultPartialProcess {
 		t.Errorf("limits differ from the server's")
 	}
 	p := password.Default()

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/psgate/psgate/config"
+	gw "github.com/psgate/psgate/gateway"
 	"github.com/psgate/psgate/internal/gctune"
 	"github.com/psgate/psgate/internal/logkey"
 	"github.com/psgate/psgate/internal/password"
@@ -123,8 +124,10 @@ func serverConfig(c *config.Config, log *slog.Logger) server.Config {
 		MaxEnvelopeSize:           c.MaxEnvelopeSize,
 		BodyTimeout:               c.BodyTimeout,
 		MaxConnections:            c.MaxConnections,
-		TrustedProxies:            c.TrustedProxies,
-		AuditRetention:            retention,
+		PartialBudget: gw.PartialBudget{Shell: c.PartialShell, User: c.PartialUser,
+			Tenant: c.PartialTenant, Process: c.PartialProcess},
+		TrustedProxies: c.TrustedProxies,
+		AuditRetention: retention,
 		// Metrics, health and pprof. On the default loopback address a
 		// busy port (a second psgate on the machine) only costs the admin
 		// listener; an address the operator chose must be free.
