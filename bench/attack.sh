@@ -7,6 +7,7 @@
 # the server's peak RSS and descriptors, and the quota slots left.
 #   bench/attack.sh                              # 1,000 clients, 10 min per phase
 #   CLIENTS=200 DURATION=60s bench/attack.sh     # reduced
+#   bench/attack.sh -partial                     # the half-sent message attack instead (RSS before/peak/after)
 # Extra arguments go to bench/attack (e.g. -attack-conns 500 -think 1s).
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"

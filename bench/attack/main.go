@@ -15,7 +15,16 @@
 // password grant allowed) and checks afterwards that no quota slot is
 // left. bench/attack.sh starts a throw-away server and runs it.
 //
+// With -partial it runs the half-sent message attack instead: Helpdesk
+// users (tenants partial00, … of -partial-per-tenant users, each allowed 3
+// shells) open every runspace pool they may and start messages they never
+// finish, all at once, until the server refuses each pool by a budget,
+// while a user of another tenant runs a command every 100 ms; it prints
+// the server's RSS before, at the peak and after the pools close.
+//
 // Usage: attack -url http://127.0.0.1:15985 -data DIR -pid PID [-clients 1000] [-duration 10m]
+//
+//	attack -url http://127.0.0.1:15985 -data DIR -pid PID -partial [-partial-users 24]
 package main
 
 import (
@@ -46,6 +55,10 @@ func main() {
 		think     = flag.Duration("think", 2*time.Second, "mean pause of a client between operations")
 		bodyTO    = flag.Duration("body-timeout", 30*time.Second, "the server's --body-timeout")
 		shared    = flag.Bool("shared-address", false, "send everything from 127.0.0.1 instead of one source address per client and rotating attacker addresses")
+		partial   = flag.Bool("partial", false, "run the half-sent message attack instead of the load run")
+		pUsers    = flag.Int("partial-users", 24, "partial: attacking Helpdesk users")
+		pTenant   = flag.Int("partial-per-tenant", 8, "partial: attacking users per tenant")
+		pBlob     = flag.Int("partial-blob", 256<<10, "partial: bytes of one unfinished message")
 	)
 	a := loadgen.DefaultAttack()
 	flag.IntVar(&a.SignIn, "attack-signin", a.SignIn, "workers posting wrong passwords to the token endpoint")
@@ -58,22 +71,77 @@ func main() {
 	a.BodyTimeout = *bodyTO
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *base, *data, *pid, *clients, *perTenant, *pw, *duration, *think, *shared, a); err != nil {
+	var err error
+	if *partial {
+		err = runPartial(ctx, *base, *data, *pid, *pUsers, *pTenant, *pBlob, *pw)
+	} else {
+		err = run(ctx, *base, *data, *pid, *clients, *perTenant, *pw, *duration, *think, *shared, a)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "attack:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, base, data string, pid, clients, perTenant int, pw string, duration, think time.Duration, shared bool, a loadgen.AttackConfig) error {
+// openStore opens the server's SQLite store in data.
+func openStore(ctx context.Context, base, data string) (*sqlite.DB, error) {
 	if err := loadgen.RequireLoopback(base); err != nil {
-		return err
+		return nil, err
 	}
 	if data == "" {
-		return errors.New("-data is required: the server's data directory, where the load tenants and users are created")
+		return nil, errors.New("-data is required: the server's data directory, where the load tenants and users are created")
 	}
 	st, err := sqlite.Open(ctx, filepath.Join(data, "psgate.db"), sqlite.Options{})
 	if err != nil {
-		return fmt.Errorf("open the server's store in %s: %w", data, err)
+		return nil, fmt.Errorf("open the server's store in %s: %w", data, err)
+	}
+	return st, nil
+}
+
+func logf(f string, args ...any) {
+	fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+f+"\n", args...)
+}
+
+func runPartial(ctx context.Context, base, data string, pid, users, perTenant, blob int, pw string) error {
+	st, err := openStore(ctx, base, data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	logf("provisioning %d Helpdesk users in tenants of %d, and a bystander", users, perTenant)
+	attackers, err := loadgen.Provision(ctx, st, loadgen.Population{Users: users, PerTenant: perTenant, Prefix: "partial",
+		Password: pw, Role: store.RoleHelpdesk, ShellsPerUser: 3})
+	if err != nil {
+		return err
+	}
+	by, err := loadgen.Provision(ctx, st, loadgen.Population{Users: 1, PerTenant: 1, Prefix: "bystander", Password: pw})
+	if err != nil {
+		return err
+	}
+	cfg := loadgen.PartialConfig{BaseURL: strings.TrimSuffix(base, "/"), Attackers: attackers, Blob: blob, Bystander: &by[0], Logf: logf}
+	if pid > 0 {
+		cfg.Sample = func() loadgen.Usage { return loadgen.ProcUsage(pid) }
+	}
+	rep, err := loadgen.RunPartial(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	rep.Write(os.Stdout)
+	leases, err := leftLeases(ctx, st)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("quota slots held after the run: %d (target 0)\n", leases)
+	if n := len(rep.Unexpected); n > 0 || leases > 0 || rep.Unrefused > 0 {
+		return fmt.Errorf("%d unexpected answers, %d pools never refused, %d quota slots left", n, rep.Unrefused, leases)
+	}
+	return nil
+}
+
+func run(ctx context.Context, base, data string, pid, clients, perTenant int, pw string, duration, think time.Duration, shared bool, a loadgen.AttackConfig) error {
+	st, err := openStore(ctx, base, data)
+	if err != nil {
+		return err
 	}
 	defer st.Close()
 	fmt.Fprintf(os.Stderr, "provisioning %d users in tenants of %d\n", clients, perTenant)
@@ -87,7 +155,7 @@ func run(ctx context.Context, base, data string, pid, clients, perTenant int, pw
 	cfg := loadgen.SecurityConfig{
 		BaseURL: strings.TrimSuffix(base, "/"), Accounts: accounts, Duration: duration, Think: think,
 		Attack: a, SharedAddress: shared,
-		Logf: func(f string, args ...any) { fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+f+"\n", args...) },
+		Logf: logf,
 	}
 	if pid > 0 {
 		cfg.Sample = func() loadgen.Usage { return loadgen.ProcUsage(pid) }

@@ -25,6 +25,11 @@ type Population struct {
 	Prefix string
 	// Password is every user's password.
 	Password string
+	// Role is every user's role; "" means store.RoleTenantAdministrator.
+	Role string
+	// ShellsPerUser is how many shells each user will hold, which sizes
+	// the tenant limit; 0 means ShellsPerClient.
+	ShellsPerUser int
 	// Params are the argon2id costs of the (one, shared) password hash;
 	// the zero value means password.Default(), what a real deployment
 	// stores.
@@ -39,16 +44,19 @@ const ShellsPerClient = 2
 // (3 shells, of which a client uses ShellsPerClient), a tenant limit that
 // fits perTenant such users with 10% to spare, no creation-rate limit (the
 // setup opens all shells within seconds) and the password grant allowed.
-func Policy(perTenant int) store.Policy {
+func Policy(perTenant int) store.Policy { return policyFor(perTenant, ShellsPerClient) }
+
+// policyFor is Policy for users holding shellsPerUser shells each.
+func policyFor(perTenant, shellsPerUser int) store.Policy {
 	p := store.DefaultPolicy()
-	p.MaxShellsPerTenant = perTenant*ShellsPerClient + perTenant/10 + 1
+	p.MaxShellsPerTenant = perTenant*shellsPerUser + perTenant/10 + 1
 	p.MaxShellCreationsPerMinute = 0
 	p.AllowPasswordAuthentication = true
 	return p
 }
 
-// Provision creates the tenants and users of pop in st, each user a
-// Tenant Administrator, and returns their accounts. Tenants and users that
+// Provision creates the tenants and users of pop in st, each user holding
+// pop.Role (a Tenant Administrator unless set), and returns their accounts. Tenants and users that
 // already exist (an earlier run on the same data directory) are reused and
 // their policy reset; their passwords must be pop.Password.
 func Provision(ctx context.Context, st store.Store, pop Population) ([]Account, error) {
@@ -61,6 +69,13 @@ func Provision(ctx context.Context, st store.Store, pop Population) ([]Account, 
 	if pop.Prefix == "" {
 		pop.Prefix = "load"
 	}
+	if pop.ShellsPerUser <= 0 {
+		pop.ShellsPerUser = ShellsPerClient
+	}
+	policy := policyFor(pop.PerTenant, pop.ShellsPerUser)
+	if pop.Role == "" {
+		pop.Role = store.RoleTenantAdministrator
+	}
 	if pop.Params.Memory == 0 {
 		pop.Params = password.Default()
 	}
@@ -71,16 +86,16 @@ func Provision(ctx context.Context, st store.Store, pop Population) ([]Account, 
 	accounts := make([]Account, 0, pop.Users)
 	for t := 0; len(accounts) < pop.Users; t++ {
 		name := fmt.Sprintf("%s%02d", pop.Prefix, t)
-		tn, err := st.CreateTenant(ctx, store.Tenant{Name: name, Domain: name + ".test", DisplayName: name, Policy: Policy(pop.PerTenant)})
+		tn, err := st.CreateTenant(ctx, store.Tenant{Name: name, Domain: name + ".test", DisplayName: name, Policy: policy})
 		if errors.Is(err, store.ErrConflict) {
 			if tn, err = st.TenantByName(ctx, name); err == nil {
-				err = st.UpdatePolicy(ctx, tn.ID, Policy(pop.PerTenant))
+				err = st.UpdatePolicy(ctx, tn.ID, policy)
 			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("loadgen: tenant %s: %w", name, err)
 		}
-		role, err := st.RoleByName(ctx, tn.ID, store.RoleTenantAdministrator)
+		role, err := st.RoleByName(ctx, tn.ID, pop.Role)
 		if err != nil {
 			return nil, fmt.Errorf("loadgen: tenant %s: %w", name, err)
 		}
