@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 
 	"github.com/psgate/psgate"
@@ -90,6 +91,13 @@ var errShellMoved = errors.New("gateway: the shell moved to another node")
 // this node does not hold is answered with StatusMisdirected instead of
 // being forwarded again. Mount it only on the internal listener.
 func (g *Gateway) ServePeer(w http.ResponseWriter, r *http.Request) {
+	if c := r.Header.Get(HeaderClient); c != "" {
+		// Authentication counts sign-ins (lockout, familiar places)
+		// against the client, not against the node that forwarded its
+		// request: it sees the client's address as the peer.
+		r = r.WithContext(r.Context())
+		r.RemoteAddr = net.JoinHostPort(c, "0")
+	}
 	g.serve(w, r, true)
 }
 

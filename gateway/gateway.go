@@ -87,6 +87,11 @@ type Config struct {
 	// Observer is told of every request answered and every command line
 	// run, for metrics. Nil observes nothing.
 	Observer Observer
+	// ClientAddr returns the address of the client that sent a request
+	// (audit records, logs, the session list): behind a trusted proxy,
+	// the client it names rather than the proxy. Nil means the
+	// connection's peer.
+	ClientAddr func(*http.Request) string
 }
 
 const (
@@ -135,6 +140,9 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	if cfg.Catalog == nil {
 		return nil, errors.New("gateway: Config.Catalog is required")
+	}
+	if cfg.ClientAddr == nil {
+		cfg.ClientAddr = clientIP
 	}
 	if cfg.MaxEnvelopeSize == 0 {
 		cfg.MaxEnvelopeSize = defaultMaxEnvelope
@@ -251,7 +259,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, fromPeer bool) {
 	ctx := r.Context()
 	req := &request{
 		id:        fmt.Sprintf("%x", g.reqID.Add(1)),
-		client:    clientIP(r),
+		client:    g.cfg.ClientAddr(r),
 		userAgent: r.UserAgent(),
 		address:   requestURL(r),
 		fromPeer:  fromPeer,

@@ -313,6 +313,12 @@ func (s *Service) CheckPassword(ctx context.Context, r *http.Request, user, pass
 // clientAddr is the client address of r, through the trusted proxies.
 func (s *Service) clientAddr(r *http.Request) string { return clientAddress(r, s.cfg.TrustedProxies) }
 
+// ClientAddr is the address of the client that sent r, as sign-ins count
+// it: the connection's peer, or behind a trusted proxy the client that
+// proxy names in X-Forwarded-For. The gateway audits and logs the same
+// address.
+func (s *Service) ClientAddr(r *http.Request) string { return s.clientAddr(r) }
+
 var _ PasswordChecker = (*Service)(nil)
 
 var _ TokenVerifier = (*Service)(nil)

@@ -540,6 +540,35 @@ func TestClusterLBClients(t *testing.T) {
 		}
 	})
 
+	// The client's own address reaches the audit log through HAProxy's
+	// X-Forwarded-For (the nodes trust HAProxy, 127.0.0.1) and through a
+	// forwarding node's Psgate-Client header, whichever node holds the
+	// shell and whichever node each request arrived at.
+	t.Run("client address", func(t *testing.T) {
+		const from = "127.1.2.3"
+		w := newWinRSClient(c.httpURL, admin, adminPassword)
+		w.hc.Transport.(*http.Transport).DialContext = (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}).DialContext
+		ctx := context.Background()
+		if err := w.create(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for range 4 {
+			if out, err := w.run(ctx, "Get-CsTenant"); err != nil || !strings.Contains(out, "contoso.test") {
+				t.Fatalf("Get-CsTenant from %s: %q, %v", from, out, err)
+			}
+		}
+		if err := w.close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// The shell's records: its creation, each command's start and end,
+		// and its close.
+		n := c.sqlInt(t, `SELECT count(*) FROM audit_log WHERE shell_id = $1 AND client_addr = $2`, w.shellID, from)
+		other := c.sqlInt(t, `SELECT count(*) FROM audit_log WHERE shell_id = $1 AND client_addr <> $2`, w.shellID, from)
+		if n < 6 || other != 0 {
+			t.Errorf("audit records of shell %s: %d from %s, %d from another address; want every one from the client", w.shellID, n, from, other)
+		}
+	})
+
 	// Every node took a share of the requests, and about two thirds of
 	// those addressed to a shell were forwarded to its owner.
 	st, err := c.haproxyStats()

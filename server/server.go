@@ -366,6 +366,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Peers:           peers,
 		AffinityCookie:  affinity,
 		Observer:        s.metrics,
+		ClientAddr:      s.tokens.ClientAddr,
 	})
 	if err != nil {
 		return nil, err
