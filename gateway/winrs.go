@@ -9,6 +9,7 @@ import (
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/internal/recent"
 	"github.com/psgate/psgate/wsman"
 )
 
@@ -22,7 +23,7 @@ type winrs struct {
 
 	mu       sync.Mutex
 	commands map[string]*winrsCommand
-	finished recentIDs // tombstones, so late Signals succeed
+	finished recent.Ring[string] // ids of ended commands, so late Signals succeed
 	closed   bool
 }
 
@@ -106,7 +107,7 @@ func (w *winrs) get(id string) (*winrsCommand, bool, error) {
 	if c, ok := w.commands[strings.ToUpper(id)]; ok {
 		return c, false, nil
 	}
-	if w.finished.has(strings.ToUpper(id)) {
+	if w.finished.Has(strings.ToUpper(id)) {
 		return nil, true, nil
 	}
 	return nil, false, psgate.E(psgate.CodeCommandIDNotFound, nil)
@@ -182,7 +183,7 @@ func (w *winrs) retire(id string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	delete(w.commands, id)
-	w.finished.add(id)
+	w.finished.Add(id)
 }
 
 func (w *winrs) signal(_ context.Context, req *request) error {
@@ -410,7 +411,7 @@ func (w *winrs) handoff(h *Handoff) error {
 	if len(w.commands) > 0 || w.closed {
 		return &BusyError{ShellID: w.sh.id, Reason: "a command runs, or its output is not collected yet"}
 	}
-	h.WinRS = &WinRSHandoff{Finished: w.finished.list()}
+	h.WinRS = &WinRSHandoff{Finished: w.finished.All()}
 	return nil
 }
 
@@ -418,21 +419,7 @@ func (w *winrs) handoff(h *Handoff) error {
 func restoreWinRS(g *Gateway, s *shell, h WinRSHandoff) *winrs {
 	w := newWinRS(g, s)
 	for _, id := range h.Finished {
-		w.finished.add(strings.ToUpper(id))
+		w.finished.Add(strings.ToUpper(id))
 	}
 	return w
-}
-
-// list returns the remembered ids, oldest first.
-func (r *recentIDs) list() []string {
-	if r.ids == nil {
-		return nil
-	}
-	var out []string
-	for i := range recentFinished {
-		if id := r.ids[(r.next+i)%recentFinished]; id != "" {
-			out = append(out, id)
-		}
-	}
-	return out
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/psgate/psgate/clixml"
+	"github.com/psgate/psgate/internal/recent"
 	"github.com/psgate/psgate/psobject"
 )
 
@@ -48,7 +49,7 @@ type ServerPool struct {
 	maxRS    int32
 	host     HostInfo
 	pipes    map[GUID]*serverPipe
-	finished tombstones
+	finished recent.Ring[GUID] // retired pipelines, so late Signals and Sends succeed
 }
 
 // serverPipe is what the pool knows of one pipeline.
@@ -416,7 +417,7 @@ func (p *ServerPool) Pipelines() []GUID {
 
 // Ended reports whether pid is a pipeline the pool retired lately: late
 // Sends and Signals for it succeed and do nothing.
-func (p *ServerPool) Ended(pid GUID) bool { return p.finished.has(pid) }
+func (p *ServerPool) Ended(pid GUID) bool { return p.finished.Has(pid) }
 
 // ReceivePipeline handles one message the client sent to pipeline pid (a
 // Command's arguments, a Send with its CommandId). A pipeline retired
@@ -427,7 +428,7 @@ func (p *ServerPool) ReceivePipeline(pid GUID, m Message) (Step, error) {
 	}
 	pp := p.pipes[pid]
 	if pp == nil {
-		if p.finished.has(pid) {
+		if p.finished.Has(pid) {
 			return Step{}, nil
 		}
 		return Step{}, ErrUnknownPipeline
@@ -495,7 +496,7 @@ func (p *ServerPool) start(pid GUID, cp *CreatePipeline, md *GetCommandMetadata)
 func (p *ServerPool) Signal(pid GUID, sig Signal) (Step, error) {
 	pp := p.pipes[pid]
 	if pp == nil {
-		if p.finished.has(pid) {
+		if p.finished.Has(pid) {
 			return Step{}, nil
 		}
 		return Step{}, ErrUnknownPipeline
@@ -566,7 +567,7 @@ func (p *ServerPool) Retire(pid GUID) Event { return p.retire(pid) }
 
 func (p *ServerPool) retire(pid GUID) Event {
 	delete(p.pipes, pid)
-	p.finished.add(pid)
+	p.finished.Add(pid)
 	return ForgetPipeline{PID: pid}
 }
 
@@ -583,38 +584,4 @@ func (p *ServerPool) Close() Step {
 		delete(p.pipes, pid)
 	}
 	return st
-}
-
-// tombstones remembers the last few retired pipeline ids. Clients signal
-// and send right after a pipeline's last Receive (pywinrm, pypsrp and
-// Windows PowerShell do), so a short memory is enough, and a pool that
-// runs pipelines for hours holds no more than this. The ring is allocated
-// on the first retirement: an idle pool pays nothing.
-type tombstones struct {
-	ids  *[recentRetired]GUID
-	used int
-	next int
-}
-
-const recentRetired = 64
-
-func (t *tombstones) add(pid GUID) {
-	if t.ids == nil {
-		t.ids = new([recentRetired]GUID)
-	}
-	t.ids[t.next] = pid
-	t.next = (t.next + 1) % recentRetired
-	t.used = min(t.used+1, recentRetired)
-}
-
-func (t *tombstones) has(pid GUID) bool {
-	if t.ids == nil {
-		return false
-	}
-	for _, x := range t.ids[:t.used] {
-		if x == pid {
-			return true
-		}
-	}
-	return false
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/psgate/psgate/internal/recent"
 	"github.com/psgate/psgate/psobject"
 )
 
@@ -53,7 +54,7 @@ func (p *ServerPool) Snapshot() (PoolSnapshot, error) {
 		MinRS:   p.minRS,
 		MaxRS:   p.maxRS,
 		Host:    p.host,
-		Retired: p.finished.list(),
+		Retired: guidStrings(p.finished.All()),
 	}, nil
 }
 
@@ -72,8 +73,8 @@ func RestoreServerPool(cfg ServerConfig, snap PoolSnapshot) (*ServerPool, error)
 			return nil, fmt.Errorf("psrp: restore pool: %w", err)
 		}
 	}
-	if len(snap.Retired) > recentRetired {
-		return nil, fmt.Errorf("psrp: restore pool: %d retired pipelines, at most %d", len(snap.Retired), recentRetired)
+	if len(snap.Retired) > recent.Size {
+		return nil, fmt.Errorf("psrp: restore pool: %d retired pipelines, at most %d", len(snap.Retired), recent.Size)
 	}
 	cfg.RPID = rpid
 	p := NewServerPool(cfg)
@@ -83,20 +84,19 @@ func RestoreServerPool(cfg ServerConfig, snap PoolSnapshot) (*ServerPool, error)
 		if err != nil {
 			return nil, fmt.Errorf("psrp: restore pool: retired pipeline %q: %w", s, err)
 		}
-		p.finished.add(pid)
+		p.finished.Add(pid)
 	}
 	return p, nil
 }
 
-// list returns the remembered ids, oldest first.
-func (t *tombstones) list() []string {
-	if t.ids == nil {
+// guidStrings spells ids as a snapshot carries them.
+func guidStrings(ids []GUID) []string {
+	if ids == nil {
 		return nil
 	}
-	out := make([]string, 0, t.used)
-	start := (t.next - t.used + recentRetired) % recentRetired
-	for i := range t.used {
-		out = append(out, t.ids[(start+i)%recentRetired].String())
+	out := make([]string, len(ids))
+	for i, g := range ids {
+		out[i] = g.String()
 	}
 	return out
 }

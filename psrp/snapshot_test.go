@@ -139,24 +139,3 @@ func TestRestoreRefusesBadSnapshots(t *testing.T) {
 		}
 	}
 }
-
-// TestTombstonesListInOrder: the ring lists what it remembers oldest
-// first, also after it wrapped.
-func TestTombstonesListInOrder(t *testing.T) {
-	var ts tombstones
-	for i := range recentRetired + 5 {
-		ts.add(GUID{14: byte(i >> 8), 15: byte(i)})
-	}
-	l := ts.list()
-	if len(l) != recentRetired || l[0] != (GUID{15: 5}).String() || l[len(l)-1] != (GUID{15: byte(recentRetired + 4)}).String() {
-		t.Errorf("list() = %d ids from %s to %s", len(l), l[0], l[len(l)-1])
-	}
-	var back tombstones
-	for _, s := range l {
-		g, _ := ParseGUID(s)
-		back.add(g)
-	}
-	if !reflect.DeepEqual(back.list(), l) {
-		t.Error("a ring rebuilt from list() lists differently")
-	}
-}
