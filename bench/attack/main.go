@@ -32,6 +32,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -118,22 +119,34 @@ func runPartial(ctx context.Context, base, data string, pid, users, perTenant, b
 	if err != nil {
 		return err
 	}
-	cfg := loadgen.PartialConfig{BaseURL: strings.TrimSuffix(base, "/"), Attackers: attackers, Blob: blob, Bystander: &by[0], Logf: logf}
-	if pid > 0 {
-		cfg.Sample = func() loadgen.Usage { return loadgen.ProcUsage(pid) }
-	}
-	rep, err := loadgen.RunPartial(ctx, cfg)
+	rep, err := loadgen.RunPartial(ctx, loadgen.PartialConfig{BaseURL: strings.TrimSuffix(base, "/"), Attackers: attackers,
+		Blob: blob, Bystander: &by[0], Sample: sampler(pid), Logf: logf})
 	if err != nil {
 		return err
 	}
+	return report(ctx, st, rep, len(rep.Unexpected)+rep.Unrefused,
+		fmt.Sprintf("%d unexpected answers, %d pools never refused", len(rep.Unexpected), rep.Unrefused))
+}
+
+// sampler reads the server's usage when its process id is known.
+func sampler(pid int) func() loadgen.Usage {
+	if pid <= 0 {
+		return nil
+	}
+	return func() loadgen.Usage { return loadgen.ProcUsage(pid) }
+}
+
+// report prints a run's report and the quota slots left afterwards, and
+// fails the run when problems (described by what) or slots remain.
+func report(ctx context.Context, st store.Store, rep interface{ Write(io.Writer) }, problems int, what string) error {
 	rep.Write(os.Stdout)
 	leases, err := leftLeases(ctx, st)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("quota slots held after the run: %d (target 0)\n", leases)
-	if n := len(rep.Unexpected); n > 0 || leases > 0 || rep.Unrefused > 0 {
-		return fmt.Errorf("%d unexpected answers, %d pools never refused, %d quota slots left", n, rep.Unrefused, leases)
+	if problems > 0 || leases > 0 {
+		return fmt.Errorf("%s, %d quota slots left", what, leases)
 	}
 	return nil
 }
@@ -155,25 +168,13 @@ func run(ctx context.Context, base, data string, pid, clients, perTenant int, pw
 	cfg := loadgen.SecurityConfig{
 		BaseURL: strings.TrimSuffix(base, "/"), Accounts: accounts, Duration: duration, Think: think,
 		Attack: a, SharedAddress: shared,
-		Logf: logf,
-	}
-	if pid > 0 {
-		cfg.Sample = func() loadgen.Usage { return loadgen.ProcUsage(pid) }
+		Sample: sampler(pid), Logf: logf,
 	}
 	rep, err := loadgen.RunSecurity(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	rep.Write(os.Stdout)
-	leases, err := leftLeases(ctx, st)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("quota slots held after the run: %d (target 0)\n", leases)
-	if n := rep.UnexpectedErrors(); n > 0 || leases > 0 {
-		return fmt.Errorf("%d unexpected errors, %d quota slots left", n, leases)
-	}
-	return nil
+	return report(ctx, st, rep, int(rep.UnexpectedErrors()), fmt.Sprintf("%d unexpected errors", rep.UnexpectedErrors()))
 }
 
 // leftLeases waits up to 10 s for the load tenants' leases to go and

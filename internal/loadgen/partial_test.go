@@ -55,9 +55,7 @@ func TestPartialAttack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out strings.Builder
-	rep.Write(&out)
-	t.Logf("report:\n%s", out.String())
+	logReport(t, rep)
 	if len(rep.Unexpected) != 0 {
 		t.Errorf("unexpected answers: %v", rep.Unexpected)
 	}

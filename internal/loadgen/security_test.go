@@ -54,9 +54,7 @@ func TestSecurityLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out strings.Builder
-	rep.Write(&out)
-	t.Logf("report:\n%s", out.String())
+	logReport(t, rep)
 	if n := rep.UnexpectedErrors(); n != 0 {
 		t.Errorf("%d unexpected errors: %v", n, rep.Errors)
 	}

@@ -2,7 +2,9 @@ package loadgen_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,4 +36,12 @@ func startServer(t *testing.T, adjust func(*server.Config)) *server.Server {
 	go func() { done <- srv.Run(ctx, 5*time.Second) }()
 	t.Cleanup(func() { cancel(); <-done })
 	return srv
+}
+
+// logReport logs a run's report as the bench tool prints it.
+func logReport(t *testing.T, rep interface{ Write(io.Writer) }) {
+	t.Helper()
+	var out strings.Builder
+	rep.Write(&out)
+	t.Logf("report:\n%s", out.String())
 }
