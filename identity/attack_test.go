@@ -611,14 +611,14 @@ func TestOwnerSignsInDuringAFlood(t *testing.T) {
 // builds: "none" (a negative Queue or Familiar) must survive both.
 func TestHashLimitsDefaultsTwice(t *testing.T) {
 	l := HashLimits{Concurrent: 2, Queue: -1, Familiar: -1}.withDefaults().withDefaults()
-	if g := newHashGate(l); cap(g.admit) != 2 {
-		t.Errorf("Queue -1 after defaults twice admits %d, want 2 (no queue)", cap(g.admit))
+	if g := newHashGate(l); g.slots != 2 || g.queue != 0 {
+		t.Errorf("Queue -1 after defaults twice: %d slots, %d queued; want 2 and none", g.slots, g.queue)
 	}
-	if familiarGate(l) != nil {
-		t.Error("Familiar -1 after defaults twice reserves a lane")
+	if g := newHashGate(l); g.famQueue != 0 {
+		t.Error("Familiar -1 after defaults twice gives familiar sign-ins precedence")
 	}
 	d := HashLimits{}.withDefaults().withDefaults()
-	if familiarGate(d) == nil || d.Queue != 64*d.Concurrent {
-		t.Errorf("defaults twice = %+v, want a familiar lane and 64 queued per slot", d)
+	if g := newHashGate(d); g.famQueue == 0 || g.slots != d.Concurrent+1 || d.Queue != 64*d.Concurrent {
+		t.Errorf("defaults twice = %+v, want a reserved slot and 64 queued per slot", d)
 	}
 }

@@ -123,14 +123,11 @@ type credentials struct {
 	policy LockoutPolicy
 	dummy  password.Params
 	gate   *hashGate
-	// familiar is the hashing lane reserved for sign-ins from familiar
-	// locations (HashLimits.Familiar); nil when none is reserved.
-	familiar *hashGate
-	checks   *checks
-	audit    Auditor
-	now      func() time.Time
-	log      *slog.Logger
-	obs      Observer
+	checks *checks
+	audit  Auditor
+	now    func() time.Time
+	log    *slog.Logger
+	obs    Observer
 
 	// verify and burn are password.Verify and password.Dummy; tests
 	// observe hashing through them.
@@ -146,19 +143,18 @@ func newCredentials(cfg credConfig) (*credentials, error) {
 	policy := cfg.policy.withDefaults()
 	limits := cfg.limits.withDefaults()
 	return &credentials{
-		dir:      cfg.dir,
-		locks:    cfg.locks,
-		policy:   policy,
-		dummy:    cfg.dummy,
-		gate:     newHashGate(limits),
-		familiar: familiarGate(limits),
-		checks:   newChecks(secret, limits, policy.Window),
-		audit:    cfg.audit,
-		now:      cfg.now,
-		log:      cfg.log,
-		obs:      cfg.obs,
-		verify:   password.Verify,
-		burn:     password.Dummy,
+		dir:    cfg.dir,
+		locks:  cfg.locks,
+		policy: policy,
+		dummy:  cfg.dummy,
+		gate:   newHashGate(limits),
+		checks: newChecks(secret, limits, policy.Window),
+		audit:  cfg.audit,
+		now:    cfg.now,
+		log:    cfg.log,
+		obs:    cfg.obs,
+		verify: password.Verify,
+		burn:   password.Dummy,
 	}, nil
 }
 
@@ -301,12 +297,7 @@ func (c *credentials) verifySecret(ctx context.Context, key, name, stored, secre
 		return f.ok, false, f.err
 	}
 	hash := func() { ok = c.hashCheck(stored, secret) }
-	var herr error
-	if loc.familiar && c.familiar != nil {
-		herr = c.familiar.runOr(ctx, c.gate, hash)
-	} else {
-		herr = c.gate.run(ctx, hash)
-	}
+	herr := c.gate.run(ctx, loc.familiar, hash)
 	c.checks.end(tag, loc.addrKey, key, f, ok, herr)
 	if herr != nil {
 		return false, false, herr

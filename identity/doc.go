@@ -112,9 +112,12 @@
 // that is not itself a trusted proxy.
 //
 // Hashing is bounded (HashLimits): at most half of GOMAXPROCS argon2id
-// computations run at once, a queue (which holds no hashing memory)
-// waits, and a sign-in beyond it is refused at once with
-// identity.sign-in-busy (503, Retry-After); one client address may hold
+// computations of strangers run at once, a queue (which holds no hashing
+// memory) waits, and a sign-in beyond it is refused at once with
+// identity.sign-in-busy (503, Retry-After). Sign-ins from a familiar
+// location have one more slot reserved and a queue served before the
+// strangers', so a flood of guesses never makes the owner wait behind it;
+// one client address may hold
 // at most half of the queue and one account two different passwords in
 // flight (identity.too-many-pending, 429), and identical concurrent
 // checks are made once. A locked account or blocked address is refused before any

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/psgate/psgate"
@@ -42,12 +41,14 @@ type HashLimits struct {
 	// The same password sent twice at once is checked once. Zero means 2.
 	PerAccount int
 	// Familiar is the hashes reserved for sign-ins from a familiar
-	// location (an address the account signed in from recently), with a
-	// queue of their own: a flood of strangers' guesses, which fills the
-	// shared bound, does not make the owner wait behind it. When the lane
-	// is full, familiar sign-ins use the shared bound like any other.
-	// Zero means 1; negative reserves none. The most hashes at once is
-	// Concurrent + Familiar.
+	// location (an address the account signed in from recently). Those
+	// sign-ins may use every slot, reserved or shared, and wait in a queue
+	// of their own that is served first: a freed slot goes to a waiting
+	// familiar sign-in before any stranger. So a flood of strangers'
+	// guesses, which fills the shared bound and its queue, never makes the
+	// owner wait behind it. Zero means 1; negative reserves none and gives
+	// familiar sign-ins no precedence. The most hashes at once is
+	// Concurrent + Familiar, of which strangers use at most Concurrent.
 	Familiar int
 }
 
@@ -74,80 +75,142 @@ func (l HashLimits) withDefaults() HashLimits {
 
 func (l HashLimits) queue() int { return max(0, l.Queue) }
 
-// familiarGate is the reserved lane of HashLimits.Familiar, or nil.
-func familiarGate(l HashLimits) *hashGate {
-	if l.Familiar <= 0 {
-		return nil
-	}
-	return newHashGate(HashLimits{Concurrent: l.Familiar, Queue: 8 * l.Familiar})
-}
-
 // busyRetry is the Retry-After of a sign-in refused because the hashing
 // capacity is taken.
 const busyRetry = time.Second
 
-// hashGate is the process-wide bound on concurrent password hashes: at
-// most cap(slots) run, at most cap(admit)-cap(slots) wait, and the rest
-// are refused without waiting.
+// hashGate is the process-wide bound on concurrent password hashes
+// (HashLimits), with two classes of sign-in. A stranger (a sign-in from an
+// unfamiliar location) hashes when fewer than `shared` strangers do and a
+// slot is free, else waits in a queue of at most `queue`; a familiar
+// sign-in hashes in any free slot, else waits in its own queue, which every
+// freed slot serves first. Beyond its queue a sign-in is refused at once.
 type hashGate struct {
-	admit chan struct{} // running or waiting
-	slots chan struct{} // running
+	slots    int // most hashes at once, both classes
+	shared   int // most strangers' hashes at once
+	queue    int // most strangers waiting
+	famQueue int // most familiar sign-ins waiting; 0 when they have no precedence
 
-	running atomic.Int64
-	peak    atomic.Int64 // most hashes ever running at once
-	refused atomic.Int64
+	mu        sync.Mutex
+	running   int // hashes running
+	strangers int // of which strangers'
+	waitFam   []*hashWaiter
+	waitStr   []*hashWaiter
+}
+
+// hashWaiter is one sign-in waiting for a slot; ready closes when it is
+// given one (granted, under the gate's lock).
+type hashWaiter struct {
+	ready    chan struct{}
+	familiar bool
+	granted  bool
 }
 
 func newHashGate(l HashLimits) *hashGate {
-	return &hashGate{
-		admit: make(chan struct{}, l.Concurrent+l.queue()),
-		slots: make(chan struct{}, l.Concurrent),
+	g := &hashGate{slots: l.Concurrent, shared: l.Concurrent, queue: l.queue()}
+	if l.Familiar > 0 {
+		g.slots += l.Familiar
+		// Familiar sign-ins may wait as long as strangers, and longer by
+		// what their reserved slots serve.
+		g.famQueue = l.queue() + 8*l.Familiar
 	}
+	return g
 }
 
-// run calls hash when a slot is free. It refuses with CodeSignInBusy when
-// the queue is full, and gives up when ctx ends.
-func (g *hashGate) run(ctx context.Context, hash func()) error {
-	select {
-	case g.admit <- struct{}{}:
-	default:
-		g.refused.Add(1)
+// run calls hash when a slot of the sign-in's class is free. It refuses
+// with CodeSignInBusy when the class's queue is full, and gives up when
+// ctx ends.
+func (g *hashGate) run(ctx context.Context, familiar bool, hash func()) error {
+	familiar = familiar && g.famQueue > 0
+	g.mu.Lock()
+	if g.free(familiar) {
+		g.take(familiar)
+		g.mu.Unlock()
+		defer g.done(familiar)
+		hash()
+		return nil
+	}
+	q, limit := &g.waitStr, g.queue
+	if familiar {
+		q, limit = &g.waitFam, g.famQueue
+	}
+	if len(*q) >= limit {
+		g.mu.Unlock()
 		return signInBusy()
 	}
-	return g.admitted(ctx, hash)
-}
-
-// runOr runs hash in g when g admits it, else in the shared gate: a
-// reserved lane adds capacity for those who may use it and never takes
-// away the shared bound they would have had.
-func (g *hashGate) runOr(ctx context.Context, shared *hashGate, hash func()) error {
+	w := &hashWaiter{ready: make(chan struct{}), familiar: familiar}
+	*q = append(*q, w)
+	g.mu.Unlock()
 	select {
-	case g.admit <- struct{}{}:
-		return g.admitted(ctx, hash)
-	default:
-		return shared.run(ctx, hash)
-	}
-}
-
-// admitted waits for a slot and hashes; the caller holds an admit token.
-func (g *hashGate) admitted(ctx context.Context, hash func()) error {
-	defer func() { <-g.admit }()
-	select {
-	case g.slots <- struct{}{}:
+	case <-w.ready:
 	case <-ctx.Done():
+		g.mu.Lock()
+		granted := w.granted
+		if !granted {
+			*q = remove(*q, w)
+		}
+		g.mu.Unlock()
+		if granted {
+			// The slot came as the caller gave up: pass it on.
+			g.done(familiar)
+		}
 		return signInBusy()
 	}
-	defer func() { <-g.slots }()
-	n := g.running.Add(1)
-	for {
-		p := g.peak.Load()
-		if n <= p || g.peak.CompareAndSwap(p, n) {
-			break
-		}
-	}
-	defer g.running.Add(-1)
+	defer g.done(familiar)
 	hash()
 	return nil
+}
+
+// free reports whether a sign-in of the class may hash now; the caller
+// holds g.mu. Nobody of the class waits when a slot is free for it, so
+// taking it jumps no queue.
+func (g *hashGate) free(familiar bool) bool {
+	if g.running >= g.slots {
+		return false
+	}
+	return familiar || (g.strangers < g.shared && len(g.waitFam) == 0)
+}
+
+func (g *hashGate) take(familiar bool) {
+	g.running++
+	if !familiar {
+		g.strangers++
+	}
+}
+
+// done gives back a slot and hands the free slots to the waiting: every
+// familiar sign-in first, then strangers up to their share.
+func (g *hashGate) done(familiar bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.running--
+	if !familiar {
+		g.strangers--
+	}
+	for g.running < g.slots {
+		var w *hashWaiter
+		switch {
+		case len(g.waitFam) > 0:
+			w, g.waitFam = g.waitFam[0], g.waitFam[1:]
+		case len(g.waitStr) > 0 && g.strangers < g.shared:
+			w, g.waitStr = g.waitStr[0], g.waitStr[1:]
+		default:
+			return
+		}
+		g.take(w.familiar)
+		w.granted = true
+		close(w.ready)
+	}
+}
+
+// remove returns q without w, keeping the order.
+func remove(q []*hashWaiter, w *hashWaiter) []*hashWaiter {
+	for i, x := range q {
+		if x == w {
+			return append(q[:i], q[i+1:]...)
+		}
+	}
+	return q
 }
 
 func signInBusy() error {
