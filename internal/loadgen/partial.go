@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -79,13 +80,8 @@ func (r PartialReport) Write(w io.Writer) {
 	mib := func(kb int64) float64 { return float64(kb) / 1024 }
 	fmt.Fprintf(w, "half-sent message attack: %d pools, %.0f MiB of unfinished messages accepted in %v\n",
 		r.Pools, float64(r.Accepted)/(1<<20), r.Took.Round(time.Millisecond))
-	keys := make([]string, 0, len(r.Refused))
-	for k := range r.Refused {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	var parts []string
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(r.Refused)) {
 		parts = append(parts, fmt.Sprintf("%s %d", k, r.Refused[k]))
 	}
 	fmt.Fprintf(w, "refusals by budget: %s; pools never refused: %d\n", strings.Join(parts, ", "), r.Unrefused)
