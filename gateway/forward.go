@@ -92,9 +92,10 @@ var errShellMoved = errors.New("gateway: the shell moved to another node")
 // being forwarded again. Mount it only on the internal listener.
 func (g *Gateway) ServePeer(w http.ResponseWriter, r *http.Request) {
 	if c := r.Header.Get(HeaderClient); c != "" {
-		// Authentication counts sign-ins (lockout, familiar places)
-		// against the client, not against the node that forwarded its
-		// request: it sees the client's address as the peer.
+		// The client, not the node that forwarded its request, is the
+		// peer from here on: authentication counts its sign-ins (lockout,
+		// familiar places) and the audit and logs name it. WithContext
+		// makes the shallow copy a handler may change.
 		r = r.WithContext(r.Context())
 		r.RemoteAddr = net.JoinHostPort(c, "0")
 	}

@@ -265,9 +265,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, fromPeer bool) {
 		fromPeer:  fromPeer,
 	}
 	if fromPeer {
-		if c := r.Header.Get(HeaderClient); c != "" {
-			req.client = c
-		}
+		// The client's address came as the peer's (ServePeer).
 		if a := r.Header.Get(HeaderAddress); a != "" {
 			req.address = a
 		}
