@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -99,11 +100,11 @@ type hashGate struct {
 }
 
 // hashWaiter is one sign-in waiting for a slot; ready closes when it is
-// given one (granted, under the gate's lock).
+// given one (granted, under the gate's lock). Its class is the queue it
+// waits in.
 type hashWaiter struct {
-	ready    chan struct{}
-	familiar bool
-	granted  bool
+	ready   chan struct{}
+	granted bool
 }
 
 func newHashGate(l HashLimits) *hashGate {
@@ -138,7 +139,7 @@ func (g *hashGate) run(ctx context.Context, familiar bool, hash func()) error {
 		g.mu.Unlock()
 		return signInBusy()
 	}
-	w := &hashWaiter{ready: make(chan struct{}), familiar: familiar}
+	w := &hashWaiter{ready: make(chan struct{})}
 	*q = append(*q, w)
 	g.mu.Unlock()
 	select {
@@ -147,7 +148,7 @@ func (g *hashGate) run(ctx context.Context, familiar bool, hash func()) error {
 		g.mu.Lock()
 		granted := w.granted
 		if !granted {
-			*q = remove(*q, w)
+			*q = slices.DeleteFunc(*q, func(x *hashWaiter) bool { return x == w })
 		}
 		g.mu.Unlock()
 		if granted {
@@ -192,25 +193,16 @@ func (g *hashGate) done(familiar bool) {
 		switch {
 		case len(g.waitFam) > 0:
 			w, g.waitFam = g.waitFam[0], g.waitFam[1:]
+			g.take(true)
 		case len(g.waitStr) > 0 && g.strangers < g.shared:
 			w, g.waitStr = g.waitStr[0], g.waitStr[1:]
+			g.take(false)
 		default:
 			return
 		}
-		g.take(w.familiar)
 		w.granted = true
 		close(w.ready)
 	}
-}
-
-// remove returns q without w, keeping the order.
-func remove(q []*hashWaiter, w *hashWaiter) []*hashWaiter {
-	for i, x := range q {
-		if x == w {
-			return append(q[:i], q[i+1:]...)
-		}
-	}
-	return q
 }
 
 func signInBusy() error {
