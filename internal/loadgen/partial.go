@@ -9,7 +9,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -305,28 +304,22 @@ func (p *partialPool) send(ctx context.Context, base string, frag []byte) (refus
 	if resp.StatusCode == http.StatusOK {
 		return "", ""
 	}
-	s := string(b)
-	if strings.Contains(s, string(psgate.CodeBadFragment)) &&
-		(strings.Contains(s, "message too large") || strings.Contains(s, "messages in progress")) {
-		return "message", "" // the per-message bounds, below every budget
+	f, err := wsman.DecodeFault(b)
+	if err != nil {
+		return "", fmt.Sprintf("%s: HTTP %d: %.300s", p.upn, resp.StatusCode, b)
 	}
-	if !strings.Contains(s, string(psgate.CodePartialBudget)) {
-		return "", fmt.Sprintf("%s: HTTP %d: %s", p.upn, resp.StatusCode, faultText(s))
-	}
-	for _, budget := range []string{"shell", "user", "tenant", "process"} {
-		if strings.Contains(s, "per-"+budget+" budget") {
-			return budget, ""
+	switch psgate.Code(f.ErrorCode) {
+	case psgate.CodeBadFragment:
+		if strings.Contains(f.Reason, "message too large") || strings.Contains(f.Reason, "messages in progress") {
+			return "message", "" // the per-message bounds, below every budget
 		}
+	case psgate.CodePartialBudget:
+		for _, budget := range []string{"shell", "user", "tenant", "process"} {
+			if strings.Contains(f.Reason, "per-"+budget+" budget") {
+				return budget, ""
+			}
+		}
+		return "unnamed", ""
 	}
-	return "unnamed", ""
-}
-
-var faultTextRE = regexp.MustCompile(`<s:Text[^>]*>([^<]*)</s:Text>`)
-
-// faultText is the reason text of a SOAP fault, or the start of body.
-func faultText(body string) string {
-	if m := faultTextRE.FindStringSubmatch(body); m != nil {
-		return m[1]
-	}
-	return fmt.Sprintf("%.300s", body)
+	return "", fmt.Sprintf("%s: HTTP %d: %s (%s)", p.upn, resp.StatusCode, f.Reason, f.ErrorCode)
 }
