@@ -84,7 +84,7 @@ func (s *Service) authenticateClient(ctx context.Context, r *http.Request, form 
 	}
 	// A credential is checked only from an address that is not blocked,
 	// before any hashing.
-	addr := s.clientAddr(r)
+	addr := s.ClientAddr(r)
 	if err := s.cred.addressLocked(ctx, addr); err != nil {
 		return oauthClient{}, err
 	}

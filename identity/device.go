@@ -331,7 +331,7 @@ func (s *Service) serveDeviceCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.cfg.Now()
-	addr := s.clientAddr(r)
+	addr := s.ClientAddr(r)
 	code, a, err := s.devices.start(deviceAuth{
 		clientID:   client.id,
 		registered: client.registered,

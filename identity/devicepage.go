@@ -95,7 +95,7 @@ func (s *Service) serveDeviceSignIn(w http.ResponseWriter, r *http.Request) {
 		}
 		s.renderDevicePage(w, status, data)
 	}
-	addr := s.clientAddr(r)
+	addr := s.ClientAddr(r)
 	if err := s.cred.deviceCodeLocked(ctx, addr); err != nil {
 		fail(http.StatusTooManyRequests, err)
 		return

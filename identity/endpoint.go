@@ -83,7 +83,7 @@ func (s *Service) passwordGrant(ctx context.Context, r *http.Request, form url.V
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	u, t, err := s.cred.check(ctx, user, pass, s.clientAddr(r), viaPasswordGrant)
+	u, t, err := s.cred.check(ctx, user, pass, s.ClientAddr(r), viaPasswordGrant)
 	if err != nil {
 		return tokenResponse{}, err
 	}

@@ -307,17 +307,14 @@ func (s *Service) Issuer() string { return s.cfg.Issuer }
 // proxies and audit. It returns the user and their tenant, or a
 // *psgate.Error (see PasswordChecker).
 func (s *Service) CheckPassword(ctx context.Context, r *http.Request, user, pass string) (store.User, store.Tenant, error) {
-	return s.cred.check(ctx, user, pass, s.clientAddr(r), viaBasic)
+	return s.cred.check(ctx, user, pass, s.ClientAddr(r), viaBasic)
 }
-
-// clientAddr is the client address of r, through the trusted proxies.
-func (s *Service) clientAddr(r *http.Request) string { return clientAddress(r, s.cfg.TrustedProxies) }
 
 // ClientAddr is the address of the client that sent r, as sign-ins count
 // it: the connection's peer, or behind a trusted proxy the client that
 // proxy names in X-Forwarded-For. The gateway audits and logs the same
 // address.
-func (s *Service) ClientAddr(r *http.Request) string { return s.clientAddr(r) }
+func (s *Service) ClientAddr(r *http.Request) string { return clientAddress(r, s.cfg.TrustedProxies) }
 
 var _ PasswordChecker = (*Service)(nil)
 
