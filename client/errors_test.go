@@ -15,17 +15,14 @@ import (
 	"testing"
 
 	"github.com/psgate/psgate"
+
+	"github.com/psgate/psgate/internal/freeport"
 )
 
 func TestConnectFailuresNameTheLayer(t *testing.T) {
 	ts := startServer(t)
 	// A port with nothing listening.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closedPort := ln.Addr().String()
-	ln.Close()
+	closedPort := freeport.Addr(t)
 	notWSMan := httptest.NewServer(http.NotFoundHandler())
 	defer notWSMan.Close()
 

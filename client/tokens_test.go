@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"net"
 	"net/http/httptest"
 	"os"
 	"runtime"
@@ -13,6 +12,8 @@ import (
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/identity"
 	"github.com/psgate/psgate/internal/password"
+
+	"github.com/psgate/psgate/internal/freeport"
 )
 
 // startIdentity serves the real identity service on the test server's
@@ -82,14 +83,9 @@ func TestPasswordGrantWrongPassword(t *testing.T) {
 }
 
 func TestIdentityUnreachableNamesHostAndLayer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeport.Addr(t)
 	oauth := &OAuth{TokenURL: "http://" + addr + "/oauth2/token"}
-	_, err = oauth.PasswordGrant(context.Background(), "u@x", "p")
+	_, err := oauth.PasswordGrant(context.Background(), "u@x", "p")
 	e, ok := psgate.AsError(err)
 	if !ok || e.Code != psgate.CodeIdentityUnreachable {
 		t.Fatalf("error = %v", err)

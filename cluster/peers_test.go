@@ -17,6 +17,8 @@ import (
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/gateway"
 	"github.com/psgate/psgate/store/sqlite"
+
+	"github.com/psgate/psgate/internal/freeport"
 )
 
 // linked returns Peers with a node certificate of a fresh authority, and
@@ -99,12 +101,7 @@ func TestForwardToAGoneOrSilentOwner(t *testing.T) {
 	p, ownerTLS := linked(t)
 
 	// Nothing listens: the node died (its registration lives on).
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "https://" + ln.Addr().String()
-	ln.Close()
+	dead := "https://" + freeport.Addr(t)
 	w, err := forwardTo(t, p, dead)
 	if psgate.CodeOf(err) != psgate.CodeNodeLost || w.Body.Len() != 0 {
 		t.Fatalf("forward to a closed port: %v (wrote %q), want session.node-lost", err, w.Body.String())

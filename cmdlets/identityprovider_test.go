@@ -2,7 +2,6 @@ package cmdlets
 
 import (
 	"errors"
-	"net"
 	"strings"
 	"testing"
 
@@ -13,6 +12,8 @@ import (
 	"github.com/psgate/psgate/psobject"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/sqlite"
+
+	"github.com/psgate/psgate/internal/freeport"
 )
 
 var _ federations = (*sqlite.DB)(nil)
@@ -108,12 +109,7 @@ func TestIdentityProviderCmdlets(t *testing.T) {
 	}
 
 	// A provider that fails the check is not saved.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "http://" + l.Addr().String()
-	l.Close()
+	dead := "http://" + freeport.Addr(t)
 	refused("Set-CsTenantIdentityProvider -Issuer "+dead+" -Audience x", psgate.CodeProviderUnreachable)
 	refused("Set-CsTenantIdentityProvider -Issuer http://idp.example -Audience x", psgate.CodeFederationMisconfig)
 	refused("Set-CsTenantIdentityProvider -Issuer '"+idp.Issuer+"/other' -Audience x", psgate.CodeFederationMisconfig)

@@ -45,6 +45,8 @@ import (
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/postgres"
 	"github.com/psgate/psgate/wsman"
+
+	"github.com/psgate/psgate/internal/freeport"
 )
 
 // Lease timing of the cluster tests (cluster.md §5.1): short, so that a
@@ -73,17 +75,6 @@ func requireTool(t *testing.T, name, why string) string {
 	}
 	t.Skip(msg)
 	return ""
-}
-
-// freeAddr returns a loopback address nothing listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // lbNode is one `psgate serve` process, restartable on the same data
@@ -174,13 +165,14 @@ func startLBCluster(t *testing.T, o lbOptions) *lbCluster {
 	c := &lbCluster{t: t, bin: bin, dsn: dsn, dir: t.TempDir(), ca: newTestCA(t)}
 	c.certDir = filepath.Join(c.dir, "cluster")
 	c.psgate(t, "cluster", "init", "--dir", c.certDir)
+	addrs := freeport.Addrs(t, 9)
 	for i := range 3 {
 		n := &lbNode{
 			name:        fmt.Sprintf("gw%d", i+1),
 			data:        filepath.Join(c.dir, fmt.Sprintf("gw%d-data", i+1)),
-			httpsAddr:   freeAddr(t),
-			adminAddr:   freeAddr(t),
-			clusterAddr: freeAddr(t),
+			httpsAddr:   addrs[3*i],
+			adminAddr:   addrs[3*i+1],
+			clusterAddr: addrs[3*i+2],
 			logFile:     filepath.Join(c.dir, fmt.Sprintf("gw%d.log", i+1)),
 		}
 		host := "127.0.0.1"
@@ -447,7 +439,8 @@ func renderHAProxyConfig(t *testing.T, subst [][2]string) string {
 func (c *lbCluster) startHAProxy(bin string) {
 	t := c.t
 	t.Helper()
-	httpAddr, httpsAddr := freeAddr(t), freeAddr(t)
+	two := freeport.Addrs(t, 2)
+	httpAddr, httpsAddr := two[0], two[1]
 	// The certificate clients see (TLS ends at HAProxy) and the CA of
 	// the nodes' certificates, which HAProxy checks when it connects to
 	// them.
@@ -1050,7 +1043,7 @@ func startPrivatePostgres(t *testing.T, part *lbPartition) (*privatePG, string) 
 		t.Fatal(err)
 	}
 	pg.data = filepath.Join(pg.dir, "data")
-	addr := freeAddr(t)
+	addr := freeport.Addr(t)
 	_, p, _ := net.SplitHostPort(addr)
 	pg.port, _ = strconv.Atoi(p)
 	pg.run(t, "initdb", "-D", pg.data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")

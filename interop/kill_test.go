@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/psgate/psgate/server"
+
+	"github.com/psgate/psgate/internal/freeport"
 )
 
 // TestSlotsBackAfterSIGKILL: a psgate process killed with SIGKILL while a
@@ -61,13 +63,7 @@ func psgateBinary(t *testing.T) (bin, data, addr string) {
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/psgate").CombinedOutput(); err != nil {
 		t.Fatalf("build psgate: %v\n%s", err, out)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr = ln.Addr().String()
-	ln.Close()
-	return bin, t.TempDir(), addr
+	return bin, t.TempDir(), freeport.Addr(t)
 }
 
 // startPsgate runs the psgate binary on data and addr until it listens.

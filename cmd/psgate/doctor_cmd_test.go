@@ -3,21 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/psgate/psgate/internal/freeport"
 )
 
 // With the gateway stopped, doctor says that nothing listens at the
 // address and how to start it, instead of suggesting proxies.
 func TestDoctorGatewayNotRunning(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeport.Addr(t)
 	t.Setenv("PSGATE_CONFIG_DIR", filepath.Join(t.TempDir(), "config"))
 	t.Setenv("PSGATE_ENDPOINT", "")
 	t.Setenv("PSGATE_TOKEN_URL", "")

@@ -4,13 +4,14 @@ package main
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/internal/oidctest"
 	"github.com/psgate/psgate/store"
+
+	"github.com/psgate/psgate/internal/freeport"
 )
 
 // TestTenantFederation configures a tenant's provider against a running
@@ -119,11 +120,5 @@ func TestTenantFederation(t *testing.T) {
 // deadURL is an http loopback URL nothing listens on.
 func deadURL(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
+	return "http://" + freeport.Addr(t)
 }

@@ -13,16 +13,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/psgate/psgate/internal/freeport"
 )
 
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return freeport.Addr(t)
 }
 
 // runServe runs `psgate serve` in-process until the banner appears, then
