@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -194,8 +193,13 @@ func (s *Service) verifyAssertion(assertion string, rec store.OAuthClient) error
 	if c.ID == "" {
 		return assertionInvalid("it has no jti")
 	}
-	if !s.replay.add(rec.ClientID+"\x00"+c.ID, until, now) {
+	switch s.replay.add(rec.ClientID, c.ID, until, now) {
+	case replayUsed:
 		return assertionInvalid("it was already used")
+	case replayClientFull:
+		return assertionInvalid("the application already has %d unexpired assertions recorded; reuse its access token until it expires, or give assertions a shorter lifetime", maxReplayPerClient)
+	case replayFull:
+		return assertionInvalid("the server already has %d unexpired assertions recorded; try again when some expire", maxReplayEntries)
 	}
 	return nil
 }
@@ -247,44 +251,4 @@ func assertionInvalid(format string, args ...any) error {
 func errIs(err error, code psgate.Code) bool {
 	e, ok := psgate.AsError(err)
 	return ok && e.Code == code
-}
-
-// replayCache remembers used client assertion IDs until they expire.
-type replayCache struct {
-	mu sync.Mutex
-	m  map[string]time.Time
-}
-
-func newReplayCache() *replayCache { return &replayCache{m: make(map[string]time.Time)} }
-
-// add records id until the given time and reports whether it is new.
-func (c *replayCache) add(id string, until, now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if exp, ok := c.m[id]; ok && now.Before(exp) {
-		return false
-	}
-	if len(c.m) >= maxCacheEntries {
-		for k, exp := range c.m {
-			if !now.Before(exp) {
-				delete(c.m, k)
-			}
-		}
-		if len(c.m) >= maxCacheEntries {
-			// Refuse rather than forget: forgetting would allow replays.
-			return false
-		}
-	}
-	c.m[id] = until
-	return true
-}
-
-func (c *replayCache) sweep(now time.Time) {
-	c.mu.Lock()
-	for k, exp := range c.m {
-		if !now.Before(exp) {
-			delete(c.m, k)
-		}
-	}
-	c.mu.Unlock()
 }
