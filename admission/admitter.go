@@ -30,6 +30,7 @@ type Store interface {
 	DeregisterNode(ctx context.Context, nodeID string) ([]store.Lease, error)
 	SweepExpired(ctx context.Context, now time.Time, limit int) ([]store.Lease, error)
 	AppendAudit(ctx context.Context, r store.AuditRecord) (int64, error)
+	CompleteAudit(ctx context.Context, id int64, outcome, code string, dur time.Duration) error
 	UpdateLeases(ctx context.Context, acts []store.LeaseActivity) (int, error)
 }
 

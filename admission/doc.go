@@ -29,6 +29,6 @@
 // The same authorizer audits every engine command
 // (engine.CommandAuditor): a record with outcome "started" is committed
 // before the command runs, so a search shows it even if the process dies,
-// and a second record with the same shell and command ID holds the
-// outcome, code and duration once it ended.
+// and the same record is completed with the outcome, code and duration
+// once it ended (store.Audit.CompleteAudit).
 package admission

@@ -16,12 +16,11 @@ import (
 	"github.com/psgate/psgate/store"
 )
 
-// OutcomeStarted marks the audit record written before a command runs. The
-// record of its end follows with the same ShellID and CommandID and the
-// outcome (store.OutcomeOK or store.OutcomeError), code and duration; a
-// started record without an end means the command was cut short (the
-// process died).
-const OutcomeStarted = "started"
+// OutcomeStarted marks the audit record written before a command runs.
+// When the command ends the same record is completed with the outcome
+// (store.OutcomeOK or store.OutcomeError), code and duration; a record
+// still started means the command was cut short (the process died).
+const OutcomeStarted = store.OutcomeStarted
 
 // liveAuthorizer is the authorizer the Admitter grants a shell: the
 // caller's roles (rbac.Authorizer), re-read from the store before every
@@ -104,22 +103,27 @@ func (l *liveAuthorizer) check(ctx context.Context) ([]store.Role, error) {
 }
 
 // begin writes one started record per command, durably, and returns the
-// function that writes their end records.
+// function that completes them.
 func (l *liveAuthorizer) begin(ctx context.Context, calls []engine.AuditedCall) (func(error, time.Duration), error) {
 	ctx = context.WithoutCancel(ctx)
 	line := psgate.CommandID(ctx)
-	recs := make([]store.AuditRecord, 0, len(calls))
+	type started struct {
+		id        int64
+		commandID string
+	}
+	recs := make([]started, 0, len(calls))
 	for _, c := range calls {
 		rec, err := l.record(line, c)
 		if err != nil {
 			return nil, psgate.Wrap(psgate.CodeInternal, psgate.Args{"request": line}, err)
 		}
 		rec.Outcome = OutcomeStarted
-		if _, err := l.st.AppendAudit(ctx, rec); err != nil {
+		id, err := l.st.AppendAudit(ctx, rec)
+		if err != nil {
 			// Not on the record, so not run.
 			return nil, storeDown("audit command start", err)
 		}
-		recs = append(recs, rec)
+		recs = append(recs, started{id, rec.CommandID})
 	}
 	return func(err error, dur time.Duration) {
 		outcome, code := store.OutcomeOK, ""
@@ -127,10 +131,9 @@ func (l *liveAuthorizer) begin(ctx context.Context, calls []engine.AuditedCall) 
 			outcome, code = store.OutcomeError, string(psgate.CodeOf(err))
 		}
 		for _, rec := range recs {
-			rec.Time, rec.Outcome, rec.Code, rec.Duration = l.now(), outcome, code, dur
-			if _, err := l.st.AppendAudit(ctx, rec); err != nil {
-				l.log.Error("audit of command end failed; its started record stays", logkey.ShellID, l.shellID,
-					logkey.CommandID, rec.CommandID, logkey.Err, err)
+			if err := l.st.CompleteAudit(ctx, rec.id, outcome, code, dur); err != nil {
+				l.log.Error("audit of command end failed; its record stays started", logkey.ShellID, l.shellID,
+					logkey.CommandID, rec.commandID, logkey.Err, err)
 			}
 		}
 	}, nil
@@ -138,9 +141,8 @@ func (l *liveAuthorizer) begin(ctx context.Context, calls []engine.AuditedCall) 
 
 // record builds the audit record of one command: the cmdlet, its
 // arguments as written (named or by position, "#0"...) with sensitive
-// values redacted, and a command ID unique in the shell that links the
-// started record to the end record: the client's command or pipeline ID
-// and the command's number in the shell.
+// values redacted, and a command ID unique in the shell: the client's
+// command or pipeline ID and the command's number in the shell.
 func (l *liveAuthorizer) record(line string, c engine.AuditedCall) (store.AuditRecord, error) {
 	rec := store.AuditRecord{
 		Time: l.now(), TenantID: l.p.TenantID, UserID: l.p.UserID, UPN: l.p.UPN,

@@ -185,8 +185,8 @@ func TestModuleCmdletsWithPypsrp(t *testing.T) {
 		t.Errorf("%d PATCH calls, want 2 (none from -WhatIf)", patches)
 	}
 	// The command audit records module cmdlets as any other, with the
-	// parameters and the outcome. Each command has a "started" record, and an end record written
-	// shortly after it ends.
+	// parameters and the outcome. Each command has one record, written
+	// "started" before it runs and completed shortly after it ends.
 	var recs []store.AuditRecord
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		recs = recs[:0]
@@ -200,7 +200,7 @@ func TestModuleCmdletsWithPypsrp(t *testing.T) {
 		}
 	}
 	if len(recs) != 2 {
-		t.Fatalf("%d Set-Widget audit end records, want 2 (one per pipeline)", len(recs))
+		t.Fatalf("%d completed Set-Widget audit records, want 2 (one per pipeline)", len(recs))
 	}
 	for _, r := range recs {
 		if r.Outcome != store.OutcomeOK || !strings.Contains(r.Parameters, "Size") || r.UPN != server.DemoAdmin {

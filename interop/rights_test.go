@@ -291,40 +291,46 @@ func TestCommandAuditedBeforeItRuns(t *testing.T) {
 				defer close(done)
 				sh.run(t, `Set-CsUser -Identity bob@contoso.test -Title "`+title+`"; Start-Sleep 5`)
 			}()
-			var started store.AuditRecord
+			// While Start-Sleep runs, its record is in the log as
+			// started, and Set-CsUser's, which ended before, holds its
+			// outcome.
+			var set, sleep store.AuditRecord
 			deadline := time.Now().Add(4 * time.Second)
-			for started.ID == 0 {
+			for sleep.ID == 0 {
 				for _, r := range auditedRecords(t, ts.Store(), "Set-CsUser") {
-					if strings.Contains(r.Parameters, title) && r.Outcome == "started" {
-						started = r
+					if strings.Contains(r.Parameters, title) {
+						set = r
 					}
 				}
-				if started.ID != 0 {
+				for _, r := range auditedRecords(t, ts.Store(), "Start-Sleep") {
+					if set.ID != 0 && r.ShellID == set.ShellID && r.Outcome == store.OutcomeStarted {
+						sleep = r
+					}
+				}
+				if sleep.ID != 0 {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Fatal("no started record of Set-CsUser while its command line runs")
+					t.Fatalf("no started record of Start-Sleep while its command line runs (Set-CsUser's: %+v)", set)
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
-			// Users see it too, while the line still runs: the started
-			// record, and the end record of Set-CsUser, which ended
-			// before Start-Sleep began (newest first).
-			// The started record can be seen a moment before Set-CsUser's
-			// end record is committed: look again until Start-Sleep's
-			// 5 s are nearly over.
-			for search := time.Now().Add(3 * time.Second); ; {
+			if set.Outcome != store.OutcomeOK {
+				t.Errorf("Set-CsUser's record while the next command runs = %+v, want outcome ok", set)
+			}
+			// Users see the same through the cmdlet, while the line
+			// still runs.
+			for cmdlet, want := range map[string]string{"Set-CsUser": "ok", "Start-Sleep": "started"} {
+				filter := `Where-Object ShellId -eq "` + set.ShellID + `"`
+				if cmdlet == "Set-CsUser" {
+					filter = `Where-Object Parameters -like "*` + title + `*"`
+				}
 				stdout, _, code, err := masterzenClient(t, ts.httpURL, server.DemoAdmin, adminPassword).RunWithString(
-					`Search-CsAdminAuditLog -Action command | Where-Object Cmdlet -eq Set-CsUser | `+
-						`Where-Object Parameters -like "*`+title+`*" | Select-Object -ExpandProperty Outcome`, "")
-				got := strings.Fields(stdout)
-				if err == nil && code == 0 && strings.Join(got, " ") == "ok started" {
-					break
+					`Search-CsAdminAuditLog -Action command | Where-Object Cmdlet -eq `+cmdlet+` | `+filter+
+						` | Select-Object -ExpandProperty Outcome`, "")
+				if got := strings.Join(strings.Fields(stdout), " "); err != nil || code != 0 || got != want {
+					t.Errorf("Search-CsAdminAuditLog for %s while the line runs: %q, exit %d, %v; want outcomes %q", cmdlet, got, code, err, want)
 				}
-				if time.Now().After(search) {
-					t.Fatalf("Search-CsAdminAuditLog while the line runs: %q, exit %d, %v; want outcomes ok, started", stdout, code, err)
-				}
-				time.Sleep(50 * time.Millisecond)
 			}
 			select {
 			case <-done:
@@ -332,14 +338,25 @@ func TestCommandAuditedBeforeItRuns(t *testing.T) {
 			default:
 			}
 			<-done
-			var end *store.AuditRecord
-			for _, r := range auditedRecords(t, ts.Store(), "Set-CsUser") {
-				if r.CommandID == started.CommandID && r.ShellID == started.ShellID && r.ID != started.ID {
-					end = &r
+			// Once the line ended, the same record holds Start-Sleep's
+			// outcome: one record per command.
+			var sleeps, sets []store.AuditRecord
+			for _, r := range auditedRecords(t, ts.Store(), "Start-Sleep") {
+				if r.ShellID == set.ShellID {
+					sleeps = append(sleeps, r)
 				}
 			}
-			if end == nil || end.Outcome != store.OutcomeOK || end.Parameters != started.Parameters {
-				t.Fatalf("end record of command %s = %+v, want outcome ok with the same parameters", started.CommandID, end)
+			for _, r := range auditedRecords(t, ts.Store(), "Set-CsUser") {
+				if strings.Contains(r.Parameters, title) {
+					sets = append(sets, r)
+				}
+			}
+			if len(sleeps) != 1 || sleeps[0].ID != sleep.ID || sleeps[0].Outcome != store.OutcomeOK ||
+				sleeps[0].Parameters != sleep.Parameters || sleeps[0].Duration < 4*time.Second {
+				t.Errorf("Start-Sleep's records after the line = %+v, want record %d completed: ok, about 5 s", sleeps, sleep.ID)
+			}
+			if len(sets) != 1 {
+				t.Errorf("Set-CsUser has %d records, want 1: %+v", len(sets), sets)
 			}
 		})
 	}
@@ -381,8 +398,8 @@ func TestDemotionReachesOtherNode(t *testing.T) {
 }
 
 // TestStartedRecordSurvivesSIGKILL: a psgate process killed while a
-// command runs leaves that command's started record (and the records of
-// the commands before it on the line) in the audit log.
+// command runs leaves that command's record started (and the records of
+// the commands before it on the line complete) in the audit log.
 func TestStartedRecordSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the psgate binary")
@@ -420,7 +437,7 @@ func TestStartedRecordSurvivesSIGKILL(t *testing.T) {
 		_ = second.Process.Signal(syscall.SIGTERM)
 		_ = second.Wait()
 	}()
-	for cmdlet, want := range map[string]string{"Start-Sleep": "started", "Set-CsUser": "ok started"} {
+	for cmdlet, want := range map[string]string{"Start-Sleep": "started", "Set-CsUser": "ok"} {
 		stdout, stderr, code, err := masterzenClient(t, url, server.DemoAdmin, adminPassword).RunWithString(
 			`Search-CsAdminAuditLog -Action command | Where-Object Cmdlet -eq `+cmdlet+` | Select-Object -ExpandProperty Outcome`, "")
 		if got := strings.Join(strings.Fields(stdout), " "); err != nil || code != 0 || got != want {

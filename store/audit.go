@@ -22,6 +22,11 @@ const (
 	OutcomeOK      = "ok"
 	OutcomeError   = "error"
 	OutcomeRefused = "refused"
+	// OutcomeStarted marks a command record written before the command
+	// runs; CompleteAudit replaces it with the outcome when it ends. A
+	// record still "started" after its command's time means the command
+	// was cut short (the process died).
+	OutcomeStarted = "started"
 )
 
 // AuditRecord is one audited event.
@@ -70,11 +75,31 @@ type Audit interface {
 	// Concurrent callers share commits (group commit). A caller whose ctx
 	// ends stops waiting, but its record may still be written.
 	AppendAudit(ctx context.Context, r AuditRecord) (int64, error)
+	// CompleteAudit records how the command of record id ended, durably
+	// before it returns: its outcome (not OutcomeStarted), catalog code
+	// and duration replace the record's. Only a record whose outcome is
+	// OutcomeStarted changes, once; for any other id it returns
+	// ErrNotFound. It shares commits with AppendAudit. One record per
+	// command, written before it runs and completed after, costs the log
+	// one row and its indexes instead of two.
+	CompleteAudit(ctx context.Context, id int64, outcome, code string, dur time.Duration) error
 	// SearchAudit returns matching records, newest first.
 	SearchAudit(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
 	// PurgeAudit deletes the records older than before and returns how
 	// many it deleted. Retention is the only way records leave the log.
 	PurgeAudit(ctx context.Context, before time.Time) (int64, error)
+}
+
+// CheckCompletion checks CompleteAudit's arguments: a record ID and an
+// outcome that ends a command.
+func CheckCompletion(id int64, outcome string) error {
+	if id <= 0 {
+		return fmt.Errorf("record id %d: %w", id, ErrInvalid)
+	}
+	if outcome == "" || outcome == OutcomeStarted {
+		return fmt.Errorf("outcome %q does not end a command: %w", outcome, ErrInvalid)
+	}
+	return nil
 }
 
 // Bounds of stored audit fields. Many come from the client (shell ids,

@@ -25,6 +25,7 @@ func (db *DB) AppendAudit(ctx context.Context, r store.AuditRecord) (int64, erro
 		return 0, fmt.Errorf("postgres: append audit: action is required: %w", store.ErrInvalid)
 	}
 	r = r.Bounded()
+	r.ID = 0 // the store numbers records; an ID in the queue means a completion
 	r.Time, r.UPN = db.clock(r.Time), codec.Fold(r.UPN)
 	id, err := db.audit.q.Write(ctx, r)
 	if errors.Is(err, groupcommit.ErrClosed) {
@@ -33,9 +34,28 @@ func (db *DB) AppendAudit(ctx context.Context, r store.AuditRecord) (int64, erro
 	return id, err
 }
 
-// auditLog group-commits AppendAudit: the records of concurrent callers
-// go in one transaction of at most auditBatch rows, so that under load
-// one WAL flush serves many records.
+// CompleteAudit implements store.Audit, through the same transactions as
+// AppendAudit.
+func (db *DB) CompleteAudit(ctx context.Context, id int64, outcome, code string, dur time.Duration) error {
+	if err := store.CheckCompletion(id, outcome); err != nil {
+		return fmt.Errorf("postgres: complete audit: %w", err)
+	}
+	r := store.AuditRecord{ID: id, Outcome: outcome, Code: code, Duration: dur}.Bounded()
+	got, err := db.audit.q.Write(ctx, r)
+	switch {
+	case errors.Is(err, groupcommit.ErrClosed):
+		return fmt.Errorf("postgres: complete audit: store is closed: %w", store.ErrUnavailable)
+	case err != nil:
+		return err
+	case got == 0:
+		return fmt.Errorf("postgres: complete audit: no started command record %d: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// auditLog group-commits AppendAudit and CompleteAudit: the records and
+// completions of concurrent callers go in one transaction of at most
+// auditBatch rows, so that under load one WAL flush serves many records.
 type auditLog struct {
 	db *DB
 	q  *groupcommit.Queue[store.AuditRecord]
@@ -84,45 +104,117 @@ const insertAudits = `WITH v AS (
 )
 SELECT id FROM v ORDER BY n`
 
-// commit inserts recs in one transaction.
+// completeAudits completes started command records: arrays of IDs,
+// outcomes, codes and durations; it returns the IDs it changed.
+const completeAudits = `UPDATE audit_log AS a SET outcome = c.outcome, code = c.code, duration_ns = c.duration_ns
+	FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) AS c(id, outcome, code, duration_ns)
+	WHERE a.id = c.id AND a.outcome = '` + store.OutcomeStarted + `'
+	RETURNING a.id`
+
+// querier is what commit needs of a connection or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// commit writes recs in one transaction: a record with an ID completes
+// that started record (ids[i] is 0 when there is none), the others are
+// inserted.
 func (a *auditLog) commit(ctx context.Context, recs []store.AuditRecord, ids []int64) error {
-	if len(recs) == 1 { // cheaper than the arrays
-		r := recs[0]
-		return a.db.do(ctx, op{name: "append audit"}, func(c *pgx.Conn) error {
-			return c.QueryRow(ctx, insertAudit, r.Time, r.TenantID, r.UserID, r.UPN, r.Action, r.ShellID, r.CommandID,
-				r.Cmdlet, r.Parameters, r.Outcome, r.Code, int64(r.Duration), r.ClientAddr, r.Detail).Scan(&ids[0])
-		})
+	var ins, done []int // indexes into recs
+	for i, r := range recs {
+		if r.ID != 0 {
+			done = append(done, i)
+		} else {
+			ins = append(ins, i)
+		}
 	}
-	cols := newAuditColumns(len(recs))
-	for _, r := range recs {
-		cols.add(r)
-	}
-	return a.db.do(ctx, op{name: "append audit"}, func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, insertAudits, cols.at, cols.tenantID, cols.userID, cols.upn, cols.action,
-			cols.shellID, cols.commandID, cols.cmdlet, cols.parameters, cols.outcome, cols.code, cols.duration,
-			cols.clientAddr, cols.detail)
-		if err != nil {
+	write := func(q querier) error {
+		if err := insertRecords(ctx, q, recs, ins, ids); err != nil {
 			return err
 		}
-		defer rows.Close()
-		n := 0
-		for ; rows.Next(); n++ {
-			if n == len(ids) {
-				return fmt.Errorf("more IDs than the %d records", len(ids))
-			}
-			if err := rows.Scan(&ids[n]); err != nil {
-				return err
-			}
-		}
-		// Err reports the outcome of the statement's commit too.
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if n != len(ids) {
-			return fmt.Errorf("%d IDs for %d records", n, len(ids))
-		}
+		return completeRecords(ctx, q, recs, done, ids)
+	}
+	if len(ins) == 0 || len(done) == 0 { // one statement: its own transaction
+		return a.db.do(ctx, op{name: "append audit"}, func(c *pgx.Conn) error { return write(c) })
+	}
+	return a.db.tx(ctx, op{name: "append audit"}, func(tx pgx.Tx) error { return write(tx) })
+}
+
+// insertRecords inserts recs[i] for each i of which, setting ids[i].
+func insertRecords(ctx context.Context, q querier, recs []store.AuditRecord, which []int, ids []int64) error {
+	switch len(which) {
+	case 0:
 		return nil
-	})
+	case 1: // cheaper than the arrays
+		r := recs[which[0]]
+		return q.QueryRow(ctx, insertAudit, r.Time, r.TenantID, r.UserID, r.UPN, r.Action, r.ShellID, r.CommandID,
+			r.Cmdlet, r.Parameters, r.Outcome, r.Code, int64(r.Duration), r.ClientAddr, r.Detail).Scan(&ids[which[0]])
+	}
+	cols := newAuditColumns(len(which))
+	for _, i := range which {
+		cols.add(recs[i])
+	}
+	rows, err := q.Query(ctx, insertAudits, cols.at, cols.tenantID, cols.userID, cols.upn, cols.action,
+		cols.shellID, cols.commandID, cols.cmdlet, cols.parameters, cols.outcome, cols.code, cols.duration,
+		cols.clientAddr, cols.detail)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	n := 0
+	for ; rows.Next(); n++ {
+		if n == len(which) {
+			return fmt.Errorf("more IDs than the %d records", len(which))
+		}
+		if err := rows.Scan(&ids[which[n]]); err != nil {
+			return err
+		}
+	}
+	// Err reports the outcome of the statement's commit too.
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if n != len(which) {
+		return fmt.Errorf("%d IDs for %d records", n, len(which))
+	}
+	return nil
+}
+
+// completeRecords completes the started records recs[i] names for each i
+// of which, setting ids[i] to the ID, or 0 when it was no started record.
+// Of two completions of one record in a batch, the first counts.
+func completeRecords(ctx context.Context, q querier, recs []store.AuditRecord, which []int, ids []int64) error {
+	if len(which) == 0 {
+		return nil
+	}
+	first := make(map[int64]int, len(which)) // record ID -> index in recs
+	var id, dur []int64
+	var outcome, code []string
+	for _, i := range which {
+		r := recs[i]
+		ids[i] = 0
+		if _, dup := first[r.ID]; dup {
+			continue
+		}
+		first[r.ID] = i
+		id, outcome, code, dur = append(id, r.ID), append(outcome, r.Outcome), append(code, r.Code), append(dur, int64(r.Duration))
+	}
+	rows, err := q.Query(ctx, completeAudits, id, outcome, code, dur)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var got int64
+		if err := rows.Scan(&got); err != nil {
+			return err
+		}
+		if i, ok := first[got]; ok {
+			ids[i] = got
+		}
+	}
+	return rows.Err()
 }
 
 // auditColumns are records as one array per column, for insertAudits.

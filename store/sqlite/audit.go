@@ -24,6 +24,7 @@ func (db *DB) AppendAudit(ctx context.Context, r store.AuditRecord) (int64, erro
 		return 0, fmt.Errorf("sqlite: append audit: action is required: %w", store.ErrInvalid)
 	}
 	r = r.Bounded()
+	r.ID = 0 // the store numbers records; an ID in the queue means a completion
 	r.Time, r.UPN = db.clock(r.Time), codec.Fold(r.UPN)
 	id, err := db.audit.q.Write(ctx, r)
 	if errors.Is(err, groupcommit.ErrClosed) {
@@ -32,16 +33,36 @@ func (db *DB) AppendAudit(ctx context.Context, r store.AuditRecord) (int64, erro
 	return id, wrap("append audit", err)
 }
 
-// auditLog group-commits AppendAudit: the records of concurrent callers
-// go in one transaction of at most auditBatch rows. Under load this writes
-// each table and index page to the WAL once per batch instead of once per
-// record. The cap bounds how long a batch holds the single writer
+// CompleteAudit implements store.Audit, through the same transactions as
+// AppendAudit.
+func (db *DB) CompleteAudit(ctx context.Context, id int64, outcome, code string, dur time.Duration) error {
+	if err := store.CheckCompletion(id, outcome); err != nil {
+		return fmt.Errorf("sqlite: complete audit: %w", err)
+	}
+	r := store.AuditRecord{ID: id, Outcome: outcome, Code: code, Duration: dur}.Bounded()
+	got, err := db.audit.q.Write(ctx, r)
+	switch {
+	case errors.Is(err, groupcommit.ErrClosed):
+		return fmt.Errorf("sqlite: complete audit: store is closed: %w", store.ErrUnavailable)
+	case err != nil:
+		return wrap("complete audit", err)
+	case got == 0:
+		return fmt.Errorf("sqlite: complete audit: no started command record %d: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// auditLog group-commits AppendAudit and CompleteAudit: the records and
+// completions of concurrent callers go in one transaction of at most
+// auditBatch rows. Under load this writes each table and index page to
+// the WAL once per batch instead of once per record. The cap bounds how long a batch holds the single writer
 // connection that leases and every other write wait for: 100 rows took
 // 1-2 ms on a loaded 2-CPU machine.
 type auditLog struct {
-	db     *DB
-	q      *groupcommit.Queue[store.AuditRecord]
-	insert *sql.Stmt // prepared on first use; committer goroutine only
+	db *DB
+	q  *groupcommit.Queue[store.AuditRecord]
+	// Prepared on first use; committer goroutine only.
+	insert, complete *sql.Stmt
 }
 
 const auditBatch = 256
@@ -64,13 +85,17 @@ func (a *auditLog) close() {
 		return
 	}
 	a.q.Close()
-	if a.insert != nil {
-		_ = a.insert.Close()
+	for _, st := range []*sql.Stmt{a.insert, a.complete} {
+		if st != nil {
+			_ = st.Close()
+		}
 	}
 }
 
-// commit inserts recs in one IMMEDIATE transaction on the writer
-// connection. It returns driver errors unwrapped: AppendAudit wraps them.
+// commit writes recs in one IMMEDIATE transaction on the writer
+// connection: a record with an ID completes that started record (ids[i]
+// is 0 when there is none), the others are inserted. It returns driver
+// errors unwrapped: AppendAudit and CompleteAudit wrap them.
 func (a *auditLog) commit(ctx context.Context, recs []store.AuditRecord, ids []int64) error {
 	if a.insert == nil {
 		st, err := a.db.w.PrepareContext(ctx, `INSERT INTO audit_log (at, tenant_id, user_id, upn, action, shell_id,
@@ -81,23 +106,46 @@ func (a *auditLog) commit(ctx context.Context, recs []store.AuditRecord, ids []i
 		}
 		a.insert = st
 	}
+	if a.complete == nil {
+		st, err := a.db.w.PrepareContext(ctx, `UPDATE audit_log SET outcome = ?, code = ?, duration_ns = ?
+			WHERE id = ? AND outcome = '`+store.OutcomeStarted+`'`)
+		if err != nil {
+			return err
+		}
+		a.complete = st
+	}
 	if len(recs) == 1 { // a statement alone is its own transaction
-		return insertAudit(ctx, a.insert, recs, ids)
+		return writeAudit(ctx, a.insert, a.complete, recs, ids)
 	}
 	tx, err := a.db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := insertAudit(ctx, tx.StmtContext(ctx, a.insert), recs, ids); err != nil {
+	if err := writeAudit(ctx, tx.StmtContext(ctx, a.insert), tx.StmtContext(ctx, a.complete), recs, ids); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
 	return tx.Commit()
 }
 
-func insertAudit(ctx context.Context, st *sql.Stmt, recs []store.AuditRecord, ids []int64) error {
+func writeAudit(ctx context.Context, insert, complete *sql.Stmt, recs []store.AuditRecord, ids []int64) error {
 	for i, r := range recs {
-		res, err := st.ExecContext(ctx, ms(r.Time), r.TenantID, r.UserID, r.UPN, r.Action, r.ShellID, r.CommandID,
+		if r.ID != 0 {
+			res, err := complete.ExecContext(ctx, r.Outcome, r.Code, int64(r.Duration), r.ID)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			ids[i] = 0
+			if n == 1 {
+				ids[i] = r.ID
+			}
+			continue
+		}
+		res, err := insert.ExecContext(ctx, ms(r.Time), r.TenantID, r.UserID, r.UPN, r.Action, r.ShellID, r.CommandID,
 			r.Cmdlet, r.Parameters, r.Outcome, r.Code, int64(r.Duration), r.ClientAddr, r.Detail)
 		if err != nil {
 			return err

@@ -26,6 +26,77 @@ var auditTests = []test{
 	{"Concurrent", testAuditConcurrent},
 	{"BadRecordFailsAlone", testAuditBadRecordFailsAlone},
 	{"AppendAfterClose", testAuditAppendAfterClose},
+	{"Complete", testAuditComplete},
+	{"CompleteConcurrent", testAuditCompleteConcurrent},
+}
+
+// CompleteAudit fills in a started command record once, in place, and
+// touches nothing else: not a finished record, not another field, not an
+// unknown ID.
+func testAuditComplete(t *testing.T, e *env) {
+	started := concurrentRecord(e.clock.Now(), 1, 1)
+	started.Outcome, started.Code, started.Duration = store.OutcomeStarted, "", 0
+	id, err := e.s.AppendAudit(e.ctx, started)
+	wantErr(t, "AppendAudit(started)", err, nil)
+	done := concurrentRecord(e.clock.Now(), 2, 2) // already finished
+	doneID, err := e.s.AppendAudit(e.ctx, done)
+	wantErr(t, "AppendAudit(finished)", err, nil)
+
+	wantErr(t, "CompleteAudit(started)", e.s.CompleteAudit(e.ctx, id, store.OutcomeError, "engine.parameter-not-found", 1500*time.Microsecond), nil)
+	wantErr(t, "CompleteAudit again", e.s.CompleteAudit(e.ctx, id, store.OutcomeOK, "", time.Second), store.ErrNotFound)
+	wantErr(t, "CompleteAudit(finished record)", e.s.CompleteAudit(e.ctx, doneID, store.OutcomeError, "x", time.Second), store.ErrNotFound)
+	wantErr(t, "CompleteAudit(unknown ID)", e.s.CompleteAudit(e.ctx, doneID+1000, store.OutcomeOK, "", 0), store.ErrNotFound)
+	wantErr(t, "CompleteAudit(ID 0)", e.s.CompleteAudit(e.ctx, 0, store.OutcomeOK, "", 0), store.ErrInvalid)
+	wantErr(t, "CompleteAudit(outcome started)", e.s.CompleteAudit(e.ctx, doneID, store.OutcomeStarted, "", 0), store.ErrInvalid)
+
+	got, err := e.s.SearchAudit(e.ctx, store.AuditFilter{})
+	wantErr(t, "SearchAudit", err, nil)
+	completed := started
+	completed.ID, completed.Outcome, completed.Code, completed.Duration = id, store.OutcomeError, "engine.parameter-not-found", 1500*time.Microsecond
+	done.ID = doneID
+	if d := diff(got, []store.AuditRecord{done, completed}); d != "" {
+		t.Errorf("after CompleteAudit (-got +want):\n%s", d)
+	}
+}
+
+// Completions and appends of concurrent callers share transactions: every
+// command's one record ends with its own outcome.
+func testAuditCompleteConcurrent(t *testing.T, e *env) {
+	const callers, each = 50, 8
+	t0 := e.clock.Now()
+	want := make([]store.AuditRecord, callers*each)
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for g := range callers {
+		wg.Go(func() {
+			for n := range each {
+				r := concurrentRecord(t0, g, n)
+				outcome, code, dur := r.Outcome, r.Code, r.Duration
+				r.Outcome, r.Code, r.Duration = store.OutcomeStarted, "", 0
+				if r.ID, errs[g] = e.s.AppendAudit(e.ctx, r); errs[g] != nil {
+					return
+				}
+				if n%2 == 1 {
+					outcome = store.OutcomeError
+				}
+				if errs[g] = e.s.CompleteAudit(e.ctx, r.ID, outcome, code, dur); errs[g] != nil {
+					return
+				}
+				r.Outcome, r.Code, r.Duration = outcome, code, dur
+				want[g*each+n] = r
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		wantErr(t, "concurrent AppendAudit and CompleteAudit", err, nil)
+	}
+	slices.SortFunc(want, func(a, b store.AuditRecord) int { return cmp.Compare(b.ID, a.ID) })
+	got, err := e.s.SearchAudit(e.ctx, store.AuditFilter{Limit: 2 * len(want)})
+	wantErr(t, "SearchAudit", err, nil)
+	if d := diff(got, want); d != "" {
+		t.Errorf("SearchAudit after %d concurrent commands (-got +want):\n%s", len(want), d)
+	}
 }
 
 // A client controls many audited strings (shell ids, user agents, names):
