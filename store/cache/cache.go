@@ -19,6 +19,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -47,9 +48,15 @@ type Store struct {
 	tenantNames map[string]store.Tenant
 	users       map[psgate.UserID]store.User
 	usersByUPN  map[string]store.User
-	rolesOf     map[userKey][]store.Role
-	roles       map[psgate.TenantID][]store.Role
-	stats       Stats
+	// Names that are no tenant's and no user's, with the store's answer:
+	// sign-ins with unknown names (a password spray's, a typo's) then
+	// cost no store read. Apart from the names found, so that a flood of
+	// unknown names empties only these maps when they reach MaxEntries.
+	noTenantNames map[string]error
+	noUPNs        map[string]error
+	rolesOf       map[userKey][]store.Role
+	roles         map[psgate.TenantID][]store.Role
+	stats         Stats
 }
 
 // Stats counts how reads were served.
@@ -69,6 +76,8 @@ func New(st store.Store) *Store {
 	s.tenantNames = make(map[string]store.Tenant)
 	s.users = make(map[psgate.UserID]store.User)
 	s.usersByUPN = make(map[string]store.User)
+	s.noTenantNames = make(map[string]error)
+	s.noUPNs = make(map[string]error)
 	s.rolesOf = make(map[userKey][]store.Role)
 	s.roles = make(map[psgate.TenantID][]store.Role)
 	return s
@@ -133,6 +142,8 @@ func (s *Store) reset(gen int64) {
 	clear(s.tenantNames)
 	clear(s.users)
 	clear(s.usersByUPN)
+	clear(s.noTenantNames)
+	clear(s.noUPNs)
 	clear(s.rolesOf)
 	clear(s.roles)
 }
@@ -145,33 +156,54 @@ func (s *Store) reset(gen int64) {
 // copy might be newer than it needs, which would be harmless, but one
 // rule is easier to check.
 func cached[K comparable, V any](ctx context.Context, s *Store, m map[K]V, k K, read func() (V, error)) (V, error) {
+	return cachedOrMissing(ctx, s, m, nil, k, read)
+}
+
+// cachedOrMissing is cached that also keeps, in miss (when not nil), the
+// keys the store answered ErrNotFound for, with that answer.
+func cachedOrMissing[K comparable, V any](ctx context.Context, s *Store, m map[K]V, miss map[K]error, k K, read func() (V, error)) (V, error) {
+	var zero V
 	gen, err := s.validate(ctx)
 	if err != nil {
-		var zero V
 		return zero, err
 	}
 	s.mu.Lock()
-	v, ok := m[k]
-	if ok && s.gen == gen {
-		s.stats.Hits++
-		s.mu.Unlock()
-		return v, nil
+	if s.gen == gen {
+		if v, ok := m[k]; ok {
+			s.stats.Hits++
+			s.mu.Unlock()
+			return v, nil
+		}
+		if err, ok := miss[k]; ok {
+			s.stats.Hits++
+			s.mu.Unlock()
+			return zero, err
+		}
 	}
 	s.stats.Misses++
 	s.mu.Unlock()
-	v, err = read()
-	if err != nil {
+	v, err := read()
+	if err != nil && (miss == nil || !errors.Is(err, store.ErrNotFound)) {
 		return v, err
 	}
 	s.mu.Lock()
 	if s.gen == gen {
-		if len(m) >= MaxEntries {
-			clear(m)
+		if err != nil {
+			keep(miss, k, err)
+		} else {
+			keep(m, k, v)
 		}
-		m[k] = v
 	}
 	s.mu.Unlock()
-	return v, nil
+	return v, err
+}
+
+// keep puts v in m, emptying m first when it is full; s.mu is held.
+func keep[K comparable, V any](m map[K]V, k K, v V) {
+	if len(m) >= MaxEntries {
+		clear(m)
+	}
+	m[k] = v
 }
 
 // dropped runs a write and drops the copy, so that reads in a pinned
@@ -198,7 +230,7 @@ func (s *Store) Tenant(ctx context.Context, id psgate.TenantID) (store.Tenant, e
 
 // TenantByName implements store.Tenants from the copy.
 func (s *Store) TenantByName(ctx context.Context, nameOrDomain string) (store.Tenant, error) {
-	return cached(ctx, s, s.tenantNames, codec.Fold(nameOrDomain), func() (store.Tenant, error) {
+	return cachedOrMissing(ctx, s, s.tenantNames, s.noTenantNames, codec.Fold(nameOrDomain), func() (store.Tenant, error) {
 		return s.Store.TenantByName(ctx, nameOrDomain)
 	})
 }
@@ -212,7 +244,7 @@ func (s *Store) User(ctx context.Context, id psgate.UserID) (store.User, error) 
 
 // UserByUPN implements store.Users from the copy.
 func (s *Store) UserByUPN(ctx context.Context, upn string) (store.User, error) {
-	return cached(ctx, s, s.usersByUPN, codec.Fold(upn), func() (store.User, error) {
+	return cachedOrMissing(ctx, s, s.usersByUPN, s.noUPNs, codec.Fold(upn), func() (store.User, error) {
 		return s.Store.UserByUPN(ctx, upn)
 	})
 }

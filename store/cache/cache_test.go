@@ -150,6 +150,52 @@ func TestChangesOnAnotherNodeSeenAtOnce(t *testing.T) {
 	}
 }
 
+// TestUnknownNamesCachedUntilTheyExist: a name that is no user's or
+// tenant's is read from the store once, then answered from memory (a
+// password spray's unknown names cost no store read), until a user or
+// tenant of that name is created, on this node or another.
+func TestUnknownNamesCachedUntilTheyExist(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			ctx := t.Context()
+			rawA, b := nodes(t, kind)
+			a := cache.New(rawA)
+			f := setUp(t, b)
+			unknown := func() {
+				t.Helper()
+				if _, err := a.UserByUPN(ctx, "Nobody@contoso.test"); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("UserByUPN(unknown) = %v, want not found", err)
+				}
+				if _, err := a.TenantByName(ctx, "Fabrikam"); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("TenantByName(unknown) = %v, want not found", err)
+				}
+			}
+			unknown()
+			before := a.Stats()
+			for range 5 {
+				unknown()
+			}
+			if st := a.Stats(); st.Misses != before.Misses || st.Hits != before.Hits+10 {
+				t.Errorf("stats %+v after %+v and 10 reads of unknown names; want 10 hits, no store read", st, before)
+			}
+			// Created on another node: seen at the next read.
+			if _, err := b.CreateUser(ctx, store.User{TenantID: f.tenant.ID, UPN: "nobody@contoso.test", Enabled: true}); err != nil {
+				t.Fatal(err)
+			}
+			if u, err := a.UserByUPN(ctx, "NOBODY@contoso.test"); err != nil || u.UPN != "nobody@contoso.test" {
+				t.Errorf("UserByUPN after the user was created on B = %+v, %v", u, err)
+			}
+			// Created through this node's cache: seen at once too.
+			if _, err := a.CreateTenant(ctx, store.Tenant{Name: "fabrikam", Domain: "fabrikam.test", Policy: store.DefaultPolicy()}); err != nil {
+				t.Fatal(err)
+			}
+			if tn, err := a.TenantByName(ctx, "Fabrikam"); err != nil || tn.Name != "fabrikam" {
+				t.Errorf("TenantByName after the tenant was created here = %+v, %v", tn, err)
+			}
+		})
+	}
+}
+
 // TestPinReadsGenerationOnce: the reads of one command validate the
 // cache once; without a pin each read validates.
 func TestPinReadsGenerationOnce(t *testing.T) {
