@@ -68,6 +68,7 @@ func main() {
 	flag.IntVar(&a.Conns, "attack-conns", a.Conns, "idle connections held open")
 	flag.IntVar(&a.DeviceCode, "attack-device", a.DeviceCode, "workers requesting device codes")
 	flag.IntVar(&a.Addresses, "attack-addresses", a.Addresses, "source addresses the attacker rotates over (127.2.x.y)")
+	flag.StringVar(&a.URL, "attack-url", "", "send the attack to this server instead (plain-HTTP root, loopback): a control run, where the legitimate clients' server sees none of it")
 	flag.Parse()
 	a.BodyTimeout = *bodyTO
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -157,6 +158,12 @@ func run(ctx context.Context, base, data string, pid, clients, perTenant int, pw
 		return err
 	}
 	defer st.Close()
+	if a.URL != "" {
+		if err := loadgen.RequireLoopback(a.URL); err != nil {
+			return fmt.Errorf("-attack-url: %w", err)
+		}
+		fmt.Printf("control run: the attack goes to %s, not to the legitimate clients' server\n", a.URL)
+	}
 	fmt.Fprintf(os.Stderr, "provisioning %d users in tenants of %d\n", clients, perTenant)
 	accounts, err := loadgen.Provision(ctx, st, loadgen.Population{Users: clients, PerTenant: perTenant, Password: pw})
 	if err != nil {

@@ -33,12 +33,16 @@ type attacker struct {
 
 // runAttack runs every attack until ctx ends.
 func runAttack(ctx context.Context, cfg SecurityConfig, p *phase, errs *errorLog) {
-	u, err := url.Parse(cfg.BaseURL)
+	base := cfg.BaseURL
+	if cfg.Attack.URL != "" {
+		base = strings.TrimSuffix(cfg.Attack.URL, "/")
+	}
+	u, err := url.Parse(base)
 	if err != nil {
 		errs.add("attack", err)
 		return
 	}
-	a := &attacker{cfg: cfg.Attack, base: cfg.BaseURL, host: u.Host, p: p, errs: errs}
+	a := &attacker{cfg: cfg.Attack, base: base, host: u.Host, p: p, errs: errs}
 	a.ips = func() net.IP { return addr(cfg.SharedAddress, 2, int(a.next.Add(1))%a.cfg.Addresses) }
 	// A new connection for every request, from the next address: the
 	// shape of a credential-stuffing botnet, and the server's accept

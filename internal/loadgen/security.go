@@ -60,6 +60,11 @@ type AttackConfig struct {
 	// Names are user names to try (in several spellings) besides unknown
 	// ones; typically some legitimate users.
 	Names []string
+	// URL, when set, is where the attack goes instead of the BaseURL: a
+	// second server on the same machine, for a control run that measures
+	// what the attack's load on the machine alone costs the legitimate
+	// clients (their server then sees none of it).
+	URL string
 	// BodyTimeout and HeaderTimeout are the server's limits; a slow body
 	// or an idle connection held 5s beyond them is unexpected. Zero means
 	// 30s and 10s, psgate serve's defaults.
