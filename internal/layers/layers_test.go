@@ -41,6 +41,7 @@ var layers = map[string]layer{
 	"internal/cmd/testprogress":  {0, "a test-runner tool"},
 	"internal/purity":            {0, "the purity check for protocol packages"},
 	"internal/oidctest":          {0, "runs a real OpenID Connect provider for tests"},
+	"internal/freeport":          {0, "loopback ports for tests that pass them to another process"},
 	"internal/layers":            {0, "this check"},
 	"examples/widgets/widgetsvc": {0, "the example module's backend service"},
 	"store":                      {1, "the store's interface and records"},
