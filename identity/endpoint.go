@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"mime"
 	"net/http"
 	"net/url"
@@ -257,7 +258,12 @@ func (s *Service) writeOAuthError(w http.ResponseWriter, err error) {
 	if !ok {
 		e = psgate.Wrap(psgate.CodeInternal, psgate.Args{"request": "token"}, err)
 	}
-	if e.Err != nil || e.Code == psgate.CodeInternal {
+	switch {
+	case errors.Is(e.Err, context.Canceled):
+		// The client left (or the server is stopping) while its request
+		// waited: nobody reads this answer, and nothing failed.
+		s.log.Debug("token request abandoned", logkey.Code, string(e.Code), logkey.Err, e.Err)
+	case e.Err != nil || e.Code == psgate.CodeInternal:
 		s.log.Error("token service error", logkey.Code, string(e.Code), logkey.Err, e.Err)
 	}
 	name, status := oauthError(e.Code)

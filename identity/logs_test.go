@@ -1,6 +1,9 @@
 package identity
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"runtime"
 	"strings"
@@ -102,5 +105,28 @@ func TestBearerPathHashesNoPassword(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if perReq := (after.TotalAlloc - before.TotalAlloc) / 100; perReq > 64<<10 {
 		t.Errorf("a bearer request allocates %d bytes: something hashes a password", perReq)
+	}
+}
+
+// A token request whose client left while it waited (its context
+// cancelled) is no store failure: nothing is logged at ERROR for it.
+func TestAbandonedTokenRequestIsNoError(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	form := url.Values{"grant_type": {"password"}, "username": {"alice@contoso.test"}, "password": {alicePW}}
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, PathToken, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	f.svc.Handler().ServeHTTP(rec, req)
+	if rec.Code == http.StatusOK {
+		t.Fatalf("a token request with its context cancelled got %d %s; want it refused", rec.Code, rec.Body)
+	}
+	logs := f.logs.String()
+	if strings.Contains(logs, "level=ERROR") {
+		t.Errorf("an abandoned token request logged an error:\n%s", logs)
+	}
+	if !strings.Contains(logs, "token request abandoned") {
+		t.Errorf("an abandoned token request left no debug line:\n%s", logs)
 	}
 }
