@@ -31,7 +31,7 @@ const (
 // over constantly is ever scanned whole on a sign-in.
 type replayCache struct {
 	mu       sync.Mutex
-	until    map[replayKey]time.Time
+	held     map[replayKey]struct{} // the keys in byExpiry, for lookup
 	perApp   map[string]int
 	byExpiry expiryHeap
 }
@@ -39,7 +39,7 @@ type replayCache struct {
 type replayKey struct{ client, id string }
 
 func newReplayCache() *replayCache {
-	return &replayCache{until: make(map[replayKey]time.Time), perApp: make(map[string]int)}
+	return &replayCache{held: make(map[replayKey]struct{}), perApp: make(map[string]int)}
 }
 
 // add records client's assertion id as used until the given time.
@@ -48,16 +48,16 @@ func (c *replayCache) add(client, id string, until, now time.Time) replayResult 
 	defer c.mu.Unlock()
 	c.expireLocked(now)
 	k := replayKey{client, id}
-	if _, ok := c.until[k]; ok {
+	if _, ok := c.held[k]; ok {
 		return replayUsed // expireLocked removed it if it had expired
 	}
 	if c.perApp[client] >= maxReplayPerClient {
 		return replayClientFull
 	}
-	if len(c.until) >= maxReplayEntries {
+	if len(c.held) >= maxReplayEntries {
 		return replayFull
 	}
-	c.until[k] = until
+	c.held[k] = struct{}{}
 	c.perApp[client]++
 	heap.Push(&c.byExpiry, expiring{k, until})
 	return replayNew
@@ -74,7 +74,7 @@ func (c *replayCache) sweep(now time.Time) {
 func (c *replayCache) expireLocked(now time.Time) {
 	for len(c.byExpiry) > 0 && !now.Before(c.byExpiry[0].until) {
 		e := heap.Pop(&c.byExpiry).(expiring)
-		delete(c.until, e.key)
+		delete(c.held, e.key)
 		if c.perApp[e.key.client]--; c.perApp[e.key.client] <= 0 {
 			delete(c.perApp, e.key.client)
 		}

@@ -25,7 +25,7 @@ func TestReplayCacheRefusesReuseUntilExpiry(t *testing.T) {
 	if r := c.add("app", "jti-1", later.Add(5*time.Minute), later); r != replayNew {
 		t.Fatalf("after expiry = %v, want new", r)
 	}
-	if n := len(c.until); n != 2 {
+	if n := len(c.held); n != 2 {
 		t.Fatalf("%d IDs held, want 2 (other-app's and the new one)", n)
 	}
 }
@@ -70,7 +70,7 @@ func TestReplayCacheFullRefusesThenFreesInExpiryOrder(t *testing.T) {
 	// Ten seconds past the earliest expiry, ten (or so, ties) IDs have gone.
 	later := now.Add(time.Minute + 10*time.Second)
 	c.sweep(later)
-	freed := maxReplayEntries - len(c.until)
+	freed := maxReplayEntries - len(c.held)
 	if freed < 10 || freed > 11*apps {
 		t.Fatalf("%d IDs freed 10 s after the first expiry", freed)
 	}
@@ -82,8 +82,8 @@ func TestReplayCacheFullRefusesThenFreesInExpiryOrder(t *testing.T) {
 	if r := c.add("late", "one-too-many", later.Add(time.Hour), later); r != replayFull {
 		t.Fatalf("past the freed room = %v, want full", r)
 	}
-	if len(c.until) != len(c.byExpiry) {
-		t.Fatalf("map holds %d, heap %d", len(c.until), len(c.byExpiry))
+	if len(c.held) != len(c.byExpiry) {
+		t.Fatalf("map holds %d, heap %d", len(c.held), len(c.byExpiry))
 	}
 }
 
