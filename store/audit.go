@@ -90,16 +90,17 @@ type Audit interface {
 	PurgeAudit(ctx context.Context, before time.Time) (int64, error)
 }
 
-// CheckCompletion checks CompleteAudit's arguments: a record ID and an
-// outcome that ends a command.
-func CheckCompletion(id int64, outcome string) error {
+// Completion checks CompleteAudit's arguments (a record ID, and an
+// outcome that ends a command) and returns the bounded record a store
+// queues for it: the ID set marks it as a completion.
+func Completion(id int64, outcome, code string, dur time.Duration) (AuditRecord, error) {
 	if id <= 0 {
-		return fmt.Errorf("record id %d: %w", id, ErrInvalid)
+		return AuditRecord{}, fmt.Errorf("record id %d: %w", id, ErrInvalid)
 	}
 	if outcome == "" || outcome == OutcomeStarted {
-		return fmt.Errorf("outcome %q does not end a command: %w", outcome, ErrInvalid)
+		return AuditRecord{}, fmt.Errorf("outcome %q does not end a command: %w", outcome, ErrInvalid)
 	}
-	return nil
+	return AuditRecord{ID: id, Outcome: outcome, Code: code, Duration: dur}.Bounded(), nil
 }
 
 // Bounds of stored audit fields. Many come from the client (shell ids,

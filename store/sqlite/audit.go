@@ -36,10 +36,10 @@ func (db *DB) AppendAudit(ctx context.Context, r store.AuditRecord) (int64, erro
 // CompleteAudit implements store.Audit, through the same transactions as
 // AppendAudit.
 func (db *DB) CompleteAudit(ctx context.Context, id int64, outcome, code string, dur time.Duration) error {
-	if err := store.CheckCompletion(id, outcome); err != nil {
+	r, err := store.Completion(id, outcome, code, dur)
+	if err != nil {
 		return fmt.Errorf("sqlite: complete audit: %w", err)
 	}
-	r := store.AuditRecord{ID: id, Outcome: outcome, Code: code, Duration: dur}.Bounded()
 	got, err := db.audit.q.Write(ctx, r)
 	switch {
 	case errors.Is(err, groupcommit.ErrClosed):
