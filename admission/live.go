@@ -16,16 +16,10 @@ import (
 	"github.com/psgate/psgate/store"
 )
 
-// OutcomeStarted marks the audit record written before a command runs.
-// When the command ends the same record is completed with the outcome
-// (store.OutcomeOK or store.OutcomeError), code and duration; a record
-// still started means the command was cut short (the process died).
-const OutcomeStarted = store.OutcomeStarted
-
 // liveAuthorizer is the authorizer the Admitter grants a shell: the
 // caller's roles (rbac.Authorizer), re-read from the store before every
 // pipeline (engine.Refresher), with every command audited before it runs
-// and again when it ended (engine.CommandAuditor).
+// and its record completed when it ends (engine.CommandAuditor).
 type liveAuthorizer struct {
 	*rbac.Authorizer
 	st         Store
@@ -117,7 +111,7 @@ func (l *liveAuthorizer) begin(ctx context.Context, calls []engine.AuditedCall) 
 		if err != nil {
 			return nil, psgate.Wrap(psgate.CodeInternal, psgate.Args{"request": line}, err)
 		}
-		rec.Outcome = OutcomeStarted
+		rec.Outcome = store.OutcomeStarted
 		id, err := l.st.AppendAudit(ctx, rec)
 		if err != nil {
 			// Not on the record, so not run.

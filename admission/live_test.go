@@ -134,7 +134,7 @@ func TestCommandAuditedBeforeItRuns(t *testing.T) {
 	cat := testCatalog(func(ctx context.Context, name string) {
 		ran = append(ran, name)
 		for _, r := range e.audits(t, e.tenant.ID, store.ActionCommand) {
-			if r.Cmdlet == name && r.Outcome == OutcomeStarted {
+			if r.Cmdlet == name && r.Outcome == store.OutcomeStarted {
 				seenBefore = append(seenBefore, name)
 				return
 			}
