@@ -56,7 +56,13 @@ type Config struct {
 	PasswordMemoryKiB  uint32
 	PasswordIterations uint32
 	PasswordThreads    uint8
-	LogLevel           slog.Level
+	// PasswordConcurrent, PasswordQueue and PasswordPerAddress bound the
+	// password hashing of sign-ins (identity.HashLimits): hashes at once,
+	// sign-ins waiting for one, and checks per client address; 0 takes
+	// the default, a PasswordQueue of -1 lets none wait.
+	PasswordConcurrent, PasswordQueue, PasswordPerAddress int
+
+	LogLevel slog.Level
 	// LogFormat is "text" or "json".
 	LogFormat string
 	// AdminAddr is the admin listener (metrics, health, pprof); empty

@@ -55,6 +55,9 @@ type Config struct {
 	// PasswordParams are the argon2id costs for new password hashes. Zero
 	// means password.Default().
 	PasswordParams password.Params
+	// PasswordHashes bounds the password hashing of sign-ins; zero fields
+	// take identity's defaults.
+	PasswordHashes identity.HashLimits
 	// Issuer is the token service's issuer URL, as clients reach it; empty
 	// derives it from the HTTPS listener (the host name when it listens on
 	// all addresses).
@@ -281,6 +284,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Store:          db,
 		Issuer:         issuer,
 		PasswordParams: cfg.PasswordParams,
+		Hashes:         cfg.PasswordHashes,
 		TrustedProxies: cfg.TrustedProxies,
 		Audit:          db,
 		Logger:         log.With("component", "identity"),

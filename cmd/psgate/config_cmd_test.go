@@ -3,14 +3,23 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/config"
 	gw "github.com/psgate/psgate/gateway"
+	"github.com/psgate/psgate/identity"
 	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/metrics"
 	"github.com/psgate/psgate/server"
@@ -201,5 +210,75 @@ func TestConfigDefaultsAgreeWithTheServer(t *testing.T) {
 	c.AuditRetention = 0
 	if serverConfig(c, nil).AuditRetention >= 0 {
 		t.Errorf("audit.retention 0 must keep records forever (negative for the server)")
+	}
+}
+
+// The password_hash bounds reach the running token service. With one hash
+// at a time and none waiting, of a burst of wrong passwords sent together
+// (for different accounts, so that only the bound applies) while each hash
+// takes long, some are refused at once with identity.sign-in-busy; with
+// the defaults, none is.
+func TestPasswordHashBoundsFromTheConfiguration(t *testing.T) {
+	_, domain, _ := strings.Cut(server.DemoAdmin, "@")
+	burst := func(t *testing.T, flags map[string]string) (busy int) {
+		flags["data"] = t.TempDir()
+		flags["http"] = "127.0.0.1:0"
+		flags["https"] = ""
+		flags["admin-listen"] = ""
+		// Hashes of the production memory cost that last a little longer
+		// (tens of milliseconds), so that the burst overlaps them.
+		flags["password-hash-iterations"] = "3"
+		c, err := config.Load(config.Options{Flags: flags,
+			Env: func(k string) (string, bool) { return gatewayPassword, k == "PSGATE_BOOTSTRAP_PASSWORD" }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := serverConfig(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		s, err := server.New(context.Background(), sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx, 5*time.Second) }()
+		defer func() { cancel(); <-done }()
+		const n = 4
+		codes := make(chan string, n)
+		start := make(chan struct{})
+		for i := range n {
+			go func() {
+				<-start
+				resp, err := http.PostForm(strings.TrimSuffix(s.Info().HTTPURL, "/wsman")+identity.PathToken, url.Values{"grant_type": {"password"},
+					"username": {fmt.Sprintf("nobody%d@%s", i, domain)}, "password": {"wrong"}, "client_id": {identity.DefaultClientID}})
+				if err != nil {
+					codes <- err.Error()
+					return
+				}
+				defer resp.Body.Close()
+				var reply struct {
+					Code string `json:"psgate_code"`
+				}
+				raw, _ := io.ReadAll(resp.Body)
+				if json.Unmarshal(raw, &reply) != nil || reply.Code == "" {
+					reply.Code = fmt.Sprintf("%s: %s", resp.Status, raw)
+				}
+				codes <- reply.Code
+			}()
+		}
+		close(start)
+		for range n {
+			if code := <-codes; code == string(psgate.CodeSignInBusy) {
+				busy++
+			} else if code != string(psgate.CodeLogonFailed) {
+				t.Errorf("a wrong password answered %q", code)
+			}
+		}
+		return busy
+	}
+	if busy := burst(t, map[string]string{"password-hash-concurrent": "1", "password-hash-queue": "-1", "password-hash-per-address": "10"}); busy == 0 {
+		t.Errorf("one hash at a time, none waiting: no sign-in of %d sent together was refused as busy", 4)
+	}
+	if busy := burst(t, map[string]string{}); busy != 0 {
+		t.Errorf("the defaults refused %d sign-ins as busy", busy)
 	}
 }

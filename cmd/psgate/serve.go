@@ -18,6 +18,7 @@ import (
 
 	"github.com/psgate/psgate/config"
 	gw "github.com/psgate/psgate/gateway"
+	"github.com/psgate/psgate/identity"
 	"github.com/psgate/psgate/internal/gctune"
 	"github.com/psgate/psgate/internal/logkey"
 	"github.com/psgate/psgate/internal/password"
@@ -110,14 +111,19 @@ func serverConfig(c *config.Config, log *slog.Logger) server.Config {
 		retention = -1 // 0 in the configuration: keep forever
 	}
 	return server.Config{
-		DataDir:                   c.DataDir,
-		HTTPAddr:                  c.HTTP,
-		AllowUnencrypted:          c.AllowUnencrypted,
-		HTTPSAddr:                 c.HTTPS,
-		TLSCert:                   c.TLSCert,
-		TLSKey:                    c.TLSKey,
-		BootstrapPassword:         c.BootstrapPassword,
-		PasswordParams:            pw,
+		DataDir:           c.DataDir,
+		HTTPAddr:          c.HTTP,
+		AllowUnencrypted:  c.AllowUnencrypted,
+		HTTPSAddr:         c.HTTPS,
+		TLSCert:           c.TLSCert,
+		TLSKey:            c.TLSKey,
+		BootstrapPassword: c.BootstrapPassword,
+		PasswordParams:    pw,
+		PasswordHashes: identity.HashLimits{
+			Concurrent: c.PasswordConcurrent,
+			Queue:      c.PasswordQueue,
+			PerAddress: c.PasswordPerAddress,
+		},
 		Issuer:                    c.Issuer,
 		FederationPrivateNetworks: c.FederationPrivateNetworks,
 		StoreDSN:                  c.StoreDSN,
