@@ -12,6 +12,7 @@ import (
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/engine/builtin"
+	"github.com/psgate/psgate/internal/stack"
 	"github.com/psgate/psgate/psobject"
 	"github.com/psgate/psgate/psrp"
 	"github.com/psgate/psgate/wsman"
@@ -319,6 +320,7 @@ func (p *psrpPool) start(e psrp.StartPipeline) error {
 	pipe.cancel = cancel
 	sink := &psrpSink{p: p, pipe: pipe, ctx: ctx, rpid: e.RPID, version: e.Version, width: int(e.PoolHost.BufferWidth)}
 	go func() {
+		stack.Grow() // the pipeline goes deep: engine, store, driver
 		defer p.g.wg.Done()
 		defer cancel()
 		err := run(ctx, sink)

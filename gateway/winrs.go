@@ -10,6 +10,7 @@ import (
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/internal/recent"
+	"github.com/psgate/psgate/internal/stack"
 	"github.com/psgate/psgate/wsman"
 )
 
@@ -95,6 +96,7 @@ func (w *winrs) command(_ context.Context, req *request) (string, error) {
 	}
 	w.commands[id] = c
 	go func() {
+		stack.Grow() // the command goes deep: engine, store, driver
 		defer w.g.wg.Done()
 		c.run(ctx, w.rs)
 	}()

@@ -31,6 +31,7 @@ var layers = map[string]layer{
 	"internal/logkey":            {0, "log keys"},
 	"internal/password":          {0, "password hashing"},
 	"internal/gctune":            {0, "GC tuning"},
+	"internal/stack":             {0, "growing a goroutine stack before deep work"},
 	"internal/recent":            {0, "a fixed-size memory of recent ids"},
 	"internal/xmlscan":           {0, "a pure XML scanner"},
 	"internal/xmlscantest":       {0, "test helpers for the decoders on xmlscan"},
