@@ -17,6 +17,7 @@ import (
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/internal/stack"
 	"github.com/psgate/psgate/wsman"
 )
 
@@ -118,6 +119,19 @@ type Gateway struct {
 	// closed and waiting: a WaitGroup must not gain work while Wait runs.
 	runMu sync.Mutex
 	wg    sync.WaitGroup // running commands, for graceful shutdown
+	// decoders holds *wsman.Decoder: their arrays serve one request after
+	// another instead of being allocated for each.
+	decoders sync.Pool
+}
+
+// decode decodes a request body on a pooled decoder.
+func (g *Gateway) decode(body []byte) (*wsman.Envelope, error) {
+	d, _ := g.decoders.Get().(*wsman.Decoder)
+	if d == nil {
+		d = new(wsman.Decoder)
+	}
+	defer g.decoders.Put(d)
+	return d.Decode(body, wsman.Limits{MaxEnvelopeSize: g.cfg.MaxEnvelopeSize})
 }
 
 // startCommand counts a command about to run in the background; it
@@ -256,6 +270,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, fromPeer bool) {
+	// Decoding, admission and the store go deep, and net/http's connection
+	// goroutine has often had its stack shrunk by the collector while it
+	// waited for this request.
+	stack.Grow()
 	ctx := r.Context()
 	req := &request{
 		id:        fmt.Sprintf("%x", g.reqID.Add(1)),
@@ -302,7 +320,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, fromPeer bool) {
 		g.writeError(w, req, err)
 		return
 	}
-	env, err := wsman.Decode(body, wsman.Limits{MaxEnvelopeSize: g.cfg.MaxEnvelopeSize})
+	env, err := g.decode(body)
 	if err != nil {
 		var de *wsman.DecodeError
 		if errors.As(err, &de) {

@@ -26,11 +26,37 @@ import (
 // declines or the envelope would not decode: errors always come from
 // decodeGeneral.
 func decodeFast(body []byte, lim Limits) (env *Envelope, ok bool) {
+	return new(scanner).decode(body, lim)
+}
+
+// A Decoder is Decode with memory kept from one envelope to the next: the
+// fast path's arrays of nodes, attributes and child pointers are reused,
+// so a server decoding thousands of requests a second allocates only what
+// the envelopes it returns hold. An envelope shares nothing with the
+// Decoder: it stays valid after the next Decode. A Decoder is not safe for
+// concurrent use; a server keeps a sync.Pool of them. The zero value is
+// ready to use.
+type Decoder struct {
+	s scanner
+}
+
+// Decode is Decode (the function) on d's memory.
+func (d *Decoder) Decode(body []byte, lim Limits) (*Envelope, error) {
+	if env, ok := d.s.decode(body, lim); ok {
+		return env, nil
+	}
+	return decodeGeneral(body, lim)
+}
+
+// decode is decodeFast on s's arrays, which it leaves cleared for the
+// next call.
+func (s *scanner) decode(body []byte, lim Limits) (env *Envelope, ok bool) {
 	lim = lim.withDefaults()
 	if len(body) > lim.MaxEnvelopeSize {
 		return nil, false
 	}
-	root, ok := scanTree(body, lim)
+	defer s.release()
+	root, ok := s.tree(body, lim)
 	if !ok {
 		return nil, false
 	}
@@ -41,6 +67,28 @@ func decodeFast(body []byte, lim Limits) (env *Envelope, ok bool) {
 	return env, true
 }
 
+// maxKeptNodes bounds the arrays a scanner keeps between envelopes: real
+// requests have a few dozen elements, and one hostile envelope of many
+// thousands must not pin its arrays in a pool.
+const maxKeptNodes = 1024
+
+// release readies s for its next envelope. push relies on the elements past
+// len being zero, so the used ones are cleared, which also drops the
+// slices of the body they hold.
+func (s *scanner) release() {
+	if cap(s.nodes) > maxKeptNodes || cap(s.attrs) > maxKeptNodes || cap(s.kids) > maxKeptNodes {
+		s.nodes, s.attrs, s.kids = nil, nil, nil
+	} else {
+		clear(s.nodes)
+		clear(s.attrs)
+		clear(s.kids)
+		s.nodes, s.attrs, s.kids = s.nodes[:0], s.attrs[:0], s.kids[:0]
+	}
+	clear(s.ns[:cap(s.ns)])
+	s.ns = s.ns[:0]
+	s.sc.Reset(nil)
+}
+
 // scanner is the state of one scanTree call.
 type scanner struct {
 	sc  xmlscan.Scanner
@@ -48,6 +96,7 @@ type scanner struct {
 
 	nodes    []scanNode
 	attrs    []xml.Attr // every element's attributes, in document order
+	kids     []*node    // every element's children, grouped by parent
 	open     []int32    // the nodes of the elements not yet closed
 	ns       []binding  // in-scope namespace declarations, innermost last
 	elements int
@@ -78,17 +127,27 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // scanTree parses body into the tree parseTree would build, or reports
 // ok=false for anything it is not certain parseTree accepts identically.
 func scanTree(body []byte, lim Limits) (root *node, ok bool) {
+	return new(scanner).tree(body, lim)
+}
+
+// tree is scanTree on s's arrays, which must be empty (new, or released).
+func (s *scanner) tree(body []byte, lim Limits) (root *node, ok bool) {
 	src := bytes.TrimPrefix(body, utf8BOM) // as toUTF8 does
 	// Most elements cost two '<'. A hostile body of bare '<' must not buy
 	// a large allocation before the scanner declines it; past the cap the
 	// arrays grow as elements actually appear.
-	est := min(bytes.Count(src, []byte{'<'})/2+1, lim.MaxElements, 1024)
-	s := &scanner{
-		lim:   lim,
-		nodes: make([]scanNode, 0, est),
-		attrs: make([]xml.Attr, 0, est),
+	est := min(bytes.Count(src, []byte{'<'})/2+1, lim.MaxElements, maxKeptNodes)
+	s.lim, s.elements = lim, 0
+	if cap(s.nodes) < est {
+		s.nodes = make([]scanNode, 0, est)
 	}
-	s.open, s.ns = s.openBuf[:0], s.nsBuf[:0]
+	if cap(s.attrs) < est {
+		s.attrs = make([]xml.Attr, 0, est)
+	}
+	if s.open == nil {
+		s.open, s.ns = s.openBuf[:0], s.nsBuf[:0]
+	}
+	s.open = s.open[:0]
 	s.sc.UTF8Label = utf8Label
 	s.sc.Reset(src)
 	if !s.document() {
@@ -298,8 +357,12 @@ func allSpace(b []byte) bool {
 // document order, sharing one backing array.
 func (s *scanner) build() *node {
 	var kids []*node
-	if len(s.nodes) > 1 {
-		kids = make([]*node, len(s.nodes)-1)
+	if n := len(s.nodes) - 1; n > 0 {
+		if cap(s.kids) < n {
+			s.kids = make([]*node, n)
+		}
+		s.kids = s.kids[:n]
+		kids = s.kids
 	}
 	off := 0
 	for i := range s.nodes {
