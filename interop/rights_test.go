@@ -295,19 +295,26 @@ func TestCommandAuditedBeforeItRuns(t *testing.T) {
 			// started, and Set-CsUser's, which ended before, holds its
 			// outcome.
 			var set, sleep store.AuditRecord
-			deadline := time.Now().Add(4 * time.Second)
-			for sleep.ID == 0 {
+			readSet := func() {
 				for _, r := range auditedRecords(t, ts.Store(), "Set-CsUser") {
 					if strings.Contains(r.Parameters, title) {
 						set = r
 					}
 				}
+			}
+			deadline := time.Now().Add(4 * time.Second)
+			for sleep.ID == 0 {
+				readSet()
 				for _, r := range auditedRecords(t, ts.Store(), "Start-Sleep") {
 					if set.ID != 0 && r.ShellID == set.ShellID && r.Outcome == store.OutcomeStarted {
 						sleep = r
 					}
 				}
 				if sleep.ID != 0 {
+					// Read again: the Set-CsUser record read above may
+					// predate its completion, which is durable before
+					// Start-Sleep's record is written.
+					readSet()
 					break
 				}
 				if time.Now().After(deadline) {
