@@ -17,7 +17,6 @@ import (
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine"
-	"github.com/psgate/psgate/internal/stack"
 	"github.com/psgate/psgate/wsman"
 )
 
@@ -270,10 +269,6 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, fromPeer bool) {
-	// Decoding, admission and the store go deep, and net/http's connection
-	// goroutine has often had its stack shrunk by the collector while it
-	// waited for this request.
-	stack.Grow()
 	ctx := r.Context()
 	req := &request{
 		id:        fmt.Sprintf("%x", g.reqID.Add(1)),

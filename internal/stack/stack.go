@@ -18,9 +18,11 @@ package stack
 // asking for a little under 32 KiB gets a 32 KiB stack.
 const Size = 28 << 10
 
-// Grow makes the calling goroutine's stack at least Size bytes deep. On a
-// stack that is already large enough it costs a function call and the
-// zeroing of one frame.
+// Grow makes the calling goroutine's stack at least Size bytes deep. Even
+// on a stack already large enough it zeroes its 28 KiB frame (REP STOSQ),
+// so it belongs at the start of a goroutine that will go deep, not on a
+// path taken per request: called at the top of the gateway's request
+// handler it cost 13 % of WinRS commands/s.
 //
 //go:noinline
 func Grow() {
