@@ -52,10 +52,7 @@ func (l Limits) withDefaults() Limits {
 // send; whatever that scanner declines goes through encoding/xml
 // (decodeGeneral), which also produces every error.
 func Decode(body []byte, lim Limits) (*Envelope, error) {
-	if env, ok := decodeFast(body, lim); ok {
-		return env, nil
-	}
-	return decodeGeneral(body, lim)
+	return new(Decoder).Decode(body, lim)
 }
 
 // decodeGeneral is Decode through encoding/xml: it handles every input Decode

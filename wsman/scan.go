@@ -40,7 +40,8 @@ type Decoder struct {
 	s scanner
 }
 
-// Decode is Decode (the function) on d's memory.
+// Decode decodes body as the function Decode does (that function is this
+// method on a new Decoder), on d's memory.
 func (d *Decoder) Decode(body []byte, lim Limits) (*Envelope, error) {
 	if env, ok := d.s.decode(body, lim); ok {
 		return env, nil
@@ -76,7 +77,8 @@ const maxKeptNodes = 1024
 // len being zero, so the used ones are cleared, which also drops the
 // slices of the body they hold.
 func (s *scanner) release() {
-	if cap(s.nodes) > maxKeptNodes || cap(s.attrs) > maxKeptNodes || cap(s.kids) > maxKeptNodes {
+	// kids is shorter than nodes, so bounding nodes bounds it too.
+	if cap(s.nodes) > maxKeptNodes || cap(s.attrs) > maxKeptNodes {
 		s.nodes, s.attrs, s.kids = nil, nil, nil
 	} else {
 		clear(s.nodes)
@@ -85,7 +87,6 @@ func (s *scanner) release() {
 		s.nodes, s.attrs, s.kids = s.nodes[:0], s.attrs[:0], s.kids[:0]
 	}
 	clear(s.ns[:cap(s.ns)])
-	s.ns = s.ns[:0]
 	s.sc.Reset(nil)
 }
 
@@ -147,7 +148,7 @@ func (s *scanner) tree(body []byte, lim Limits) (root *node, ok bool) {
 	if s.open == nil {
 		s.open, s.ns = s.openBuf[:0], s.nsBuf[:0]
 	}
-	s.open = s.open[:0]
+	s.open, s.ns = s.open[:0], s.ns[:0]
 	s.sc.UTF8Label = utf8Label
 	s.sc.Reset(src)
 	if !s.document() {
