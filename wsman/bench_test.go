@@ -108,3 +108,23 @@ func BenchmarkEncodeFault(b *testing.B) {
 		_ = EncodeFault(h, f)
 	}
 }
+
+func BenchmarkDecodeResponse(b *testing.B) {
+	body := EncodeReceiveResponse(Header{MessageID: respID, RelatesTo: reqID}, ReceiveResult{
+		Streams: []OutStream{{Name: "stdout", CommandID: cmdID, Data: bytes.Repeat([]byte("x"), 2000)}},
+		State:   &CommandState{CommandID: cmdID, State: StateDone, ExitCode: intPtr(0)},
+	})
+	for _, path := range []struct {
+		name   string
+		decode func([]byte, Limits) (*Response, error)
+	}{{"fast", DecodeResponse}, {"general", decodeResponseGeneral}} {
+		b.Run(path.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := path.decode(body, Limits{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package wsman
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -30,7 +31,28 @@ type Response struct {
 // DecodeResponse parses a response envelope. A fault envelope is returned
 // as the error, a *Fault (see DecodeFault); anything malformed is a
 // *DecodeError. It is bounded like Decode and never panics.
+//
+// Like Decode it first builds the element tree with the fast scanner
+// (scan.go), which reads the plain UTF-8 XML servers send without
+// encoding/xml's per-token allocations; whatever the scanner declines, and
+// every malformed body, goes through encoding/xml (decodeResponseGeneral).
 func DecodeResponse(body []byte, lim Limits) (*Response, error) {
+	lim = lim.withDefaults()
+	if len(body) <= lim.MaxEnvelopeSize {
+		if root, ok := scanTree(body, lim); ok {
+			r, err := responseOf(root, body)
+			var f *Fault
+			if err == nil || errors.As(err, &f) {
+				return r, err
+			}
+		}
+	}
+	return decodeResponseGeneral(body, lim)
+}
+
+// decodeResponseGeneral is DecodeResponse through encoding/xml: it handles
+// every input DecodeResponse accepts and reports every error.
+func decodeResponseGeneral(body []byte, lim Limits) (*Response, error) {
 	lim = lim.withDefaults()
 	if len(body) > lim.MaxEnvelopeSize {
 		return nil, &DecodeError{Kind: KindTooLarge,
@@ -40,6 +62,12 @@ func DecodeResponse(body []byte, lim Limits) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	return responseOf(root, body)
+}
+
+// responseOf decodes a response's element tree; body is the envelope the
+// tree was parsed from, which a fault is decoded from again.
+func responseOf(root *node, body []byte) (*Response, error) {
 	header, bodyEl, err := soapParts(root)
 	if err != nil {
 		return nil, err

@@ -47,6 +47,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -73,6 +74,7 @@ type options struct {
 	interval time.Duration
 
 	idle, idleUsers, workers int
+	cpuProfile               string
 	idleOp                   loadgen.Op
 }
 
@@ -101,6 +103,7 @@ func main() {
 	flag.IntVar(&o.idle, "idle", 0, "open this many idle shells and report the server's RSS per shell, instead of the table")
 	flag.IntVar(&o.idleUsers, "idle-users", 100, "idle: users the shells are spread over")
 	flag.IntVar(&o.workers, "workers", 8, "idle: concurrent opens, each on its own connection")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write this program's own CPU profile (the load generator's, not the server's) to this file")
 	flag.Parse()
 	if *serveEcho != "" {
 		if err := serveEchoFloor(*serveEcho); err != nil {
@@ -130,6 +133,18 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "capacity: -cpuprofile:", err)
+			os.Exit(2)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "capacity:", err)
 		os.Exit(1)
