@@ -166,6 +166,9 @@ type location struct {
 	// within FamiliarFor; until is when that ends.
 	familiar bool
 	until    time.Time
+	// The locks read with it (zero when none): the address's block, and
+	// the account's for sign-ins from unfamiliar and familiar locations.
+	blocked, lockedStranger, lockedFamiliar time.Time
 }
 
 func (l location) suffix() string {
@@ -198,7 +201,7 @@ func (c *credentials) check(ctx context.Context, user, pass, addr, via string) (
 	if err != nil {
 		return store.User{}, store.Tenant{}, err
 	}
-	if err := c.locked(ctx, acct, user, loc, now); err != nil {
+	if err := c.locked(user, loc, now); err != nil {
 		return store.User{}, store.Tenant{}, err
 	}
 	ok, fresh, err := c.verifySecret(ctx, acct.key, user, acct.user.PasswordHash, pass, loc)
@@ -232,40 +235,43 @@ func (c *credentials) check(ctx context.Context, user, pass, addr, via string) (
 	return acct.user, t, nil
 }
 
-// locate reads whether addr is familiar to the account. Unknown names
-// cost the same read.
+// locate reads, in one store read, whether addr is familiar to the
+// account and the locks that may refuse the sign-in: the address's block
+// and the account's lock for each kind of location. Unknown names cost the
+// same read.
 func (c *credentials) locate(ctx context.Context, acct account, addr string, now time.Time) (location, error) {
 	loc := location{addr: addr, addrKey: addressKey(addr)}
-	if c.locks == nil || loc.addrKey == "" {
+	if c.locks == nil {
 		return loc, nil
 	}
-	until, err := c.locks.LoginLockedUntil(ctx, familiarKey(acct.key, loc.addrKey), now)
+	keys := []string{acct.key + suffixUnfamiliar, acct.key + suffixFamiliar}
+	if loc.addrKey != "" {
+		keys = append(keys, familiarKey(acct.key, loc.addrKey), loc.addrKey)
+	}
+	t, err := c.locks.LoginLocksUntil(ctx, now, keys...)
 	if err != nil {
 		return location{}, storeError(err)
 	}
-	loc.familiar, loc.until = !until.IsZero(), until
+	if len(t) != len(keys) {
+		return location{}, storeError(fmt.Errorf("login locks: %d times for %d keys", len(t), len(keys)))
+	}
+	loc.lockedStranger, loc.lockedFamiliar = t[0], t[1]
+	if loc.addrKey != "" {
+		loc.familiar, loc.until, loc.blocked = !t[2].IsZero(), t[2], t[3]
+	}
 	return loc, nil
 }
 
 // locked refuses, without looking at the password, while the account is
 // locked for this kind of location, or the address is blocked (which a
 // familiar location ignores: its owner is not the one guessing).
-func (c *credentials) locked(ctx context.Context, acct account, user string, loc location, now time.Time) error {
-	if c.locks == nil {
-		return nil
+func (c *credentials) locked(user string, loc location, now time.Time) error {
+	if !loc.familiar && !loc.blocked.IsZero() {
+		return throttled(loc.addr, loc.blocked, now)
 	}
-	if !loc.familiar && loc.addrKey != "" {
-		until, err := c.locks.LoginLockedUntil(ctx, loc.addrKey, now)
-		if err != nil {
-			return storeError(err)
-		}
-		if !until.IsZero() {
-			return throttled(loc.addr, until, now)
-		}
-	}
-	until, err := c.locks.LoginLockedUntil(ctx, acct.key+loc.suffix(), now)
-	if err != nil {
-		return storeError(err)
+	until := loc.lockedStranger
+	if loc.familiar {
+		until = loc.lockedFamiliar
 	}
 	if !until.IsZero() {
 		return accountLocked(user, until, now)

@@ -129,6 +129,10 @@ type Lockouts interface {
 	// LoginLockedUntil returns when the key's lock ends, or the zero time
 	// when it is not locked at now.
 	LoginLockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error)
+	// LoginLocksUntil is LoginLockedUntil for several keys in one read:
+	// the i-th time is the i-th key's (zero when not locked at now). A
+	// sign-in needs three or four keys before it may hash a password.
+	LoginLocksUntil(ctx context.Context, now time.Time, keys ...string) ([]time.Time, error)
 	// PurgeLoginFailures deletes the rows whose lock ended and whose
 	// count began before before, and returns how many. Wrong passwords
 	// for made-up names must not grow the table for ever.

@@ -81,6 +81,40 @@ func (db *DB) LoginLockedUntil(ctx context.Context, key string, now time.Time) (
 	return locked.UTC(), nil
 }
 
+// LoginLocksUntil implements store.Lockouts.
+func (db *DB) LoginLocksUntil(ctx context.Context, now time.Time, keys ...string) ([]time.Time, error) {
+	out := make([]time.Time, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	err := db.do(ctx, op{name: "login locks until", idempotent: true}, func(c *pgx.Conn) error {
+		clear(out) // a retried attempt starts afresh
+		rows, err := c.Query(ctx, `SELECT key, locked_until FROM login_failures
+			WHERE key = ANY($1) AND locked_until > $2`, keys, db.clock(now))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var key string
+			var locked time.Time
+			if err := rows.Scan(&key, &locked); err != nil {
+				return err
+			}
+			for i, k := range keys {
+				if k == key {
+					out[i] = locked.UTC()
+				}
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PurgeLoginFailures implements store.Lockouts.
 func (db *DB) PurgeLoginFailures(ctx context.Context, before time.Time) (int64, error) {
 	var n int64

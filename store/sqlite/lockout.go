@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/psgate/psgate/store"
@@ -66,6 +67,40 @@ func (db *DB) LoginLockedUntil(ctx context.Context, key string, now time.Time) (
 		return time.Time{}, wrap("login locked until", err)
 	}
 	return fromMS(locked), nil
+}
+
+// LoginLocksUntil implements store.Lockouts.
+func (db *DB) LoginLocksUntil(ctx context.Context, now time.Time, keys ...string) ([]time.Time, error) {
+	out := make([]time.Time, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT key, locked_until FROM login_failures WHERE key IN (?`+
+		strings.Repeat(", ?", len(keys)-1)+`) AND locked_until > ?`, append(args, ms(db.clock(now)))...)
+	if err != nil {
+		return nil, wrap("login locks until", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var locked int64
+		if err := rows.Scan(&key, &locked); err != nil {
+			return nil, wrap("login locks until", err)
+		}
+		for i, k := range keys {
+			if k == key {
+				out[i] = fromMS(locked)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("login locks until", err)
+	}
+	return out, nil
 }
 
 // PurgeLoginFailures implements store.Lockouts.

@@ -188,9 +188,26 @@ func testLockout(t *testing.T, e *env) {
 	if until, _ := e.s.LoginLockedUntil(e.ctx, "a:192.0.2.1", e.clock.Now()); !until.IsZero() {
 		t.Errorf("LoginLockedUntil(other key) = %v, want zero", until)
 	}
+	// Several keys in one read: each gets its own time, in the order
+	// asked, whether or not it has a row, a key asked twice twice.
+	const counting = "u:bob@contoso.test" // failures, no lock
+	_, err := e.s.RecordLoginFailure(e.ctx, counting, e.clock.Now(), window, threshold, lockFor)
+	wantErr(t, "RecordLoginFailure", err, nil)
+	locks, err := e.s.LoginLocksUntil(e.ctx, e.clock.Now(), "a:192.0.2.1", key, counting, key)
+	wantErr(t, "LoginLocksUntil", err, nil)
+	if wantLocks := []time.Time{{}, want, {}, want}; len(locks) != len(wantLocks) ||
+		!locks[0].IsZero() || !locks[1].Equal(want) || !locks[2].IsZero() || !locks[3].Equal(want) {
+		t.Errorf("LoginLocksUntil(none, locked, counting, locked) = %v, want %v", locks, wantLocks)
+	}
+	if locks, err := e.s.LoginLocksUntil(e.ctx, e.clock.Now()); err != nil || len(locks) != 0 {
+		t.Errorf("LoginLocksUntil() with no key = %v, %v; want none", locks, err)
+	}
 	e.clock.Advance(lockFor)
 	if got := lockedUntil(); !got.IsZero() {
 		t.Errorf("LoginLockedUntil() after the lock = %v, want zero", got)
+	}
+	if locks, err := e.s.LoginLocksUntil(e.ctx, e.clock.Now(), key); err != nil || len(locks) != 1 || !locks[0].IsZero() {
+		t.Errorf("LoginLocksUntil() after the lock = %v, %v; want [zero]", locks, err)
 	}
 
 	fail()
