@@ -341,6 +341,24 @@ func TestAddressLimitsBehindProxy(t *testing.T) {
 			t.Fatalf("refresh from a blocked address = %s", r.Raw)
 		}
 	})
+	t.Run("familiar location", func(t *testing.T) {
+		// Behind a NAT the guesser and the owner share an address: its
+		// block stops strangers, not an account that signed in from it.
+		f := newFixture(t, behindProxy, lockout)
+		const nat = "198.51.100.20"
+		if r := f.grantFrom(nat, "alice@contoso.test", alicePW); r.Status != http.StatusOK {
+			t.Fatalf("first sign-in from %s = %s", nat, r.Raw)
+		}
+		for i := range 3 {
+			f.grantFrom(nat, "user"+strconv.Itoa(i)+"@contoso.test", "x"+strconv.Itoa(i))
+		}
+		if r := f.grantFrom(nat, "user9@contoso.test", "x9"); psgate.Code(r.Code) != psgate.CodeSignInThrottled {
+			t.Fatalf("a stranger at %s after three failures = %s, want sign-in-throttled", nat, r.Raw)
+		}
+		if r := f.grantFrom(nat, "alice@contoso.test", alicePW); r.Status != http.StatusOK {
+			t.Fatalf("the owner at the blocked %s, familiar to her account = %s, want a token", nat, r.Raw)
+		}
+	})
 	t.Run("untrusted peer", func(t *testing.T) {
 		f := newFixture(t, lockout, func(c *ServiceConfig) {
 			c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
