@@ -17,6 +17,7 @@ import (
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/psrp"
 	"github.com/psgate/psgate/wsman"
 )
 
@@ -121,6 +122,9 @@ type Gateway struct {
 	// decoders holds *wsman.Decoder: their arrays serve one request after
 	// another instead of being allocated for each.
 	decoders sync.Pool
+	// privateData is every runspace pool's APPLICATION_PRIVATE_DATA, built
+	// once: the pools share it and never change it.
+	privateData psrp.PrivateData
 }
 
 // decode decodes a request body on a pooled decoder.
@@ -192,7 +196,8 @@ func New(cfg Config) (*Gateway, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Gateway{cfg: cfg, log: log, shells: newRegistry(), partial: newAccountant(cfg.PartialBudget)}, nil
+	return &Gateway{cfg: cfg, log: log, shells: newRegistry(), partial: newAccountant(cfg.PartialBudget),
+		privateData: privateData()}, nil
 }
 
 // openAdmitter admits everyone with the default limits.

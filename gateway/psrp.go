@@ -82,7 +82,7 @@ func newPSRPPool(g *Gateway, s *shell, env *wsman.Envelope) (*psrpPool, error) {
 	p.m = psrp.NewServerPool(psrp.ServerConfig{
 		RPID:         rpid,
 		Rand:         g.cfg.Rand,
-		PrivateData:  privateData(),
+		PrivateData:  g.privateData,
 		MaxRunspaces: maxCommandsPerShell,
 	})
 	p.frag.MaxBlob = p.maxBlob
@@ -103,7 +103,7 @@ func newPSRPPool(g *Gateway, s *shell, env *wsman.Envelope) (*psrpPool, error) {
 // (the utility commands PowerShell has locally: Select-Object,
 // Out-Default, Get-Date, prompt, TabExpansion2...), so that
 // Import-PSSession proxies only the tenant's cmdlets and never shadows the
-// user's own core commands.
+// user's own core commands. The gateway builds it once (Gateway.privateData).
 func privateData() psrp.PrivateData {
 	return psrp.PrivateData{CommandsToSkip: builtin.Names()}
 }
@@ -714,7 +714,7 @@ func (p *psrpPool) handoff(h *Handoff) error {
 func restorePSRPPool(g *Gateway, s *shell, h PSRPHandoff) (*psrpPool, error) {
 	m, err := psrp.RestoreServerPool(psrp.ServerConfig{
 		Rand:         g.cfg.Rand,
-		PrivateData:  privateData(),
+		PrivateData:  g.privateData,
 		MaxRunspaces: maxCommandsPerShell,
 	}, h.Pool)
 	if err != nil {

@@ -349,3 +349,28 @@ func messageOf(err error) string {
 	}
 	return err.Error()
 }
+
+// Every open shell holds its caller's compiled rights, so what Compile
+// allocates is paid per shell (100,000 idle shells on a node): the tables
+// no role changes (AlwaysVisible, the common parameters) are compiled once
+// and shared. Compiling a two-entry role took 33 allocations before, 5
+// after; the bound leaves room for the role's own rules only.
+func TestCompileSharesTheFixedTables(t *testing.T) {
+	roles := []store.Role{{Name: "Helpdesk", Entries: []store.RoleEntry{
+		{Cmdlet: "Get-CsUser"}, {Cmdlet: "Set-CsUser", Parameters: []string{"Identity", "Department"}},
+	}}}
+	if n := testing.AllocsPerRun(20, func() { Compile(roles) }); n > 8 {
+		t.Errorf("Compile of a two-entry role: %.0f allocations, want at most 8", n)
+	}
+	// Shared, and still right: the always-visible commands and the common
+	// parameters hold in every compiled set.
+	a, b := Compile(roles), Compile(nil)
+	for _, ps := range []*Permissions{a, b} {
+		if !ps.Visible("Get-Help") || !ps.Visible("Format-Table") || !ps.AllowsParameter("Get-Date", "Verbose") {
+			t.Errorf("compiled rights lost the always-visible commands or common parameters")
+		}
+	}
+	if a.Visible("Set-CsTenant") || !a.Visible("Set-CsUser") || b.Visible("Get-CsUser") {
+		t.Errorf("the roles' own rules are not kept apart")
+	}
+}
