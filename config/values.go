@@ -213,9 +213,14 @@ const mask = "xxxxx"
 // keywordPassword finds password=... in a key=value connection string.
 var keywordPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s]*)`)
 
+// urlForm matches a connection string in URL form (postgres://…): a
+// scheme at the very start. Anywhere else "://" is text, for instance in
+// the password of a keyword/value string ("host=db password=a://b").
+var urlForm = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
+
 // dsnHasPassword reports whether a connection string carries a password.
 func dsnHasPassword(dsn string) bool {
-	if strings.Contains(dsn, "://") {
+	if urlForm.MatchString(dsn) {
 		u, err := url.Parse(dsn)
 		if err != nil {
 			return true // cannot tell: treat it as secret
@@ -231,7 +236,7 @@ func MaskDSN(dsn string) string {
 	if dsn == "" {
 		return ""
 	}
-	if strings.Contains(dsn, "://") {
+	if urlForm.MatchString(dsn) {
 		u, err := url.Parse(dsn)
 		if err != nil {
 			return mask
