@@ -40,7 +40,7 @@ func DecodeResponse(body []byte, lim Limits) (*Response, error) {
 	lim = lim.withDefaults()
 	if len(body) <= lim.MaxEnvelopeSize {
 		if root, ok := scanTree(body, lim); ok {
-			r, err := responseOf(root, body)
+			r, err := responseOf(root)
 			var f *Fault
 			if err == nil || errors.As(err, &f) {
 				return r, err
@@ -62,22 +62,17 @@ func decodeResponseGeneral(body []byte, lim Limits) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return responseOf(root, body)
+	return responseOf(root)
 }
 
-// responseOf decodes a response's element tree; body is the envelope the
-// tree was parsed from, which a fault is decoded from again.
-func responseOf(root *node, body []byte) (*Response, error) {
+// responseOf decodes a response's element tree; a fault in it is the error.
+func responseOf(root *node) (*Response, error) {
 	header, bodyEl, err := soapParts(root)
 	if err != nil {
 		return nil, err
 	}
-	if bodyEl.child(NsSOAP, "Fault") != nil {
-		f, err := DecodeFault(body)
-		if err != nil {
-			return nil, err
-		}
-		return nil, f
+	if fe := bodyEl.child(NsSOAP, "Fault"); fe != nil {
+		return nil, faultOf(fe)
 	}
 	r := &Response{
 		Action:    header.child(NsAddressing, "Action").trimmed(),

@@ -132,6 +132,11 @@ func DecodeFault(body []byte) (*Fault, error) {
 	if fe == nil {
 		return nil, &DecodeError{Kind: KindMalformed, Detail: "envelope without s:Fault", Err: ErrNoFault}
 	}
+	return faultOf(fe), nil
+}
+
+// faultOf reads an s:Fault element, as DecodeFault describes.
+func faultOf(fe *node) *Fault {
 	code := fe.child(NsSOAP, "Code")
 	f := &Fault{
 		Code:    code.child(NsSOAP, "Value").trimmed(),
@@ -155,7 +160,7 @@ func DecodeFault(body []byte) (*Fault, error) {
 			f.Data = append(f.Data, KV{Key: name, Value: d.str()})
 		}
 	}
-	return f, nil
+	return f
 }
 
 // parseWSManCode reads a decimal code, or a hexadecimal one written 0x…;
