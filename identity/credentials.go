@@ -166,9 +166,11 @@ type location struct {
 	// within FamiliarFor; until is when that ends.
 	familiar bool
 	until    time.Time
-	// The locks read with it (zero when none): the address's block, and
-	// the account's for sign-ins from unfamiliar and familiar locations.
-	blocked, lockedStranger, lockedFamiliar time.Time
+	// What refuses a sign-in from here before any hashing (zero when
+	// nothing): the address's block, which a familiar location ignores
+	// (its owner is not the one guessing), and the account's lock for
+	// this kind of location.
+	blocked, locked time.Time
 }
 
 func (l location) suffix() string {
@@ -201,7 +203,7 @@ func (c *credentials) check(ctx context.Context, user, pass, addr, via string) (
 	if err != nil {
 		return store.User{}, store.Tenant{}, err
 	}
-	if err := c.locked(user, loc, now); err != nil {
+	if err := loc.refusal(user, now); err != nil {
 		return store.User{}, store.Tenant{}, err
 	}
 	ok, fresh, err := c.verifySecret(ctx, acct.key, user, acct.user.PasswordHash, pass, loc)
@@ -252,29 +254,26 @@ func (c *credentials) locate(ctx context.Context, acct account, addr string, now
 	if err != nil {
 		return location{}, storeError(err)
 	}
-	if len(t) != len(keys) {
-		return location{}, storeError(fmt.Errorf("login locks: %d times for %d keys", len(t), len(keys)))
-	}
-	loc.lockedStranger, loc.lockedFamiliar = t[0], t[1]
 	if loc.addrKey != "" {
-		loc.familiar, loc.until, loc.blocked = !t[2].IsZero(), t[2], t[3]
+		loc.familiar, loc.until = !t[2].IsZero(), t[2]
+	}
+	loc.locked = t[0]
+	if loc.familiar {
+		loc.locked = t[1]
+	} else if loc.addrKey != "" {
+		loc.blocked = t[3]
 	}
 	return loc, nil
 }
 
-// locked refuses, without looking at the password, while the account is
-// locked for this kind of location, or the address is blocked (which a
-// familiar location ignores: its owner is not the one guessing).
-func (c *credentials) locked(user string, loc location, now time.Time) error {
-	if !loc.familiar && !loc.blocked.IsZero() {
-		return throttled(loc.addr, loc.blocked, now)
+// refusal refuses, without looking at the password, while the address is
+// blocked or the account locked for this kind of location.
+func (l location) refusal(user string, now time.Time) error {
+	if !l.blocked.IsZero() {
+		return throttled(l.addr, l.blocked, now)
 	}
-	until := loc.lockedStranger
-	if loc.familiar {
-		until = loc.lockedFamiliar
-	}
-	if !until.IsZero() {
-		return accountLocked(user, until, now)
+	if !l.locked.IsZero() {
+		return accountLocked(user, l.locked, now)
 	}
 	return nil
 }
@@ -478,12 +477,12 @@ func (c *credentials) keyLocked(ctx context.Context, key, addr string) error {
 		return nil
 	}
 	now := c.now()
-	until, err := c.locks.LoginLockedUntil(ctx, key, now)
+	t, err := c.locks.LoginLocksUntil(ctx, now, key)
 	if err != nil {
 		return storeError(err)
 	}
-	if !until.IsZero() {
-		return throttled(addr, until, now)
+	if !t[0].IsZero() {
+		return throttled(addr, t[0], now)
 	}
 	return nil
 }
@@ -512,14 +511,15 @@ func (c *credentials) failAddress(ctx context.Context, addr string) error {
 // was not locked).
 func Unlock(ctx context.Context, locks Lockouts, u store.User, now time.Time) (time.Time, error) {
 	key := accountKey(u.ID)
+	keys := []string{key + suffixUnfamiliar, key + suffixFamiliar}
+	locked, err := locks.LoginLocksUntil(ctx, now, keys...)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("identity: unlock %s: %w", u.UPN, err)
+	}
 	var until time.Time
-	for _, k := range []string{key + suffixUnfamiliar, key + suffixFamiliar} {
-		t, err := locks.LoginLockedUntil(ctx, k, now)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("identity: unlock %s: %w", u.UPN, err)
-		}
-		if t.After(until) {
-			until = t
+	for i, k := range keys {
+		if locked[i].After(until) {
+			until = locked[i]
 		}
 		for _, clear := range []string{k, k + suffixLevel} {
 			if err := locks.ClearLoginFailures(ctx, clear); err != nil {

@@ -19,7 +19,6 @@ type Directory interface {
 type Lockouts interface {
 	RecordLoginFailure(ctx context.Context, key string, now time.Time, window time.Duration, threshold int, lockFor time.Duration) (store.LoginFailure, error)
 	ClearLoginFailures(ctx context.Context, key string) error
-	LoginLockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error)
 	LoginLocksUntil(ctx context.Context, now time.Time, keys ...string) ([]time.Time, error)
 	PurgeLoginFailures(ctx context.Context, before time.Time) (int64, error)
 }

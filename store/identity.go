@@ -126,12 +126,9 @@ type Lockouts interface {
 	RecordLoginFailure(ctx context.Context, key string, now time.Time, window time.Duration, threshold int, lockFor time.Duration) (LoginFailure, error)
 	// ClearLoginFailures forgets the key (after a successful login).
 	ClearLoginFailures(ctx context.Context, key string) error
-	// LoginLockedUntil returns when the key's lock ends, or the zero time
-	// when it is not locked at now.
-	LoginLockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error)
-	// LoginLocksUntil is LoginLockedUntil for several keys in one read:
-	// the i-th time is the i-th key's (zero when not locked at now). A
-	// sign-in needs three or four keys before it may hash a password.
+	// LoginLocksUntil returns when each key's lock ends, in one read: the
+	// i-th time is the i-th key's, the zero time when it is not locked at
+	// now. A sign-in needs four keys before it may hash a password.
 	LoginLocksUntil(ctx context.Context, now time.Time, keys ...string) ([]time.Time, error)
 	// PurgeLoginFailures deletes the rows whose lock ended and whose
 	// count began before before, and returns how many. Wrong passwords

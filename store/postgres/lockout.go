@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -63,22 +62,6 @@ func (db *DB) ClearLoginFailures(ctx context.Context, key string) error {
 		_, err := c.Exec(ctx, `DELETE FROM login_failures WHERE key = $1`, key)
 		return err
 	})
-}
-
-// LoginLockedUntil implements store.Lockouts.
-func (db *DB) LoginLockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error) {
-	var locked *time.Time
-	err := db.do(ctx, op{name: "login locked until", idempotent: true}, func(c *pgx.Conn) error {
-		err := c.QueryRow(ctx, `SELECT locked_until FROM login_failures WHERE key = $1`, key).Scan(&locked)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
-		return err
-	})
-	if err != nil || locked == nil || !locked.After(db.clock(now)) {
-		return time.Time{}, err
-	}
-	return locked.UTC(), nil
 }
 
 // LoginLocksUntil implements store.Lockouts.

@@ -56,19 +56,6 @@ func (db *DB) ClearLoginFailures(ctx context.Context, key string) error {
 	return wrap("clear login failures", err)
 }
 
-// LoginLockedUntil implements store.Lockouts.
-func (db *DB) LoginLockedUntil(ctx context.Context, key string, now time.Time) (time.Time, error) {
-	var locked int64
-	err := db.r.QueryRowContext(ctx, `SELECT locked_until FROM login_failures WHERE key = ?`, key).Scan(&locked)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && locked <= ms(db.clock(now)) {
-		return time.Time{}, nil
-	}
-	if err != nil {
-		return time.Time{}, wrap("login locked until", err)
-	}
-	return fromMS(locked), nil
-}
-
 // LoginLocksUntil implements store.Lockouts.
 func (db *DB) LoginLocksUntil(ctx context.Context, now time.Time, keys ...string) ([]time.Time, error) {
 	out := make([]time.Time, len(keys))

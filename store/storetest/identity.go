@@ -158,12 +158,16 @@ func testLockout(t *testing.T, e *env) {
 		wantErr(t, "RecordLoginFailure", err, nil)
 		return lf
 	}
-	lockedUntil := func() time.Time {
+	lockedUntilOf := func(k string) time.Time {
 		t.Helper()
-		until, err := e.s.LoginLockedUntil(e.ctx, key, e.clock.Now())
-		wantErr(t, "LoginLockedUntil", err, nil)
-		return until
+		locks, err := e.s.LoginLocksUntil(e.ctx, e.clock.Now(), k)
+		wantErr(t, "LoginLocksUntil", err, nil)
+		if len(locks) != 1 {
+			t.Fatalf("LoginLocksUntil(%q) = %v, want one time", k, locks)
+		}
+		return locks[0]
 	}
+	lockedUntil := func() time.Time { t.Helper(); return lockedUntilOf(key) }
 
 	if lf := fail(); lf.Failures != 1 || !lf.LockedUntil.IsZero() {
 		t.Errorf("first failure = %+v, want 1 failure, not locked", lf)
@@ -175,7 +179,7 @@ func testLockout(t *testing.T, e *env) {
 		t.Errorf("second failure in window = %+v, want 2 failures, not locked", lf)
 	}
 	if !lockedUntil().IsZero() {
-		t.Errorf("LoginLockedUntil() before the threshold is set")
+		t.Errorf("LoginLocksUntil() before the threshold is set")
 	}
 	lf := fail()
 	want := e.clock.Now().Add(lockFor)
@@ -183,10 +187,10 @@ func testLockout(t *testing.T, e *env) {
 		t.Errorf("failure at threshold locked until %v, want %v", lf.LockedUntil, want)
 	}
 	if got := lockedUntil(); !got.Equal(want) {
-		t.Errorf("LoginLockedUntil() = %v, want %v", got, want)
+		t.Errorf("LoginLocksUntil() = %v, want %v", got, want)
 	}
-	if until, _ := e.s.LoginLockedUntil(e.ctx, "a:192.0.2.1", e.clock.Now()); !until.IsZero() {
-		t.Errorf("LoginLockedUntil(other key) = %v, want zero", until)
+	if until := lockedUntilOf("a:192.0.2.1"); !until.IsZero() {
+		t.Errorf("LoginLocksUntil(other key) = %v, want zero", until)
 	}
 	// Several keys in one read: each gets its own time, in the order
 	// asked, whether or not it has a row, a key asked twice twice.
@@ -204,10 +208,7 @@ func testLockout(t *testing.T, e *env) {
 	}
 	e.clock.Advance(lockFor)
 	if got := lockedUntil(); !got.IsZero() {
-		t.Errorf("LoginLockedUntil() after the lock = %v, want zero", got)
-	}
-	if locks, err := e.s.LoginLocksUntil(e.ctx, e.clock.Now(), key); err != nil || len(locks) != 1 || !locks[0].IsZero() {
-		t.Errorf("LoginLocksUntil() after the lock = %v, %v; want [zero]", locks, err)
+		t.Errorf("LoginLocksUntil() after the lock = %v, want zero", got)
 	}
 
 	fail()
@@ -253,8 +254,8 @@ func testLockoutPurge(t *testing.T, e *env) {
 		t.Errorf("PurgeLoginFailures removed %d rows, want 2 (guess-1 and lock-ended)", n)
 	}
 	at := t0.Add(time.Hour)
-	if until, err := e.s.LoginLockedUntil(e.ctx, "locked", at); err != nil || until.IsZero() {
-		t.Errorf("a running lock after the purge: %v, %v; want it kept", until, err)
+	if locks, err := e.s.LoginLocksUntil(e.ctx, at, "locked"); err != nil || len(locks) != 1 || locks[0].IsZero() {
+		t.Errorf("a running lock after the purge: %v, %v; want it kept", locks, err)
 	}
 	// guess-2's count survived: one more failure makes two.
 	lf, err := e.s.RecordLoginFailure(e.ctx, "guess-2", t0.Add(150*time.Minute), time.Hour, 5, time.Minute)
