@@ -147,6 +147,7 @@ func main() {
 	}
 	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "capacity:", err)
+		pprof.StopCPUProfile() // os.Exit skips the deferred calls; a failed run's profile is kept too
 		os.Exit(1)
 	}
 }
