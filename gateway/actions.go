@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -283,8 +284,11 @@ func (g *Gateway) onOpenShell(ctx context.Context, req *request, s *shell) ([]by
 			return nil, err
 		}
 		// Ties the request to the command: its audit records carry the
-		// shell and this command id ("<id>#<n>").
-		req.logger().Debug("command started", logKeyCommandID, id)
+		// shell and this command id ("<id>#<n>"). Checked first: building
+		// the request's logger costs a handler copy on every command.
+		if req.base.Enabled(ctx, slog.LevelDebug) {
+			req.logger().Debug("command started", logKeyCommandID, id)
+		}
 		return wsman.EncodeCommandResponse(g.header(req, wsman.ActionCommandResponse), id), nil
 	case wsman.ActionSend:
 		if err := s.plugin.send(ctx, req); err != nil {

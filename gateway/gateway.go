@@ -276,7 +276,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, fromPeer bool) {
 	ctx := r.Context()
 	req := &request{
-		id:        fmt.Sprintf("%x", g.reqID.Add(1)),
+		id:        strconv.FormatUint(g.reqID.Add(1), 16),
 		client:    g.cfg.ClientAddr(r),
 		userAgent: r.UserAgent(),
 		address:   requestURL(r),
