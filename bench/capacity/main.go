@@ -200,20 +200,27 @@ func runTable(ctx context.Context, o options, st store.Store, logf func(string, 
 	if err != nil {
 		return err
 	}
-	echo := o.echo
+	echo, echoPID := o.echo, 0
 	if echo == "" {
 		var stopEcho func() error
-		if echo, stopEcho, err = startEchoFloor(); err != nil {
+		if echo, echoPID, stopEcho, err = startEchoFloor(); err != nil {
 			return err
 		}
 		defer stopEcho()
 	}
 	fmt.Printf("echo floor %s\n", echo)
-	rep, err := loadgen.RunCapacity(ctx, loadgen.CapacityConfig{
+	cfg := loadgen.CapacityConfig{
 		BaseURL: o.base, EchoURL: strings.TrimSuffix(echo, "/"), Accounts: accounts,
 		Clients: o.clients, Ops: o.ops, Duration: o.duration, Rounds: o.rounds, Warmup: o.warmup,
 		SharedAddress: o.shared, Logf: logf,
-	})
+	}
+	// CPU per request needs both servers' processes: the gateway's
+	// (-pid) and the floor this program started.
+	if o.pid > 0 && echoPID > 0 {
+		cfg.GateCPU = func() (time.Duration, bool) { return loadgen.ProcCPU(o.pid) }
+		cfg.FloorCPU = func() (time.Duration, bool) { return loadgen.ProcCPU(echoPID) }
+	}
+	rep, err := loadgen.RunCapacity(ctx, cfg)
 	if rep != nil {
 		rep.Write(os.Stdout)
 	}
@@ -340,34 +347,34 @@ func leftLeases(ctx context.Context, st store.Store) (int, error) {
 }
 
 // startEchoFloor runs this program with -serve-echo as a separate
-// process, like the gateway, and returns its root URL and a function
-// stopping it.
-func startEchoFloor() (string, func() error, error) {
+// process, like the gateway, and returns its root URL, its process id and
+// a function stopping it.
+func startEchoFloor() (string, int, func() error, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	cmd := exec.Command(exe, "-serve-echo", "127.0.0.1:0")
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start the echo floor: %w", err)
+		return "", 0, nil, fmt.Errorf("start the echo floor: %w", err)
 	}
 	stop := func() error { stdin.Close(); return cmd.Wait() }
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
 		stop()
-		return "", nil, fmt.Errorf("the echo floor did not start: %w", err)
+		return "", 0, nil, fmt.Errorf("the echo floor did not start: %w", err)
 	}
 	fields := strings.Fields(line)
-	return fields[len(fields)-1], stop, nil
+	return fields[len(fields)-1], cmd.Process.Pid, stop, nil
 }
 
 // serveEchoFloor serves loadgen.EchoHandler on addr until standard input

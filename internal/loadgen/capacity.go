@@ -37,6 +37,11 @@ type CapacityConfig struct {
 	// SharedAddress sends every client from the default loopback address
 	// instead of its own 127.1.x.y.
 	SharedAddress bool
+	// GateCPU and FloorCPU, when set, read the CPU time the gateway's and
+	// the echo floor's processes have used (ProcCPU): each run then
+	// reports its server's CPU per request, and the report how many
+	// requests a core serves on each side.
+	GateCPU, FloorCPU func() (time.Duration, bool)
 	// Logf reports progress; nil is silent.
 	Logf func(format string, args ...any)
 }
@@ -55,6 +60,17 @@ type RunStats struct {
 	// Command is the latency of a whole command, Request of each HTTP
 	// request (sending to the end of the response body).
 	Command, Request Percentiles
+	// ServerCPU is the CPU time the server process used during the run;
+	// 0 when it was not measured.
+	ServerCPU time.Duration
+}
+
+// CPUPerRequest is the server's CPU time per request; 0 when unmeasured.
+func (s RunStats) CPUPerRequest() time.Duration {
+	if s.Requests == 0 {
+		return 0
+	}
+	return s.ServerCPU / time.Duration(s.Requests)
 }
 
 // RequestRate is requests per second.
@@ -68,7 +84,10 @@ type Summary struct {
 	RequestRate, CommandRate float64
 	CommandP50, CommandP99   time.Duration
 	RequestP50, RequestP99   time.Duration
-	Errors                   int64
+	// CPUPerRequest is the server's CPU time per request, 0 when
+	// unmeasured.
+	CPUPerRequest time.Duration
+	Errors        int64
 }
 
 func summarise(runs []RunStats) Summary {
@@ -96,6 +115,8 @@ func summarise(runs []RunStats) Summary {
 		CommandP99:  d(func(r RunStats) time.Duration { return r.Command.P99 }),
 		RequestP50:  d(func(r RunStats) time.Duration { return r.Request.P50 }),
 		RequestP99:  d(func(r RunStats) time.Duration { return r.Request.P99 }),
+
+		CPUPerRequest: d(RunStats.CPUPerRequest),
 	}
 	for _, r := range runs {
 		s.Errors += r.Errors
@@ -127,6 +148,18 @@ func (r CapacityRow) RequestRatio() float64 {
 // p99 (the comparison).
 func (r CapacityRow) P99Ratio() float64 {
 	return ratio(float64(summarise(r.Gate).CommandP99), float64(summarise(r.Floor).RequestP99))
+}
+
+// CoreRatio is the requests a core of the gateway serves over those a
+// core of the echo floor serves (the floor's median server CPU per request
+// over psgate's): the comparison without the clients, which share the
+// cores. 0 when either side was not measured.
+func (r CapacityRow) CoreRatio() float64 {
+	g, f := summarise(r.Gate).CPUPerRequest, summarise(r.Floor).CPUPerRequest
+	if g == 0 || f == 0 {
+		return 0
+	}
+	return ratio(float64(f), float64(g))
 }
 
 // CommandP99Ratio is psgate's median command p99 over the floor's median
@@ -232,7 +265,7 @@ func runLevel(ctx context.Context, cfg CapacityConfig, op Op, n int, tokens []st
 		gateMeters[i] = c.m
 	}
 	gateCmd := func(ctx context.Context, i int) error { return gate[i].command(ctx, op) }
-	warm := measure(ctx, cfg.Warmup, gateMeters, gateCmd, errs, "warm-up "+op.String())
+	warm := measure(ctx, cfg.Warmup, gateMeters, gateCmd, nil, errs, "warm-up "+op.String())
 	row.SetupErrors += warm.Errors
 
 	// The floor replays the requests of one command of client 0.
@@ -260,26 +293,33 @@ func runLevel(ctx context.Context, cfg CapacityConfig, op Op, n int, tokens []st
 		}
 	}()
 	floorCmd := func(ctx context.Context, i int) error { return floor[i].replay(ctx, seq) }
-	warm = measure(ctx, cfg.Warmup, floorMeters, floorCmd, errs, "warm-up floor "+op.String())
+	warm = measure(ctx, cfg.Warmup, floorMeters, floorCmd, nil, errs, "warm-up floor "+op.String())
 	row.SetupErrors += warm.Errors
 
 	for r := range cfg.Rounds {
 		if ctx.Err() != nil {
 			return row, ctx.Err()
 		}
-		g := measure(ctx, cfg.Duration, gateMeters, gateCmd, errs, "psgate "+op.String())
+		g := measure(ctx, cfg.Duration, gateMeters, gateCmd, cfg.GateCPU, errs, "psgate "+op.String())
 		row.Gate = append(row.Gate, g)
-		f := measure(ctx, cfg.Duration, floorMeters, floorCmd, errs, "floor "+op.String())
+		f := measure(ctx, cfg.Duration, floorMeters, floorCmd, cfg.FloorCPU, errs, "floor "+op.String())
 		row.Floor = append(row.Floor, f)
-		cfg.Logf("%v, %d clients, round %d: psgate %.0f req/s, %.0f cmd/s, p99 %s (%d errors); floor %.0f req/s, request p99 %s, command p99 %s (%d errors)",
-			op, n, r+1, g.RequestRate(), g.CommandRate(), ms(g.Command.P99), g.Errors, f.RequestRate(), ms(f.Request.P99), ms(f.Command.P99), f.Errors)
+		cfg.Logf("%v, %d clients, round %d: psgate %.0f req/s, %.0f cmd/s, p99 %s, %s CPU/req (%d errors); floor %.0f req/s, request p99 %s, command p99 %s, %s CPU/req (%d errors)",
+			op, n, r+1, g.RequestRate(), g.CommandRate(), ms(g.Command.P99), us(g.CPUPerRequest()), g.Errors,
+			f.RequestRate(), ms(f.Request.P99), ms(f.Command.P99), us(f.CPUPerRequest()), f.Errors)
 	}
 	return row, nil
 }
 
 // measure runs cmd on len(meters) workers, each in a loop, for d, and
-// returns what they did. Commands begun before d ends finish.
-func measure(ctx context.Context, d time.Duration, meters []*meter, cmd func(ctx context.Context, i int) error, errs *errorLog, what string) RunStats {
+// returns what they did. Commands begun before d ends finish. cpu, when
+// not nil, reads the server's CPU time.
+func measure(ctx context.Context, d time.Duration, meters []*meter, cmd func(ctx context.Context, i int) error,
+	cpu func() (time.Duration, bool), errs *errorLog, what string) RunStats {
+	if cpu == nil {
+		cpu = func() (time.Duration, bool) { return 0, false }
+	}
+	cpu0, cpuOK := cpu()
 	var before int64
 	for _, m := range meters {
 		before += m.requests.Load()
@@ -310,6 +350,9 @@ func measure(ctx context.Context, d time.Duration, meters []*meter, cmd func(ctx
 	}
 	wg.Wait()
 	s := RunStats{Elapsed: time.Since(start), Errors: nerr.Load()}
+	if cpu1, ok := cpu(); ok && cpuOK {
+		s.ServerCPU = cpu1 - cpu0
+	}
 	var cmds, reqs []time.Duration
 	for i, m := range meters {
 		s.Requests += m.requests.Load()
@@ -331,6 +374,14 @@ func percentiles(lat []time.Duration) Percentiles {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/1e6) }
+
+// us formats a CPU time per request; "—" when unmeasured.
+func us(d time.Duration) string {
+	if d <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0fµs", float64(d)/1e3)
+}
 
 // Write prints every row (medians over the rounds), the ratios against the
 // issue's targets, and a Markdown table of the results.
@@ -356,17 +407,25 @@ func (r *CapacityReport) Write(w io.Writer) {
 			fmt.Fprintf(w, " (target ≤ 3: %s)", verdict(row.P99Ratio() <= 3))
 		}
 		fmt.Fprintf(w, "; ÷ floor command p99: %.2f\n", row.CommandP99Ratio())
+		if cr := row.CoreRatio(); cr > 0 {
+			fmt.Fprintf(w, "server CPU per request: psgate %s, floor %s; requests per core ÷ floor's: %.2f\n",
+				us(g.CPUPerRequest), us(f.CPUPerRequest), cr)
+		}
 		if row.SetupErrors > 0 {
 			fmt.Fprintf(w, "setup errors: %d\n", row.SetupErrors)
 		}
 	}
-	fmt.Fprintf(w, "\n| protocol | clients | psgate req/s | psgate cmd/s | psgate p50 | psgate p99 | floor req/s | floor req p99 | floor cmd p99 | req/s ratio | p99 ÷ floor req p99 | p99 ÷ floor cmd p99 |\n")
-	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	fmt.Fprintf(w, "\n| protocol | clients | psgate req/s | psgate cmd/s | psgate p50 | psgate p99 | floor req/s | floor req p99 | floor cmd p99 | req/s ratio | p99 ÷ floor req p99 | p99 ÷ floor cmd p99 | server CPU/req psgate | floor | req/core ratio |\n")
+	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, row := range r.Rows {
 		g, f := summarise(row.Gate), summarise(row.Floor)
-		fmt.Fprintf(w, "| %v | %d | %.0f | %.0f | %s | %s | %.0f | %s | %s | %.2f | %.1f | %.1f |\n", row.Op, row.Clients,
+		core := "—"
+		if cr := row.CoreRatio(); cr > 0 {
+			core = fmt.Sprintf("%.2f", cr)
+		}
+		fmt.Fprintf(w, "| %v | %d | %.0f | %.0f | %s | %s | %.0f | %s | %s | %.2f | %.1f | %.1f | %s | %s | %s |\n", row.Op, row.Clients,
 			g.RequestRate, g.CommandRate, ms(g.CommandP50), ms(g.CommandP99), f.RequestRate, ms(f.RequestP99), ms(f.CommandP99),
-			row.RequestRatio(), row.P99Ratio(), row.CommandP99Ratio())
+			row.RequestRatio(), row.P99Ratio(), row.CommandP99Ratio(), us(g.CPUPerRequest), us(f.CPUPerRequest), core)
 	}
 	fmt.Fprintf(w, "\nerrors: %d (target 0)\n", r.UnexpectedErrors())
 	for msg, n := range r.Errors {
