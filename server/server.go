@@ -217,7 +217,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.lock, err = lockDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	opened, err := openStore(ctx, cfg)
+	opened, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -395,7 +395,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 
 // openStore opens PostgreSQL when a DSN is configured, else SQLite in the
 // data directory.
-func openStore(ctx context.Context, cfg Config) (store.Store, error) {
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (store.Store, error) {
 	if cfg.StoreDSN != "" {
 		db, err := postgres.Open(ctx, cfg.StoreDSN, postgres.Options{Now: cfg.Now})
 		if err != nil {
@@ -403,7 +403,7 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 		}
 		return db, nil
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "psgate.db"), sqlite.Options{Now: cfg.Now})
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "psgate.db"), sqlite.Options{Now: cfg.Now, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("server: open store: %w", err)
 	}

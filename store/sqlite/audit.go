@@ -115,7 +115,11 @@ func (a *auditLog) commit(ctx context.Context, recs []store.AuditRecord, ids []i
 		a.complete = st
 	}
 	if len(recs) == 1 { // a statement alone is its own transaction
-		return writeAudit(ctx, a.insert, a.complete, recs, ids)
+		if err := writeAudit(ctx, a.insert, a.complete, recs, ids); err != nil {
+			return err
+		}
+		a.db.ckpt.committed()
+		return nil
 	}
 	tx, err := a.db.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -125,7 +129,11 @@ func (a *auditLog) commit(ctx context.Context, recs []store.AuditRecord, ids []i
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	a.db.ckpt.committed()
+	return nil
 }
 
 func writeAudit(ctx context.Context, insert, complete *sql.Stmt, recs []store.AuditRecord, ids []int64) error {

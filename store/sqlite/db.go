@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
@@ -30,6 +31,9 @@ type Options struct {
 	// BusyTimeout bounds how long a connection waits for a lock held by
 	// another process or by a checkpoint; 0 means 10 s.
 	BusyTimeout time.Duration
+	// Logger receives what the store does in the background and cannot
+	// return (a failed WAL checkpoint); nil discards it.
+	Logger *slog.Logger
 }
 
 // DB is the SQLite store. It is safe for concurrent use.
@@ -39,6 +43,7 @@ type DB struct {
 	now   func() time.Time
 	stmts stmts
 	audit *auditLog // group commit of AppendAudit
+	ckpt  *checkpointer
 }
 
 var _ store.Store = (*DB)(nil)
@@ -66,6 +71,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.BusyTimeout <= 0 {
 		opts.BusyTimeout = 10 * time.Second
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	sync := "NORMAL"
 	if opts.SyncFull {
 		sync = "FULL"
@@ -80,9 +88,18 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	for k, v := range q {
 		wq[k] = append([]string(nil), v...)
 	}
+	// The checkpointer copies most of the WAL beside the writer; the
+	// writer's own checkpoint, at a higher mark than SQLite's, finishes
+	// it (checkpoint.go).
+	ckpt, err := newCheckpointer(path+"?"+q.Encode(), opts.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	wq.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages))
 	wq.Set("_txlock", "immediate")
 	w, err := sql.Open("sqlite", path+"?"+wq.Encode())
 	if err != nil {
+		_ = ckpt.close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
@@ -90,11 +107,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	db := &DB{w: w, now: opts.Now}
+	db := &DB{w: w, now: opts.Now, ckpt: ckpt}
 	// The writer creates the file and switches it to WAL before any
 	// reader opens it.
 	if err := db.Migrate(ctx); err != nil {
 		_ = w.Close()
+		_ = ckpt.close()
 		return nil, err
 	}
 
@@ -102,6 +120,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	r, err := sql.Open("sqlite", path+"?"+q.Encode())
 	if err != nil {
 		_ = w.Close()
+		_ = ckpt.close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(opts.ReadConns)
@@ -127,7 +146,7 @@ func (db *DB) Close() error {
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}
-	errs = append(errs, db.w.Close())
+	errs = append(errs, db.w.Close(), db.ckpt.close())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
