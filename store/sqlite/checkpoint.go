@@ -17,8 +17,8 @@ import (
 // it doubled the p99 of a command (bench/README.md).
 //
 // The checkpointer moves that work off the writer. It runs PASSIVE
-// checkpoints on a connection of its own shortly after audit records were
-// committed; a PASSIVE checkpoint never waits for readers or writers, so
+// checkpoints on a connection of its own shortly after audit records or a
+// transaction of DB.write (leases, tokens, the directory) were committed; a PASSIVE checkpoint never waits for readers or writers, so
 // the writer goes on appending while it copies. The writer keeps an
 // automatic checkpoint, at a higher mark (writerCheckpointPages): a
 // checkpoint that runs beside the writer can never catch up with frames

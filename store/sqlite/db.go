@@ -167,6 +167,7 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", mapErr(err))
 	}
+	db.ckpt.committed()
 	return nil
 }
 
