@@ -18,8 +18,9 @@ import (
 //
 // The checkpointer moves that work off the writer. It runs PASSIVE
 // checkpoints on a connection of its own shortly after audit records or a
-// transaction of DB.write (leases, tokens, the directory) were committed; a PASSIVE checkpoint never waits for readers or writers, so
-// the writer goes on appending while it copies. The writer keeps an
+// transaction of DB.write (leases, tokens, the directory) were committed.
+// A PASSIVE checkpoint never waits for readers or writers, so the writer
+// goes on appending while it copies. The writer keeps an
 // automatic checkpoint, at a higher mark (writerCheckpointPages): a
 // checkpoint that runs beside the writer can never catch up with frames
 // appended meanwhile, and SQLite starts the WAL over only once a
@@ -43,15 +44,19 @@ type checkpointer struct {
 	conn *sql.DB // one connection of its own
 	log  *slog.Logger
 	kick chan struct{} // capacity 1: something was committed
-	stop chan struct{}
-	done chan struct{}
+	// ctx ends when close is called: it stops the loop and a checkpoint
+	// that waits on the disk.
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// newCheckpointer starts the checkpointer of the database file at path
-// (opened with dsn, the writer's options without its transaction mode).
+// newCheckpointer starts a checkpointer on its own connection, opened
+// with dsn (the database file and the pragmas of the store's
+// connections).
 func newCheckpointer(dsn string, log *slog.Logger) (*checkpointer, error) {
 	conn, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -61,7 +66,8 @@ func newCheckpointer(dsn string, log *slog.Logger) (*checkpointer, error) {
 	conn.SetMaxIdleConns(1)
 	conn.SetConnMaxLifetime(0)
 	conn.SetConnMaxIdleTime(0)
-	c := &checkpointer{conn: conn, log: log, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &checkpointer{conn: conn, log: log, kick: make(chan struct{}, 1), ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	go c.run()
 	return c, nil
 }
@@ -84,18 +90,21 @@ func (c *checkpointer) run() {
 	failing := false
 	for {
 		select {
-		case <-c.stop:
+		case <-c.ctx.Done():
 			return
 		case <-c.kick:
 		}
 		pace.Reset(checkpointPace)
 		select {
-		case <-c.stop:
+		case <-c.ctx.Done():
 			pace.Stop()
 			return
 		case <-pace.C:
 		}
 		err := c.checkpoint()
+		if c.ctx.Err() != nil {
+			return
+		}
 		if err != nil && !failing {
 			// The writer's own checkpoint still runs. Said once until a
 			// checkpoint succeeds again, not ten times a second.
@@ -109,7 +118,7 @@ func (c *checkpointer) run() {
 // another checkpoint (the writer's) holds the checkpoint lock: that one
 // does the work, so busy is not an error.
 func (c *checkpointer) checkpoint() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 	defer cancel()
 	var busy, frames, copied int64
 	return c.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
@@ -122,7 +131,7 @@ func (c *checkpointer) close() error {
 		return nil
 	}
 	c.closeOnce.Do(func() {
-		close(c.stop)
+		c.cancel()
 		<-c.done
 		c.closeErr = c.conn.Close()
 	})
