@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/psgate/psgate/internal/logkey"
 )
 
 // A WAL checkpoint copies committed pages from the -wal file into the
@@ -108,7 +110,7 @@ func (c *checkpointer) run() {
 		if err != nil && !failing {
 			// The writer's own checkpoint still runs. Said once until a
 			// checkpoint succeeds again, not ten times a second.
-			c.log.Warn("sqlite: background WAL checkpoint failed; the writer checkpoints instead", "err", err)
+			c.log.Warn("sqlite: background WAL checkpoint failed; the writer checkpoints instead", logkey.Err, err)
 		}
 		failing = err != nil
 	}
