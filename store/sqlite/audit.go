@@ -114,12 +114,17 @@ func (a *auditLog) commit(ctx context.Context, recs []store.AuditRecord, ids []i
 		}
 		a.complete = st
 	}
-	if len(recs) == 1 { // a statement alone is its own transaction
-		if err := writeAudit(ctx, a.insert, a.complete, recs, ids); err != nil {
-			return err
-		}
-		a.db.ckpt.committed()
-		return nil
+	if err := a.write(ctx, recs, ids); err != nil {
+		return err
+	}
+	a.db.ckpt.committed()
+	return nil
+}
+
+// write commits recs: alone, a statement is its own transaction.
+func (a *auditLog) write(ctx context.Context, recs []store.AuditRecord, ids []int64) error {
+	if len(recs) == 1 {
+		return writeAudit(ctx, a.insert, a.complete, recs, ids)
 	}
 	tx, err := a.db.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -129,11 +134,7 @@ func (a *auditLog) commit(ctx context.Context, recs []store.AuditRecord, ids []i
 		_ = tx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	a.db.ckpt.committed()
-	return nil
+	return tx.Commit()
 }
 
 func writeAudit(ctx context.Context, insert, complete *sql.Stmt, recs []store.AuditRecord, ids []int64) error {

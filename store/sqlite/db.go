@@ -88,18 +88,14 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	for k, v := range q {
 		wq[k] = append([]string(nil), v...)
 	}
-	// The checkpointer copies most of the WAL beside the writer; the
-	// writer's own checkpoint, at a higher mark than SQLite's, finishes
-	// it (checkpoint.go).
-	ckpt, err := newCheckpointer(path+"?"+q.Encode(), opts.Logger)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
+	// The checkpointer (opened last, below) copies most of the WAL beside
+	// the writer; the writer's own checkpoint, at a higher mark than
+	// SQLite's, finishes it (checkpoint.go).
+	ckptDSN := path + "?" + q.Encode()
 	wq.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages))
 	wq.Set("_txlock", "immediate")
 	w, err := sql.Open("sqlite", path+"?"+wq.Encode())
 	if err != nil {
-		_ = ckpt.close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
@@ -107,12 +103,11 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	db := &DB{w: w, now: opts.Now, ckpt: ckpt}
+	db := &DB{w: w, now: opts.Now}
 	// The writer creates the file and switches it to WAL before any
 	// reader opens it.
 	if err := db.Migrate(ctx); err != nil {
 		_ = w.Close()
-		_ = ckpt.close()
 		return nil, err
 	}
 
@@ -120,12 +115,15 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	r, err := sql.Open("sqlite", path+"?"+q.Encode())
 	if err != nil {
 		_ = w.Close()
-		_ = ckpt.close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(opts.ReadConns)
 	r.SetMaxIdleConns(opts.ReadConns)
 	db.r = &reader{DB: r}
+	if db.ckpt, err = newCheckpointer(ckptDSN, opts.Logger); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	if err := r.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, mapErr(err))
@@ -138,7 +136,8 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	return db, nil
 }
 
-// Close commits the queued audit records and closes both connection pools.
+// Close commits the queued audit records and closes the connection pools
+// and the checkpointer.
 func (db *DB) Close() error {
 	db.audit.close()
 	db.stmts.close()
