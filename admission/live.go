@@ -55,7 +55,9 @@ func (a *Admitter) newLiveAuthorizer(roles []store.Role, req psgate.ShellRequest
 // context returned is pinned (Config.Pin) for the pipeline: its commands
 // read the directory as this check saw it.
 func (l *liveAuthorizer) Refresh(ctx context.Context) (context.Context, error) {
-	ctx = l.pin(ctx)
+	if ctx.Value(pinnedKey{}) != l {
+		ctx = l.pin(ctx)
+	}
 	roles, err := l.check(ctx)
 	if err != nil {
 		return ctx, err
@@ -68,9 +70,24 @@ func (l *liveAuthorizer) Refresh(ctx context.Context) (context.Context, error) {
 
 // BeginCommands audits a pipeline's commands before they run
 // (engine.CommandAuditor).
-func (l *liveAuthorizer) BeginCommands(ctx context.Context, calls []engine.AuditedCall) (func(error, time.Duration), error) {
+func (l *liveAuthorizer) BeginCommands(ctx context.Context, calls []engine.AuditedCall) (context.Context, func(error, time.Duration), error) {
 	return l.begin(ctx, calls)
 }
+
+// pinnedAuditor is the store/cache capability begin uses when the store
+// has it: the commit of a command's record also reads the directory
+// generation, and the pipeline's context is pinned at it, so Refresh
+// validates the cache without a read of its own.
+type pinnedAuditor interface {
+	store.AuditGenerations
+	PinAt(ctx context.Context, gen int64) context.Context
+}
+
+// pinnedKey marks the context begin pinned, valued with the authorizer
+// that did; Refresh then keeps that pin. Every begin sets it (nil when it
+// pinned nothing), so that a nested pipeline's Refresh never takes the
+// pin of the pipeline around it.
+type pinnedKey struct{}
 
 // check reads the caller's account and roles: two indexed reads by
 // primary key, so that a role change or a disabled account made on any
@@ -97,8 +114,9 @@ func (l *liveAuthorizer) check(ctx context.Context) ([]store.Role, error) {
 }
 
 // begin writes one started record per command, durably, and returns the
-// function that completes them.
-func (l *liveAuthorizer) begin(ctx context.Context, calls []engine.AuditedCall) (func(error, time.Duration), error) {
+// context the pipeline goes on in and the function that completes them.
+func (l *liveAuthorizer) begin(ctx context.Context, calls []engine.AuditedCall) (context.Context, func(error, time.Duration), error) {
+	run := context.WithValue(ctx, pinnedKey{}, nil)
 	ctx = context.WithoutCancel(ctx)
 	line := psgate.CommandID(ctx)
 	type started struct {
@@ -109,17 +127,26 @@ func (l *liveAuthorizer) begin(ctx context.Context, calls []engine.AuditedCall) 
 	for _, c := range calls {
 		rec, err := l.record(line, c)
 		if err != nil {
-			return nil, psgate.Wrap(psgate.CodeInternal, psgate.Args{"request": line}, err)
+			return nil, nil, psgate.Wrap(psgate.CodeInternal, psgate.Args{"request": line}, err)
 		}
 		rec.Outcome = store.OutcomeStarted
-		id, err := l.st.AppendAudit(ctx, rec)
+		var id int64
+		if pa, ok := l.st.(pinnedAuditor); ok && len(recs) == 0 {
+			var gen int64
+			id, gen, err = pa.AppendAuditGeneration(ctx, rec)
+			if err == nil {
+				run = context.WithValue(pa.PinAt(run, gen), pinnedKey{}, l)
+			}
+		} else {
+			id, err = l.st.AppendAudit(ctx, rec)
+		}
 		if err != nil {
 			// Not on the record, so not run.
-			return nil, storeDown("audit command start", err)
+			return nil, nil, storeDown("audit command start", err)
 		}
 		recs = append(recs, started{id, rec.CommandID})
 	}
-	return func(err error, dur time.Duration) {
+	return run, func(err error, dur time.Duration) {
 		outcome, code := store.OutcomeOK, ""
 		if err != nil {
 			outcome, code = store.OutcomeError, string(psgate.CodeOf(err))

@@ -11,6 +11,7 @@ import (
 	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/rbac"
 	"github.com/psgate/psgate/store"
+	"github.com/psgate/psgate/store/cache"
 )
 
 // nopSink discards a pipeline's output.
@@ -267,5 +268,65 @@ func TestRefreshCarriesCurrentRoles(t *testing.T) {
 	}
 	if roles, _ := psgate.Roles(cmdCtx); !slices.Contains(roles, store.RoleTenantReader) {
 		t.Errorf("roles after Tenant Reader was assigned: %v", roles)
+	}
+}
+
+// TestCachedRightsValidatedByTheAuditCommit: with the directory cache in
+// front of the store (as the server runs), the generation read by the
+// commit of a command's started record validates the cache for the
+// command's rights check, so a command costs no generation read of its
+// own, and a revocation or a disabled account written past the cache (by
+// another node) still applies to the next command.
+func TestCachedRightsValidatedByTheAuditCommit(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	c := cache.New(e.db)
+	a := e.admitter(t, func(cfg *Config) { cfg.Store, cfg.Pin = c, c.Pin })
+	e.addUser(t, e.tenant, "other-admin", store.RoleTenantAdministrator)
+	u := e.addUser(t, e.tenant, "demoted", store.RoleTenantAdministrator)
+	rs := grantedRunspace(t, e, a, u, "S1", testCatalog(nil))
+	admin, err := e.db.RoleByName(ctx, e.tenant.ID, store.RoleTenantAdministrator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name   string
+		change func()
+		line   string
+		want   psgate.Code
+		// statements is the number of pipelines the line runs, each
+		// audited (and validated) on its own.
+		statements int64
+	}{
+		{"administrator", func() {}, "Grant-CsAdminRole demoted@contoso.test", "", 1},
+		{"again, from memory", func() {}, "Get-CsTenant; Get-CsTenant", "", 2},
+		{"demoted elsewhere", func() {
+			if err := e.db.Revoke(ctx, e.tenant.ID, u.ID, admin.ID); err != nil {
+				t.Fatal(err)
+			}
+		}, "Get-CsTenant", psgate.CodeNoAdminRole, 1},
+		{"re-granted elsewhere", func() {
+			if err := e.db.Assign(ctx, store.Assignment{TenantID: e.tenant.ID, UserID: u.ID, RoleID: admin.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}, "Get-CsTenant", "", 1},
+		{"disabled elsewhere", func() {
+			u.Enabled = false
+			if _, err := e.db.UpdateUser(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+		}, "Get-CsTenant", psgate.CodeLogonFailed, 1},
+	}
+	for _, s := range steps {
+		s.change()
+		before := c.Stats()
+		if got := runCode(rs, s.line); got != s.want {
+			t.Errorf("%s: %q = code %q, want %q", s.name, s.line, got, s.want)
+		}
+		after := c.Stats()
+		if reads, audit := after.Validations-before.Validations, after.AuditValidations-before.AuditValidations; reads != 0 || audit != s.statements {
+			t.Errorf("%s: %q read the directory generation %d times itself and %d times in audit commits, want 0 and %d",
+				s.name, s.line, reads, audit, s.statements)
+		}
 	}
 }

@@ -43,9 +43,11 @@ type Refresher interface {
 // have recorded them durably when it returns; an error refuses the
 // pipeline. The end function it returns records the outcome (nil or the
 // pipeline's error) and duration once the pipeline ended. A command line
-// that does not parse comes as one call with IsScript set.
+// that does not parse comes as one call with IsScript set. The pipeline's
+// Refresher is called with the context BeginCommands returns, which may
+// carry what recording read (a directory cache validated by the commit).
 type CommandAuditor interface {
-	BeginCommands(ctx context.Context, calls []AuditedCall) (end func(err error, dur time.Duration), err error)
+	BeginCommands(ctx context.Context, calls []AuditedCall) (run context.Context, end func(err error, dur time.Duration), err error)
 }
 
 // AuditedCall is one command of an audited pipeline: the call as written,
@@ -172,7 +174,7 @@ func (r *Runspace) runScript(ctx context.Context, text string, input Input, out 
 	statements, err := parseStatements(text)
 	if err != nil {
 		te := parseFailure(err)
-		if end, aerr := r.beginAudit(ctx, []CommandCall{{Name: text, IsScript: true}}); aerr != nil {
+		if _, end, aerr := r.beginAudit(ctx, []CommandCall{{Name: text, IsScript: true}}); aerr != nil {
 			return aerr
 		} else if end != nil {
 			end(te, 0)
@@ -232,7 +234,7 @@ func (r *Runspace) runChecked(ctx context.Context, calls []CommandCall, input In
 	if len(calls) == 0 {
 		return nil
 	}
-	end, err := r.beginAudit(ctx, calls)
+	ctx, end, err := r.beginAudit(ctx, calls)
 	if err != nil {
 		return err
 	}
@@ -247,13 +249,14 @@ func (r *Runspace) runChecked(ctx context.Context, calls []CommandCall, input In
 	return err
 }
 
-// beginAudit records the calls with the Authorizer's CommandAuditor; it
-// returns a nil end when there is none. Script elements are left out: the
-// statements they hold are audited when they run.
-func (r *Runspace) beginAudit(ctx context.Context, calls []CommandCall) (func(error, time.Duration), error) {
+// beginAudit records the calls with the Authorizer's CommandAuditor and
+// returns the context to go on in; the end is nil when there is none.
+// Script elements are left out: the statements they hold are audited when
+// they run.
+func (r *Runspace) beginAudit(ctx context.Context, calls []CommandCall) (context.Context, func(error, time.Duration), error) {
 	au, ok := r.cfg.Authorizer.(CommandAuditor)
 	if !ok {
-		return nil, nil
+		return ctx, nil, nil
 	}
 	audited := make([]AuditedCall, 0, len(calls))
 	for _, c := range calls {
@@ -270,11 +273,11 @@ func (r *Runspace) beginAudit(ctx context.Context, calls []CommandCall) (func(er
 		}
 		audited = append(audited, ac)
 	}
-	end, err := au.BeginCommands(ctx, audited)
+	run, end, err := au.BeginCommands(ctx, audited)
 	if err != nil {
-		return nil, r.refusal(calls[0].Name, err)
+		return ctx, nil, r.refusal(calls[0].Name, err)
 	}
-	return end, nil
+	return run, end, nil
 }
 
 // refresh asks the Authorizer's Refresher, if any, to re-read the

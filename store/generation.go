@@ -11,3 +11,14 @@ type Generations interface {
 	// answers mean no such change was committed between them.
 	DirectoryGeneration(ctx context.Context) (int64, error)
 }
+
+// AuditGenerations is an optional capability of a store with an audit
+// log and directory generations: the transaction that commits an audit
+// record also reads the generation, so that a command audited before it
+// runs (admission) need not read it again to validate a cache.
+type AuditGenerations interface {
+	// AppendAuditGeneration appends r as Audit.AppendAudit does and also
+	// returns the directory generation, read after the call began; 0 when
+	// the store could not tell (the record is written all the same).
+	AppendAuditGeneration(ctx context.Context, r AuditRecord) (id, gen int64, err error)
+}

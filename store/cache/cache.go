@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/psgate/psgate"
@@ -39,6 +40,9 @@ const MaxEntries = 1 << 16
 type Store struct {
 	store.Store
 	gens *generations
+	// stamped counts the generations the audit log read
+	// (AppendAuditGeneration).
+	stamped atomic.Int64
 
 	mu sync.Mutex
 	// gen is the generation the maps hold; 0 means none (a local write
@@ -66,6 +70,9 @@ type Stats struct {
 	// times the copy was dropped because the generation moved or a
 	// write went through this cache.
 	Validations, Drops int64
+	// AuditValidations counts the generations read by audit commits
+	// (AppendAuditGeneration), which cost no read of their own.
+	AuditValidations int64
 }
 
 // New returns a cache in front of st.
@@ -89,6 +96,7 @@ func (s *Store) Stats() Stats {
 	defer s.mu.Unlock()
 	st := s.stats
 	st.Validations = s.gens.reads.Load()
+	st.AuditValidations = s.stamped.Load()
 	return st
 }
 
@@ -107,6 +115,34 @@ type pinKey struct{ s *Store }
 // command, not longer, or changes made meanwhile stay unseen.
 func (s *Store) Pin(ctx context.Context) context.Context {
 	return context.WithValue(ctx, pinKey{s}, &pin{})
+}
+
+// AppendAuditGeneration implements store.AuditGenerations for a store
+// that does, and answers generation 0 (unknown) for one that does not.
+func (s *Store) AppendAuditGeneration(ctx context.Context, r store.AuditRecord) (id, gen int64, err error) {
+	ag, ok := s.Store.(store.AuditGenerations)
+	if !ok {
+		id, err = s.AppendAudit(ctx, r)
+		return id, 0, err
+	}
+	id, gen, err = ag.AppendAuditGeneration(ctx, r)
+	if gen != 0 {
+		s.stamped.Add(1)
+	}
+	return id, gen, err
+}
+
+// PinAt is Pin with the copy validated against gen, a directory
+// generation read after the command began (AppendAuditGeneration's): the
+// command's reads then need no generation read at all. gen 0 (unknown)
+// is Pin.
+func (s *Store) PinAt(ctx context.Context, gen int64) context.Context {
+	if gen == 0 {
+		return s.Pin(ctx)
+	}
+	p := &pin{gen: gen}
+	p.once.Do(func() {}) // validated: the first read takes gen
+	return context.WithValue(ctx, pinKey{s}, p)
 }
 
 // validate returns the store's current directory generation, read after

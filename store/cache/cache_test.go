@@ -227,6 +227,62 @@ func TestPinReadsGenerationOnce(t *testing.T) {
 	}
 }
 
+// TestAuditCommitValidatesPin: the generation the commit of a command's
+// audit record read validates the command's pin (admission's path), so a
+// revocation or a disabled account on another node is seen with no
+// generation read besides the audit commit's.
+func TestAuditCommitValidatesPin(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			ctx := t.Context()
+			rawA, b := nodes(t, kind)
+			a := cache.New(rawA)
+			f := setUp(t, b)
+			rec := store.AuditRecord{TenantID: f.tenant.ID, UserID: f.user.ID, Action: store.ActionCommand, Outcome: store.OutcomeStarted}
+			command := func() (store.User, []store.Role) {
+				t.Helper()
+				before := a.Stats()
+				_, gen, err := a.AppendAuditGeneration(ctx, rec)
+				if err != nil || gen == 0 {
+					t.Fatalf("AppendAuditGeneration: generation %d, %v", gen, err)
+				}
+				pinned := a.PinAt(ctx, gen)
+				u, err := a.User(pinned, f.user.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				roles, err := a.RolesOf(pinned, f.tenant.ID, f.user.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				after := a.Stats()
+				if reads, audit := after.Validations-before.Validations, after.AuditValidations-before.AuditValidations; reads != 0 || audit != 1 {
+					t.Errorf("a command read the generation %d times itself and %d times in its audit commit, want 0 and 1", reads, audit)
+				}
+				return u, roles
+			}
+			if _, roles := command(); len(roles) != 1 {
+				t.Fatalf("roles before the revocation: %v", roles)
+			}
+			command() // served from memory
+			if err := b.Revoke(ctx, f.tenant.ID, f.user.ID, f.role.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, roles := command(); len(roles) != 0 {
+				t.Errorf("node A's next command after the revocation on B: roles %v, want none", roles)
+			}
+			u := f.user
+			u.Enabled = false
+			if _, err := b.UpdateUser(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := command(); got.Enabled {
+				t.Error("node A's next command after disabling the user on B: enabled, want disabled")
+			}
+		})
+	}
+}
+
 // TestOwnWriteSeenInPin: a command that changes the directory through the
 // cache and reads it back in the same pinned context reads its change.
 func TestOwnWriteSeenInPin(t *testing.T) {

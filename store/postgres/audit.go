@@ -21,17 +21,25 @@ import (
 // commit, AppendAudit returns ctx's error at once, but the record may still
 // be written.
 func (db *DB) AppendAudit(ctx context.Context, r store.AuditRecord) (int64, error) {
+	id, _, err := db.AppendAuditGeneration(ctx, r)
+	return id, err
+}
+
+// AppendAuditGeneration implements store.AuditGenerations: AppendAudit,
+// and the directory generation the statement that inserted the record
+// read (in its snapshot, taken after the record was queued).
+func (db *DB) AppendAuditGeneration(ctx context.Context, r store.AuditRecord) (id, gen int64, err error) {
 	if r.Action == "" {
-		return 0, fmt.Errorf("postgres: append audit: action is required: %w", store.ErrInvalid)
+		return 0, 0, fmt.Errorf("postgres: append audit: action is required: %w", store.ErrInvalid)
 	}
 	r = r.Bounded()
 	r.ID = 0 // the store numbers records; an ID in the queue means a completion
 	r.Time, r.UPN = db.clock(r.Time), codec.Fold(r.UPN)
-	id, err := db.audit.q.Write(ctx, r)
+	id, gen, err = db.audit.q.WriteStamped(ctx, r)
 	if errors.Is(err, groupcommit.ErrClosed) {
-		return 0, fmt.Errorf("postgres: append audit: store is closed: %w", store.ErrUnavailable)
+		return 0, 0, fmt.Errorf("postgres: append audit: store is closed: %w", store.ErrUnavailable)
 	}
-	return id, err
+	return id, gen, err
 }
 
 // CompleteAudit implements store.Audit, through the same transactions as
@@ -83,7 +91,12 @@ func (a *auditLog) close() {
 
 const insertAudit = `INSERT INTO audit_log (at, tenant_id, user_id, upn, action, shell_id, command_id,
 	cmdlet, parameters, outcome, code, duration_ns, client_addr, detail)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+	RETURNING id, ` + generationColumn
+
+// generationColumn is the directory generation, returned with the IDs of
+// inserted records (AppendAuditGeneration).
+const generationColumn = `(SELECT g.n FROM directory_generation AS g WHERE g.id = 1)`
 
 // insertAudits inserts arrays of column values in one statement. Each row
 // takes its ID from the column's sequence in a materialised CTE (nextval
@@ -102,7 +115,7 @@ const insertAudits = `WITH v AS (
 	SELECT id, at, tenant_id, user_id, upn, action, shell_id, command_id,
 		cmdlet, parameters, outcome, code, duration_ns, client_addr, detail FROM v
 )
-SELECT id FROM v ORDER BY n`
+SELECT id, ` + generationColumn + ` FROM v ORDER BY n`
 
 // completeAudits completes started command records: arrays of IDs,
 // outcomes, codes and durations; it returns the IDs it changed.
@@ -119,8 +132,9 @@ type querier interface {
 
 // commit writes recs in one transaction: a record with an ID completes
 // that started record (ids[i] is 0 when there is none), the others are
-// inserted.
-func (a *auditLog) commit(ctx context.Context, recs []store.AuditRecord, ids []int64) error {
+// inserted. It returns the directory generation the insert read, or 0
+// when there was none.
+func (a *auditLog) commit(ctx context.Context, recs []store.AuditRecord, ids []int64) (int64, error) {
 	var ins, done []int // indexes into recs
 	for i, r := range recs {
 		if r.ID != 0 {
@@ -129,27 +143,36 @@ func (a *auditLog) commit(ctx context.Context, recs []store.AuditRecord, ids []i
 			ins = append(ins, i)
 		}
 	}
+	var gen int64
 	write := func(q querier) error {
-		if err := insertRecords(ctx, q, recs, ins, ids); err != nil {
+		gen = 0 // a retried transaction starts over
+		if err := insertRecords(ctx, q, recs, ins, ids, &gen); err != nil {
 			return err
 		}
 		return completeRecords(ctx, q, recs, done, ids)
 	}
+	var err error
 	if len(ins) == 0 || len(done) == 0 { // one statement: its own transaction
-		return a.db.do(ctx, op{name: "append audit"}, func(c *pgx.Conn) error { return write(c) })
+		err = a.db.do(ctx, op{name: "append audit"}, func(c *pgx.Conn) error { return write(c) })
+	} else {
+		err = a.db.tx(ctx, op{name: "append audit"}, func(tx pgx.Tx) error { return write(tx) })
 	}
-	return a.db.tx(ctx, op{name: "append audit"}, func(tx pgx.Tx) error { return write(tx) })
+	if err != nil {
+		return 0, err
+	}
+	return gen, nil
 }
 
-// insertRecords inserts recs[i] for each i of which, setting ids[i].
-func insertRecords(ctx context.Context, q querier, recs []store.AuditRecord, which []int, ids []int64) error {
+// insertRecords inserts recs[i] for each i of which, setting ids[i] and
+// *gen to the directory generation the statement read.
+func insertRecords(ctx context.Context, q querier, recs []store.AuditRecord, which []int, ids []int64, gen *int64) error {
 	switch len(which) {
 	case 0:
 		return nil
 	case 1: // cheaper than the arrays
 		r := recs[which[0]]
 		return q.QueryRow(ctx, insertAudit, r.Time, r.TenantID, r.UserID, r.UPN, r.Action, r.ShellID, r.CommandID,
-			r.Cmdlet, r.Parameters, r.Outcome, r.Code, int64(r.Duration), r.ClientAddr, r.Detail).Scan(&ids[which[0]])
+			r.Cmdlet, r.Parameters, r.Outcome, r.Code, int64(r.Duration), r.ClientAddr, r.Detail).Scan(&ids[which[0]], gen)
 	}
 	cols := newAuditColumns(len(which))
 	for _, i := range which {
@@ -167,7 +190,7 @@ func insertRecords(ctx context.Context, q querier, recs []store.AuditRecord, whi
 		if n == len(which) {
 			return fmt.Errorf("more IDs than the %d records", len(which))
 		}
-		if err := rows.Scan(&ids[which[n]]); err != nil {
+		if err := rows.Scan(&ids[which[n]], gen); err != nil {
 			return err
 		}
 	}

@@ -20,17 +20,24 @@ import (
 // commit, AppendAudit returns ctx's error at once, but the record may still
 // be written.
 func (db *DB) AppendAudit(ctx context.Context, r store.AuditRecord) (int64, error) {
+	id, _, err := db.AppendAuditGeneration(ctx, r)
+	return id, err
+}
+
+// AppendAuditGeneration implements store.AuditGenerations: AppendAudit,
+// and the directory generation read by the commit that wrote the record.
+func (db *DB) AppendAuditGeneration(ctx context.Context, r store.AuditRecord) (id, gen int64, err error) {
 	if r.Action == "" {
-		return 0, fmt.Errorf("sqlite: append audit: action is required: %w", store.ErrInvalid)
+		return 0, 0, fmt.Errorf("sqlite: append audit: action is required: %w", store.ErrInvalid)
 	}
 	r = r.Bounded()
 	r.ID = 0 // the store numbers records; an ID in the queue means a completion
 	r.Time, r.UPN = db.clock(r.Time), codec.Fold(r.UPN)
-	id, err := db.audit.q.Write(ctx, r)
+	id, gen, err = db.audit.q.WriteStamped(ctx, r)
 	if errors.Is(err, groupcommit.ErrClosed) {
-		return 0, fmt.Errorf("sqlite: append audit: store is closed: %w", store.ErrUnavailable)
+		return 0, 0, fmt.Errorf("sqlite: append audit: store is closed: %w", store.ErrUnavailable)
 	}
-	return id, wrap("append audit", err)
+	return id, gen, wrap("append audit", err)
 }
 
 // CompleteAudit implements store.Audit, through the same transactions as
@@ -62,7 +69,7 @@ type auditLog struct {
 	db *DB
 	q  *groupcommit.Queue[store.AuditRecord]
 	// Prepared on first use; committer goroutine only.
-	insert, complete *sql.Stmt
+	insert, complete, generation *sql.Stmt
 }
 
 const auditBatch = 256
@@ -85,7 +92,7 @@ func (a *auditLog) close() {
 		return
 	}
 	a.q.Close()
-	for _, st := range []*sql.Stmt{a.insert, a.complete} {
+	for _, st := range []*sql.Stmt{a.insert, a.complete, a.generation} {
 		if st != nil {
 			_ = st.Close()
 		}
@@ -94,9 +101,35 @@ func (a *auditLog) close() {
 
 // commit writes recs in one IMMEDIATE transaction on the writer
 // connection: a record with an ID completes that started record (ids[i]
-// is 0 when there is none), the others are inserted. It returns driver
-// errors unwrapped: AppendAudit and CompleteAudit wrap them.
-func (a *auditLog) commit(ctx context.Context, recs []store.AuditRecord, ids []int64) error {
+// is 0 when there is none), the others are inserted. If it inserted any,
+// it then reads the directory generation (the stamp AppendAuditGeneration
+// returns): after the records were queued, which is all its callers need,
+// and on the writer, which sees every commit. It returns driver errors
+// unwrapped: AppendAudit and CompleteAudit wrap them.
+func (a *auditLog) commit(ctx context.Context, recs []store.AuditRecord, ids []int64) (int64, error) {
+	if err := a.prepare(ctx); err != nil {
+		return 0, err
+	}
+	if err := a.write(ctx, recs, ids); err != nil {
+		return 0, err
+	}
+	a.db.ckpt.committed()
+	for _, r := range recs {
+		if r.ID == 0 {
+			var gen int64
+			if err := a.generation.QueryRowContext(ctx).Scan(&gen); err != nil {
+				// The records are committed: their callers get an
+				// unknown generation (0), not an error.
+				return 0, nil
+			}
+			return gen, nil
+		}
+	}
+	return 0, nil
+}
+
+// prepare prepares the committer's statements the first time.
+func (a *auditLog) prepare(ctx context.Context) error {
 	if a.insert == nil {
 		st, err := a.db.w.PrepareContext(ctx, `INSERT INTO audit_log (at, tenant_id, user_id, upn, action, shell_id,
 			command_id, cmdlet, parameters, outcome, code, duration_ns, client_addr, detail)
@@ -114,10 +147,13 @@ func (a *auditLog) commit(ctx context.Context, recs []store.AuditRecord, ids []i
 		}
 		a.complete = st
 	}
-	if err := a.write(ctx, recs, ids); err != nil {
-		return err
+	if a.generation == nil {
+		st, err := a.db.w.PrepareContext(ctx, selectGeneration)
+		if err != nil {
+			return err
+		}
+		a.generation = st
 	}
-	a.db.ckpt.committed()
 	return nil
 }
 

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 var generationTests = []test{
 	{"EveryDirectoryChange", testGenerationEveryChange},
 	{"OtherWritesLeaveIt", testGenerationOtherWrites},
+	{"ReadByTheAuditCommit", testGenerationAuditCommit},
 }
 
 // generation reads the directory generation.
@@ -98,5 +101,74 @@ func testGenerationOtherWrites(t *testing.T, e *env) {
 	}
 	if after := e.generation(t); after != before {
 		t.Errorf("audit and sign-in failure writes moved the directory generation %d → %d", before, after)
+	}
+}
+
+// testGenerationAuditCommit: admission validates a command's directory
+// cache with the generation the commit of the command's audit record read
+// (store.AuditGenerations), so that generation must be the current one: a
+// stale one would let a command run on a revoked role. Alone and in
+// batches of concurrent records, after each kind of change.
+func testGenerationAuditCommit(t *testing.T, e *env) {
+	ag, ok := e.s.(store.AuditGenerations)
+	if !ok {
+		t.Fatalf("%T does not implement store.AuditGenerations", e.s)
+	}
+	tn := e.tenant(t, "contoso")
+	u := e.user(t, tn.ID, "alice@contoso.test")
+	admin := e.role(t, tn.ID, store.RoleTenantAdministrator)
+	// Another administrator, so that alice's role may be revoked.
+	carol := e.user(t, tn.ID, "carol@contoso.test")
+	if err := e.s.Assign(e.ctx, store.Assignment{TenantID: tn.ID, UserID: carol.ID, RoleID: admin.ID}); err != nil {
+		t.Fatalf("Assign error = %v", err)
+	}
+	rec := store.AuditRecord{TenantID: tn.ID, UserID: u.ID, Action: store.ActionCommand, Outcome: store.OutcomeStarted}
+	changes := []func() error{
+		func() error {
+			return e.s.Assign(e.ctx, store.Assignment{TenantID: tn.ID, UserID: u.ID, RoleID: admin.ID})
+		},
+		func() error { return e.s.Revoke(e.ctx, tn.ID, u.ID, admin.ID) },
+		func() error {
+			u.Enabled = false
+			var err error
+			u, err = e.s.UpdateUser(e.ctx, u)
+			return err
+		},
+	}
+	for i, change := range changes {
+		if err := change(); err != nil {
+			t.Fatalf("change %d: %v", i, err)
+		}
+		want := e.generation(t)
+		id, gen, err := ag.AppendAuditGeneration(e.ctx, rec)
+		if err != nil || id == 0 {
+			t.Fatalf("change %d: AppendAuditGeneration = ID %d, %v", i, id, err)
+		}
+		if gen != want {
+			t.Errorf("change %d: AppendAuditGeneration read generation %d, want the current %d", i, gen, want)
+		}
+		// Concurrent records share commits; each must carry the
+		// generation too, and the completions between them none.
+		var wg sync.WaitGroup
+		gens := make([]int64, 16)
+		errs := make([]error, 16)
+		for j := range gens {
+			wg.Go(func() {
+				var rid int64
+				rid, gens[j], errs[j] = ag.AppendAuditGeneration(e.ctx, rec)
+				if errs[j] == nil {
+					errs[j] = e.s.CompleteAudit(e.ctx, rid, store.OutcomeOK, "", time.Millisecond)
+				}
+			})
+		}
+		wg.Wait()
+		for j := range gens {
+			if errs[j] != nil || gens[j] != want {
+				t.Errorf("change %d, concurrent record %d: generation %d, error %v; want %d", i, j, gens[j], errs[j], want)
+			}
+		}
+	}
+	if _, _, err := ag.AppendAuditGeneration(e.ctx, store.AuditRecord{}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("AppendAuditGeneration(no action) error = %v, want store.ErrInvalid", err)
 	}
 }

@@ -28,8 +28,11 @@ type Config[T any] struct {
 	// Commit writes items in one transaction and sets ids[i] to the ID of
 	// items[i]; len(ids) == len(items). It either commits all of them or
 	// none. It is called only from the committer goroutine, so it may keep
-	// state (a prepared statement) without locking.
-	Commit func(ctx context.Context, items []T, ids []int64) error
+	// state (a prepared statement) without locking. The stamp it returns
+	// is a value of the whole commit that WriteStamped hands each of its
+	// callers (the audit stores return the directory generation, read
+	// after the items were queued); return 0 when there is none.
+	Commit func(ctx context.Context, items []T, ids []int64) (stamp int64, err error)
 	// MaxBatch caps the items of one Commit; 0 means 256.
 	MaxBatch int
 	// Split reports whether a failed batch may have failed because of one
@@ -56,9 +59,10 @@ type Queue[T any] struct {
 
 // call is one Write waiting for its item.
 type call[T any] struct {
-	item T
-	id   int64
-	err  error
+	item  T
+	id    int64
+	stamp int64
+	err   error
 	done chan struct{}
 }
 
@@ -86,23 +90,30 @@ func New[T any](cfg Config[T]) *Queue[T] {
 // item stays queued and may still be committed: a cancelled caller cannot
 // tell whether its item was written.
 func (q *Queue[T]) Write(ctx context.Context, item T) (int64, error) {
+	id, _, err := q.WriteStamped(ctx, item)
+	return id, err
+}
+
+// WriteStamped is Write that also returns the stamp of the commit that
+// wrote item (see Config.Commit); it is 0 when Write would fail.
+func (q *Queue[T]) WriteStamped(ctx context.Context, item T) (id, stamp int64, err error) {
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	c := &call[T]{item: item, done: make(chan struct{})}
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
-		return 0, ErrClosed
+		return 0, 0, ErrClosed
 	}
 	q.pending = append(q.pending, c)
 	q.mu.Unlock()
 	q.signal()
 	select {
 	case <-c.done:
-		return c.id, c.err
+		return c.id, c.stamp, c.err
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return 0, 0, ctx.Err()
 	}
 }
 
@@ -168,15 +179,15 @@ func (q *Queue[T]) run() {
 // commit commits one batch and releases its callers. A failed batch of
 // several items is retried item by item, so that one bad item fails alone.
 func (q *Queue[T]) commit(batch []*call[T], items []T, ids []int64) {
-	err := q.commitOnce(items, ids)
+	stamp, err := q.commitOnce(items, ids)
 	switch {
 	case err == nil:
 		for i, c := range batch {
-			c.id = ids[i]
+			c.id, c.stamp = ids[i], stamp
 		}
 	case len(batch) > 1 && !errors.Is(err, context.DeadlineExceeded) && q.cfg.Split(err):
 		for i, c := range batch {
-			c.err = q.commitOnce(items[i:i+1], ids[i:i+1])
+			c.stamp, c.err = q.commitOnce(items[i:i+1], ids[i:i+1])
 			c.id = ids[i]
 		}
 	default:
@@ -186,13 +197,13 @@ func (q *Queue[T]) commit(batch []*call[T], items []T, ids []int64) {
 	}
 	for _, c := range batch {
 		if c.err != nil {
-			c.id = 0
+			c.id, c.stamp = 0, 0
 		}
 		close(c.done)
 	}
 }
 
-func (q *Queue[T]) commitOnce(items []T, ids []int64) error {
+func (q *Queue[T]) commitOnce(items []T, ids []int64) (int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), q.cfg.Timeout)
 	defer cancel()
 	return q.cfg.Commit(ctx, items, ids)

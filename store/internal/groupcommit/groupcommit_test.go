@@ -13,7 +13,8 @@ import (
 	"github.com/psgate/psgate/store/internal/groupcommit"
 )
 
-// fakeDB records committed items; an item's ID is 1000 plus the item.
+// fakeDB records committed items; an item's ID is 1000 plus the item, and
+// a commit's stamp its number, from 1.
 type fakeDB struct {
 	mu        sync.Mutex
 	committed map[int]int // item → commit number
@@ -27,22 +28,22 @@ func newFakeDB() *fakeDB {
 	return &fakeDB{committed: map[int]int{}}
 }
 
-func (f *fakeDB) commit(ctx context.Context, items []int, ids []int64) error {
+func (f *fakeDB) commit(ctx context.Context, items []int, ids []int64) (int64, error) {
 	if f.gate != nil {
 		select {
 		case <-f.gate:
 		case <-ctx.Done():
-			return ctx.Err()
+			return 0, ctx.Err()
 		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {
-		return f.fail
+		return 0, f.fail
 	}
 	for _, it := range items {
 		if it == f.bad {
-			return fmt.Errorf("item %d violates a constraint", it)
+			return 0, fmt.Errorf("item %d violates a constraint", it)
 		}
 	}
 	for i, it := range items {
@@ -50,7 +51,17 @@ func (f *fakeDB) commit(ctx context.Context, items []int, ids []int64) error {
 		ids[i] = int64(1000 + it)
 	}
 	f.batches = append(f.batches, len(items))
-	return nil
+	return int64(len(f.batches)), nil
+}
+
+// stampOf returns the stamp of the commit that wrote item, 0 for none.
+func (f *fakeDB) stampOf(item int) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n, ok := f.committed[item]; ok {
+		return int64(n + 1)
+	}
+	return 0
 }
 
 func (f *fakeDB) stats() (committed, commits, largest int) {
@@ -62,15 +73,23 @@ func (f *fakeDB) stats() (committed, commits, largest int) {
 	return len(f.committed), len(f.batches), largest
 }
 
-// writeAll writes items 1..n from n goroutines and returns their errors.
-func writeAll(ctx context.Context, q *groupcommit.Queue[int], n int) []error {
+// writeAll writes items 1..n to f's queue from n goroutines and returns
+// their errors; a wrong ID or stamp is an error too.
+func writeAll(ctx context.Context, f *fakeDB, q *groupcommit.Queue[int], n int) []error {
 	errs := make([]error, n+1)
 	var wg sync.WaitGroup
 	for i := 1; i <= n; i++ {
 		wg.Go(func() {
-			id, err := q.Write(ctx, i)
-			if err == nil && id != int64(1000+i) {
+			id, stamp, err := q.WriteStamped(ctx, i)
+			switch {
+			case err != nil:
+				if id != 0 || stamp != 0 {
+					err = fmt.Errorf("Write(%d) failed (%w) with ID %d, stamp %d; want 0, 0", i, err, id, stamp)
+				}
+			case id != int64(1000+i):
 				err = fmt.Errorf("Write(%d) = ID %d, want %d", i, id, 1000+i)
+			case stamp != f.stampOf(i):
+				err = fmt.Errorf("Write(%d) = stamp %d, want %d (the commit that wrote it)", i, stamp, f.stampOf(i))
 			}
 			errs[i] = err
 		})
@@ -91,7 +110,7 @@ func waitQueued(t *testing.T, n int) {
 		queued := 0
 		for _, g := range strings.Split(string(buf), "\n\n") {
 			header, _, _ := strings.Cut(g, "\n")
-			if strings.Contains(header, "[select") && strings.Contains(g, "groupcommit.(*Queue[...]).Write(") {
+			if strings.Contains(header, "[select") && strings.Contains(g, "groupcommit.(*Queue[...]).WriteStamped(") {
 				queued++
 			}
 		}
@@ -115,7 +134,7 @@ func TestBatches(t *testing.T) {
 	defer q.Close()
 
 	done := make(chan []error)
-	go func() { done <- writeAll(t.Context(), q, 250) }()
+	go func() { done <- writeAll(t.Context(), f, q, 250) }()
 	waitQueued(t, 250)
 	close(f.gate) // the first commit took one item; 249 wait behind it
 	for _, err := range <-done {
@@ -159,7 +178,7 @@ func TestBadItemFailsAlone(t *testing.T) {
 	q := groupcommit.New(groupcommit.Config[int]{Commit: f.commit})
 	defer q.Close()
 	done := make(chan []error)
-	go func() { done <- writeAll(t.Context(), q, 50) }()
+	go func() { done <- writeAll(t.Context(), f, q, 50) }()
 	waitQueued(t, 50)
 	close(f.gate)
 	for i, err := range <-done {
@@ -181,14 +200,14 @@ func TestNoSplitOnDatabaseError(t *testing.T) {
 	f.fail = down
 	var calls int
 	q := groupcommit.New(groupcommit.Config[int]{
-		Commit: func(ctx context.Context, items []int, ids []int64) error {
+		Commit: func(ctx context.Context, items []int, ids []int64) (int64, error) {
 			calls++ // committer goroutine only
 			return f.commit(ctx, items, ids)
 		},
 		Split: func(err error) bool { return !errors.Is(err, down) },
 	})
 	done := make(chan []error)
-	go func() { done <- writeAll(t.Context(), q, 20) }()
+	go func() { done <- writeAll(t.Context(), f, q, 20) }()
 	waitQueued(t, 20)
 	close(f.gate)
 	for _, err := range <-done {
@@ -236,7 +255,7 @@ func TestCloseFlushes(t *testing.T) {
 	f.gate = make(chan struct{})
 	q := groupcommit.New(groupcommit.Config[int]{Commit: f.commit, MaxBatch: 8})
 	done := make(chan []error)
-	go func() { done <- writeAll(t.Context(), q, 40) }()
+	go func() { done <- writeAll(t.Context(), f, q, 40) }()
 	waitQueued(t, 40)
 	closed := make(chan struct{})
 	go func() {
@@ -275,7 +294,7 @@ func TestCommitTimeout(t *testing.T) {
 	f.gate = make(chan struct{}) // never opened
 	q := groupcommit.New(groupcommit.Config[int]{Commit: f.commit, Timeout: 20 * time.Millisecond})
 	defer q.Close()
-	for _, err := range writeAll(t.Context(), q, 10) {
+	for _, err := range writeAll(t.Context(), f, q, 10) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Write() to a hung database error = %v, want context.DeadlineExceeded", err)
 		}
