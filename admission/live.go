@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -115,49 +116,73 @@ func (l *liveAuthorizer) check(ctx context.Context) ([]store.Role, error) {
 
 // begin writes one started record per command, durably, and returns the
 // context the pipeline goes on in and the function that completes them.
+// With a store that can (pinnedAuditor), the records go in one commit,
+// which also validates the directory cache the pipeline's rights check
+// reads.
 func (l *liveAuthorizer) begin(ctx context.Context, calls []engine.AuditedCall) (context.Context, func(error, time.Duration), error) {
 	run := context.WithValue(ctx, pinnedKey{}, nil)
 	ctx = context.WithoutCancel(ctx)
 	line := psgate.CommandID(ctx)
-	type started struct {
-		id        int64
-		commandID string
-	}
-	recs := make([]started, 0, len(calls))
-	for _, c := range calls {
+	recs := make([]store.AuditRecord, len(calls))
+	for i, c := range calls {
 		rec, err := l.record(line, c)
 		if err != nil {
 			return nil, nil, psgate.Wrap(psgate.CodeInternal, psgate.Args{"request": line}, err)
 		}
 		rec.Outcome = store.OutcomeStarted
-		var id int64
-		if pa, ok := l.st.(pinnedAuditor); ok && len(recs) == 0 {
-			var gen int64
-			id, gen, err = pa.AppendAuditGeneration(ctx, rec)
-			if err == nil {
-				run = context.WithValue(pa.PinAt(run, gen), pinnedKey{}, l)
-			}
-		} else {
-			id, err = l.st.AppendAudit(ctx, rec)
-		}
-		if err != nil {
-			// Not on the record, so not run.
-			return nil, nil, storeDown("audit command start", err)
-		}
-		recs = append(recs, started{id, rec.CommandID})
+		recs[i] = rec
 	}
-	return run, func(err error, dur time.Duration) {
-		outcome, code := store.OutcomeOK, ""
-		if err != nil {
-			outcome, code = store.OutcomeError, string(psgate.CodeOf(err))
+	ids := make([]int64, len(recs))
+	var err error
+	if pa, ok := l.st.(pinnedAuditor); ok && len(recs) > 0 {
+		var gen int64
+		if ids, gen, err = pa.AppendAudits(ctx, recs); err == nil {
+			run = context.WithValue(pa.PinAt(run, gen), pinnedKey{}, l)
 		}
-		for _, rec := range recs {
-			if err := l.st.CompleteAudit(ctx, rec.id, outcome, code, dur); err != nil {
-				l.log.Error("audit of command end failed; its record stays started", logkey.ShellID, l.shellID,
-					logkey.CommandID, rec.commandID, logkey.Err, err)
+	} else {
+		for i, rec := range recs {
+			if ids[i], err = l.st.AppendAudit(ctx, rec); err != nil {
+				break
 			}
 		}
-	}, nil
+	}
+	end := func(err error, dur time.Duration) { l.complete(ctx, recs, ids, err, dur) }
+	if err != nil {
+		// Not on the record, so not run; the records that were
+		// written say so.
+		down := storeDown("audit command start", err)
+		end(down, 0)
+		return nil, nil, down
+	}
+	return run, end, nil
+}
+
+// complete records the outcome of the commands whose started records are
+// ids (0: not written); several complete concurrently, so that they share
+// a commit.
+func (l *liveAuthorizer) complete(ctx context.Context, recs []store.AuditRecord, ids []int64, err error, dur time.Duration) {
+	outcome, code := store.OutcomeOK, ""
+	if err != nil {
+		outcome, code = store.OutcomeError, string(psgate.CodeOf(err))
+	}
+	one := func(i int) {
+		if ids[i] == 0 {
+			return
+		}
+		if err := l.st.CompleteAudit(ctx, ids[i], outcome, code, dur); err != nil {
+			l.log.Error("audit of command end failed; its record stays started", logkey.ShellID, l.shellID,
+				logkey.CommandID, recs[i].CommandID, logkey.Err, err)
+		}
+	}
+	if len(ids) == 1 {
+		one(0)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() { one(i) })
+	}
+	wg.Wait()
 }
 
 // record builds the audit record of one command: the cmdlet, its

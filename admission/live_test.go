@@ -300,6 +300,7 @@ func TestCachedRightsValidatedByTheAuditCommit(t *testing.T) {
 	}{
 		{"administrator", func() {}, "Grant-CsAdminRole demoted@contoso.test", "", 1},
 		{"again, from memory", func() {}, "Get-CsTenant; Get-CsTenant", "", 2},
+		{"a pipeline: one commit for its records", func() {}, "Get-CsTenant | Set-CsUser bob@contoso.test", "", 1},
 		{"demoted elsewhere", func() {
 			if err := e.db.Revoke(ctx, e.tenant.ID, u.ID, admin.ID); err != nil {
 				t.Fatal(err)
@@ -328,5 +329,22 @@ func TestCachedRightsValidatedByTheAuditCommit(t *testing.T) {
 			t.Errorf("%s: %q read the directory generation %d times itself and %d times in audit commits, want 0 and %d",
 				s.name, s.line, reads, audit, s.statements)
 		}
+	}
+	recs, err := e.db.SearchAudit(ctx, store.AuditFilter{TenantID: e.tenant.ID, ShellID: "S1", Action: store.ActionCommand})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cmdlets []string
+	for _, r := range recs {
+		if r.Outcome == store.OutcomeStarted {
+			t.Errorf("record %d (%s) still started after its pipeline ended", r.ID, r.Cmdlet)
+		}
+		cmdlets = append(cmdlets, r.Cmdlet)
+	}
+	slices.Reverse(cmdlets)
+	want := []string{"Grant-CsAdminRole", "Get-CsTenant", "Get-CsTenant", "Get-CsTenant", "Set-CsUser",
+		"Get-CsTenant", "Get-CsTenant", "Get-CsTenant"}
+	if !slices.Equal(cmdlets, want) {
+		t.Errorf("audited commands %v, want %v", cmdlets, want)
 	}
 }

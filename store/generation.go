@@ -13,12 +13,15 @@ type Generations interface {
 }
 
 // AuditGenerations is an optional capability of a store with an audit
-// log and directory generations: the transaction that commits an audit
-// record also reads the generation, so that a command audited before it
-// runs (admission) need not read it again to validate a cache.
+// log and directory generations: the records of a pipeline's commands
+// are appended in one commit, which also reads the generation, so that a
+// command audited before it runs (admission) need not read it again to
+// validate a cache.
 type AuditGenerations interface {
-	// AppendAuditGeneration appends r as Audit.AppendAudit does and also
-	// returns the directory generation, read after the call began; 0 when
-	// the store could not tell (the record is written all the same).
-	AppendAuditGeneration(ctx context.Context, r AuditRecord) (id, gen int64, err error)
+	// AppendAudits appends recs as Audit.AppendAudit does each, in one
+	// commit where it can, and returns their IDs (0 for a record not
+	// written, with the error) and the directory generation, read after
+	// the call began; the generation is 0 when the store could not tell
+	// (the records are written all the same).
+	AppendAudits(ctx context.Context, recs []AuditRecord) (ids []int64, gen int64, err error)
 }

@@ -41,7 +41,7 @@ type Store struct {
 	store.Store
 	gens *generations
 	// stamped counts the generations the audit log read
-	// (AppendAuditGeneration).
+	// (AppendAudits).
 	stamped atomic.Int64
 
 	mu sync.Mutex
@@ -71,7 +71,7 @@ type Stats struct {
 	// write went through this cache.
 	Validations, Drops int64
 	// AuditValidations counts the generations read by audit commits
-	// (AppendAuditGeneration), which cost no read of their own.
+	// (AppendAudits), which cost no read of their own.
 	AuditValidations int64
 }
 
@@ -117,23 +117,28 @@ func (s *Store) Pin(ctx context.Context) context.Context {
 	return context.WithValue(ctx, pinKey{s}, &pin{})
 }
 
-// AppendAuditGeneration implements store.AuditGenerations for a store
-// that does, and answers generation 0 (unknown) for one that does not.
-func (s *Store) AppendAuditGeneration(ctx context.Context, r store.AuditRecord) (id, gen int64, err error) {
-	ag, ok := s.Store.(store.AuditGenerations)
-	if !ok {
-		id, err = s.AppendAudit(ctx, r)
-		return id, 0, err
+// AppendAudits implements store.AuditGenerations for a store that does;
+// for one that does not, it appends the records one by one and answers
+// generation 0 (unknown).
+func (s *Store) AppendAudits(ctx context.Context, recs []store.AuditRecord) (ids []int64, gen int64, err error) {
+	if ag, ok := s.Store.(store.AuditGenerations); ok {
+		ids, gen, err = ag.AppendAudits(ctx, recs)
+		if gen != 0 {
+			s.stamped.Add(1)
+		}
+		return ids, gen, err
 	}
-	id, gen, err = ag.AppendAuditGeneration(ctx, r)
-	if gen != 0 {
-		s.stamped.Add(1)
+	ids = make([]int64, len(recs))
+	for i, r := range recs {
+		if ids[i], err = s.AppendAudit(ctx, r); err != nil {
+			return ids, 0, err
+		}
 	}
-	return id, gen, err
+	return ids, 0, nil
 }
 
 // PinAt is Pin with the copy validated against gen, a directory
-// generation read after the command began (AppendAuditGeneration's): the
+// generation read after the command began (AppendAudits'): the
 // command's reads then need no generation read at all. gen 0 (unknown)
 // is Pin.
 func (s *Store) PinAt(ctx context.Context, gen int64) context.Context {

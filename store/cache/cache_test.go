@@ -242,9 +242,9 @@ func TestAuditCommitValidatesPin(t *testing.T) {
 			command := func() (store.User, []store.Role) {
 				t.Helper()
 				before := a.Stats()
-				_, gen, err := a.AppendAuditGeneration(ctx, rec)
+				_, gen, err := a.AppendAudits(ctx, []store.AuditRecord{rec})
 				if err != nil || gen == 0 {
-					t.Fatalf("AppendAuditGeneration: generation %d, %v", gen, err)
+					t.Fatalf("AppendAudits: generation %d, %v", gen, err)
 				}
 				pinned := a.PinAt(ctx, gen)
 				u, err := a.User(pinned, f.user.ID)

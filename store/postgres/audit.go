@@ -21,25 +21,38 @@ import (
 // commit, AppendAudit returns ctx's error at once, but the record may still
 // be written.
 func (db *DB) AppendAudit(ctx context.Context, r store.AuditRecord) (int64, error) {
-	id, _, err := db.AppendAuditGeneration(ctx, r)
-	return id, err
-}
-
-// AppendAuditGeneration implements store.AuditGenerations: AppendAudit,
-// and the directory generation the statement that inserted the record
-// read (in its snapshot, taken after the record was queued).
-func (db *DB) AppendAuditGeneration(ctx context.Context, r store.AuditRecord) (id, gen int64, err error) {
 	if r.Action == "" {
-		return 0, 0, fmt.Errorf("postgres: append audit: action is required: %w", store.ErrInvalid)
+		return 0, fmt.Errorf("postgres: append audit: action is required: %w", store.ErrInvalid)
 	}
 	r = r.Bounded()
 	r.ID = 0 // the store numbers records; an ID in the queue means a completion
 	r.Time, r.UPN = db.clock(r.Time), codec.Fold(r.UPN)
-	id, gen, err = db.audit.q.WriteStamped(ctx, r)
+	id, err := db.audit.q.Write(ctx, r)
 	if errors.Is(err, groupcommit.ErrClosed) {
-		return 0, 0, fmt.Errorf("postgres: append audit: store is closed: %w", store.ErrUnavailable)
+		return 0, fmt.Errorf("postgres: append audit: store is closed: %w", store.ErrUnavailable)
 	}
-	return id, gen, err
+	return id, err
+}
+
+// AppendAudits implements store.AuditGenerations: AppendAudit for each
+// record, queued together so that they share a commit, and the directory
+// generation that commit read.
+func (db *DB) AppendAudits(ctx context.Context, recs []store.AuditRecord) (ids []int64, gen int64, err error) {
+	queued := make([]store.AuditRecord, len(recs))
+	for i, r := range recs {
+		if r.Action == "" {
+			return nil, 0, fmt.Errorf("postgres: append audit: action is required: %w", store.ErrInvalid)
+		}
+		r = r.Bounded()
+		r.ID = 0 // the store numbers records; an ID in the queue means a completion
+		r.Time, r.UPN = db.clock(r.Time), codec.Fold(r.UPN)
+		queued[i] = r
+	}
+	ids, gen, err = db.audit.q.WriteAll(ctx, queued)
+	if errors.Is(err, groupcommit.ErrClosed) {
+		return ids, 0, fmt.Errorf("postgres: append audit: store is closed: %w", store.ErrUnavailable)
+	}
+	return ids, gen, err
 }
 
 // CompleteAudit implements store.Audit, through the same transactions as
@@ -95,7 +108,7 @@ const insertAudit = `INSERT INTO audit_log (at, tenant_id, user_id, upn, action,
 	RETURNING id, ` + generationColumn
 
 // generationColumn is the directory generation, returned with the IDs of
-// inserted records (AppendAuditGeneration).
+// inserted records (AppendAudits).
 const generationColumn = `(SELECT g.n FROM directory_generation AS g WHERE g.id = 1)`
 
 // insertAudits inserts arrays of column values in one statement. Each row

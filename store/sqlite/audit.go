@@ -20,24 +20,38 @@ import (
 // commit, AppendAudit returns ctx's error at once, but the record may still
 // be written.
 func (db *DB) AppendAudit(ctx context.Context, r store.AuditRecord) (int64, error) {
-	id, _, err := db.AppendAuditGeneration(ctx, r)
-	return id, err
-}
-
-// AppendAuditGeneration implements store.AuditGenerations: AppendAudit,
-// and the directory generation read by the commit that wrote the record.
-func (db *DB) AppendAuditGeneration(ctx context.Context, r store.AuditRecord) (id, gen int64, err error) {
 	if r.Action == "" {
-		return 0, 0, fmt.Errorf("sqlite: append audit: action is required: %w", store.ErrInvalid)
+		return 0, fmt.Errorf("sqlite: append audit: action is required: %w", store.ErrInvalid)
 	}
 	r = r.Bounded()
 	r.ID = 0 // the store numbers records; an ID in the queue means a completion
 	r.Time, r.UPN = db.clock(r.Time), codec.Fold(r.UPN)
-	id, gen, err = db.audit.q.WriteStamped(ctx, r)
+	id, err := db.audit.q.Write(ctx, r)
 	if errors.Is(err, groupcommit.ErrClosed) {
-		return 0, 0, fmt.Errorf("sqlite: append audit: store is closed: %w", store.ErrUnavailable)
+		return 0, fmt.Errorf("sqlite: append audit: store is closed: %w", store.ErrUnavailable)
 	}
-	return id, gen, wrap("append audit", err)
+	return id, wrap("append audit", err)
+}
+
+// AppendAudits implements store.AuditGenerations: AppendAudit for each
+// record, queued together so that they share a commit, and the directory
+// generation that commit read.
+func (db *DB) AppendAudits(ctx context.Context, recs []store.AuditRecord) (ids []int64, gen int64, err error) {
+	queued := make([]store.AuditRecord, len(recs))
+	for i, r := range recs {
+		if r.Action == "" {
+			return nil, 0, fmt.Errorf("sqlite: append audit: action is required: %w", store.ErrInvalid)
+		}
+		r = r.Bounded()
+		r.ID = 0 // the store numbers records; an ID in the queue means a completion
+		r.Time, r.UPN = db.clock(r.Time), codec.Fold(r.UPN)
+		queued[i] = r
+	}
+	ids, gen, err = db.audit.q.WriteAll(ctx, queued)
+	if errors.Is(err, groupcommit.ErrClosed) {
+		return ids, 0, fmt.Errorf("sqlite: append audit: store is closed: %w", store.ErrUnavailable)
+	}
+	return ids, gen, wrap("append audit", err)
 }
 
 // CompleteAudit implements store.Audit, through the same transactions as
@@ -102,7 +116,7 @@ func (a *auditLog) close() {
 // commit writes recs in one IMMEDIATE transaction on the writer
 // connection: a record with an ID completes that started record (ids[i]
 // is 0 when there is none), the others are inserted. If it inserted any,
-// it then reads the directory generation (the stamp AppendAuditGeneration
+// it then reads the directory generation (the stamp AppendAudits
 // returns): after the records were queued, which is all its callers need,
 // and on the writer, which sees every commit. It returns driver errors
 // unwrapped: AppendAudit and CompleteAudit wrap them.

@@ -140,35 +140,56 @@ func testGenerationAuditCommit(t *testing.T, e *env) {
 			t.Fatalf("change %d: %v", i, err)
 		}
 		want := e.generation(t)
-		id, gen, err := ag.AppendAuditGeneration(e.ctx, rec)
-		if err != nil || id == 0 {
-			t.Fatalf("change %d: AppendAuditGeneration = ID %d, %v", i, id, err)
+		ids, gen, err := ag.AppendAudits(e.ctx, []store.AuditRecord{rec})
+		if err != nil || len(ids) != 1 || ids[0] == 0 {
+			t.Fatalf("change %d: AppendAudits = IDs %v, %v", i, ids, err)
 		}
 		if gen != want {
-			t.Errorf("change %d: AppendAuditGeneration read generation %d, want the current %d", i, gen, want)
+			t.Errorf("change %d: AppendAudits read generation %d, want the current %d", i, gen, want)
 		}
-		// Concurrent records share commits; each must carry the
+		// Concurrent pipelines share commits; each must get the
 		// generation too, and the completions between them none.
 		var wg sync.WaitGroup
 		gens := make([]int64, 16)
 		errs := make([]error, 16)
 		for j := range gens {
 			wg.Go(func() {
-				var rid int64
-				rid, gens[j], errs[j] = ag.AppendAuditGeneration(e.ctx, rec)
-				if errs[j] == nil {
-					errs[j] = e.s.CompleteAudit(e.ctx, rid, store.OutcomeOK, "", time.Millisecond)
+				var rids []int64
+				rids, gens[j], errs[j] = ag.AppendAudits(e.ctx, []store.AuditRecord{rec, rec})
+				for _, id := range rids {
+					if errs[j] == nil {
+						errs[j] = e.s.CompleteAudit(e.ctx, id, store.OutcomeOK, "", time.Millisecond)
+					}
 				}
 			})
 		}
 		wg.Wait()
 		for j := range gens {
 			if errs[j] != nil || gens[j] != want {
-				t.Errorf("change %d, concurrent record %d: generation %d, error %v; want %d", i, j, gens[j], errs[j], want)
+				t.Errorf("change %d, concurrent pipeline %d: generation %d, error %v; want %d", i, j, gens[j], errs[j], want)
 			}
 		}
 	}
-	if _, _, err := ag.AppendAuditGeneration(e.ctx, store.AuditRecord{}); !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("AppendAuditGeneration(no action) error = %v, want store.ErrInvalid", err)
+
+	// A pipeline's records, in order, each its own row.
+	pipeline := []store.AuditRecord{rec, rec, rec}
+	for k, cmdlet := range []string{"Get-CsOnlineUser", "Where-Object", "Set-CsUser"} {
+		pipeline[k].Cmdlet, pipeline[k].ShellID = cmdlet, "pipeline-shell"
+	}
+	ids, _, err := ag.AppendAudits(e.ctx, pipeline)
+	if err != nil || len(ids) != 3 {
+		t.Fatalf("AppendAudits(3 records) = %v, %v", ids, err)
+	}
+	got, err := e.s.SearchAudit(e.ctx, store.AuditFilter{TenantID: tn.ID, ShellID: "pipeline-shell"})
+	if err != nil || len(got) != 3 {
+		t.Fatalf("SearchAudit after a pipeline of 3 = %d records, %v", len(got), err)
+	}
+	for k, r := range got { // newest first
+		if want := pipeline[2-k]; r.ID != ids[2-k] || r.Cmdlet != want.Cmdlet || r.Outcome != store.OutcomeStarted {
+			t.Errorf("record %d = ID %d %s (%s), want ID %d %s (started)", k, r.ID, r.Cmdlet, r.Outcome, ids[2-k], want.Cmdlet)
+		}
+	}
+	if _, _, err := ag.AppendAudits(e.ctx, []store.AuditRecord{rec, {}}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("AppendAudits(a record without action) error = %v, want store.ErrInvalid", err)
 	}
 }

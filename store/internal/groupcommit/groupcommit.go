@@ -63,7 +63,7 @@ type call[T any] struct {
 	id    int64
 	stamp int64
 	err   error
-	done chan struct{}
+	done  chan struct{}
 }
 
 // New starts the committer goroutine of a queue; Close stops it.
@@ -115,6 +115,46 @@ func (q *Queue[T]) WriteStamped(ctx context.Context, item T) (id, stamp int64, e
 	case <-ctx.Done():
 		return 0, 0, ctx.Err()
 	}
+}
+
+// WriteAll queues items one after the other, so that they share a commit
+// unless MaxBatch splits them, and waits for all of them. It returns
+// their IDs (0 for an item not written), the stamp of the commit that
+// wrote the first, and the first error of any item; like Write, it
+// returns ctx's error without waiting if ctx ends first.
+func (q *Queue[T]) WriteAll(ctx context.Context, items []T) (ids []int64, stamp int64, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	calls := make([]call[T], len(items))
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return nil, 0, ErrClosed
+	}
+	for i := range calls {
+		calls[i] = call[T]{item: items[i], done: make(chan struct{})}
+		q.pending = append(q.pending, &calls[i])
+	}
+	q.mu.Unlock()
+	q.signal()
+	ids = make([]int64, len(items))
+	for i := range calls {
+		c := &calls[i]
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return nil, 0, ctx.Err()
+		}
+		ids[i] = c.id
+		if i == 0 {
+			stamp = c.stamp
+		}
+		if err == nil {
+			err = c.err
+		}
+	}
+	return ids, stamp, err
 }
 
 // Close commits the items already queued, stops the committer and waits

@@ -300,3 +300,40 @@ func TestCommitTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteAllSharesACommit checks that the items of one WriteAll go in
+// one commit (a pipeline's audit records, one commit instead of one per
+// command), that MaxBatch still caps it, and that a bad item fails the
+// call while the others are written and get their IDs.
+func TestWriteAllSharesACommit(t *testing.T) {
+	f := newFakeDB()
+	q := groupcommit.New(groupcommit.Config[int]{Commit: f.commit, MaxBatch: 4})
+	defer q.Close()
+	check := func(items []int, wantCommits int) {
+		t.Helper()
+		_, before, _ := f.stats()
+		ids, stamp, err := q.WriteAll(t.Context(), items)
+		if err != nil {
+			t.Fatalf("WriteAll(%v) error = %v", items, err)
+		}
+		for i, it := range items {
+			if ids[i] != int64(1000+it) {
+				t.Errorf("WriteAll(%v): ID %d of item %d, want %d", items, ids[i], it, 1000+it)
+			}
+		}
+		if want := f.stampOf(items[0]); stamp != want {
+			t.Errorf("WriteAll(%v) stamp = %d, want %d (the first item's commit)", items, stamp, want)
+		}
+		if _, after, _ := f.stats(); after-before != wantCommits {
+			t.Errorf("WriteAll(%v) took %d commits, want %d", items, after-before, wantCommits)
+		}
+	}
+	check([]int{1, 2, 3}, 1)
+	check([]int{4, 5, 6, 7, 8, 9}, 2) // MaxBatch 4
+
+	f.bad = 11
+	ids, stamp, err := q.WriteAll(t.Context(), []int{10, 11, 12})
+	if err == nil || stamp != f.stampOf(10) || ids[0] != 1010 || ids[1] != 0 || ids[2] != 1012 {
+		t.Errorf("WriteAll with bad item 11 = IDs %v, stamp %d, error %v; want 1010 0 1012, item 10's stamp and an error", ids, stamp, err)
+	}
+}
