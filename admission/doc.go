@@ -30,5 +30,8 @@
 // (engine.CommandAuditor): a record with outcome "started" is committed
 // before the command runs, so a search shows it even if the process dies,
 // and the same record is completed with the outcome, code and duration
-// once it ended (store.Audit.CompleteAudit).
+// once it ended (store.Audit.CompleteAudit). The records of a pipeline's
+// commands share one commit, which with store/cache in front also reads
+// the directory generation the rights check then validates the cache
+// with (store.AuditGenerations), so the check costs no store read.
 package admission

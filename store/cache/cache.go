@@ -14,7 +14,10 @@
 // Within a command the number need not be read again: Pin returns a
 // context in which the first read validates the copy and the later reads
 // trust that answer, so a command sees the directory as it was when it
-// started, like a read transaction would show it.
+// started, like a read transaction would show it. A command that writes
+// an audit record before it runs (admission) need not read it at all:
+// the commit of the record reads the number too (AppendAudits), and
+// PinAt validates the copy with it.
 package cache
 
 import (

@@ -20,12 +20,10 @@ import (
 // commit, AppendAudit returns ctx's error at once, but the record may still
 // be written.
 func (db *DB) AppendAudit(ctx context.Context, r store.AuditRecord) (int64, error) {
-	if r.Action == "" {
-		return 0, fmt.Errorf("sqlite: append audit: action is required: %w", store.ErrInvalid)
+	r, err := codec.QueuedAudit(r, db.clock)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: append audit: %w", err)
 	}
-	r = r.Bounded()
-	r.ID = 0 // the store numbers records; an ID in the queue means a completion
-	r.Time, r.UPN = db.clock(r.Time), codec.Fold(r.UPN)
 	id, err := db.audit.q.Write(ctx, r)
 	if errors.Is(err, groupcommit.ErrClosed) {
 		return 0, fmt.Errorf("sqlite: append audit: store is closed: %w", store.ErrUnavailable)
@@ -39,13 +37,9 @@ func (db *DB) AppendAudit(ctx context.Context, r store.AuditRecord) (int64, erro
 func (db *DB) AppendAudits(ctx context.Context, recs []store.AuditRecord) (ids []int64, gen int64, err error) {
 	queued := make([]store.AuditRecord, len(recs))
 	for i, r := range recs {
-		if r.Action == "" {
-			return nil, 0, fmt.Errorf("sqlite: append audit: action is required: %w", store.ErrInvalid)
+		if queued[i], err = codec.QueuedAudit(r, db.clock); err != nil {
+			return nil, 0, fmt.Errorf("sqlite: append audit: %w", err)
 		}
-		r = r.Bounded()
-		r.ID = 0 // the store numbers records; an ID in the queue means a completion
-		r.Time, r.UPN = db.clock(r.Time), codec.Fold(r.UPN)
-		queued[i] = r
 	}
 	ids, gen, err = db.audit.q.WriteAll(ctx, queued)
 	if errors.Is(err, groupcommit.ErrClosed) {

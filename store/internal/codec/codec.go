@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/psgate/psgate/store"
 )
@@ -68,4 +69,18 @@ func DecodeEntries(s string) ([]store.RoleEntry, error) {
 func LikePattern(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + r.Replace(Fold(s)) + "%"
+}
+
+// QueuedAudit checks a record for AppendAudit and returns what a store's
+// audit queue holds for it: cut to its bounds, without an ID (the store
+// numbers records; an ID in the queue marks a completion), timed by clock
+// (which keeps a time already set) and with its UPN folded.
+func QueuedAudit(r store.AuditRecord, clock func(time.Time) time.Time) (store.AuditRecord, error) {
+	if r.Action == "" {
+		return r, fmt.Errorf("action is required: %w", store.ErrInvalid)
+	}
+	r = r.Bounded()
+	r.ID = 0
+	r.Time, r.UPN = clock(r.Time), Fold(r.UPN)
+	return r, nil
 }
