@@ -25,18 +25,26 @@ func (e *env) generation(t *testing.T) int64 {
 	return g
 }
 
-// testGenerationEveryChange: a cache that compares generations must see
-// every kind of directory change, or it would serve a revoked role or a
-// disabled account.
-func testGenerationEveryChange(t *testing.T, e *env) {
+// revocable returns tenant contoso, its user alice, and its Tenant
+// Administrator role, held by another user (carol) so that alice's may
+// be revoked.
+func (e *env) revocable(t *testing.T) (store.Tenant, store.User, store.Role) {
+	t.Helper()
 	tn := e.tenant(t, "contoso")
 	u := e.user(t, tn.ID, "alice@contoso.test")
 	admin := e.role(t, tn.ID, store.RoleTenantAdministrator)
-	// Another administrator, so that alice's role may be revoked.
 	carol := e.user(t, tn.ID, "carol@contoso.test")
 	if err := e.s.Assign(e.ctx, store.Assignment{TenantID: tn.ID, UserID: carol.ID, RoleID: admin.ID}); err != nil {
 		t.Fatalf("Assign error = %v", err)
 	}
+	return tn, u, admin
+}
+
+// testGenerationEveryChange: a cache that compares generations must see
+// every kind of directory change, or it would serve a revoked role or a
+// disabled account.
+func testGenerationEveryChange(t *testing.T, e *env) {
+	tn, u, admin := e.revocable(t)
 	var custom store.Role
 	steps := []struct {
 		name string
@@ -114,14 +122,7 @@ func testGenerationAuditCommit(t *testing.T, e *env) {
 	if !ok {
 		t.Fatalf("%T does not implement store.AuditGenerations", e.s)
 	}
-	tn := e.tenant(t, "contoso")
-	u := e.user(t, tn.ID, "alice@contoso.test")
-	admin := e.role(t, tn.ID, store.RoleTenantAdministrator)
-	// Another administrator, so that alice's role may be revoked.
-	carol := e.user(t, tn.ID, "carol@contoso.test")
-	if err := e.s.Assign(e.ctx, store.Assignment{TenantID: tn.ID, UserID: carol.ID, RoleID: admin.ID}); err != nil {
-		t.Fatalf("Assign error = %v", err)
-	}
+	tn, u, admin := e.revocable(t)
 	rec := store.AuditRecord{TenantID: tn.ID, UserID: u.ID, Action: store.ActionCommand, Outcome: store.OutcomeStarted}
 	changes := []func() error{
 		func() error {
