@@ -83,7 +83,7 @@ func RunAuditKill(t *testing.T, newTarget func(t *testing.T) string, open func(t
 			t.Fatalf("child printed %q", sc.Text())
 		}
 		acked[f[2]] = id
-		if len(acked) == killAfterAcks && !killed {
+		if len(acked) >= killAfterAcks && !killed {
 			if err := cmd.Process.Kill(); err != nil { // SIGKILL
 				t.Fatalf("kill the child: %v", err)
 			}
@@ -140,30 +140,54 @@ func RunAuditKill(t *testing.T, newTarget func(t *testing.T) string, open func(t
 }
 
 // auditKillChild appends from killAppenders goroutines until it is killed
-// (or, should the parent be gone, for a minute).
+// (or, should the parent be gone, for a minute). Odd appenders append
+// pipelines of two records (store.AuditGenerations, as admission does),
+// the others one record at a time.
 func auditKillChild(t *testing.T, s store.Store) {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
+	ag, ok := s.(store.AuditGenerations)
+	if !ok {
+		t.Fatalf("%T does not implement store.AuditGenerations", s)
+	}
 	var out sync.Mutex
 	var wg sync.WaitGroup
 	for g := range killAppenders {
 		wg.Go(func() {
-			for n := 0; ctx.Err() == nil; n++ {
-				marker := fmt.Sprintf("g%d-n%d", g, n)
-				r, err := killRecord(marker)
-				if err != nil {
-					t.Error(err)
-					return
+			per := 1 + g%2 // records per append
+			for n := 0; ctx.Err() == nil; n += per {
+				markers := make([]string, per)
+				recs := make([]store.AuditRecord, per)
+				for i := range per {
+					markers[i] = fmt.Sprintf("g%d-n%d", g, n+i)
+					r, err := killRecord(markers[i])
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					recs[i] = r
 				}
-				id, err := s.AppendAudit(ctx, r)
+				var ids []int64
+				var err error
+				if per == 1 {
+					var id int64
+					id, err = s.AppendAudit(ctx, recs[0])
+					ids = []int64{id}
+				} else {
+					ids, _, err = ag.AppendAudits(ctx, recs)
+				}
 				if err != nil {
 					if ctx.Err() == nil {
-						t.Errorf("AppendAudit(%s) error = %v", marker, err)
+						t.Errorf("append %v error = %v", markers, err)
 					}
 					return
 				}
+				var acks strings.Builder
+				for i, id := range ids {
+					fmt.Fprintf(&acks, "ack %d %s\n", id, markers[i])
+				}
 				out.Lock()
-				fmt.Fprintf(os.Stdout, "ack %d %s\n", id, marker) // one write(2)
+				fmt.Fprint(os.Stdout, acks.String()) // one write(2)
 				out.Unlock()
 			}
 		})
