@@ -121,7 +121,6 @@ func (a *auditLog) commit(ctx context.Context, recs []store.AuditRecord, ids []i
 	if err := a.write(ctx, recs, ids); err != nil {
 		return 0, err
 	}
-	a.db.ckpt.committed()
 	for _, r := range recs {
 		if r.ID == 0 {
 			var gen int64

@@ -19,9 +19,9 @@ import (
 // it doubled the p99 of a command (bench/README.md).
 //
 // The checkpointer moves that work off the writer. It runs PASSIVE
-// checkpoints on a connection of its own shortly after audit records or a
-// transaction of DB.write (leases, tokens, the directory) were committed.
-// A PASSIVE checkpoint never waits for readers or writers, so the writer
+// checkpoints on a connection of its own shortly after the writer committed
+// anything (its commit hook, see writerConnector: audit batches, leases,
+// tokens, the directory, admin statements). A PASSIVE checkpoint never waits for readers or writers, so the writer
 // goes on appending while it copies. The writer keeps an
 // automatic checkpoint, at a higher mark (writerCheckpointPages): a
 // checkpoint that runs beside the writer can never catch up with frames

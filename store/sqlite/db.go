@@ -3,12 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -43,7 +45,8 @@ type DB struct {
 	now   func() time.Time
 	stmts stmts
 	audit *auditLog // group commit of AppendAudit
-	ckpt  *checkpointer
+	// ckpt is set once Open made it; the writer's commit hook reads it.
+	ckpt atomic.Pointer[checkpointer]
 }
 
 var _ store.Store = (*DB)(nil)
@@ -94,16 +97,14 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	ckptDSN := path + "?" + q.Encode()
 	wq.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages))
 	wq.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite", path+"?"+wq.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
+	db := &DB{now: opts.Now}
+	w := sql.OpenDB(writerConnector(path+"?"+wq.Encode(), db.committed))
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	db := &DB{w: w, now: opts.Now}
+	db.w = w
 	// The writer creates the file and switches it to WAL before any
 	// reader opens it.
 	if err := db.Migrate(ctx); err != nil {
@@ -120,7 +121,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	r.SetMaxOpenConns(opts.ReadConns)
 	r.SetMaxIdleConns(opts.ReadConns)
 	db.r = &reader{DB: r}
-	if db.ckpt, err = newCheckpointer(ckptDSN, opts.Logger); err != nil {
+	ckpt, err := newCheckpointer(ckptDSN, opts.Logger)
+	db.ckpt.Store(ckpt)
+	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -145,7 +148,7 @@ func (db *DB) Close() error {
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}
-	errs = append(errs, db.w.Close(), db.ckpt.close())
+	errs = append(errs, db.w.Close(), db.ckpt.Load().close())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
@@ -166,9 +169,42 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", mapErr(err))
 	}
-	db.ckpt.committed()
 	return nil
 }
+
+// committed runs in the writer's commit hook, on every transaction it
+// commits (audit batches, leases, admin statements, migrations): the
+// checkpointer copies the new frames shortly after.
+func (db *DB) committed() {
+	db.ckpt.Load().committed()
+}
+
+// writerConnector opens the writer's connections on dsn with a commit
+// hook that calls committed.
+func writerConnector(dsn string, committed func()) driver.Connector {
+	drv := &sqlite.Driver{}
+	drv.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, _ string) error {
+		h, ok := c.(sqlite.HookRegisterer)
+		if !ok {
+			return fmt.Errorf("the driver's connection %T takes no commit hook", c)
+		}
+		h.RegisterCommitHook(func() int32 {
+			committed()
+			return 0 // go on with the commit
+		})
+		return nil
+	})
+	return dsnConnector{drv: drv, dsn: dsn}
+}
+
+// dsnConnector is a driver.Connector for a driver value of our own.
+type dsnConnector struct {
+	drv *sqlite.Driver
+	dsn string
+}
+
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c dsnConnector) Driver() driver.Driver                        { return c.drv }
 
 // wrap adds context to an error and maps driver errors to the store
 // sentinels.
