@@ -48,14 +48,23 @@ type lease struct {
 }
 
 // take removes whole fragments totalling at most limit bytes (always at
-// least one), leasing them; it returns them concatenated. The caller must
-// end the lease with commit or giveBack.
+// least one), leasing them; it returns them concatenated (a lone fragment
+// as it is: neither the caller nor the queue writes to one). The caller
+// must end the lease with commit or giveBack.
 func (q *queue) take(limit int) ([]byte, lease) {
-	var data []byte
-	n := 0
-	for n < len(q.frags) && (n == 0 || len(data)+len(q.frags[n]) <= limit) {
-		data = append(data, q.frags[n]...)
+	n, size := 0, 0
+	for n < len(q.frags) && (n == 0 || size+len(q.frags[n]) <= limit) {
+		size += len(q.frags[n])
 		n++
+	}
+	var data []byte
+	if n == 1 {
+		data = q.frags[0]
+	} else {
+		data = make([]byte, 0, size)
+		for _, f := range q.frags[:n] {
+			data = append(data, f...)
+		}
 	}
 	l := lease{frags: append([][]byte(nil), q.frags[:n]...), gen: q.gen}
 	for i := range n {
