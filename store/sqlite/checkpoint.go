@@ -21,8 +21,9 @@ import (
 // The checkpointer moves that work off the writer. It runs PASSIVE
 // checkpoints on a connection of its own shortly after the writer committed
 // anything (its commit hook, see writerConnector: audit batches, leases,
-// tokens, the directory, admin statements). A PASSIVE checkpoint never waits for readers or writers, so the writer
-// goes on appending while it copies. The writer keeps an
+// tokens, the directory, admin statements). A PASSIVE checkpoint never
+// waits for readers or writers, so the writer goes on appending while it
+// copies. The writer keeps an
 // automatic checkpoint, at a higher mark (writerCheckpointPages): a
 // checkpoint that runs beside the writer can never catch up with frames
 // appended meanwhile, and SQLite starts the WAL over only once a

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -45,8 +44,7 @@ type DB struct {
 	now   func() time.Time
 	stmts stmts
 	audit *auditLog // group commit of AppendAudit
-	// ckpt is set once Open made it; the writer's commit hook reads it.
-	ckpt atomic.Pointer[checkpointer]
+	ckpt  *checkpointer
 }
 
 var _ store.Store = (*DB)(nil)
@@ -91,42 +89,38 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	for k, v := range q {
 		wq[k] = append([]string(nil), v...)
 	}
-	// The checkpointer (opened last, below) copies most of the WAL beside
-	// the writer; the writer's own checkpoint, at a higher mark than
-	// SQLite's, finishes it (checkpoint.go).
-	ckptDSN := path + "?" + q.Encode()
+	// The checkpointer copies most of the WAL beside the writer; the
+	// writer's own checkpoint, at a higher mark than SQLite's, finishes it
+	// (checkpoint.go). Every commit of the writer wakes it (writerConnector).
+	ckpt, err := newCheckpointer(path+"?"+q.Encode(), opts.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	wq.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages))
 	wq.Set("_txlock", "immediate")
-	db := &DB{now: opts.Now}
-	w := sql.OpenDB(writerConnector(path+"?"+wq.Encode(), db.committed))
+	w := sql.OpenDB(writerConnector(path+"?"+wq.Encode(), ckpt.committed))
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	db.w = w
+	db := &DB{w: w, now: opts.Now, ckpt: ckpt}
 	// The writer creates the file and switches it to WAL before any
 	// reader opens it.
 	if err := db.Migrate(ctx); err != nil {
-		_ = w.Close()
+		_ = db.Close()
 		return nil, err
 	}
 
 	q.Add("_pragma", "query_only(1)")
 	r, err := sql.Open("sqlite", path+"?"+q.Encode())
 	if err != nil {
-		_ = w.Close()
+		_ = db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(opts.ReadConns)
 	r.SetMaxIdleConns(opts.ReadConns)
 	db.r = &reader{DB: r}
-	ckpt, err := newCheckpointer(ckptDSN, opts.Logger)
-	db.ckpt.Store(ckpt)
-	if err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
 	if err := r.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, mapErr(err))
@@ -148,7 +142,7 @@ func (db *DB) Close() error {
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}
-	errs = append(errs, db.w.Close(), db.ckpt.Load().close())
+	errs = append(errs, db.w.Close(), db.ckpt.close())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
@@ -172,15 +166,9 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
-// committed runs in the writer's commit hook, on every transaction it
-// commits (audit batches, leases, admin statements, migrations): the
-// checkpointer copies the new frames shortly after.
-func (db *DB) committed() {
-	db.ckpt.Load().committed()
-}
-
 // writerConnector opens the writer's connections on dsn with a commit
-// hook that calls committed.
+// hook that calls committed: every transaction the writer commits (audit
+// batches, leases, admin statements, migrations) wakes the checkpointer.
 func writerConnector(dsn string, committed func()) driver.Connector {
 	drv := &sqlite.Driver{}
 	drv.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, _ string) error {
