@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,9 +71,9 @@ func (db *DB) CompleteAudit(ctx context.Context, id int64, outcome, code string,
 // auditLog group-commits AppendAudit and CompleteAudit: the records and
 // completions of concurrent callers go in one transaction of at most
 // auditBatch rows. Under load this writes each table and index page to
-// the WAL once per batch instead of once per record. The cap bounds how long a batch holds the single writer
-// connection that leases and every other write wait for: 100 rows took
-// 1-2 ms on a loaded 2-CPU machine.
+// the WAL once per batch instead of once per record. The cap bounds how
+// long a batch holds the single writer connection that leases and every
+// other write wait for: 100 rows took 1-2 ms on a loaded 2-CPU machine.
 type auditLog struct {
 	db *DB
 	q  *groupcommit.Queue[store.AuditRecord]
@@ -88,7 +89,9 @@ func newAuditLog(db *DB) *auditLog {
 	a.q = groupcommit.New(groupcommit.Config[store.AuditRecord]{
 		Commit:   a.commit,
 		MaxBatch: auditBatch,
-		Split:    func(err error) bool { return !errors.Is(mapErr(err), store.ErrUnavailable) },
+		// No deadline (see commit): busy_timeout bounds SQLite's waits.
+		Timeout: -1,
+		Split:   func(err error) bool { return !errors.Is(mapErr(err), store.ErrUnavailable) },
 	})
 	return a
 }
@@ -115,60 +118,53 @@ func (a *auditLog) close() {
 // and on the writer, which sees every commit. It returns driver errors
 // unwrapped: AppendAudit and CompleteAudit wrap them.
 //
-// The statements run without ctx's deadline: the driver watches a
+// The queue gives it no deadline (Timeout -1): the driver watches a
 // context that can end from a goroutine of its own, one per statement
 // (BEGIN, each record, COMMIT, the generation): 3-10 % of the server's
-// CPU per request at 10 clients in one A/B (bench/README.md). What
-// the deadline guards against, a write lock another process holds,
+// CPU per request at 10 clients in one A/B (bench/README.md). What a
+// deadline would guard against, a write lock another process holds,
 // busy_timeout bounds too, and once BEGIN IMMEDIATE holds the lock the
 // statements do not wait; a hung disk no context can interrupt.
 func (a *auditLog) commit(ctx context.Context, recs []store.AuditRecord, ids []int64) (int64, error) {
-	ctx = context.WithoutCancel(ctx)
 	if err := a.prepare(ctx); err != nil {
 		return 0, err
 	}
 	if err := a.write(ctx, recs, ids); err != nil {
 		return 0, err
 	}
-	for _, r := range recs {
-		if r.ID == 0 {
-			var gen int64
-			if err := a.generation.QueryRowContext(ctx).Scan(&gen); err != nil {
-				// The records are committed: their callers get an
-				// unknown generation (0), not an error.
-				return 0, nil
-			}
-			return gen, nil
-		}
+	if !slices.ContainsFunc(recs, func(r store.AuditRecord) bool { return r.ID == 0 }) {
+		return 0, nil // completions only: nobody waits for a generation
 	}
-	return 0, nil
+	var gen int64
+	if err := a.generation.QueryRowContext(ctx).Scan(&gen); err != nil {
+		// The records are committed: their callers get an unknown
+		// generation (0), not an error.
+		return 0, nil
+	}
+	return gen, nil
 }
 
 // prepare prepares the committer's statements the first time.
 func (a *auditLog) prepare(ctx context.Context) error {
-	if a.insert == nil {
-		st, err := a.db.w.PrepareContext(ctx, `INSERT INTO audit_log (at, tenant_id, user_id, upn, action, shell_id,
+	for _, s := range []struct {
+		st    **sql.Stmt
+		query string
+	}{
+		{&a.insert, `INSERT INTO audit_log (at, tenant_id, user_id, upn, action, shell_id,
 			command_id, cmdlet, parameters, outcome, code, duration_ns, client_addr, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&a.complete, `UPDATE audit_log SET outcome = ?, code = ?, duration_ns = ?
+			WHERE id = ? AND outcome = '` + store.OutcomeStarted + `'`},
+		{&a.generation, selectGeneration},
+	} {
+		if *s.st != nil {
+			continue
+		}
+		st, err := a.db.w.PrepareContext(ctx, s.query)
 		if err != nil {
 			return err
 		}
-		a.insert = st
-	}
-	if a.complete == nil {
-		st, err := a.db.w.PrepareContext(ctx, `UPDATE audit_log SET outcome = ?, code = ?, duration_ns = ?
-			WHERE id = ? AND outcome = '`+store.OutcomeStarted+`'`)
-		if err != nil {
-			return err
-		}
-		a.complete = st
-	}
-	if a.generation == nil {
-		st, err := a.db.w.PrepareContext(ctx, selectGeneration)
-		if err != nil {
-			return err
-		}
-		a.generation = st
+		*s.st = st
 	}
 	return nil
 }

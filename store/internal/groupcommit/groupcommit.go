@@ -42,7 +42,8 @@ type Config[T any] struct {
 	// means yes for every error but the Timeout.
 	Split func(err error) bool
 	// Timeout bounds one Commit, so that a hung database cannot hold Close
-	// for ever; 0 means 30 s.
+	// for ever; 0 means 30 s. Negative means none: Commit gets a context
+	// that never ends, for a database that bounds its own waits.
 	Timeout time.Duration
 }
 
@@ -71,7 +72,7 @@ func New[T any](cfg Config[T]) *Queue[T] {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 256
 	}
-	if cfg.Timeout <= 0 {
+	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
 	if cfg.Split == nil {
@@ -244,6 +245,9 @@ func (q *Queue[T]) commit(batch []*call[T], items []T, ids []int64) {
 }
 
 func (q *Queue[T]) commitOnce(items []T, ids []int64) (int64, error) {
+	if q.cfg.Timeout < 0 {
+		return q.cfg.Commit(context.Background(), items, ids)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), q.cfg.Timeout)
 	defer cancel()
 	return q.cfg.Commit(ctx, items, ids)

@@ -337,3 +337,30 @@ func TestWriteAllSharesACommit(t *testing.T) {
 		t.Errorf("WriteAll with bad item 11 = IDs %v, stamp %d, error %v; want 1010 0 1012, item 10's stamp and an error", ids, stamp, err)
 	}
 }
+
+// TestNoTimeout checks that a negative Timeout gives Commit a context
+// that never ends (a driver then has nothing to watch), and that a
+// positive one gives it a deadline.
+func TestNoTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		timeout  time.Duration
+		deadline bool
+	}{{-1, false}, {0, true}, {time.Minute, true}} {
+		got := make(chan bool, 1)
+		q := groupcommit.New(groupcommit.Config[int]{
+			Commit: func(ctx context.Context, items []int, ids []int64) (int64, error) {
+				_, ok := ctx.Deadline()
+				got <- ok || ctx.Done() != nil
+				return 0, nil
+			},
+			Timeout: tc.timeout,
+		})
+		if _, err := q.Write(t.Context(), 1); err != nil {
+			t.Fatal(err)
+		}
+		q.Close()
+		if ends := <-got; ends != tc.deadline {
+			t.Errorf("Timeout %v: Commit's context can end = %v, want %v", tc.timeout, ends, tc.deadline)
+		}
+	}
+}
