@@ -102,14 +102,9 @@ func (q *Queue[T]) WriteStamped(ctx context.Context, item T) (id, stamp int64, e
 		return 0, 0, err
 	}
 	c := &call[T]{item: item, done: make(chan struct{})}
-	q.mu.Lock()
-	if q.closed {
-		q.mu.Unlock()
-		return 0, 0, ErrClosed
+	if err := q.enqueue(c); err != nil {
+		return 0, 0, err
 	}
-	q.pending = append(q.pending, c)
-	q.mu.Unlock()
-	q.signal()
 	select {
 	case <-c.done:
 		return c.id, c.stamp, c.err
@@ -128,17 +123,14 @@ func (q *Queue[T]) WriteAll(ctx context.Context, items []T) (ids []int64, stamp 
 		return nil, 0, err
 	}
 	calls := make([]call[T], len(items))
-	q.mu.Lock()
-	if q.closed {
-		q.mu.Unlock()
-		return nil, 0, ErrClosed
-	}
+	queued := make([]*call[T], len(items))
 	for i := range calls {
 		calls[i] = call[T]{item: items[i], done: make(chan struct{})}
-		q.pending = append(q.pending, &calls[i])
+		queued[i] = &calls[i]
 	}
-	q.mu.Unlock()
-	q.signal()
+	if err := q.enqueue(queued...); err != nil {
+		return nil, 0, err
+	}
 	ids = make([]int64, len(items))
 	for i := range calls {
 		c := &calls[i]
@@ -156,6 +148,20 @@ func (q *Queue[T]) WriteAll(ctx context.Context, items []T) (ids []int64, stamp 
 		}
 	}
 	return ids, stamp, err
+}
+
+// enqueue appends calls to the queue together, in order, and wakes the
+// committer; it fails with ErrClosed after Close.
+func (q *Queue[T]) enqueue(calls ...*call[T]) error {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return ErrClosed
+	}
+	q.pending = append(q.pending, calls...)
+	q.mu.Unlock()
+	q.signal()
+	return nil
 }
 
 // Close commits the items already queued, stops the committer and waits
