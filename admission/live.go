@@ -75,12 +75,11 @@ func (l *liveAuthorizer) BeginCommands(ctx context.Context, calls []engine.Audit
 	return l.begin(ctx, calls)
 }
 
-// pinnedAuditor is the store/cache capability begin uses when the store
-// has it: the commit of a command's record also reads the directory
-// generation, and the pipeline's context is pinned at it, so Refresh
+// genPinner is the store/cache capability begin uses when the store has
+// it: the pipeline's context is pinned at the directory generation the
+// commit of its records read (store.AuditGenerations), so Refresh
 // validates the cache without a read of its own.
-type pinnedAuditor interface {
-	store.AuditGenerations
+type genPinner interface {
 	PinAt(ctx context.Context, gen int64) context.Context
 }
 
@@ -116,9 +115,8 @@ func (l *liveAuthorizer) check(ctx context.Context) ([]store.Role, error) {
 
 // begin writes one started record per command, durably, and returns the
 // context the pipeline goes on in and the function that completes them.
-// With a store that can (pinnedAuditor), the records go in one commit,
-// which also validates the directory cache the pipeline's rights check
-// reads.
+// With a store that can, the records go in one commit, which also
+// validates the directory cache the pipeline's rights check reads.
 func (l *liveAuthorizer) begin(ctx context.Context, calls []engine.AuditedCall) (context.Context, func(error, time.Duration), error) {
 	run := context.WithValue(ctx, pinnedKey{}, nil)
 	ctx = context.WithoutCancel(ctx)
@@ -132,19 +130,9 @@ func (l *liveAuthorizer) begin(ctx context.Context, calls []engine.AuditedCall) 
 		rec.Outcome = store.OutcomeStarted
 		recs[i] = rec
 	}
-	ids := make([]int64, len(recs))
-	var err error
-	if pa, ok := l.st.(pinnedAuditor); ok && len(recs) > 0 {
-		var gen int64
-		if ids, gen, err = pa.AppendAudits(ctx, recs); err == nil {
-			run = context.WithValue(pa.PinAt(run, gen), pinnedKey{}, l)
-		}
-	} else {
-		for i, rec := range recs {
-			if ids[i], err = l.st.AppendAudit(ctx, rec); err != nil {
-				break
-			}
-		}
+	ids, gen, err := store.AppendAudits(ctx, l.st, recs)
+	if p, ok := l.st.(genPinner); ok && err == nil {
+		run = context.WithValue(p.PinAt(run, gen), pinnedKey{}, l)
 	}
 	end := func(err error, dur time.Duration) { l.complete(ctx, recs, ids, err, dur) }
 	if err != nil {

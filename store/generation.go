@@ -25,3 +25,22 @@ type AuditGenerations interface {
 	// (the records are written all the same).
 	AppendAudits(ctx context.Context, recs []AuditRecord) (ids []int64, gen int64, err error)
 }
+
+// AppendAudits appends recs through a: in one commit, with the directory
+// generation, when a is an AuditGenerations; else one by one, with
+// generation 0 (unknown). It stops at the first error, with the IDs of
+// the records written so far.
+func AppendAudits(ctx context.Context, a interface {
+	AppendAudit(ctx context.Context, r AuditRecord) (int64, error)
+}, recs []AuditRecord) (ids []int64, gen int64, err error) {
+	if ag, ok := a.(AuditGenerations); ok {
+		return ag.AppendAudits(ctx, recs)
+	}
+	ids = make([]int64, len(recs))
+	for i, r := range recs {
+		if ids[i], err = a.AppendAudit(ctx, r); err != nil {
+			return ids, 0, err
+		}
+	}
+	return ids, 0, nil
+}

@@ -124,20 +124,11 @@ func (s *Store) Pin(ctx context.Context) context.Context {
 // for one that does not, it appends the records one by one and answers
 // generation 0 (unknown).
 func (s *Store) AppendAudits(ctx context.Context, recs []store.AuditRecord) (ids []int64, gen int64, err error) {
-	if ag, ok := s.Store.(store.AuditGenerations); ok {
-		ids, gen, err = ag.AppendAudits(ctx, recs)
-		if gen != 0 {
-			s.stamped.Add(1)
-		}
-		return ids, gen, err
+	ids, gen, err = store.AppendAudits(ctx, s.Store, recs)
+	if gen != 0 {
+		s.stamped.Add(1)
 	}
-	ids = make([]int64, len(recs))
-	for i, r := range recs {
-		if ids[i], err = s.AppendAudit(ctx, r); err != nil {
-			return ids, 0, err
-		}
-	}
-	return ids, 0, nil
+	return ids, gen, err
 }
 
 // PinAt is Pin with the copy validated against gen, a directory
