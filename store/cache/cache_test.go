@@ -47,6 +47,14 @@ func nodes(t *testing.T, kind string) (a, b store.Store) {
 
 var kinds = []string{"sqlite", "postgres"}
 
+// cachedNodes returns node A's cache, node B's plain handle on the same
+// store, and the fixture set up through B.
+func cachedNodes(t *testing.T, kind string) (*cache.Store, store.Store, fixture) {
+	t.Helper()
+	rawA, b := nodes(t, kind)
+	return cache.New(rawA), b, setUp(t, b)
+}
+
 // fixture is a tenant with an administrator (so that another user's role
 // may be revoked) and a user holding a role.
 type fixture struct {
@@ -89,9 +97,7 @@ func TestChangesOnAnotherNodeSeenAtOnce(t *testing.T) {
 	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
 			ctx := t.Context()
-			rawA, b := nodes(t, kind)
-			a := cache.New(rawA)
-			f := setUp(t, b)
+			a, b, f := cachedNodes(t, kind)
 
 			warm := func() {
 				for range 3 {
@@ -158,9 +164,7 @@ func TestUnknownNamesCachedUntilTheyExist(t *testing.T) {
 	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
 			ctx := t.Context()
-			rawA, b := nodes(t, kind)
-			a := cache.New(rawA)
-			f := setUp(t, b)
+			a, b, f := cachedNodes(t, kind)
 			unknown := func() {
 				t.Helper()
 				if _, err := a.UserByUPN(ctx, "Nobody@contoso.test"); !errors.Is(err, store.ErrNotFound) {
@@ -200,9 +204,7 @@ func TestUnknownNamesCachedUntilTheyExist(t *testing.T) {
 // cache once; without a pin each read validates.
 func TestPinReadsGenerationOnce(t *testing.T) {
 	ctx := t.Context()
-	rawA, b := nodes(t, "sqlite")
-	a := cache.New(rawA)
-	f := setUp(t, b)
+	a, _, f := cachedNodes(t, "sqlite")
 	pinned := a.Pin(ctx)
 	before := a.Stats().Validations
 	for range 5 {
@@ -235,9 +237,7 @@ func TestAuditCommitValidatesPin(t *testing.T) {
 	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
 			ctx := t.Context()
-			rawA, b := nodes(t, kind)
-			a := cache.New(rawA)
-			f := setUp(t, b)
+			a, b, f := cachedNodes(t, kind)
 			rec := store.AuditRecord{TenantID: f.tenant.ID, UserID: f.user.ID, Action: store.ActionCommand, Outcome: store.OutcomeStarted}
 			command := func() (store.User, []store.Role) {
 				t.Helper()
@@ -316,9 +316,7 @@ func TestOwnWriteSeenInPin(t *testing.T) {
 // race detector.
 func TestConcurrentReadsAndChanges(t *testing.T) {
 	ctx := t.Context()
-	rawA, b := nodes(t, "sqlite")
-	a := cache.New(rawA)
-	f := setUp(t, b)
+	a, b, f := cachedNodes(t, "sqlite")
 	var mu sync.RWMutex
 	revoked := false
 	var wg sync.WaitGroup
