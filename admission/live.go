@@ -53,8 +53,9 @@ func (a *Admitter) newLiveAuthorizer(roles []store.Role, req psgate.ShellRequest
 // disabled account is refused with identity.logon-failed, a user without
 // roles (or no longer in the tenant) with admission.no-admin-role, and a
 // store failure with store.unavailable: the check fails closed. The
-// context returned is pinned (Config.Pin) for the pipeline: its commands
-// read the directory as this check saw it.
+// context returned is pinned for the pipeline (by begin, at the
+// generation its audit commit read, or else here by Config.Pin): its
+// commands read the directory as this check saw it.
 func (l *liveAuthorizer) Refresh(ctx context.Context) (context.Context, error) {
 	if ctx.Value(pinnedKey{}) != l {
 		ctx = l.pin(ctx)
@@ -131,9 +132,6 @@ func (l *liveAuthorizer) begin(ctx context.Context, calls []engine.AuditedCall) 
 		recs[i] = rec
 	}
 	ids, gen, err := store.AppendAudits(ctx, l.st, recs)
-	if p, ok := l.st.(genPinner); ok && err == nil {
-		run = context.WithValue(p.PinAt(run, gen), pinnedKey{}, l)
-	}
 	end := func(err error, dur time.Duration) { l.complete(ctx, recs, ids, err, dur) }
 	if err != nil {
 		// Not on the record, so not run; the records that were
@@ -141,6 +139,9 @@ func (l *liveAuthorizer) begin(ctx context.Context, calls []engine.AuditedCall) 
 		down := storeDown("audit command start", err)
 		end(down, 0)
 		return nil, nil, down
+	}
+	if p, ok := l.st.(genPinner); ok {
+		run = context.WithValue(p.PinAt(run, gen), pinnedKey{}, l)
 	}
 	return run, end, nil
 }
