@@ -5,11 +5,27 @@ import (
 	"time"
 
 	"github.com/psgate/psgate/internal/logkey"
+	"github.com/psgate/psgate/store"
 )
 
 // DefaultAuditRetention is how long the audit log keeps records unless
 // configured otherwise: 180 days.
 const DefaultAuditRetention = 180 * 24 * time.Hour
+
+// The retention purge shares the store's writer with every command's audit
+// records, so it deletes in small batches and rests between them: a batch
+// of purgeBatch records, then purgeRest times as long as that batch took
+// (at least purgeMinRest) with the writer free. A backlog of millions of
+// records (a node back after weeks, a shorter retention) thus costs the
+// commands running meanwhile at most a fifth of the writer, instead of
+// all of it until the backlog is gone: on SQLite, one 5,000-record delete
+// held the writer for half a second, and a 3-million-record backlog held
+// commands to 8 a second (bench/README.md, "Retention").
+const (
+	purgeBatch   = 1000
+	purgeRest    = 4
+	purgeMinRest = 10 * time.Millisecond
+)
 
 // retainAudit purges audit records older than the retention period, at
 // start and then every hour, until ctx ends. With several nodes on one
@@ -26,10 +42,10 @@ func (s *Server) retainAudit(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		before := s.cfg.Now().Add(-keep)
-		n, err := s.store.PurgeAudit(ctx, before)
+		n, err := purgePaced(ctx, s.store, before, purgeBatch, pause)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			s.log.Error("audit retention: purge failed", "before", before, logkey.Err, err)
+			s.log.Error("audit retention: purge failed", "before", before, "purged", n, logkey.Err, err)
 		case n > 0:
 			s.log.Info("audit retention: purged old records", "count", n, "before", before)
 		}
@@ -38,5 +54,37 @@ func (s *Server) retainAudit(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// purgePaced deletes the records older than before, batch at a time,
+// calling rest between two batches with how long the last one took; it
+// stops at a short batch, an error, or when rest reports that ctx ended.
+func purgePaced(ctx context.Context, a store.Audit, before time.Time, batch int,
+	rest func(ctx context.Context, took time.Duration) bool) (int64, error) {
+	var total int64
+	for {
+		start := time.Now()
+		n, err := a.PurgeAudit(ctx, before, batch)
+		total += n
+		if err != nil || n < int64(batch) {
+			return total, err
+		}
+		if !rest(ctx, time.Since(start)) {
+			return total, ctx.Err()
+		}
+	}
+}
+
+// pause waits purgeRest times took, at least purgeMinRest, and reports
+// whether ctx is still live.
+func pause(ctx context.Context, took time.Duration) bool {
+	t := time.NewTimer(max(purgeRest*took, purgeMinRest))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }

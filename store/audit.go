@@ -85,9 +85,38 @@ type Audit interface {
 	CompleteAudit(ctx context.Context, id int64, outcome, code string, dur time.Duration) error
 	// SearchAudit returns matching records, newest first.
 	SearchAudit(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
-	// PurgeAudit deletes the records older than before and returns how
-	// many it deleted. Retention is the only way records leave the log.
-	PurgeAudit(ctx context.Context, before time.Time) (int64, error)
+	// PurgeAudit deletes records older than before, oldest first, and
+	// returns how many it deleted: at most limit in one transaction, or
+	// all of them (in several) when limit <= 0. Retention is the only way
+	// records leave the log. A purge holds the store's writer while it
+	// deletes, so a server purging a backlog asks for small batches and
+	// rests between them (server/retention.go).
+	PurgeAudit(ctx context.Context, before time.Time, limit int) (int64, error)
+}
+
+// PurgeBatch is how many records PurgeAudit deletes in one transaction
+// when it is given no limit.
+const PurgeBatch = 5000
+
+// PurgeInBatches is PurgeAudit's loop for the stores: with a limit,
+// deleteOldest(limit) once; without, deleteOldest(PurgeBatch) until a
+// batch comes back short. It returns the records deleted, those of the
+// batches before an error included.
+func PurgeInBatches(ctx context.Context, limit int, deleteOldest func(n int) (int64, error)) (int64, error) {
+	if limit > 0 {
+		return deleteOldest(limit)
+	}
+	var total int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		n, err := deleteOldest(PurgeBatch)
+		total += n
+		if err != nil || n < PurgeBatch {
+			return total, err
+		}
+	}
 }
 
 // Completion checks CompleteAudit's arguments (a record ID, and an

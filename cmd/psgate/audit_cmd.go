@@ -66,7 +66,7 @@ older than its --audit-retention by itself. The purge is itself audited.`,
 				return err
 			}
 			return o.withStore(cmd.Context(), false, func(st store.Store) error {
-				n, err := st.PurgeAudit(cmd.Context(), t)
+				n, err := st.PurgeAudit(cmd.Context(), t, 0)
 				if err != nil {
 					return storeFailed("purge the audit log", err)
 				}

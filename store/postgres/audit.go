@@ -273,24 +273,20 @@ func (c *auditColumns) add(r store.AuditRecord) {
 	c.clientAddr, c.detail = append(c.clientAddr, r.ClientAddr), append(c.detail, r.Detail)
 }
 
-// PurgeAudit implements store.Audit, in batches of 5000 rows.
-func (db *DB) PurgeAudit(ctx context.Context, before time.Time) (int64, error) {
-	var total int64
-	for {
-		var n int64
+// PurgeAudit implements store.Audit. Without a limit it deletes in
+// batches of store.PurgeBatch.
+func (db *DB) PurgeAudit(ctx context.Context, before time.Time, limit int) (int64, error) {
+	return store.PurgeInBatches(ctx, limit, func(n int) (int64, error) {
+		var deleted int64
 		err := db.do(ctx, op{name: "purge audit"}, func(c *pgx.Conn) error {
-			tag, err := c.Exec(ctx, `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 LIMIT 5000)`, before)
-			n = tag.RowsAffected()
+			// The oldest first: the at index yields them in order.
+			tag, err := c.Exec(ctx, `DELETE FROM audit_log WHERE id IN
+				(SELECT id FROM audit_log WHERE at < $1 ORDER BY at LIMIT $2)`, before, n)
+			deleted = tag.RowsAffected()
 			return err
 		})
-		if err != nil {
-			return total, err
-		}
-		total += n
-		if n < 5000 {
-			return total, nil
-		}
-	}
+		return deleted, err
+	})
 }
 
 // SearchAudit implements store.Audit.

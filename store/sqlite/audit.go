@@ -214,24 +214,20 @@ func writeAudit(ctx context.Context, insert, complete *sql.Stmt, recs []store.Au
 	return nil
 }
 
-// PurgeAudit implements store.Audit. It deletes in batches, so that the
-// single writer is never held for long.
-func (db *DB) PurgeAudit(ctx context.Context, before time.Time) (int64, error) {
-	var total int64
-	for {
-		res, err := db.w.ExecContext(ctx, `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? LIMIT 5000)`, ms(before))
+// PurgeAudit implements store.Audit. Without a limit it deletes in
+// batches of store.PurgeBatch, so that no transaction grows with the
+// backlog.
+func (db *DB) PurgeAudit(ctx context.Context, before time.Time, limit int) (int64, error) {
+	return store.PurgeInBatches(ctx, limit, func(n int) (int64, error) {
+		// The oldest first: the at index yields them in order.
+		res, err := db.w.ExecContext(ctx, `DELETE FROM audit_log WHERE id IN
+			(SELECT id FROM audit_log WHERE at < ? ORDER BY at LIMIT ?)`, ms(before), n)
 		if err != nil {
-			return total, wrap("purge audit", err)
+			return 0, wrap("purge audit", err)
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, wrap("purge audit", err)
-		}
-		total += n
-		if n < 5000 {
-			return total, nil
-		}
-	}
+		deleted, err := res.RowsAffected()
+		return deleted, wrap("purge audit", err)
+	})
 }
 
 // SearchAudit implements store.Audit.

@@ -138,7 +138,7 @@ func testAuditPurge(t *testing.T, e *env) {
 			UPN: "alice@contoso.test", Action: store.ActionCommand, Outcome: store.OutcomeOK})
 		wantErr(t, "AppendAudit", err, nil)
 	}
-	n, err := e.s.PurgeAudit(e.ctx, t0.Add(5*time.Hour))
+	n, err := e.s.PurgeAudit(e.ctx, t0.Add(5*time.Hour), 0)
 	wantErr(t, "PurgeAudit", err, nil)
 	if n != 5 {
 		t.Errorf("PurgeAudit(before the 6th record) deleted %d, want 5", n)
@@ -148,8 +148,37 @@ func testAuditPurge(t *testing.T, e *env) {
 	if len(left) != 7 || !left[len(left)-1].Time.Equal(t0.Add(5*time.Hour)) {
 		t.Errorf("after the purge %d records remain, oldest %v; want 7 from %v", len(left), left[len(left)-1].Time, t0.Add(5*time.Hour))
 	}
-	if n, err := e.s.PurgeAudit(e.ctx, t0); err != nil || n != 0 {
+	if n, err := e.s.PurgeAudit(e.ctx, t0, 0); err != nil || n != 0 {
 		t.Errorf("PurgeAudit(nothing older) = %d, %v", n, err)
+	}
+
+	// With a limit: that many, the oldest first, however they were
+	// appended.
+	n, err = e.s.PurgeAudit(e.ctx, t0.Add(9*time.Hour), 2)
+	if err != nil || n != 2 {
+		t.Fatalf("PurgeAudit(limit 2) = %d, %v; want 2", n, err)
+	}
+	left, err = e.s.SearchAudit(e.ctx, store.AuditFilter{TenantID: 1})
+	wantErr(t, "SearchAudit", err, nil)
+	if len(left) != 5 || !left[len(left)-1].Time.Equal(t0.Add(7*time.Hour)) {
+		t.Errorf("after a purge of 2, %d records remain, oldest %v; want 5 from %v", len(left), left[len(left)-1].Time, t0.Add(7*time.Hour))
+	}
+
+	// Without one, all of them, over more than one batch.
+	old := make([]store.AuditRecord, store.PurgeBatch+3)
+	for i := range old {
+		old[i] = store.AuditRecord{Time: t0.Add(-time.Duration(i+1) * time.Second), TenantID: 2,
+			Action: store.ActionCommand, Outcome: store.OutcomeOK}
+	}
+	for chunk := range slices.Chunk(old, 500) {
+		_, _, err := store.AppendAudits(e.ctx, e.s, chunk)
+		wantErr(t, "AppendAudits", err, nil)
+	}
+	if n, err := e.s.PurgeAudit(e.ctx, t0, 0); err != nil || n != int64(len(old)) {
+		t.Errorf("PurgeAudit(%d older, no limit) = %d, %v", len(old), n, err)
+	}
+	if left, err := e.s.SearchAudit(e.ctx, store.AuditFilter{Limit: 100}); err != nil || len(left) != 5 {
+		t.Errorf("after purging the backlog %d records remain (%v), want the 5 newer", len(left), err)
 	}
 }
 
