@@ -251,6 +251,8 @@ func (db *DB) SearchAudit(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	}
 	if f.ShellID != "" {
 		add("shell_id = ?", f.ShellID)
+		// From the shell's first record on (a full scan when it is gone).
+		add("id >= coalesce((SELECT min(id) FROM audit_log WHERE shell_id = ? AND "+codec.ShellStart+"), 0)", f.ShellID)
 	}
 	if !f.Since.IsZero() {
 		add("at >= ?", ms(f.Since))

@@ -84,7 +84,7 @@ func TestMigrationVersions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("MigrationVersions() error = %v", err)
 	}
-	if diff := cmp.Diff(got, []int{1, 2}); diff != "" {
+	if diff := cmp.Diff(got, []int{1, 2, 3}); diff != "" {
 		t.Errorf("MigrationVersions() (-got +want):\n%s", diff)
 	}
 }

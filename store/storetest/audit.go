@@ -23,6 +23,7 @@ var auditTests = []test{
 	{"AppendAndSearch", testAuditAppendAndSearch},
 	{"Bounded", testAuditBounded},
 	{"Purge", testAuditPurge},
+	{"SearchByShell", testAuditSearchByShell},
 	{"Concurrent", testAuditConcurrent},
 	{"BadRecordFailsAlone", testAuditBadRecordFailsAlone},
 	{"AppendAfterClose", testAuditAppendAfterClose},
@@ -179,6 +180,62 @@ func testAuditPurge(t *testing.T, e *env) {
 	}
 	if left, err := e.s.SearchAudit(e.ctx, store.AuditFilter{Limit: 100}); err != nil || len(left) != 5 {
 		t.Errorf("after purging the backlog %d records remain (%v), want the 5 newer", len(left), err)
+	}
+}
+
+// A search by shell finds every record of the shell, however its records
+// begin: with its session.open, with a refusal of the same client-chosen
+// ID, with no start at all (purged), or twice (an ID used again).
+func testAuditSearchByShell(t *testing.T, e *env) {
+	t0 := e.clock.Now()
+	type rec struct{ action, shell string }
+	var ids []int64
+	for i, r := range []rec{
+		{store.ActionCommand, "no-start"},     // 0: its open was purged
+		{store.ActionCommand, "no-start"},     // 1
+		{store.ActionSessionRefused, "late"},  // 2: refused, tried again later
+		{store.ActionSessionOpen, "other"},    // 3
+		{store.ActionSessionOpen, "late"},     // 4
+		{store.ActionCommand, "late"},         // 5
+		{store.ActionSessionOpen, "reused"},   // 6
+		{store.ActionSessionClose, "reused"},  // 7
+		{store.ActionCommand, "no-start"},     // 8
+		{store.ActionSessionClose, "late"},    // 9
+		{store.ActionSessionOpen, "reused"},   // 10
+		{store.ActionCommand, "reused"},       // 11
+		{store.ActionSessionRefused, "other"}, // 12
+	} {
+		r := store.AuditRecord{Time: t0.Add(time.Duration(i) * time.Second), TenantID: 1, Action: r.action,
+			ShellID: r.shell, Outcome: store.OutcomeOK}
+		id, err := e.s.AppendAudit(e.ctx, r)
+		wantErr(t, "AppendAudit", err, nil)
+		ids = append(ids, id)
+	}
+	for _, tt := range []struct {
+		shell  string
+		tenant psgate.TenantID
+		want   []int
+	}{
+		{"late", 0, []int{9, 5, 4, 2}},
+		{"late", 1, []int{9, 5, 4, 2}},
+		{"late", 2, nil},
+		{"no-start", 0, []int{8, 1, 0}},
+		{"reused", 0, []int{11, 10, 7, 6}},
+		{"other", 1, []int{12, 3}},
+		{"unknown", 0, nil},
+	} {
+		got, err := e.s.SearchAudit(e.ctx, store.AuditFilter{ShellID: tt.shell, TenantID: tt.tenant})
+		wantErr(t, "SearchAudit", err, nil)
+		var gotIDs, wantIDs []int64
+		for _, r := range got {
+			gotIDs = append(gotIDs, r.ID)
+		}
+		for _, i := range tt.want {
+			wantIDs = append(wantIDs, ids[i])
+		}
+		if !slices.Equal(gotIDs, wantIDs) {
+			t.Errorf("SearchAudit(shell %q, tenant %d) = records %v, want %v", tt.shell, tt.tenant, gotIDs, wantIDs)
+		}
 	}
 }
 

@@ -84,3 +84,11 @@ func QueuedAudit(r store.AuditRecord, clock func(time.Time) time.Time) (store.Au
 	r.Time, r.UPN = clock(r.Time), Fold(r.UPN)
 	return r, nil
 }
+
+// ShellStart is the SQL condition, the same in both dialects, of the
+// audit records a shell's records follow (its session.open, or a
+// session.refused of a client-chosen ID tried earlier): the records that
+// the audit_log_shell_start index holds (migration 0003). A search by shell
+// bounds its scan of the log with the first one's ID; its query must
+// repeat this condition word for word for the index to serve it.
+const ShellStart = `action IN ('` + store.ActionSessionOpen + `', '` + store.ActionSessionRefused + `') AND shell_id <> ''`
