@@ -165,7 +165,7 @@ func testAuditPurge(t *testing.T, e *env) {
 		t.Errorf("after a purge of 2, %d records remain, oldest %v; want 5 from %v", len(left), left[len(left)-1].Time, t0.Add(7*time.Hour))
 	}
 
-	// Without one, all of them, over more than one batch.
+	// A backlog of more than one batch, appended newest first.
 	old := make([]store.AuditRecord, store.PurgeBatch+3)
 	for i := range old {
 		old[i] = store.AuditRecord{Time: t0.Add(-time.Duration(i+1) * time.Second), TenantID: 2,
@@ -175,8 +175,23 @@ func testAuditPurge(t *testing.T, e *env) {
 		_, _, err := store.AppendAudits(e.ctx, e.s, chunk)
 		wantErr(t, "AppendAudits", err, nil)
 	}
-	if n, err := e.s.PurgeAudit(e.ctx, t0, 0); err != nil || n != int64(len(old)) {
-		t.Errorf("PurgeAudit(%d older, no limit) = %d, %v", len(old), n, err)
+	// Appended newest first: a limit still takes the oldest.
+	if n, err := e.s.PurgeAudit(e.ctx, t0, 3); err != nil || n != 3 {
+		t.Fatalf("PurgeAudit(limit 3) = %d, %v; want 3", n, err)
+	}
+	rest, err := e.s.SearchAudit(e.ctx, store.AuditFilter{TenantID: 2, Limit: 2 * len(old)})
+	wantErr(t, "SearchAudit", err, nil)
+	if len(rest) == 0 {
+		t.Fatal("a purge of 3 left none of the backlog")
+	}
+	oldest := slices.MinFunc(rest, func(a, b store.AuditRecord) int { return a.Time.Compare(b.Time) })
+	if len(rest) != len(old)-3 || !oldest.Time.Equal(old[len(old)-4].Time) {
+		t.Errorf("after a purge of 3, %d records remain, oldest %v; want %d from %v",
+			len(rest), oldest.Time, len(old)-3, old[len(old)-4].Time)
+	}
+	// Without a limit, all of them.
+	if n, err := e.s.PurgeAudit(e.ctx, t0, 0); err != nil || n != int64(len(old)-3) {
+		t.Errorf("PurgeAudit(%d older, no limit) = %d, %v", len(old)-3, n, err)
 	}
 	if left, err := e.s.SearchAudit(e.ctx, store.AuditFilter{Limit: 100}); err != nil || len(left) != 5 {
 		t.Errorf("after purging the backlog %d records remain (%v), want the 5 newer", len(left), err)
