@@ -79,12 +79,6 @@ func purgePaced(ctx context.Context, a store.Audit, before time.Time, batch int,
 // pause waits purgeRest times took, at least purgeMinRest, and reports
 // whether ctx is still live.
 func pause(ctx context.Context, took time.Duration) bool {
-	t := time.NewTimer(max(purgeRest*took, purgeMinRest))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+	wait(ctx, max(purgeRest*took, purgeMinRest))
+	return ctx.Err() == nil
 }
