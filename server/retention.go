@@ -42,7 +42,7 @@ func (s *Server) retainAudit(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		before := s.cfg.Now().Add(-keep)
-		n, err := purgePaced(ctx, s.store, before, purgeBatch, pause)
+		n, err := store.PurgeBefore(ctx, s.store, before, purgeBatch, pause)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			s.log.Error("audit retention: purge failed", "before", before, "purged", n, logkey.Err, err)
@@ -53,25 +53,6 @@ func (s *Server) retainAudit(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		}
-	}
-}
-
-// purgePaced deletes the records older than before, batch at a time,
-// calling rest between two batches with how long the last one took; it
-// stops at a short batch, an error, or when rest reports that ctx ended.
-func purgePaced(ctx context.Context, a store.Audit, before time.Time, batch int,
-	rest func(ctx context.Context, took time.Duration) bool) (int64, error) {
-	var total int64
-	for {
-		start := time.Now()
-		n, err := a.PurgeAudit(ctx, before, batch)
-		total += n
-		if err != nil || n < int64(batch) {
-			return total, err
-		}
-		if !rest(ctx, time.Since(start)) {
-			return total, ctx.Err()
 		}
 	}
 }

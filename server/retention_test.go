@@ -38,7 +38,7 @@ func TestPurgePacedRestsBetweenBatches(t *testing.T) {
 
 	var rests []time.Duration
 	var between []int
-	n, err := purgePaced(ctx, db, before, 100, func(ctx context.Context, took time.Duration) bool {
+	n, err := store.PurgeBefore(ctx, db, before, 100, func(ctx context.Context, took time.Duration) bool {
 		rests = append(rests, took)
 		// The writer is free while the purge rests: a command's record
 		// goes in, and sees the purge half done.
@@ -54,7 +54,7 @@ func TestPurgePacedRestsBetweenBatches(t *testing.T) {
 		return true
 	})
 	if err != nil || n != 250 {
-		t.Fatalf("purgePaced = %d, %v; want 250 deleted", n, err)
+		t.Fatalf("PurgeBefore = %d, %v; want 250 deleted", n, err)
 	}
 	// Batches of 100, 100 and a short 50: a rest after each full one.
 	if len(rests) != 2 || between[0] != 150 || between[1] != 50 {
@@ -75,7 +75,7 @@ func TestPurgePacedRestsBetweenBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop, cancel := context.WithCancel(ctx)
-	n, err = purgePaced(stop, db, before, 100, func(ctx context.Context, _ time.Duration) bool {
+	n, err = store.PurgeBefore(stop, db, before, 100, func(ctx context.Context, _ time.Duration) bool {
 		cancel()
 		return pause(ctx, time.Hour)
 	})

@@ -85,36 +85,41 @@ type Audit interface {
 	CompleteAudit(ctx context.Context, id int64, outcome, code string, dur time.Duration) error
 	// SearchAudit returns matching records, newest first.
 	SearchAudit(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
-	// PurgeAudit deletes records older than before, oldest first, and
-	// returns how many it deleted: at most limit in one transaction, or
-	// all of them (in several) when limit <= 0. Retention is the only way
-	// records leave the log. A purge holds the store's writer while it
-	// deletes, so a server purging a backlog asks for small batches and
-	// rests between them (server/retention.go).
+	// PurgeAudit deletes at most limit (> 0) of the records older than
+	// before, the oldest first, in one transaction, and returns how many
+	// it deleted. Retention is the only way records leave the log; to
+	// delete them all, PurgeBefore calls it batch after batch.
 	PurgeAudit(ctx context.Context, before time.Time, limit int) (int64, error)
 }
 
-// PurgeBatch is how many records PurgeAudit deletes in one transaction
-// when it is given no limit.
+// PurgeBatch is the batch of a purge that need not leave the writer to
+// anyone else (psgate audit purge): large, yet no transaction grows with
+// the backlog.
 const PurgeBatch = 5000
 
-// PurgeInBatches is PurgeAudit's loop for the stores: with a limit,
-// deleteOldest(limit) once; without, deleteOldest(PurgeBatch) until a
-// batch comes back short. It returns the records deleted, those of the
-// batches before an error included.
-func PurgeInBatches(ctx context.Context, limit int, deleteOldest func(n int) (int64, error)) (int64, error) {
-	if limit > 0 {
-		return deleteOldest(limit)
-	}
+// PurgeBefore deletes every record of a older than before, batch records
+// per transaction, and returns how many it deleted, the batches before an
+// error included. A purge holds the store's writer while it deletes, so a
+// gateway purging beside running commands passes rest, which PurgeBefore
+// calls after each full batch with how long it took, and which reports
+// whether to go on (server/retention.go); nil does not rest. It stops at a
+// short batch, an error, or when ctx ends.
+func PurgeBefore(ctx context.Context, a interface {
+	PurgeAudit(ctx context.Context, before time.Time, limit int) (int64, error)
+}, before time.Time, batch int, rest func(ctx context.Context, took time.Duration) bool) (int64, error) {
 	var total int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		n, err := deleteOldest(PurgeBatch)
+		start := time.Now()
+		n, err := a.PurgeAudit(ctx, before, batch)
 		total += n
-		if err != nil || n < PurgeBatch {
+		if err != nil || n < int64(batch) {
 			return total, err
+		}
+		if rest != nil && !rest(ctx, time.Since(start)) {
+			return total, ctx.Err()
 		}
 	}
 }

@@ -66,7 +66,7 @@ older than its --audit-retention by itself. The purge is itself audited.`,
 				return err
 			}
 			return o.withStore(cmd.Context(), false, func(st store.Store) error {
-				n, err := st.PurgeAudit(cmd.Context(), t, 0)
+				n, err := store.PurgeBefore(cmd.Context(), st, t, store.PurgeBatch, nil)
 				if err != nil {
 					return storeFailed("purge the audit log", err)
 				}

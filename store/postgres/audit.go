@@ -273,20 +273,17 @@ func (c *auditColumns) add(r store.AuditRecord) {
 	c.clientAddr, c.detail = append(c.clientAddr, r.ClientAddr), append(c.detail, r.Detail)
 }
 
-// PurgeAudit implements store.Audit. Without a limit it deletes in
-// batches of store.PurgeBatch.
+// PurgeAudit implements store.Audit.
 func (db *DB) PurgeAudit(ctx context.Context, before time.Time, limit int) (int64, error) {
-	return store.PurgeInBatches(ctx, limit, func(n int) (int64, error) {
-		var deleted int64
-		err := db.do(ctx, op{name: "purge audit"}, func(c *pgx.Conn) error {
-			// The oldest first: the at index yields them in order.
-			tag, err := c.Exec(ctx, `DELETE FROM audit_log WHERE id IN
-				(SELECT id FROM audit_log WHERE at < $1 ORDER BY at LIMIT $2)`, before, n)
-			deleted = tag.RowsAffected()
-			return err
-		})
-		return deleted, err
+	var n int64
+	err := db.do(ctx, op{name: "purge audit"}, func(c *pgx.Conn) error {
+		// The oldest first: the at index yields them in order.
+		tag, err := c.Exec(ctx, `DELETE FROM audit_log WHERE id IN
+			(SELECT id FROM audit_log WHERE at < $1 ORDER BY at LIMIT $2)`, before, limit)
+		n = tag.RowsAffected()
+		return err
 	})
+	return n, err
 }
 
 // SearchAudit implements store.Audit.

@@ -214,20 +214,16 @@ func writeAudit(ctx context.Context, insert, complete *sql.Stmt, recs []store.Au
 	return nil
 }
 
-// PurgeAudit implements store.Audit. Without a limit it deletes in
-// batches of store.PurgeBatch, so that no transaction grows with the
-// backlog.
+// PurgeAudit implements store.Audit.
 func (db *DB) PurgeAudit(ctx context.Context, before time.Time, limit int) (int64, error) {
-	return store.PurgeInBatches(ctx, limit, func(n int) (int64, error) {
-		// The oldest first: the at index yields them in order.
-		res, err := db.w.ExecContext(ctx, `DELETE FROM audit_log WHERE id IN
-			(SELECT id FROM audit_log WHERE at < ? ORDER BY at LIMIT ?)`, ms(before), n)
-		if err != nil {
-			return 0, wrap("purge audit", err)
-		}
-		deleted, err := res.RowsAffected()
-		return deleted, wrap("purge audit", err)
-	})
+	// The oldest first: the at index yields them in order.
+	res, err := db.w.ExecContext(ctx, `DELETE FROM audit_log WHERE id IN
+		(SELECT id FROM audit_log WHERE at < ? ORDER BY at LIMIT ?)`, ms(before), limit)
+	if err != nil {
+		return 0, wrap("purge audit", err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrap("purge audit", err)
 }
 
 // SearchAudit implements store.Audit.

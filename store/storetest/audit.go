@@ -139,18 +139,18 @@ func testAuditPurge(t *testing.T, e *env) {
 			UPN: "alice@contoso.test", Action: store.ActionCommand, Outcome: store.OutcomeOK})
 		wantErr(t, "AppendAudit", err, nil)
 	}
-	n, err := e.s.PurgeAudit(e.ctx, t0.Add(5*time.Hour), 0)
-	wantErr(t, "PurgeAudit", err, nil)
+	n, err := store.PurgeBefore(e.ctx, e.s, t0.Add(5*time.Hour), store.PurgeBatch, nil)
+	wantErr(t, "PurgeBefore", err, nil)
 	if n != 5 {
-		t.Errorf("PurgeAudit(before the 6th record) deleted %d, want 5", n)
+		t.Errorf("PurgeBefore(the 6th record) deleted %d, want 5", n)
 	}
 	left, err := e.s.SearchAudit(e.ctx, store.AuditFilter{TenantID: 1})
 	wantErr(t, "SearchAudit", err, nil)
 	if len(left) != 7 || !left[len(left)-1].Time.Equal(t0.Add(5*time.Hour)) {
 		t.Errorf("after the purge %d records remain, oldest %v; want 7 from %v", len(left), left[len(left)-1].Time, t0.Add(5*time.Hour))
 	}
-	if n, err := e.s.PurgeAudit(e.ctx, t0, 0); err != nil || n != 0 {
-		t.Errorf("PurgeAudit(nothing older) = %d, %v", n, err)
+	if n, err := store.PurgeBefore(e.ctx, e.s, t0, store.PurgeBatch, nil); err != nil || n != 0 {
+		t.Errorf("PurgeBefore(nothing older) = %d, %v", n, err)
 	}
 
 	// With a limit: that many, the oldest first, however they were
@@ -190,8 +190,8 @@ func testAuditPurge(t *testing.T, e *env) {
 			len(rest), oldest.Time, len(old)-3, old[len(old)-4].Time)
 	}
 	// Without a limit, all of them.
-	if n, err := e.s.PurgeAudit(e.ctx, t0, 0); err != nil || n != int64(len(old)-3) {
-		t.Errorf("PurgeAudit(%d older, no limit) = %d, %v", len(old)-3, n, err)
+	if n, err := store.PurgeBefore(e.ctx, e.s, t0, store.PurgeBatch, nil); err != nil || n != int64(len(old)-3) {
+		t.Errorf("PurgeBefore(%d older) = %d, %v", len(old)-3, n, err)
 	}
 	if left, err := e.s.SearchAudit(e.ctx, store.AuditFilter{Limit: 100}); err != nil || len(left) != 5 {
 		t.Errorf("after purging the backlog %d records remain (%v), want the 5 newer", len(left), err)
