@@ -220,6 +220,9 @@ func runTable(ctx context.Context, o options, st store.Store, logf func(string, 
 		cfg.GateCPU = func() (time.Duration, bool) { return loadgen.ProcCPU(o.pid) }
 		cfg.FloorCPU = func() (time.Duration, bool) { return loadgen.ProcCPU(echoPID) }
 	}
+	// This process runs only the clients (the floor is its own process).
+	self := os.Getpid()
+	cfg.ClientCPU = func() (time.Duration, bool) { return loadgen.ProcCPU(self) }
 	rep, err := loadgen.RunCapacity(ctx, cfg)
 	if rep != nil {
 		rep.Write(os.Stdout)

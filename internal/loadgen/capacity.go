@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,11 @@ type CapacityConfig struct {
 	// reports its server's CPU per request, and the report how many
 	// requests a core serves on each side.
 	GateCPU, FloorCPU func() (time.Duration, bool)
+	// ClientCPU, when set, reads the CPU time of the clients' process
+	// (this one, when it runs only the load generator): each run then
+	// reports what its clients cost per request too, which on a machine
+	// they share with the server is taken from the server's share.
+	ClientCPU func() (time.Duration, bool)
 	// Logf reports progress; nil is silent.
 	Logf func(format string, args ...any)
 }
@@ -63,6 +69,9 @@ type RunStats struct {
 	// ServerCPU is the CPU time the server process used during the run;
 	// 0 when it was not measured.
 	ServerCPU time.Duration
+	// ClientCPU is the CPU time the clients' process used during the run;
+	// 0 when it was not measured.
+	ClientCPU time.Duration
 }
 
 // CPUPerRequest is the server's CPU time per request; 0 when unmeasured.
@@ -71,6 +80,15 @@ func (s RunStats) CPUPerRequest() time.Duration {
 		return 0
 	}
 	return s.ServerCPU / time.Duration(s.Requests)
+}
+
+// ClientCPUPerRequest is the clients' CPU time per request; 0 when
+// unmeasured.
+func (s RunStats) ClientCPUPerRequest() time.Duration {
+	if s.Requests == 0 {
+		return 0
+	}
+	return s.ClientCPU / time.Duration(s.Requests)
 }
 
 // RequestRate is requests per second.
@@ -87,7 +105,10 @@ type Summary struct {
 	// CPUPerRequest is the server's CPU time per request, 0 when
 	// unmeasured.
 	CPUPerRequest time.Duration
-	Errors        int64
+	// ClientCPUPerRequest is the clients' CPU time per request, 0 when
+	// unmeasured.
+	ClientCPUPerRequest time.Duration
+	Errors              int64
 }
 
 func summarise(runs []RunStats) Summary {
@@ -116,7 +137,8 @@ func summarise(runs []RunStats) Summary {
 		RequestP50:  d(func(r RunStats) time.Duration { return r.Request.P50 }),
 		RequestP99:  d(func(r RunStats) time.Duration { return r.Request.P99 }),
 
-		CPUPerRequest: d(RunStats.CPUPerRequest),
+		CPUPerRequest:       d(RunStats.CPUPerRequest),
+		ClientCPUPerRequest: d(RunStats.ClientCPUPerRequest),
 	}
 	for _, r := range runs {
 		s.Errors += r.Errors
@@ -240,8 +262,17 @@ func RunCapacity(ctx context.Context, cfg CapacityConfig) (*CapacityReport, erro
 }
 
 // runLevel measures op at n clients.
+//
+// The goroutines of psgate's clients, and those their HTTP transports
+// start, carry the profiler labels side=psgate and protocol=op; the
+// floor's side=floor: `go tool pprof -tagfocus side=psgate` shows what a
+// psgate client costs (bench/capacity -cpuprofile).
 func runLevel(ctx context.Context, cfg CapacityConfig, op Op, n int, tokens []string, errs *errorLog) (row CapacityRow, err error) {
 	row = CapacityRow{Op: op, Clients: n}
+	// Goroutines inherit the labels of the goroutine that starts them.
+	side := func(name string) { pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("side", name, "protocol", op.String()))) }
+	defer pprof.SetGoroutineLabels(ctx)
+	side("psgate")
 	gate := make([]*capClient, n)
 	for i := range n {
 		gate[i] = newCapClient(i, cfg.Accounts[i], cfg.BaseURL, cfg.SharedAddress)
@@ -265,7 +296,7 @@ func runLevel(ctx context.Context, cfg CapacityConfig, op Op, n int, tokens []st
 		gateMeters[i] = c.m
 	}
 	gateCmd := func(ctx context.Context, i int) error { return gate[i].command(ctx, op) }
-	warm := measure(ctx, cfg.Warmup, gateMeters, gateCmd, nil, errs, "warm-up "+op.String())
+	warm := measure(ctx, cfg.Warmup, gateMeters, gateCmd, cpuMeter{}, errs, "warm-up "+op.String())
 	row.SetupErrors += warm.Errors
 
 	// The floor replays the requests of one command of client 0.
@@ -281,6 +312,7 @@ func runLevel(ctx context.Context, cfg CapacityConfig, op Op, n int, tokens []st
 	for _, r := range seq {
 		row.SequenceBytes += len(r.body)
 	}
+	side("floor")
 	floor := make([]*floorClient, n)
 	floorMeters := make([]*meter, n)
 	for i := range n {
@@ -293,16 +325,18 @@ func runLevel(ctx context.Context, cfg CapacityConfig, op Op, n int, tokens []st
 		}
 	}()
 	floorCmd := func(ctx context.Context, i int) error { return floor[i].replay(ctx, seq) }
-	warm = measure(ctx, cfg.Warmup, floorMeters, floorCmd, nil, errs, "warm-up floor "+op.String())
+	warm = measure(ctx, cfg.Warmup, floorMeters, floorCmd, cpuMeter{}, errs, "warm-up floor "+op.String())
 	row.SetupErrors += warm.Errors
 
 	for r := range cfg.Rounds {
 		if ctx.Err() != nil {
 			return row, ctx.Err()
 		}
-		g := measure(ctx, cfg.Duration, gateMeters, gateCmd, cfg.GateCPU, errs, "psgate "+op.String())
+		side("psgate")
+		g := measure(ctx, cfg.Duration, gateMeters, gateCmd, cpuMeter{cfg.GateCPU, cfg.ClientCPU}, errs, "psgate "+op.String())
 		row.Gate = append(row.Gate, g)
-		f := measure(ctx, cfg.Duration, floorMeters, floorCmd, cfg.FloorCPU, errs, "floor "+op.String())
+		side("floor")
+		f := measure(ctx, cfg.Duration, floorMeters, floorCmd, cpuMeter{cfg.FloorCPU, cfg.ClientCPU}, errs, "floor "+op.String())
 		row.Floor = append(row.Floor, f)
 		cfg.Logf("%v, %d clients, round %d: psgate %.0f req/s, %.0f cmd/s, p99 %s, %s CPU/req (%d errors); floor %.0f req/s, request p99 %s, command p99 %s, %s CPU/req (%d errors)",
 			op, n, r+1, g.RequestRate(), g.CommandRate(), ms(g.Command.P99), us(g.CPUPerRequest()), g.Errors,
@@ -311,15 +345,31 @@ func runLevel(ctx context.Context, cfg CapacityConfig, op Op, n int, tokens []st
 	return row, nil
 }
 
-// measure runs cmd on len(meters) workers, each in a loop, for d, and
-// returns what they did. Commands begun before d ends finish. cpu, when
-// not nil, reads the server's CPU time.
-func measure(ctx context.Context, d time.Duration, meters []*meter, cmd func(ctx context.Context, i int) error,
-	cpu func() (time.Duration, bool), errs *errorLog, what string) RunStats {
-	if cpu == nil {
-		cpu = func() (time.Duration, bool) { return 0, false }
+// cpuMeter reads the CPU time of the server's process and of the
+// clients'; either may be nil (not measured).
+type cpuMeter struct{ server, client func() (time.Duration, bool) }
+
+// cpuSpent returns a function reporting the CPU time read has counted
+// since now; 0 when read is nil or fails either time.
+func cpuSpent(read func() (time.Duration, bool)) func() time.Duration {
+	if read == nil {
+		return func() time.Duration { return 0 }
 	}
-	cpu0, cpuOK := cpu()
+	t0, ok0 := read()
+	return func() time.Duration {
+		if t1, ok1 := read(); ok0 && ok1 {
+			return t1 - t0
+		}
+		return 0
+	}
+}
+
+// measure runs cmd on len(meters) workers, each in a loop, for d, and
+// returns what they did. Commands begun before d ends finish. cpu reads
+// the CPU time of the server and of the clients, where it can.
+func measure(ctx context.Context, d time.Duration, meters []*meter, cmd func(ctx context.Context, i int) error,
+	cpu cpuMeter, errs *errorLog, what string) RunStats {
+	serverCPU, clientCPU := cpuSpent(cpu.server), cpuSpent(cpu.client)
 	var before int64
 	for _, m := range meters {
 		before += m.requests.Load()
@@ -349,10 +399,7 @@ func measure(ctx context.Context, d time.Duration, meters []*meter, cmd func(ctx
 		})
 	}
 	wg.Wait()
-	s := RunStats{Elapsed: time.Since(start), Errors: nerr.Load()}
-	if cpu1, ok := cpu(); ok && cpuOK {
-		s.ServerCPU = cpu1 - cpu0
-	}
+	s := RunStats{Elapsed: time.Since(start), Errors: nerr.Load(), ServerCPU: serverCPU(), ClientCPU: clientCPU()}
 	var cmds, reqs []time.Duration
 	for i, m := range meters {
 		s.Requests += m.requests.Load()
@@ -411,21 +458,26 @@ func (r *CapacityReport) Write(w io.Writer) {
 			fmt.Fprintf(w, "server CPU per request: psgate %s, floor %s; requests per core ÷ floor's: %.2f\n",
 				us(g.CPUPerRequest), us(f.CPUPerRequest), cr)
 		}
+		if g.ClientCPUPerRequest > 0 && f.ClientCPUPerRequest > 0 {
+			fmt.Fprintf(w, "client CPU per request (the load generator, on the same cores): psgate's clients %s, the floor's %s\n",
+				us(g.ClientCPUPerRequest), us(f.ClientCPUPerRequest))
+		}
 		if row.SetupErrors > 0 {
 			fmt.Fprintf(w, "setup errors: %d\n", row.SetupErrors)
 		}
 	}
-	fmt.Fprintf(w, "\n| protocol | clients | psgate req/s | psgate cmd/s | psgate p50 | psgate p99 | floor req/s | floor req p99 | floor cmd p99 | req/s ratio | p99 ÷ floor req p99 | p99 ÷ floor cmd p99 | server CPU/req psgate | floor | req/core ratio |\n")
-	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	fmt.Fprintf(w, "\n| protocol | clients | psgate req/s | psgate cmd/s | psgate p50 | psgate p99 | floor req/s | floor req p99 | floor cmd p99 | req/s ratio | p99 ÷ floor req p99 | p99 ÷ floor cmd p99 | server CPU/req psgate | floor | req/core ratio | client CPU/req psgate | floor |\n")
+	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, row := range r.Rows {
 		g, f := summarise(row.Gate), summarise(row.Floor)
 		core := "—"
 		if cr := row.CoreRatio(); cr > 0 {
 			core = fmt.Sprintf("%.2f", cr)
 		}
-		fmt.Fprintf(w, "| %v | %d | %.0f | %.0f | %s | %s | %.0f | %s | %s | %.2f | %.1f | %.1f | %s | %s | %s |\n", row.Op, row.Clients,
+		fmt.Fprintf(w, "| %v | %d | %.0f | %.0f | %s | %s | %.0f | %s | %s | %.2f | %.1f | %.1f | %s | %s | %s | %s | %s |\n", row.Op, row.Clients,
 			g.RequestRate, g.CommandRate, ms(g.CommandP50), ms(g.CommandP99), f.RequestRate, ms(f.RequestP99), ms(f.CommandP99),
-			row.RequestRatio(), row.P99Ratio(), row.CommandP99Ratio(), us(g.CPUPerRequest), us(f.CPUPerRequest), core)
+			row.RequestRatio(), row.P99Ratio(), row.CommandP99Ratio(), us(g.CPUPerRequest), us(f.CPUPerRequest), core,
+			us(g.ClientCPUPerRequest), us(f.ClientCPUPerRequest))
 	}
 	fmt.Fprintf(w, "\nerrors: %d (target 0)\n", r.UnexpectedErrors())
 	for msg, n := range r.Errors {

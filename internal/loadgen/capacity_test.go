@@ -3,7 +3,9 @@ package loadgen_test
 import (
 	"context"
 	"net/http/httptest"
+	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,11 +42,15 @@ func TestCapacity(t *testing.T) {
 	// Off Linux, 127.1.x.y is not local without setup.
 	shared := runtime.GOOS != "linux"
 
+	// Server, floor and clients are all this process here: the CPU
+	// figures mean nothing, but each must be read and reported.
+	self := func() (time.Duration, bool) { return loadgen.ProcCPU(os.Getpid()) }
 	rep, err := loadgen.RunCapacity(ctx, loadgen.CapacityConfig{
 		BaseURL: base, EchoURL: echo.URL, Accounts: accounts,
 		Clients: []int{clients}, Ops: []loadgen.Op{loadgen.OpWinRS, loadgen.OpPSRP},
 		Duration: 2 * time.Second, Rounds: 1, Warmup: 200 * time.Millisecond,
 		SharedAddress: shared, Logf: t.Logf,
+		GateCPU: self, FloorCPU: self, ClientCPU: self,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +61,17 @@ func TestCapacity(t *testing.T) {
 	if n := rep.UnexpectedErrors(); n != 0 {
 		t.Errorf("%d errors: %v", n, rep.Errors)
 	}
+	if runtime.GOOS == "linux" && !strings.Contains(out.String(), "client CPU per request") {
+		t.Errorf("the report gives no client CPU per request")
+	}
 	for _, row := range rep.Rows {
+		if runtime.GOOS == "linux" {
+			for _, r := range append(slices.Clone(row.Gate), row.Floor...) {
+				if r.ServerCPU <= 0 || r.ClientCPU <= 0 {
+					t.Errorf("%v: run with server CPU %v and client CPU %v, want both measured", row.Op, r.ServerCPU, r.ClientCPU)
+				}
+			}
+		}
 		if row.Sequence == 0 {
 			t.Errorf("%v: no request recorded for the floor", row.Op)
 		}
