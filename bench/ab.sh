@@ -2,7 +2,8 @@
 # Compare builds of the server on this machine's noisy cores: runs
 # bench/capacity.sh on each build in turn, ROUNDS times over (so that a
 # slow minute of the machine hits every build alike), and prints each
-# run's table rows and the median commands/s of each build and protocol.
+# run's table rows and, for each build and protocol, the medians of its
+# commands/s and of the server's and the clients' CPU per request.
 #   bench/ab.sh OLD_BINARY NEW_BINARY                # 3 alternations, 100 clients, 6 s
 #   ROUNDS=5 CLIENTS=10 DURATION=8s bench/ab.sh a b c
 # Build the binaries first, e.g. `git worktree add /tmp/old <commit>` and
@@ -23,11 +24,16 @@ for round in $(seq "${ROUNDS:-3}"); do
 	done
 done
 echo
-echo "median commands/s over ${ROUNDS:-3} rounds:"
+echo "medians over ${ROUNDS:-3} rounds: commands/s, server CPU per request, client CPU per request:"
+# median FIELD: the median of column FIELD (awk -F'|' numbering) of stdin.
+median() { awk -F'|' -v f="$1" '{print $f+0}' | sort -n | awk '{v[NR]=$1} END {if (NR) print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 for bin in "$@"; do
 	for proto in winrs psrp; do
-		# Row: BIN | protocol | clients | req/s | cmd/s | …
-		grep -F "$bin | $proto |" "$rows" | awk -F'|' '{print $5+0}' | sort -n |
-			awk -v b="$bin" -v p="$proto" '{v[NR]=$1} END {if (NR) printf "%-40s %-6s %8d\n", b, p, (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'
+		for n in $(awk -F'|' '{print $3+0}' "$rows" | sort -nu); do
+			# Row: BIN | protocol | clients | req/s | cmd/s | … | server CPU/req psgate (14) | … | client CPU/req psgate (17) | …
+			r=$(grep -F "$bin | $proto | $n |" "$rows") || continue
+			printf "%-32s %-6s %4d clients %7d cmd/s %5d µs %5d µs\n" "$bin" "$proto" "$n" \
+				"$(median 5 <<<"$r")" "$(median 14 <<<"$r")" "$(median 17 <<<"$r")"
+		done
 	done
 done
