@@ -103,7 +103,12 @@ const PurgeBatch = 5000
 // gateway purging beside running commands passes rest, which PurgeBefore
 // calls after each full batch with how long it took, and which reports
 // whether to go on (server/retention.go); nil does not rest. It stops at a
-// short batch, an error, or when ctx ends.
+// batch that deleted nothing, an error, or when ctx ends.
+//
+// A short batch is not the end: nodes sharing a store each purge, and a
+// batch of one can come back short because another deleted part of the
+// rows it chose at the same moment, with more left behind them. The
+// empty batch that ends a purge costs one indexed query.
 func PurgeBefore(ctx context.Context, a interface {
 	PurgeAudit(ctx context.Context, before time.Time, limit int) (int64, error)
 }, before time.Time, batch int, rest func(ctx context.Context, took time.Duration) bool) (int64, error) {
@@ -115,10 +120,10 @@ func PurgeBefore(ctx context.Context, a interface {
 		start := time.Now()
 		n, err := a.PurgeAudit(ctx, before, batch)
 		total += n
-		if err != nil || n < int64(batch) {
+		if err != nil || n == 0 {
 			return total, err
 		}
-		if rest != nil && !rest(ctx, time.Since(start)) {
+		if n == int64(batch) && rest != nil && !rest(ctx, time.Since(start)) {
 			return total, ctx.Err()
 		}
 	}
