@@ -270,7 +270,9 @@ func RunCapacity(ctx context.Context, cfg CapacityConfig) (*CapacityReport, erro
 func runLevel(ctx context.Context, cfg CapacityConfig, op Op, n int, tokens []string, errs *errorLog) (row CapacityRow, err error) {
 	row = CapacityRow{Op: op, Clients: n}
 	// Goroutines inherit the labels of the goroutine that starts them.
-	side := func(name string) { pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("side", name, "protocol", op.String()))) }
+	side := func(name string) {
+		pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("side", name, "protocol", op.String())))
+	}
 	defer pprof.SetGoroutineLabels(ctx)
 	side("psgate")
 	gate := make([]*capClient, n)
