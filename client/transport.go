@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/psgate/psgate"
@@ -23,6 +24,9 @@ const maxResponse = 16 << 20
 // credentials.
 type conn struct {
 	cfg Config
+	// decoders keeps response decoders (their scanner arrays) between
+	// requests; a session's commands and their Receives may overlap.
+	decoders sync.Pool
 }
 
 // newRequest returns the addressing headers of a new request.
@@ -109,7 +113,7 @@ func (c *conn) post(ctx context.Context, body []byte, refresh bool) (*wsman.Resp
 		return nil, ClassifyNetworkError(c.cfg.Endpoint, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	data, err := readBody(resp, maxResponse)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -122,7 +126,12 @@ func (c *conn) post(ctx context.Context, body []byte, refresh bool) (*wsman.Resp
 	if !strings.Contains(resp.Header.Get("Content-Type"), "xml") {
 		return nil, httpError(c.cfg.Endpoint, resp, data)
 	}
-	r, err := wsman.DecodeResponse(data, wsman.Limits{MaxEnvelopeSize: maxResponse})
+	d, _ := c.decoders.Get().(*wsman.Decoder)
+	if d == nil {
+		d = new(wsman.Decoder)
+	}
+	r, err := d.DecodeResponse(data, wsman.Limits{MaxEnvelopeSize: maxResponse})
+	c.decoders.Put(d)
 	var f *wsman.Fault
 	switch {
 	case errors.As(err, &f):
@@ -138,4 +147,17 @@ func (c *conn) post(ctx context.Context, body []byte, refresh bool) (*wsman.Resp
 		return nil, httpError(c.cfg.Endpoint, resp, nil)
 	}
 	return r, nil
+}
+
+// readBody reads a response body of at most limit bytes; a longer one
+// comes back with limit+1 bytes, for the caller to refuse. A body of
+// announced length is read into one buffer of that size rather than
+// through ReadAll's doublings.
+func readBody(resp *http.Response, limit int) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= int64(limit) {
+		data := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, data)
+		return data, err
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
 }

@@ -38,6 +38,29 @@ type Request struct {
 const nsRequestSet = `<s:Envelope xmlns:s="` + NsSOAP + `" xmlns:a="` + NsAddressing + `" xmlns:w="` + NsWSMan +
 	`" xmlns:p="` + NsWSManMS + `" xmlns:rsp="` + NsShell + `" xmlns:n="` + NsEnumeration + `">`
 
+// startRequest returns a buffer holding the envelope start, the request
+// header and "<s:Body>", with room for body more bytes and the envelope's
+// end: an encoder that bounds its body well allocates once (a base64
+// argument appended past the capacity would copy the whole envelope).
+func startRequest(action string, r Request, body int) []byte {
+	return appendRequestStart(make([]byte, 0, requestStartSize(action, r)+body+len(envClose)), action, r)
+}
+
+// requestHeaderMarkup bounds the markup appendRequestStart writes around
+// the envelope start and the request's fields: 635 bytes with every
+// optional element, TestRequestStartSize checks it.
+const requestHeaderMarkup = 768
+
+// requestStartSize bounds what appendRequestStart writes for r when its
+// text needs no escaping.
+func requestStartSize(action string, r Request) int {
+	n := len(nsRequestSet) + requestHeaderMarkup + len(action) + len(r.To) + len(r.MessageID) + len(r.ResourceURI) + len(r.ShellID)
+	for _, o := range r.Options {
+		n += len(`<w:Option Name="" MustComply="true"></w:Option>`) + len(o.Name) + len(o.Value)
+	}
+	return n
+}
+
 // appendRequestStart writes the envelope start, the request header and
 // "<s:Body>".
 func appendRequestStart(b []byte, action string, r Request) []byte {
@@ -102,8 +125,13 @@ type CreateShell struct {
 
 // EncodeCreateRequest encodes a Create (open a shell) request.
 func EncodeCreateRequest(r Request, s CreateShell) []byte {
-	b := make([]byte, 0, 1536+base64.StdEncoding.EncodedLen(len(s.CreationXML)))
-	b = appendRequestStart(b, ActionCreate, r)
+	body := 512 + len(s.ShellID) + len(s.Name) + base64.StdEncoding.EncodedLen(len(s.CreationXML))
+	for _, names := range [][]string{s.InputStreams, s.OutputStreams} {
+		for _, n := range names {
+			body += len(n) + 1
+		}
+	}
+	b := startRequest(ActionCreate, r, body)
 	b = append(b, "<rsp:Shell"...)
 	if s.ShellID != "" {
 		b = appendAttr(b, "ShellId", s.ShellID)
@@ -132,12 +160,11 @@ func EncodeCreateRequest(r Request, s CreateShell) []byte {
 // the pipeline id and the single argument the first CREATE_PIPELINE
 // fragments (sent base64-encoded); command is empty.
 func EncodeCommandRequest(r Request, commandID, command string, args ...[]byte) []byte {
-	size := 1024 + len(command)
+	body := 128 + len(commandID) + len(command)
 	for _, a := range args {
-		size += base64.StdEncoding.EncodedLen(len(a)) + 32
+		body += base64.StdEncoding.EncodedLen(len(a)) + len("<rsp:Arguments></rsp:Arguments>")
 	}
-	b := make([]byte, 0, size)
-	b = appendRequestStart(b, ActionCommand, r)
+	b := startRequest(ActionCommand, r, body)
 	b = append(b, "<rsp:CommandLine"...)
 	if commandID != "" {
 		b = appendAttr(b, "CommandId", commandID)
@@ -156,12 +183,11 @@ func EncodeCommandRequest(r Request, commandID, command string, args ...[]byte) 
 // EncodeSendRequest encodes a Send request carrying streams (stdin or pr,
 // with CommandID empty for shell-level input).
 func EncodeSendRequest(r Request, streams ...Stream) []byte {
-	size := 1024
+	body := 32
 	for _, s := range streams {
-		size += base64.StdEncoding.EncodedLen(len(s.Data)) + 96
+		body += base64.StdEncoding.EncodedLen(len(s.Data)) + 96 + len(s.Name) + len(s.CommandID)
 	}
-	b := make([]byte, 0, size)
-	b = appendRequestStart(b, ActionSend, r)
+	b := startRequest(ActionSend, r, body)
 	b = append(b, "<rsp:Send>"...)
 	for _, s := range streams {
 		b = append(b, "<rsp:Stream"...)
@@ -183,8 +209,11 @@ func EncodeSendRequest(r Request, streams ...Stream) []byte {
 // EncodeReceiveRequest encodes a Receive request for the named streams of
 // a command, or of the shell when commandID is empty.
 func EncodeReceiveRequest(r Request, commandID string, streams ...string) []byte {
-	b := make([]byte, 0, 1024)
-	b = appendRequestStart(b, ActionReceive, r)
+	body := 128 + len(commandID)
+	for _, n := range streams {
+		body += len(n) + 1
+	}
+	b := startRequest(ActionReceive, r, body)
 	b = append(b, "<rsp:Receive><rsp:DesiredStream"...)
 	if commandID != "" {
 		b = appendAttr(b, "CommandId", commandID)
@@ -198,8 +227,7 @@ func EncodeReceiveRequest(r Request, commandID string, streams ...string) []byte
 // EncodeSignalRequest encodes a Signal request (PSSignalCrtlC stops a
 // pipeline, SignalTerminate ends a command).
 func EncodeSignalRequest(r Request, commandID, code string) []byte {
-	b := make([]byte, 0, 1024)
-	b = appendRequestStart(b, ActionSignal, r)
+	b := startRequest(ActionSignal, r, 128+len(commandID)+len(code))
 	b = append(b, "<rsp:Signal"...)
 	if commandID != "" {
 		b = appendAttr(b, "CommandId", commandID)
@@ -212,8 +240,7 @@ func EncodeSignalRequest(r Request, commandID, code string) []byte {
 
 // EncodeDeleteRequest encodes a Delete (close the shell) request.
 func EncodeDeleteRequest(r Request) []byte {
-	b := make([]byte, 0, 1024)
-	b = appendRequestStart(b, ActionDelete, r)
+	b := startRequest(ActionDelete, r, 0)
 	return append(b, envClose...)
 }
 
@@ -221,8 +248,7 @@ func EncodeDeleteRequest(r Request) []byte {
 // caller's shells (r.ResourceURI ResourceShell), or of the commands of the
 // shell named shellID (r.ResourceURI ResourceShellCommand).
 func EncodeEnumerateRequest(r Request, shellID string) []byte {
-	b := make([]byte, 0, 1024)
-	b = appendRequestStart(b, ActionEnumerate, r)
+	b := startRequest(ActionEnumerate, r, 384+len(shellID))
 	b = append(b, "<n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>32000</w:MaxElements>"...)
 	if shellID != "" {
 		b = append(b, `<w:Filter Dialect="http://schemas.dmtf.org/wbem/wsman/1/wsman/SelectorFilter"><w:SelectorSet><w:Selector Name="ShellId">`...)

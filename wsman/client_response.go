@@ -37,17 +37,39 @@ type Response struct {
 // encoding/xml's per-token allocations; whatever the scanner declines, and
 // every malformed body, goes through encoding/xml (decodeResponseGeneral).
 func DecodeResponse(body []byte, lim Limits) (*Response, error) {
+	return new(Decoder).DecodeResponse(body, lim)
+}
+
+// DecodeResponse decodes body as the function DecodeResponse does, on d's
+// memory: a client decoding many responses keeps a Decoder (one at a
+// time) so that the scanner's arrays are not allocated for each. The
+// Response shares nothing with d.
+func (d *Decoder) DecodeResponse(body []byte, lim Limits) (*Response, error) {
 	lim = lim.withDefaults()
 	if len(body) <= lim.MaxEnvelopeSize {
-		if root, ok := scanTree(body, lim); ok {
-			r, err := responseOf(root)
-			var f *Fault
-			if err == nil || errors.As(err, &f) {
-				return r, err
-			}
+		if ok, r, err := d.s.response(body, lim); ok {
+			return r, err
 		}
 	}
 	return decodeResponseGeneral(body, lim)
+}
+
+// response is the fast path of DecodeResponse on s's arrays, which it
+// leaves cleared for the next call; ok is false when it declines. A
+// response copies what it keeps out of the tree (strings, decoded
+// stream data), so the arrays may be reused at once.
+func (s *scanner) response(body []byte, lim Limits) (ok bool, r *Response, err error) {
+	defer s.release()
+	root, ok := s.tree(body, lim)
+	if !ok {
+		return false, nil, nil
+	}
+	r, err = responseOf(root)
+	var f *Fault
+	if err == nil || errors.As(err, &f) {
+		return true, r, err
+	}
+	return false, nil, nil
 }
 
 // decodeResponseGeneral is DecodeResponse through encoding/xml: it handles

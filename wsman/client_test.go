@@ -1,8 +1,10 @@
 package wsman
 
 import (
+	"bytes"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -190,7 +192,46 @@ func checkResponseAgrees(t *testing.T, body []byte, lim Limits) (*Response, erro
 	if errString(err) != errString(wantErr) {
 		t.Fatalf("DecodeResponse error = %v, general error = %v\n%q", err, wantErr, body)
 	}
+	// A reused Decoder: one response before, and the first one's result
+	// checked again after, so that neither sees the other's memory.
+	var d Decoder
+	first, _ := d.DecodeResponse(reuseProbe, Limits{})
+	kept := cloneResponse(first)
+	again, againErr := d.DecodeResponse(body, lim)
+	if diff := cmp.Diff(want, again); diff != "" || errString(againErr) != errString(wantErr) {
+		t.Fatalf("Decoder.DecodeResponse after another response (-general +reused), error %v:\n%s\n%q", againErr, diff, body)
+	}
+	if _, _ = d.DecodeResponse(body, lim); !cmp.Equal(kept, first) {
+		t.Fatalf("a response changed when its Decoder decoded others:\n%s", cmp.Diff(kept, first))
+	}
 	return got, err
+}
+
+// reuseProbe is a response with every kind of field, decoded before the
+// body under test on the same Decoder.
+var reuseProbe = EncodeReceiveResponse(Header{MessageID: "uuid:probe", RelatesTo: "uuid:req"}, ReceiveResult{
+	Streams: []OutStream{{Name: "stdout", CommandID: "C0", Data: []byte("probe output")}, {Name: "stderr", CommandID: "C0", Data: []byte("e")}},
+	State:   &CommandState{CommandID: "C0", State: StateDone, ExitCode: intPtr(3)},
+})
+
+// cloneResponse copies r deeply, its stream data included.
+func cloneResponse(r *Response) *Response {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	c.Streams = nil
+	for _, s := range r.Streams {
+		s.Data = bytes.Clone(s.Data)
+		c.Streams = append(c.Streams, s)
+	}
+	if r.State != nil {
+		st := *r.State
+		c.State = &st
+	}
+	c.Shells = slices.Clone(r.Shells)
+	c.Commands = slices.Clone(r.Commands)
+	return &c
 }
 
 // Every response the server writes takes the fast path, and every recorded
@@ -223,5 +264,40 @@ func TestDecodeResponseFastPath(t *testing.T) {
 	general := testing.AllocsPerRun(20, func() { _, _ = decodeResponseGeneral(body, Limits{}) })
 	if fast*3 > general {
 		t.Errorf("DecodeResponse: %.0f allocations per Receive response, encoding/xml %.0f: not the fast path", fast, general)
+	}
+}
+
+// TestRequestStartSize: the client's request encoders size their buffer
+// once. A request header with every field is within requestStartSize, and
+// a Command carrying a CREATE_PIPELINE-sized argument, a Receive, a Send,
+// a Signal, a Delete and an Enumerate each cost one allocation: a buffer
+// that grew (base64 appended past its capacity) would be a second.
+func TestRequestStartSize(t *testing.T) {
+	full := clientReq()
+	full.Options = []Option{{Name: "protocolversion", Value: "2.3", MustComply: true}, {Name: "WINRS_NOPROFILE", Value: "TRUE"}}
+	for _, action := range []string{ActionCommand, ActionReceive, ActionCreate} {
+		if got, bound := len(appendRequestStart(nil, action, full)), requestStartSize(action, full); got > bound {
+			t.Errorf("%s: request start of %d bytes, requestStartSize %d", action, got, bound)
+		}
+	}
+	arg := bytes.Repeat([]byte{0x5a}, 3000)
+	for _, tt := range []struct {
+		name   string
+		encode func() []byte
+	}{
+		{"Command", func() []byte { return EncodeCommandRequest(full, "C3D4E5F6-0000-4000-8000-000000000002", "", arg) }},
+		{"Receive", func() []byte { return EncodeReceiveRequest(full, "C3D4E5F6-0000-4000-8000-000000000002", "stdout") }},
+		{"Send", func() []byte {
+			return EncodeSendRequest(full, Stream{Name: "stdin", CommandID: "C3D4E5F6-0000-4000-8000-000000000002", Data: arg})
+		}},
+		{"Signal", func() []byte {
+			return EncodeSignalRequest(full, "C3D4E5F6-0000-4000-8000-000000000002", SignalTerminate)
+		}},
+		{"Delete", func() []byte { return EncodeDeleteRequest(full) }},
+		{"Enumerate", func() []byte { return EncodeEnumerateRequest(full, full.ShellID) }},
+	} {
+		if n := testing.AllocsPerRun(10, func() { _ = tt.encode() }); n != 1 {
+			t.Errorf("%s request: %.0f allocations, want 1 (the buffer grew)", tt.name, n)
+		}
 	}
 }
