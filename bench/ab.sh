@@ -6,16 +6,23 @@
 # commands/s and of the server's and the clients' CPU per request.
 #   bench/ab.sh OLD_BINARY NEW_BINARY                # 3 alternations, 100 clients, 6 s
 #   ROUNDS=5 CLIENTS=10 DURATION=8s bench/ab.sh a b c
+#   AB=clients bench/ab.sh OLD_TOOL NEW_TOOL         # builds of the clients (bench/capacity) instead,
+#                                                    # against one server (PSGATE_BIN or bin/psgate)
 # Build the binaries first, e.g. `git worktree add /tmp/old <commit>` and
-# `go build -o /tmp/psgate-old ./cmd/psgate` there.
+# `go build -o /tmp/psgate-old ./cmd/psgate` (or `./bench/capacity`) there.
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,9p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,11p' "$0" >&2; exit 2; }
+case "${AB:-server}" in
+server) var=PSGATE_BIN ;;
+clients) var=CAPACITY_BIN ;;
+*) echo "AB=$AB: want server or clients" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 rows=$(mktemp)
 trap 'rm -f "$rows"' EXIT
 for round in $(seq "${ROUNDS:-3}"); do
 	for bin in "$@"; do
-		log=$(PSGATE_BIN=$bin DURATION=${DURATION:-6s} CLIENTS=${CLIENTS:-100} ROUNDS=1 bench/capacity.sh 2>&1) || {
+		log=$(env "$var=$bin" DURATION="${DURATION:-6s}" CLIENTS="${CLIENTS:-100}" ROUNDS=1 bench/capacity.sh 2>&1) || {
 			echo "$log" | tail -20 >&2
 			echo "ab: $bin failed in round $round" >&2
 			exit 1

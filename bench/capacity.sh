@@ -11,6 +11,7 @@
 #   DURATION=3s CLIENTS=1,10 ROUNDS=1 bench/capacity.sh
 #   SOAK=1 SHELLS=200 DURATION=60s bench/capacity.sh
 #   PSGATE_BIN=/tmp/psgate-base/bin/psgate bench/capacity.sh   # another build of the server
+#   CAPACITY_BIN=/tmp/capacity-base bench/capacity.sh          # another build of the clients (bench/capacity)
 # Extra arguments go to bench/capacity (see -help).
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
@@ -18,7 +19,10 @@ ensure_go
 cd "$ROOT"
 PORT=${PORT:-15987}
 STORE=${STORE:-sqlite}
-go build -o bin/capacity ./bench/capacity
+# The load generator: this tree's, or another build of it (the clients'
+# code, the client package included, compared like the server's).
+tool=${CAPACITY_BIN:-bin/capacity}
+[ -n "${CAPACITY_BIN:-}" ] || go build -o bin/capacity ./bench/capacity
 
 db="" admin_dsn=""
 # Called by start_bench_server's exit trap.
@@ -45,12 +49,12 @@ start_bench_server "$PORT" error "${store_args[@]}"
 echo "server: ${PSGATE_BIN:-bin/psgate} on $STORE"
 
 if [ -n "${IDLE:-}" ]; then
-	./bin/capacity -url "http://127.0.0.1:$PORT" -pid "$pid" "${tool_args[@]}" \
+	"$tool" -url "http://127.0.0.1:$PORT" -pid "$pid" "${tool_args[@]}" \
 		-idle "$IDLE" -idle-protocol "${IDLE_PROTOCOL:-psrp}" "$@"
 elif [ -n "${SOAK:-}" ]; then
-	./bin/capacity -url "http://127.0.0.1:$PORT" -pid "$pid" "${tool_args[@]}" \
+	"$tool" -url "http://127.0.0.1:$PORT" -pid "$pid" "${tool_args[@]}" \
 		-soak -shells "${SHELLS:-1000}" -duration "${DURATION:-10m}" "$@"
 else
-	./bin/capacity -url "http://127.0.0.1:$PORT" -pid "$pid" "${tool_args[@]}" \
+	"$tool" -url "http://127.0.0.1:$PORT" -pid "$pid" "${tool_args[@]}" \
 		-clients "${CLIENTS:-1,10,100}" -duration "${DURATION:-8s}" -rounds "${ROUNDS:-3}" "$@"
 fi
