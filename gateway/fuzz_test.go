@@ -28,6 +28,7 @@ import (
 	"github.com/psgate/psgate/psrp"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/sqlite"
+	"github.com/psgate/psgate/store/sqlite/sqlitetest"
 )
 
 // fuzzPassword is the one password the test authenticator accepts.
@@ -70,11 +71,7 @@ func newWorld(tb testing.TB) *world {
 	// creation rate is unlimited below.
 	epoch := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := func() time.Time { return epoch }
-	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "psgate.db"), sqlite.Options{Now: now})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = db.Close() })
+	db := sqlitetest.Open(tb, sqlite.Options{Now: now})
 	w := &world{st: db, auth: fixedAuth{}}
 	pol := store.DefaultPolicy()
 	pol.MaxShellCreationsPerMinute = 0
@@ -106,6 +103,7 @@ func newWorld(tb testing.TB) *world {
 			w.auth[name] = psgate.Principal{TenantID: t.ID, Tenant: t.Name, UserID: u.ID, UPN: upn, Method: psgate.AuthPassword}
 		}
 	}
+	var err error
 	w.adm, err = admission.New(admission.Config{Store: db, NodeName: "fuzz:5985", Now: now})
 	if err != nil {
 		tb.Fatal(err)

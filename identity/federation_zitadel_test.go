@@ -27,6 +27,7 @@ import (
 	"github.com/psgate/psgate/identity"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/sqlite"
+	"github.com/psgate/psgate/store/sqlite/sqlitetest"
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -165,11 +166,7 @@ func TestFederationWithZitadelOP(t *testing.T) {
 	srv.StartTLS()
 	defer srv.Close()
 
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqlitetest.Open(t, sqlite.Options{})
 	fab, err := db.CreateTenant(ctx, store.Tenant{Name: "fabrikam", Domain: "fabrikam.test", Policy: store.DefaultPolicy()})
 	if err != nil {
 		t.Fatal(err)

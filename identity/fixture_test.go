@@ -19,6 +19,7 @@ import (
 	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/sqlite"
+	"github.com/psgate/psgate/store/sqlite/sqlitetest"
 )
 
 var _ Store = (*sqlite.DB)(nil)
@@ -86,11 +87,7 @@ func newFixture(t testing.TB, configure ...func(*ServiceConfig)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
-	db, err := sqlite.Open(ctx, t.TempDir()+"/db", sqlite.Options{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(t, sqlite.Options{Now: clk.Now})
 	f := &fixture{t: t, clock: clk, db: db, logs: &syncBuffer{}, ctx: ctx}
 
 	pol := store.DefaultPolicy()
@@ -111,6 +108,7 @@ func newFixture(t testing.TB, configure ...func(*ServiceConfig)) *fixture {
 	for _, c := range configure {
 		c(&cfg)
 	}
+	var err error
 	if f.svc, err = NewService(cfg); err != nil {
 		t.Fatal(err)
 	}

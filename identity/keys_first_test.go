@@ -2,12 +2,12 @@ package identity
 
 import (
 	"context"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/psgate/psgate/store/sqlite"
+	"github.com/psgate/psgate/store/sqlite/sqlitetest"
 )
 
 // TestSignerRightAfterFirstKey: the first token request on a fresh store
@@ -17,11 +17,7 @@ import (
 // creation took longer than a millisecond).
 func TestSignerRightAfterFirstKey(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "psgate.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqlitetest.Open(t, sqlite.Options{})
 	var ticks atomic.Int64
 	base := time.Now()
 	// Every reading of the clock is 5 ms later than the last, as on a slow

@@ -21,6 +21,7 @@ import (
 	"github.com/psgate/psgate/internal/password"
 	"github.com/psgate/psgate/psobject"
 	"github.com/psgate/psgate/store/sqlite"
+	"github.com/psgate/psgate/store/sqlite/sqlitetest"
 )
 
 // tokenService is psgate's real token service on a loopback listener,
@@ -32,11 +33,7 @@ type tokenService struct {
 
 func newTokenService(t testing.TB) *tokenService {
 	t.Helper()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "psgate.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(t, sqlite.Options{})
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
 	svc, err := identity.NewService(identity.ServiceConfig{Store: db, Issuer: issuer, PasswordParams: password.Fast()})

@@ -2,7 +2,6 @@ package rbac
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/psgate/psgate/engine"
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/sqlite"
+	"github.com/psgate/psgate/store/sqlite/sqlitetest"
 )
 
 func role(name string, entries ...store.RoleEntry) store.Role {
@@ -289,11 +289,7 @@ func TestValueStrings(t *testing.T) {
 // The built-in roles as the store seeds them behave as the issue says.
 func TestBuiltInRolesFromTheStore(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "psgate.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(t, sqlite.Options{})
 	tenant, err := db.CreateTenant(ctx, store.Tenant{Name: "contoso", Domain: "contoso.test", Policy: store.DefaultPolicy()})
 	if err != nil {
 		t.Fatal(err)

@@ -2,12 +2,12 @@ package server
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/sqlite"
+	"github.com/psgate/psgate/store/sqlite/sqlitetest"
 )
 
 // TestPurgePacedRestsBetweenBatches: the retention purge works through a
@@ -16,11 +16,7 @@ import (
 // records inside the retention period alone.
 func TestPurgePacedRestsBetweenBatches(t *testing.T) {
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "psgate.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqlitetest.Open(t, sqlite.Options{})
 	now := time.Now()
 	before := now.Add(-time.Hour)
 	var recs []store.AuditRecord

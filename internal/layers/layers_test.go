@@ -59,6 +59,7 @@ var layers = map[string]layer{
 	"store/postgres":             {3, "a store implementation"},
 	"store/cache":                {3, "the directory cache"},
 	"store/storetest":            {3, "store conformance tests"},
+	"store/sqlite/sqlitetest":    {4, "a SQLite store for tests"},
 	"engine/builtin":             {4, "the built-in commands"},
 	"engine/enginetest":          {4, "fake cmdlets for the engine's tests"},
 	"rbac":                       {4, "role-based access control"},

@@ -6,15 +6,12 @@ import (
 
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/sqlite"
+	"github.com/psgate/psgate/store/sqlite/sqlitetest"
 	"github.com/psgate/psgate/store/storetest"
 )
 
 func benchmarkAppendAudit(b *testing.B, parallel bool) {
-	db, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "psgate.db"), sqlite.Options{})
-	if err != nil {
-		b.Fatalf("Open() error = %v", err)
-	}
-	defer db.Close()
+	db := sqlitetest.Open(b, sqlite.Options{})
 	storetest.BenchmarkAppendAudit(b, db, parallel)
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/sqlite"
+	"github.com/psgate/psgate/store/sqlite/sqlitetest"
 )
 
 // TestBackupIsASnapshotWhileWritesGoOn backs a store up while another
@@ -113,11 +114,7 @@ func waitFor(t *testing.T, cond func() bool) {
 
 func TestBackupRefusesAnExistingFile(t *testing.T) {
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "psgate.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqlitetest.Open(t, sqlite.Options{})
 	existing := filepath.Join(t.TempDir(), "keep.db")
 	if err := os.WriteFile(existing, []byte("yesterday's backup"), 0o600); err != nil {
 		t.Fatal(err)
@@ -135,11 +132,7 @@ func TestBackupRefusesAnExistingFile(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "psgate.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqlitetest.Open(t, sqlite.Options{})
 	tn, err := db.CreateTenant(ctx, store.Tenant{Name: "contoso", Domain: "contoso.test", Policy: store.DefaultPolicy()})
 	if err != nil {
 		t.Fatal(err)

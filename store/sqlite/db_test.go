@@ -15,6 +15,7 @@ import (
 
 	"github.com/psgate/psgate/store"
 	"github.com/psgate/psgate/store/sqlite"
+	"github.com/psgate/psgate/store/sqlite/sqlitetest"
 )
 
 func TestReopenKeepsDataAndSchema(t *testing.T) {
@@ -98,11 +99,7 @@ type fixture struct {
 func newFixture(tb testing.TB, tenants, usersPerTenant int) *fixture {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "psgate.db"), sqlite.Options{})
-	if err != nil {
-		tb.Fatalf("Open() error = %v", err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(tb, sqlite.Options{})
 	f := &fixture{db: db}
 	for i := range tenants {
 		tn, err := db.CreateTenant(ctx, store.Tenant{Name: fmt.Sprintf("t%d", i), Domain: fmt.Sprintf("t%d.test", i),
