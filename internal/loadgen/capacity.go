@@ -75,20 +75,17 @@ type RunStats struct {
 }
 
 // CPUPerRequest is the server's CPU time per request; 0 when unmeasured.
-func (s RunStats) CPUPerRequest() time.Duration {
-	if s.Requests == 0 {
-		return 0
-	}
-	return s.ServerCPU / time.Duration(s.Requests)
-}
+func (s RunStats) CPUPerRequest() time.Duration { return s.perRequest(s.ServerCPU) }
 
 // ClientCPUPerRequest is the clients' CPU time per request; 0 when
 // unmeasured.
-func (s RunStats) ClientCPUPerRequest() time.Duration {
+func (s RunStats) ClientCPUPerRequest() time.Duration { return s.perRequest(s.ClientCPU) }
+
+func (s RunStats) perRequest(d time.Duration) time.Duration {
 	if s.Requests == 0 {
 		return 0
 	}
-	return s.ClientCPU / time.Duration(s.Requests)
+	return d / time.Duration(s.Requests)
 }
 
 // RequestRate is requests per second.
