@@ -7,13 +7,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/psgate/psgate"
+	"github.com/psgate/psgate/internal/httpbody"
 	"github.com/psgate/psgate/wsman"
 )
 
@@ -113,7 +113,7 @@ func (c *conn) post(ctx context.Context, body []byte, refresh bool) (*wsman.Resp
 		return nil, ClassifyNetworkError(c.cfg.Endpoint, err)
 	}
 	defer resp.Body.Close()
-	data, err := readBody(resp, maxResponse)
+	data, err := httpbody.Read(resp.Body, resp.ContentLength, maxResponse)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -147,17 +147,4 @@ func (c *conn) post(ctx context.Context, body []byte, refresh bool) (*wsman.Resp
 		return nil, httpError(c.cfg.Endpoint, resp, nil)
 	}
 	return r, nil
-}
-
-// readBody reads a response body of at most limit bytes; a longer one
-// comes back with limit+1 bytes, for the caller to refuse. A body of
-// announced length is read into one buffer of that size rather than
-// through ReadAll's doublings.
-func readBody(resp *http.Response, limit int) ([]byte, error) {
-	if n := resp.ContentLength; n >= 0 && n <= int64(limit) {
-		data := make([]byte, n)
-		_, err := io.ReadFull(resp.Body, data)
-		return data, err
-	}
-	return io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
 }

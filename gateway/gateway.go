@@ -17,6 +17,7 @@ import (
 
 	"github.com/psgate/psgate"
 	"github.com/psgate/psgate/engine"
+	"github.com/psgate/psgate/internal/httpbody"
 	"github.com/psgate/psgate/psrp"
 	"github.com/psgate/psgate/wsman"
 )
@@ -409,16 +410,9 @@ func readBody(r *http.Request, limit int) ([]byte, error) {
 		return nil, psgate.E(psgate.CodeEnvelopeTooLarge, psgate.Args{
 			"size": fmt.Sprint(r.ContentLength), "limit": fmt.Sprint(limit)})
 	}
-	var body []byte
-	var err error
-	if n := r.ContentLength; n >= 0 {
-		// The usual case: one allocation of the announced size (net/http
-		// ends the body there) instead of ReadAll's doubling.
-		body = make([]byte, n)
-		_, err = io.ReadFull(r.Body, body)
-	} else {
-		body, err = io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
-	}
+	// Announced (the usual case), at most limit: net/http ends the body
+	// there.
+	body, err := httpbody.Read(r.Body, r.ContentLength, limit)
 	if err != nil {
 		return nil, psgate.Wrap(psgate.CodeMalformedEnvelope, psgate.Args{"detail": "the request body could not be read"}, err)
 	}

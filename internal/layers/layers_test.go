@@ -34,6 +34,7 @@ var layers = map[string]layer{
 	"internal/stack":             {0, "growing a goroutine stack before deep work"},
 	"internal/recent":            {0, "a fixed-size memory of recent ids"},
 	"internal/xmlscan":           {0, "a pure XML scanner"},
+	"internal/httpbody":          {0, "reading bounded HTTP bodies"},
 	"internal/xmlscantest":       {0, "test helpers for the decoders on xmlscan"},
 	"xpress":                     {0, "a pure compression codec"},
 	"engine/syntax":              {0, "the pure command language"},
