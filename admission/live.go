@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -147,31 +146,39 @@ func (l *liveAuthorizer) begin(ctx context.Context, calls []engine.AuditedCall) 
 }
 
 // complete records the outcome of the commands whose started records are
-// ids (0: not written); several complete concurrently, so that they share
-// a commit.
+// ids (0: not written), in one commit.
 func (l *liveAuthorizer) complete(ctx context.Context, recs []store.AuditRecord, ids []int64, err error, dur time.Duration) {
 	outcome, code := store.OutcomeOK, ""
 	if err != nil {
 		outcome, code = store.OutcomeError, string(psgate.CodeOf(err))
 	}
-	one := func(i int) {
-		if ids[i] == 0 {
-			return
-		}
-		if err := l.st.CompleteAudit(ctx, ids[i], outcome, code, dur); err != nil {
-			l.log.Error("audit of command end failed; its record stays started", logkey.ShellID, l.shellID,
-				logkey.CommandID, recs[i].CommandID, logkey.Err, err)
-		}
+	failed := func(rec store.AuditRecord, err error) {
+		l.log.Error("audit of command end failed; its record stays started", logkey.ShellID, l.shellID,
+			logkey.CommandID, rec.CommandID, logkey.Err, err)
 	}
-	if len(ids) == 1 {
-		one(0)
+	if len(ids) == 1 { // the usual pipeline: no slices to build
+		if ids[0] != 0 {
+			if err := l.st.CompleteAudit(ctx, ids[0], outcome, code, dur); err != nil {
+				failed(recs[0], err)
+			}
+		}
 		return
 	}
-	var wg sync.WaitGroup
-	for i := range ids {
-		wg.Go(func() { one(i) })
+	written := make([]int64, 0, len(ids))
+	at := make([]int, 0, len(ids)) // written[k] is the record of recs[at[k]]
+	for i, id := range ids {
+		if id != 0 {
+			written, at = append(written, id), append(at, i)
+		}
 	}
-	wg.Wait()
+	if len(written) == 0 {
+		return
+	}
+	for k, err := range store.CompleteAudits(ctx, l.st, written, outcome, code, dur) {
+		if err != nil {
+			failed(recs[at[k]], err)
+		}
+	}
 }
 
 // record builds the audit record of one command: the cmdlet, its

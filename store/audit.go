@@ -129,6 +129,32 @@ func PurgeBefore(ctx context.Context, a interface {
 	}
 }
 
+// AuditCompletions is an optional capability of a store with an audit
+// log: the outcomes of a pipeline's commands recorded in one commit, as
+// their started records were (AuditGenerations).
+type AuditCompletions interface {
+	// CompleteAudits records the outcome of each record of ids as
+	// Audit.CompleteAudit does, in one commit where it can, and returns
+	// each one's error: errs[i] is nil when the outcome of ids[i] is
+	// recorded. len(errs) == len(ids).
+	CompleteAudits(ctx context.Context, ids []int64, outcome, code string, dur time.Duration) (errs []error)
+}
+
+// CompleteAudits records the outcome of each record of ids through a: in
+// one commit when a is an AuditCompletions, else one by one.
+func CompleteAudits(ctx context.Context, a interface {
+	CompleteAudit(ctx context.Context, id int64, outcome, code string, dur time.Duration) error
+}, ids []int64, outcome, code string, dur time.Duration) []error {
+	if ac, ok := a.(AuditCompletions); ok {
+		return ac.CompleteAudits(ctx, ids, outcome, code, dur)
+	}
+	errs := make([]error, len(ids))
+	for i, id := range ids {
+		errs[i] = a.CompleteAudit(ctx, id, outcome, code, dur)
+	}
+	return errs
+}
+
 // Completion checks CompleteAudit's arguments (a record ID, and an
 // outcome that ends a command) and returns the bounded record a store
 // queues for it: the ID set marks it as a completion.

@@ -131,6 +131,12 @@ func (s *Store) AppendAudits(ctx context.Context, recs []store.AuditRecord) (ids
 	return ids, gen, err
 }
 
+// CompleteAudits implements store.AuditCompletions for a store that
+// does; for one that does not, it completes the records one by one.
+func (s *Store) CompleteAudits(ctx context.Context, ids []int64, outcome, code string, dur time.Duration) []error {
+	return store.CompleteAudits(ctx, s.Store, ids, outcome, code, dur)
+}
+
 // PinAt is Pin with the copy validated against gen, a directory
 // generation read after the command began (AppendAudits'): the
 // command's reads then need no generation read at all. gen 0 (unknown)

@@ -52,21 +52,17 @@ func (db *DB) AppendAudits(ctx context.Context, recs []store.AuditRecord) (ids [
 // CompleteAudit implements store.Audit, through the same transactions as
 // AppendAudit.
 func (db *DB) CompleteAudit(ctx context.Context, id int64, outcome, code string, dur time.Duration) error {
-	r, err := store.Completion(id, outcome, code, dur)
-	if err != nil {
-		return fmt.Errorf("sqlite: complete audit: %w", err)
-	}
-	got, err := db.audit.q.Write(ctx, r)
-	switch {
-	case errors.Is(err, groupcommit.ErrClosed):
-		return fmt.Errorf("sqlite: complete audit: store is closed: %w", store.ErrUnavailable)
-	case err != nil:
-		return wrap("complete audit", err)
-	case got == 0:
-		return fmt.Errorf("sqlite: complete audit: no started command record %d: %w", id, store.ErrNotFound)
-	}
-	return nil
+	return codec.CompleteAudit(ctx, db.audit.q, id, outcome, code, dur, "sqlite", db.wrapCompletion)
 }
+
+// CompleteAudits implements store.AuditCompletions: CompleteAudit for
+// each record, queued together so that they share a commit.
+func (db *DB) CompleteAudits(ctx context.Context, ids []int64, outcome, code string, dur time.Duration) []error {
+	return codec.CompleteAudits(ctx, db.audit.q, ids, outcome, code, dur, "sqlite", db.wrapCompletion)
+}
+
+// wrapCompletion wraps the commit error of a completion.
+func (db *DB) wrapCompletion(err error) error { return wrap("complete audit", err) }
 
 // auditLog group-commits AppendAudit and CompleteAudit: the records and
 // completions of concurrent callers go in one transaction of at most

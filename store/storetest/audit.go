@@ -29,6 +29,7 @@ var auditTests = []test{
 	{"AppendAfterClose", testAuditAppendAfterClose},
 	{"Complete", testAuditComplete},
 	{"CompleteConcurrent", testAuditCompleteConcurrent},
+	{"CompleteMany", testAuditCompleteMany},
 }
 
 // CompleteAudit fills in a started command record once, in place, and
@@ -57,6 +58,56 @@ func testAuditComplete(t *testing.T, e *env) {
 	done.ID = doneID
 	if d := diff(got, []store.AuditRecord{done, completed}); d != "" {
 		t.Errorf("after CompleteAudit (-got +want):\n%s", d)
+	}
+}
+
+// CompleteAudits (a pipeline's commands ending together) completes each
+// started record it names, as CompleteAudit would, and answers for each
+// ID on its own: a record that is not a started one, or an invalid ID,
+// fails alone and leaves the others completed.
+func testAuditCompleteMany(t *testing.T, e *env) {
+	ac, ok := e.s.(store.AuditCompletions)
+	if !ok {
+		t.Fatalf("%T does not implement store.AuditCompletions", e.s)
+	}
+	var started []store.AuditRecord
+	var ids []int64
+	for n := range 3 {
+		r := concurrentRecord(e.clock.Now(), 1, n)
+		r.Outcome, r.Code, r.Duration = store.OutcomeStarted, "", 0
+		id, err := e.s.AppendAudit(e.ctx, r)
+		wantErr(t, "AppendAudit(started)", err, nil)
+		r.ID = id
+		started, ids = append(started, r), append(ids, id)
+	}
+	done := concurrentRecord(e.clock.Now(), 2, 0) // already finished
+	doneID, err := e.s.AppendAudit(e.ctx, done)
+	wantErr(t, "AppendAudit(finished)", err, nil)
+	done.ID = doneID
+
+	// The first and third started records, the finished one, ID 0 and
+	// an unknown ID; the second started record is left as it is.
+	errs := ac.CompleteAudits(e.ctx, []int64{ids[0], doneID, 0, ids[2], doneID + 1000},
+		store.OutcomeError, "engine.parameter-not-found", 2*time.Millisecond)
+	if len(errs) != 5 {
+		t.Fatalf("CompleteAudits of 5 IDs returned %d errors", len(errs))
+	}
+	for i, want := range []error{nil, store.ErrNotFound, store.ErrInvalid, nil, store.ErrNotFound} {
+		wantErr(t, fmt.Sprintf("CompleteAudits: ID #%d", i), errs[i], want)
+	}
+	errs = ac.CompleteAudits(e.ctx, []int64{ids[0], ids[1]}, store.OutcomeOK, "", time.Second)
+	wantErr(t, "CompleteAudits again: the completed record", errs[0], store.ErrNotFound)
+	wantErr(t, "CompleteAudits again: the started record", errs[1], nil)
+
+	got, err := e.s.SearchAudit(e.ctx, store.AuditFilter{})
+	wantErr(t, "SearchAudit", err, nil)
+	want := []store.AuditRecord{done, started[2], started[1], started[0]}
+	for _, i := range []int{1, 3} {
+		want[i].Outcome, want[i].Code, want[i].Duration = store.OutcomeError, "engine.parameter-not-found", 2*time.Millisecond
+	}
+	want[2].Outcome, want[2].Duration = store.OutcomeOK, time.Second
+	if d := diff(got, want); d != "" {
+		t.Errorf("after CompleteAudits (-got +want):\n%s", d)
 	}
 }
 

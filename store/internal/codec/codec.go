@@ -1,13 +1,16 @@
 package codec
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/psgate/psgate/store"
+	"github.com/psgate/psgate/store/internal/groupcommit"
 )
 
 // Fold normalises a case-insensitive key (UPN, tenant name or domain,
@@ -92,3 +95,65 @@ func QueuedAudit(r store.AuditRecord, clock func(time.Time) time.Time) (store.Au
 // bounds its scan of the log with the first one's ID; its query must
 // repeat this condition word for word for the index to serve it.
 const ShellStart = `action IN ('` + store.ActionSessionOpen + `', '` + store.ActionSessionRefused + `') AND shell_id <> ''`
+
+// CompleteAudit queues the completion of record id on q and returns
+// its error, as store.Audit.CompleteAudit does; name and wrap are
+// CompleteAudits'.
+func CompleteAudit(ctx context.Context, q *groupcommit.Queue[store.AuditRecord], id int64, outcome, code string, dur time.Duration,
+	name string, wrap func(error) error) error {
+	r, err := store.Completion(id, outcome, code, dur)
+	if err != nil {
+		return fmt.Errorf("%s: complete audit: %w", name, err)
+	}
+	got, err := q.Write(ctx, r)
+	return completionErr(name, id, got, err, wrap)
+}
+
+// CompleteAudits queues the completions of ids on q, together so that
+// they share a commit, and returns each one's error, as
+// store.AuditCompletions does: an invalid argument, no started record of
+// that ID (store.ErrNotFound), or the commit's error through wrap. name
+// is the store's, for the messages ("sqlite").
+func CompleteAudits(ctx context.Context, q *groupcommit.Queue[store.AuditRecord], ids []int64, outcome, code string, dur time.Duration,
+	name string, wrap func(error) error) []error {
+	errs := make([]error, len(ids))
+	recs := make([]store.AuditRecord, 0, len(ids))
+	at := make([]int, 0, len(ids)) // recs[k] completes ids[at[k]]
+	for i, id := range ids {
+		r, err := store.Completion(id, outcome, code, dur)
+		if err != nil {
+			errs[i] = fmt.Errorf("%s: complete audit: %w", name, err)
+			continue
+		}
+		recs, at = append(recs, r), append(at, i)
+	}
+	if len(recs) == 0 {
+		return errs
+	}
+	got, _, err := q.WriteAll(ctx, recs)
+	for k, i := range at {
+		var id int64 // 0: not written, or no started record
+		if got != nil {
+			id = got[k]
+		}
+		errs[i] = completionErr(name, ids[i], id, err, wrap)
+	}
+	return errs
+}
+
+// completionErr is the error of completing record id, given the queue's
+// answer: the ID it returned (0: not written, or no started record) and
+// the error of its call, or of its batch (WriteAll's first).
+func completionErr(name string, id, got int64, err error, wrap func(error) error) error {
+	switch {
+	case got != 0:
+		return nil
+	case errors.Is(err, groupcommit.ErrClosed):
+		return fmt.Errorf("%s: complete audit: store is closed: %w", name, store.ErrUnavailable)
+	case err != nil:
+		// Not written: the batch failed, or this item did; which, the
+		// queue does not say.
+		return wrap(err)
+	}
+	return fmt.Errorf("%s: complete audit: no started command record %d: %w", name, id, store.ErrNotFound)
+}

@@ -102,7 +102,7 @@ func (q *Queue[T]) WriteStamped(ctx context.Context, item T) (id, stamp int64, e
 		return 0, 0, err
 	}
 	c := &call[T]{item: item, done: make(chan struct{})}
-	if err := q.enqueue(c); err != nil {
+	if err := q.enqueue(c, nil); err != nil {
 		return 0, 0, err
 	}
 	select {
@@ -123,12 +123,10 @@ func (q *Queue[T]) WriteAll(ctx context.Context, items []T) (ids []int64, stamp 
 		return nil, 0, err
 	}
 	calls := make([]call[T], len(items))
-	queued := make([]*call[T], len(items))
 	for i := range calls {
 		calls[i] = call[T]{item: items[i], done: make(chan struct{})}
-		queued[i] = &calls[i]
 	}
-	if err := q.enqueue(queued...); err != nil {
+	if err := q.enqueue(nil, calls); err != nil {
 		return nil, 0, err
 	}
 	ids = make([]int64, len(items))
@@ -150,15 +148,20 @@ func (q *Queue[T]) WriteAll(ctx context.Context, items []T) (ids []int64, stamp 
 	return ids, stamp, err
 }
 
-// enqueue appends calls to the queue together, in order, and wakes the
-// committer; it fails with ErrClosed after Close.
-func (q *Queue[T]) enqueue(calls ...*call[T]) error {
+// enqueue appends c, or the calls of cs, to the queue together, in
+// order, and wakes the committer; it fails with ErrClosed after Close.
+func (q *Queue[T]) enqueue(c *call[T], cs []call[T]) error {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
 		return ErrClosed
 	}
-	q.pending = append(q.pending, calls...)
+	if c != nil {
+		q.pending = append(q.pending, c)
+	}
+	for i := range cs {
+		q.pending = append(q.pending, &cs[i])
+	}
 	q.mu.Unlock()
 	q.signal()
 	return nil
