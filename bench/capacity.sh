@@ -12,6 +12,7 @@
 #   SOAK=1 SHELLS=200 DURATION=60s bench/capacity.sh
 #   PSGATE_BIN=/tmp/psgate-base/bin/psgate bench/capacity.sh   # another build of the server
 #   CAPACITY_BIN=/tmp/capacity-base bench/capacity.sh          # another build of the clients (bench/capacity)
+#   CLIENTS=10 bench/capacity.sh -server-profile /tmp/prof     # and the server's CPU profile of each psgate run
 # Extra arguments go to bench/capacity (see -help).
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"

@@ -31,6 +31,7 @@
 //
 //	capacity -soak [-shells 1000] [-interval 1s] [-duration 10m] …
 //	capacity -idle 100000 [-idle-protocol psrp] -pid PID …
+//	capacity -server-profile DIR [-admin http://127.0.0.1:9985] …   # the server's CPU profiles too
 package main
 
 import (
@@ -75,6 +76,7 @@ type options struct {
 
 	idle, idleUsers, workers int
 	cpuProfile               string
+	serverProfile, admin     string
 	idleOp                   loadgen.Op
 }
 
@@ -104,6 +106,8 @@ func main() {
 	flag.IntVar(&o.idleUsers, "idle-users", 100, "idle: users the shells are spread over")
 	flag.IntVar(&o.workers, "workers", 8, "idle: concurrent opens, each on its own connection")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write this program's own CPU profile (the load generator's, not the server's) to this file")
+	flag.StringVar(&o.serverProfile, "server-profile", "", "table: write a CPU profile of the server over each of psgate's measured runs into this directory (server-PROTOCOL-CLIENTS-rROUND.pprof), through -admin")
+	flag.StringVar(&o.admin, "admin", "http://127.0.0.1:9985", "the server's admin listener (its /debug/pprof/), for -server-profile")
 	flag.Parse()
 	if *serveEcho != "" {
 		if err := serveEchoFloor(*serveEcho); err != nil {
@@ -223,12 +227,25 @@ func runTable(ctx context.Context, o options, st store.Store, logf func(string, 
 	// This process runs only the clients (the floor is its own process).
 	self := os.Getpid()
 	cfg.ClientCPU = func() (time.Duration, bool) { return loadgen.ProcCPU(self) }
+	var profiler *serverProfiler
+	if o.serverProfile != "" {
+		if profiler, err = newServerProfiler(strings.TrimSuffix(o.admin, "/"), o.serverProfile, o.duration); err != nil {
+			return err
+		}
+		cfg.OnGateRun = profiler.onGateRun(ctx)
+	}
 	rep, err := loadgen.RunCapacity(ctx, cfg)
 	if rep != nil {
 		rep.Write(os.Stdout)
 	}
 	if err != nil {
 		return err
+	}
+	if profiler != nil {
+		if err := profiler.err(); err != nil {
+			return err
+		}
+		fmt.Printf("server CPU profiles of psgate's runs: %s\n", o.serverProfile)
 	}
 	if n := rep.UnexpectedErrors(); n > 0 {
 		return fmt.Errorf("%d errors", n)

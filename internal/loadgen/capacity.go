@@ -48,6 +48,11 @@ type CapacityConfig struct {
 	// reports what its clients cost per request too, which on a machine
 	// they share with the server is taken from the server's share.
 	ClientCPU func() (time.Duration, bool)
+	// OnGateRun, when set, is called as each of psgate's measured runs
+	// begins, with its protocol, clients and round (from 0), and the
+	// function it returns as the run ends (bench/capacity -server-profile
+	// profiles the server over each run with it).
+	OnGateRun func(op Op, clients, round int) (end func())
 	// Logf reports progress; nil is silent.
 	Logf func(format string, args ...any)
 }
@@ -332,7 +337,12 @@ func runLevel(ctx context.Context, cfg CapacityConfig, op Op, n int, tokens []st
 			return row, ctx.Err()
 		}
 		side("psgate")
+		end := func() {}
+		if cfg.OnGateRun != nil {
+			end = cfg.OnGateRun(op, n, r)
+		}
 		g := measure(ctx, cfg.Duration, gateMeters, gateCmd, cpuMeter{cfg.GateCPU, cfg.ClientCPU}, errs, "psgate "+op.String())
+		end()
 		row.Gate = append(row.Gate, g)
 		side("floor")
 		f := measure(ctx, cfg.Duration, floorMeters, floorCmd, cpuMeter{cfg.FloorCPU, cfg.ClientCPU}, errs, "floor "+op.String())

@@ -2,6 +2,7 @@ package loadgen_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"runtime"
@@ -45,15 +46,30 @@ func TestCapacity(t *testing.T) {
 	// Server, floor and clients are all this process here: the CPU
 	// figures mean nothing, but each must be read and reported.
 	self := func() (time.Duration, bool) { return loadgen.ProcCPU(os.Getpid()) }
+	// OnGateRun brackets each of psgate's measured runs, and only those
+	// (bench/capacity -server-profile profiles the server over them).
+	var runs []string
+	var inRun bool
+	onGateRun := func(op loadgen.Op, clients, round int) func() {
+		if inRun {
+			t.Errorf("%v run %d began inside another", op, round)
+		}
+		inRun = true
+		runs = append(runs, fmt.Sprintf("%v/%d/%d", op, clients, round))
+		return func() { inRun = false }
+	}
 	rep, err := loadgen.RunCapacity(ctx, loadgen.CapacityConfig{
 		BaseURL: base, EchoURL: echo.URL, Accounts: accounts,
 		Clients: []int{clients}, Ops: []loadgen.Op{loadgen.OpWinRS, loadgen.OpPSRP},
 		Duration: 2 * time.Second, Rounds: 1, Warmup: 200 * time.Millisecond,
 		SharedAddress: shared, Logf: t.Logf,
-		GateCPU: self, FloorCPU: self, ClientCPU: self,
+		GateCPU: self, FloorCPU: self, ClientCPU: self, OnGateRun: onGateRun,
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := []string{"winrs/10/0", "psrp/10/0"}; !slices.Equal(runs, want) || inRun {
+		t.Errorf("OnGateRun called for runs %v (the last one ended: %v), want %v, each ended", runs, !inRun, want)
 	}
 	var out strings.Builder
 	rep.Write(&out)
