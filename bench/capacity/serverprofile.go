@@ -25,7 +25,6 @@ import (
 type serverProfiler struct {
 	admin, dir string
 	seconds    int
-	hc         *http.Client
 
 	mu   sync.Mutex
 	errs []error
@@ -35,7 +34,7 @@ func newServerProfiler(admin, dir string, run time.Duration) (*serverProfiler, e
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("-server-profile: %w", err)
 	}
-	return &serverProfiler{admin: admin, dir: dir, seconds: max(1, int(math.Ceil(run.Seconds()))), hc: &http.Client{}}, nil
+	return &serverProfiler{admin: admin, dir: dir, seconds: max(1, int(math.Ceil(run.Seconds())))}, nil
 }
 
 // onGateRun is a loadgen.CapacityConfig.OnGateRun: it starts the
@@ -69,7 +68,7 @@ func (p *serverProfiler) fetch(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("server profile: %w", err)
 	}
-	resp, err := p.hc.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("server profile from %s: %w", url, err)
 	}

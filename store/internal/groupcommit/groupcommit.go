@@ -101,8 +101,9 @@ func (q *Queue[T]) WriteStamped(ctx context.Context, item T) (id, stamp int64, e
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
 	}
-	c := &call[T]{item: item, done: make(chan struct{})}
-	if err := q.enqueue(c, nil); err != nil {
+	calls := []call[T]{{item: item, done: make(chan struct{})}} // one allocation, as &call would be
+	c := &calls[0]
+	if err := q.enqueue(calls); err != nil {
 		return 0, 0, err
 	}
 	select {
@@ -126,7 +127,7 @@ func (q *Queue[T]) WriteAll(ctx context.Context, items []T) (ids []int64, stamp 
 	for i := range calls {
 		calls[i] = call[T]{item: items[i], done: make(chan struct{})}
 	}
-	if err := q.enqueue(nil, calls); err != nil {
+	if err := q.enqueue(calls); err != nil {
 		return nil, 0, err
 	}
 	ids = make([]int64, len(items))
@@ -148,19 +149,16 @@ func (q *Queue[T]) WriteAll(ctx context.Context, items []T) (ids []int64, stamp 
 	return ids, stamp, err
 }
 
-// enqueue appends c, or the calls of cs, to the queue together, in
-// order, and wakes the committer; it fails with ErrClosed after Close.
-func (q *Queue[T]) enqueue(c *call[T], cs []call[T]) error {
+// enqueue appends calls to the queue together, in order, and wakes the
+// committer; it fails with ErrClosed after Close.
+func (q *Queue[T]) enqueue(calls []call[T]) error {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
 		return ErrClosed
 	}
-	if c != nil {
-		q.pending = append(q.pending, c)
-	}
-	for i := range cs {
-		q.pending = append(q.pending, &cs[i])
+	for i := range calls {
+		q.pending = append(q.pending, &calls[i])
 	}
 	q.mu.Unlock()
 	q.signal()
